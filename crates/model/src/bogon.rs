@@ -1,0 +1,195 @@
+//! Address space that can never be a takedown target.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+
+use crate::Observable;
+
+/// Why an observable is skipped rather than stored. The [`SkipReason::key`]
+/// names the reason in summaries (`skip_reasons` in `ingest --json`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SkipReason {
+    /// RFC 1918 or unique-local (fc00::/7) space.
+    Private,
+    /// 127.0.0.0/8 or ::1.
+    Loopback,
+    /// 169.254.0.0/16 or fe80::/10.
+    LinkLocal,
+    /// Carrier-grade NAT, 100.64.0.0/10.
+    Cgnat,
+    /// Documentation ranges (RFC 5737, RFC 3849).
+    Documentation,
+    /// Multicast space.
+    Multicast,
+    /// 0.0.0.0/8 or ::.
+    Unspecified,
+    /// 240.0.0.0/4 (reserved) and the broadcast address.
+    Reserved,
+    /// A reserved or special-use domain name (RFC 2606, RFC 6761).
+    ReservedDomain,
+}
+
+impl SkipReason {
+    /// The reason's key: `bogon:private`, `bogon:loopback`, …, `reserved-domain`.
+    pub fn key(self) -> &'static str {
+        match self {
+            SkipReason::Private => "bogon:private",
+            SkipReason::Loopback => "bogon:loopback",
+            SkipReason::LinkLocal => "bogon:link-local",
+            SkipReason::Cgnat => "bogon:cgnat",
+            SkipReason::Documentation => "bogon:documentation",
+            SkipReason::Multicast => "bogon:multicast",
+            SkipReason::Unspecified => "bogon:unspecified",
+            SkipReason::Reserved => "bogon:reserved",
+            SkipReason::ReservedDomain => "reserved-domain",
+        }
+    }
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+const fn v4(a: u8, b: u8, c: u8, d: u8, len: u8) -> (Ipv4Addr, u8) {
+    (Ipv4Addr::new(a, b, c, d), len)
+}
+
+const V4_BOGONS: &[((Ipv4Addr, u8), SkipReason)] = &[
+    (v4(0, 0, 0, 0, 8), SkipReason::Unspecified),
+    (v4(10, 0, 0, 0, 8), SkipReason::Private),
+    (v4(100, 64, 0, 0, 10), SkipReason::Cgnat),
+    (v4(127, 0, 0, 0, 8), SkipReason::Loopback),
+    (v4(169, 254, 0, 0, 16), SkipReason::LinkLocal),
+    (v4(172, 16, 0, 0, 12), SkipReason::Private),
+    (v4(192, 0, 2, 0, 24), SkipReason::Documentation),
+    (v4(192, 168, 0, 0, 16), SkipReason::Private),
+    (v4(198, 51, 100, 0, 24), SkipReason::Documentation),
+    (v4(203, 0, 113, 0, 24), SkipReason::Documentation),
+    (v4(224, 0, 0, 0, 4), SkipReason::Multicast),
+    (v4(240, 0, 0, 0, 4), SkipReason::Reserved),
+];
+
+const V6_BOGONS: &[(u16, u16, u8, SkipReason)] = &[
+    // (first hextet, second hextet, prefix length, reason)
+    (0xfc00, 0, 7, SkipReason::Private),
+    (0xfe80, 0, 10, SkipReason::LinkLocal),
+    (0xff00, 0, 8, SkipReason::Multicast),
+    (0x2001, 0x0db8, 32, SkipReason::Documentation),
+];
+
+/// Special-use domain suffixes (RFC 2606, RFC 6761, RFC 6762, RFC 8375).
+const RESERVED_DOMAIN_SUFFIXES: &[&str] = &[
+    "example", "example.com", "example.net", "example.org", "test", "invalid", "localhost", "local",
+    "home.arpa", "in-addr.arpa", "ip6.arpa",
+];
+
+fn v4_reason(net: Ipv4Net) -> Option<SkipReason> {
+    V4_BOGONS.iter().find_map(|((addr, len), reason)| {
+        let bogon = Ipv4Net::new(*addr, *len).ok()?;
+        (bogon.contains(&net) || net.contains(&bogon)).then_some(*reason)
+    })
+}
+
+fn v6_reason(net: Ipv6Net) -> Option<SkipReason> {
+    if net.network() == Ipv6Addr::UNSPECIFIED && net.prefix_len() == 128 {
+        return Some(SkipReason::Unspecified);
+    }
+    if net.network() == Ipv6Addr::LOCALHOST && net.prefix_len() == 128 {
+        return Some(SkipReason::Loopback);
+    }
+    if net.prefix_len() == 0 {
+        return Some(SkipReason::Unspecified);
+    }
+    V6_BOGONS.iter().find_map(|(a, b, len, reason)| {
+        let bogon = Ipv6Net::new(Ipv6Addr::new(*a, *b, 0, 0, 0, 0, 0, 0), *len).ok()?;
+        (bogon.contains(&net) || net.contains(&bogon)).then_some(*reason)
+    })
+}
+
+fn net_reason(net: IpNet) -> Option<SkipReason> {
+    match net {
+        IpNet::V4(n) if n.network() == Ipv4Addr::BROADCAST => Some(SkipReason::Reserved),
+        IpNet::V4(n) => v4_reason(n),
+        IpNet::V6(n) => v6_reason(n),
+    }
+}
+
+/// Why `observable` can never be a takedown target, or `None` when it can.
+///
+/// An address is skipped when it lies in special-use space; a network when
+/// it overlaps special-use space at all (so `0.0.0.0/0` is skipped too); a
+/// URL when its host is skipped; a domain under a reserved suffix.
+pub fn not_targetable(observable: &Observable) -> Option<SkipReason> {
+    match observable {
+        Observable::Ip(ip) => net_reason(IpNet::from(*ip)),
+        Observable::Net(net) => net_reason(*net),
+        Observable::Domain(domain) => {
+            let reserved = RESERVED_DOMAIN_SUFFIXES
+                .iter()
+                .any(|s| domain == s || domain.strip_suffix(s).is_some_and(|rest| rest.ends_with('.')));
+            reserved.then_some(SkipReason::ReservedDomain)
+        }
+        Observable::Url(_) => observable.url_host().and_then(|host| not_targetable(&host)),
+    }
+}
+
+/// Why an address can never be a takedown target, or `None`.
+pub fn ip_not_targetable(ip: IpAddr) -> Option<SkipReason> {
+    net_reason(IpNet::from(ip))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize;
+
+    fn reason(raw: &str) -> Option<&'static str> {
+        not_targetable(&normalize(raw).unwrap().observables[0]).map(SkipReason::key)
+    }
+
+    #[test]
+    fn bogons_are_skipped_with_reasons() {
+        assert_eq!(reason("10.1.2.3"), Some("bogon:private"));
+        assert_eq!(reason("172.31.255.255"), Some("bogon:private"));
+        assert_eq!(reason("172.32.0.1"), None);
+        assert_eq!(reason("127.0.0.1"), Some("bogon:loopback"));
+        assert_eq!(reason("169.254.1.1"), Some("bogon:link-local"));
+        assert_eq!(reason("100.64.0.1"), Some("bogon:cgnat"));
+        assert_eq!(reason("100.128.0.1"), None);
+        assert_eq!(reason("192.0.2.1"), Some("bogon:documentation"));
+        assert_eq!(reason("198.51.100.7"), Some("bogon:documentation"));
+        assert_eq!(reason("203.0.113.9"), Some("bogon:documentation"));
+        assert_eq!(reason("224.0.0.1"), Some("bogon:multicast"));
+        assert_eq!(reason("0.1.2.3"), Some("bogon:unspecified"));
+        assert_eq!(reason("250.1.1.1"), Some("bogon:reserved"));
+        assert_eq!(reason("255.255.255.255"), Some("bogon:reserved"));
+        assert_eq!(reason("fd00::1"), Some("bogon:private"));
+        assert_eq!(reason("fe80::1"), Some("bogon:link-local"));
+        assert_eq!(reason("::1"), Some("bogon:loopback"));
+        assert_eq!(reason("2001:db8::1"), Some("bogon:documentation"));
+        assert_eq!(reason("ff02::1"), Some("bogon:multicast"));
+        assert_eq!(reason("2a01:4f8::1"), None);
+        assert_eq!(reason("80.94.95.112"), None);
+    }
+
+    #[test]
+    fn networks_overlapping_bogons_are_skipped() {
+        assert_eq!(reason("0.0.0.0/0"), Some("bogon:unspecified"));
+        assert_eq!(reason("10.0.0.0/7"), Some("bogon:private"));
+        assert_eq!(reason("80.94.0.0/16"), None);
+    }
+
+    #[test]
+    fn urls_and_domains() {
+        assert_eq!(reason("http://192.168.1.1/x"), Some("bogon:private"));
+        assert_eq!(reason("http://80.94.95.112/x"), None);
+        assert_eq!(reason("www.example.com"), Some("reserved-domain"));
+        assert_eq!(reason("foo.test"), Some("reserved-domain"));
+        assert_eq!(reason("contest.com"), None);
+        assert_eq!(reason("evil.com"), None);
+    }
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the peer tools that cordon's tests compare against: FireHOL iprange,
+# grepcidr, libmaxminddb's mmdblookup (Debian) and stix2-validator, PyMISP (PyPI).
+# Idempotent: skips what is already installed. Tests fail (never skip) when a
+# peer is missing, so run this before `cargo nextest run`.
+set -euo pipefail
+need_apt=()
+command -v iprange >/dev/null || need_apt+=(iprange)
+command -v grepcidr >/dev/null || need_apt+=(grepcidr)
+command -v mmdblookup >/dev/null || need_apt+=(mmdb-bin)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+if ! python3 -c 'import stix2validator, pymisp' 2>/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check stix2-validator pymisp
+fi

@@ -32,12 +32,12 @@ pub(crate) fn read_networks(path: &str) -> anyhow::Result<Vec<IpNet>> {
         } else if let Some((a, b)) = entry.split_once('-') {
             if let (Ok(a), Ok(b)) = (a.trim().parse(), b.trim().parse()) {
                 match (a, b) {
-                    (std::net::IpAddr::V4(a), std::net::IpAddr::V4(b)) => out.extend(
-                        ipnet::Ipv4Subnets::new(a, b, 0).map(IpNet::V4),
-                    ),
-                    (std::net::IpAddr::V6(a), std::net::IpAddr::V6(b)) => out.extend(
-                        ipnet::Ipv6Subnets::new(a, b, 0).map(IpNet::V6),
-                    ),
+                    (std::net::IpAddr::V4(a), std::net::IpAddr::V4(b)) => {
+                        out.extend(ipnet::Ipv4Subnets::new(a, b, 0).map(IpNet::V4))
+                    }
+                    (std::net::IpAddr::V6(a), std::net::IpAddr::V6(b)) => {
+                        out.extend(ipnet::Ipv6Subnets::new(a, b, 0).map(IpNet::V6))
+                    }
                     _ => {}
                 }
             }

@@ -1,1 +1,53 @@
-fn main() {}
+//! The `cordon` command: a thin layer that parses arguments, calls the
+//! library crates and prints their results for people (`--json` for
+//! scripts).
+//!
+//! Exit status: 0 on success, 1 when processing failed, 2 for usage errors
+//! and unreadable or unrecognised input.
+
+mod cli;
+mod ingest;
+mod lists;
+
+mod output;
+mod query;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+/// Exit status for unreadable or unrecognised input (and usage errors).
+const EXIT_INPUT: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(code) => code,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("cordon: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Command::Ingest(args) => ingest::run(cli, args),
+        Command::Indicators(args) => query::indicators(cli, args),
+        Command::Show(args) => query::show(cli, args),
+        Command::Sources(args) => query::sources(cli, args),
+        Command::Imports(args) => query::imports(cli, args),
+    }
+}
+
+/// True when the error is a closed output pipe (`cordon indicators | head`),
+/// which is not a failure.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .any(|cause| cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
+}

@@ -83,8 +83,17 @@ const V6_BOGONS: &[(u16, u16, u8, SkipReason)] = &[
 
 /// Special-use domain suffixes (RFC 2606, RFC 6761, RFC 6762, RFC 8375).
 const RESERVED_DOMAIN_SUFFIXES: &[&str] = &[
-    "example", "example.com", "example.net", "example.org", "test", "invalid", "localhost", "local",
-    "home.arpa", "in-addr.arpa", "ip6.arpa",
+    "example",
+    "example.com",
+    "example.net",
+    "example.org",
+    "test",
+    "invalid",
+    "localhost",
+    "local",
+    "home.arpa",
+    "in-addr.arpa",
+    "ip6.arpa",
 ];
 
 fn v4_reason(net: Ipv4Net) -> Option<SkipReason> {

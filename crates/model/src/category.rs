@@ -31,25 +31,83 @@ pub enum Category {
 
 /// Family names that identify ransomware, lowercase.
 const RANSOMWARE_FAMILIES: &[&str] = &[
-    "lockbit", "blackcat", "alphv", "conti", "akira", "play", "royal", "blackbasta",
-    "black basta", "clop", "cl0p", "revil", "sodinokibi", "ryuk", "hive", "medusa",
-    "rhysida", "bianlian", "8base", "noescape", "ransomhub", "qilin", "agenda", "babuk",
-    "maze", "egregor", "darkside", "blackmatter", "ragnarlocker", "avaddon", "cuba",
-    "phobos", "stop", "djvu", "wannacry", "netwalker", "ransomware",
+    "lockbit",
+    "blackcat",
+    "alphv",
+    "conti",
+    "akira",
+    "play",
+    "royal",
+    "blackbasta",
+    "black basta",
+    "clop",
+    "cl0p",
+    "revil",
+    "sodinokibi",
+    "ryuk",
+    "hive",
+    "medusa",
+    "rhysida",
+    "bianlian",
+    "8base",
+    "noescape",
+    "ransomhub",
+    "qilin",
+    "agenda",
+    "babuk",
+    "maze",
+    "egregor",
+    "darkside",
+    "blackmatter",
+    "ragnarlocker",
+    "avaddon",
+    "cuba",
+    "phobos",
+    "stop",
+    "djvu",
+    "wannacry",
+    "netwalker",
+    "ransomware",
 ];
 
 /// Family names that identify information stealers, lowercase.
 const INFOSTEALER_FAMILIES: &[&str] = &[
-    "redline", "vidar", "raccoon", "lumma", "lummac2", "lumma stealer", "stealc", "agenttesla",
-    "agent tesla", "formbook", "xloader", "azorult", "risepro", "meta stealer", "metastealer",
-    "mystic", "aurora", "rhadamanthys", "snake keylogger", "snakekeylogger", "lokibot",
-    "loki", "arkei", "mars stealer", "ficker", "erbium", "atomic stealer", "amos", "stealer",
+    "redline",
+    "vidar",
+    "raccoon",
+    "lumma",
+    "lummac2",
+    "lumma stealer",
+    "stealc",
+    "agenttesla",
+    "agent tesla",
+    "formbook",
+    "xloader",
+    "azorult",
+    "risepro",
+    "meta stealer",
+    "metastealer",
+    "mystic",
+    "aurora",
+    "rhadamanthys",
+    "snake keylogger",
+    "snakekeylogger",
+    "lokibot",
+    "loki",
+    "arkei",
+    "mars stealer",
+    "ficker",
+    "erbium",
+    "atomic stealer",
+    "amos",
+    "stealer",
     "infostealer",
 ];
 
 /// Family names that identify botnets (loaders and C2 frameworks map to `c2`
 /// through their feed label instead).
-const BOTNET_FAMILIES: &[&str] = &["mirai", "mozi", "gafgyt", "bashlite", "emotet", "qakbot", "qbot", "trickbot", "dridex", "icedid"];
+const BOTNET_FAMILIES: &[&str] =
+    &["mirai", "mozi", "gafgyt", "bashlite", "emotet", "qakbot", "qbot", "trickbot", "dridex", "icedid"];
 
 impl Category {
     /// Every category, in display order.
@@ -117,8 +175,12 @@ impl Category {
         let key = label.trim().to_ascii_lowercase().replace(['_', ' '], "-");
         let cat = match key.as_str() {
             "c2-server" | "botnet-cc" | "c&c" | "cc" | "command-and-control" | "c2c" | "cnc" => Category::C2,
-            "malware-download" | "payload-delivery" | "malware-distribution" | "hosting-malware"
-            | "exploit-kit" | "malware-delivery" => Category::MalwareDistribution,
+            "malware-download"
+            | "payload-delivery"
+            | "malware-distribution"
+            | "hosting-malware"
+            | "exploit-kit"
+            | "malware-delivery" => Category::MalwareDistribution,
             "phish" | "phishing-url" | "phishing-site" => Category::Phishing,
             "infected-system" | "botnet-drone" | "bot" | "drone" => Category::Botnet,
             "spam" | "spammer" | "snowshoe" | "drop" | "edrop" => Category::Spam,

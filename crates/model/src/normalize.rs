@@ -60,7 +60,9 @@ pub fn refang(raw: &str) -> String {
         s = s.replace(" dot ", ".");
     }
     let lower_prefix: String = s.chars().take(8).collect::<String>().to_ascii_lowercase();
-    for (fanged, plain) in [("hxxps://", "https://"), ("hxxp://", "http://"), ("hxxps[", "https["), ("fxp://", "ftp://")] {
+    for (fanged, plain) in
+        [("hxxps://", "https://"), ("hxxp://", "http://"), ("hxxps[", "https["), ("fxp://", "ftp://")]
+    {
         if lower_prefix.starts_with(fanged) {
             s = format!("{plain}{}", &s[fanged.len()..]);
             break;
@@ -145,11 +147,7 @@ fn canonical_ip(ip: IpAddr) -> IpAddr {
 fn split_ip_port(s: &str) -> Option<(IpAddr, u16)> {
     let (host, port) = s.rsplit_once(':')?;
     let port: u16 = port.parse().ok()?;
-    let ip = if host.starts_with('[') {
-        parse_ip(host).ok()?
-    } else {
-        IpAddr::V4(host.parse::<Ipv4Addr>().ok()?)
-    };
+    let ip = if host.starts_with('[') { parse_ip(host).ok()? } else { IpAddr::V4(host.parse::<Ipv4Addr>().ok()?) };
     Some((ip, port))
 }
 
@@ -163,10 +161,7 @@ fn looks_like_ip(s: &str) -> bool {
 }
 
 fn normalize_cidr(ip: IpAddr, len: &str, raw: &str) -> Result<(Observable, Option<String>), Rejection> {
-    let prefix: u8 = len
-        .trim()
-        .parse()
-        .map_err(|_| reject(format!("'{raw}' has an invalid prefix length '{len}'")))?;
+    let prefix: u8 = len.trim().parse().map_err(|_| reject(format!("'{raw}' has an invalid prefix length '{len}'")))?;
     let net = IpNet::new(ip, prefix).map_err(|_| reject(format!("'{raw}': prefix length {prefix} is too long")))?;
     let trunc = net.trunc();
     let warning = (trunc.network() != ip).then(|| format!("'{raw}' had host bits set; read as {trunc}"));
@@ -217,10 +212,14 @@ fn normalize_domain(raw: &str) -> Result<String, Rejection> {
     }
     for label in &labels {
         if label.is_empty() || label.len() > 63 {
-            return Err(reject(format!("'{raw}' is not a valid domain name (a label is empty or longer than 63 characters)")));
+            return Err(reject(format!(
+                "'{raw}' is not a valid domain name (a label is empty or longer than 63 characters)"
+            )));
         }
         if !label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-            return Err(reject(format!("'{raw}' is not a valid domain name (characters outside letters, digits and hyphens)")));
+            return Err(reject(format!(
+                "'{raw}' is not a valid domain name (characters outside letters, digits and hyphens)"
+            )));
         }
         if label.starts_with('-') || label.ends_with('-') {
             return Err(reject(format!("'{raw}' is not a valid domain name (a label starts or ends with a hyphen)")));
@@ -234,7 +233,8 @@ fn normalize_domain(raw: &str) -> Result<String, Rejection> {
 
 fn normalize_url(raw: &str) -> Result<Observable, Rejection> {
     let mut url = url::Url::parse(raw).map_err(|e| reject(format!("'{raw}' is not a valid URL ({e})")))?;
-    let host = url.host().map(|h| h.to_owned()).ok_or_else(|| reject(format!("'{raw}' is not a valid URL (no host)")))?;
+    let host =
+        url.host().map(|h| h.to_owned()).ok_or_else(|| reject(format!("'{raw}' is not a valid URL (no host)")))?;
     if let url::Host::Domain(domain) = &host {
         let canonical = normalize_domain(domain)?;
         if canonical != *domain {

@@ -77,6 +77,13 @@ fn lookups(c: &mut Criterion) {
                 .count()
         })
     });
+    let mut out = vec![false; QUERIES];
+    group.bench_function("IpSet::contains_v4_many", |b| {
+        b.iter(|| {
+            set.contains_v4_many(black_box(&queries), &mut out);
+            out.iter().filter(|&&hit| hit).count()
+        })
+    });
     group.bench_function("IpMap::get", |b| {
         b.iter(|| {
             queries

@@ -130,6 +130,16 @@ impl<V> IpMap<V> {
             .map(|(range, value)| (range, value))
     }
 
+    /// Whether any entry is IPv4.
+    pub fn has_v4(&self) -> bool {
+        self.v4.table.len() > 0
+    }
+
+    /// Whether any entry is IPv6.
+    pub fn has_v6(&self) -> bool {
+        self.v6.table.len() > 0
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -142,7 +152,7 @@ impl<V> IpMap<V> {
 
     /// Number of disjoint pieces the entries were cut into.
     pub fn piece_count(&self) -> usize {
-        self.v4.table.ranges().len() + self.v6.table.ranges().len()
+        self.v4.table.len() + self.v6.table.len()
     }
 
     /// Heap bytes of the lookup structure (pieces, cover lists and the

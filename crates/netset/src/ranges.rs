@@ -131,8 +131,8 @@ pub(crate) fn symmetric_difference<T: Bits>(a: &[Span<T>], b: &[Span<T>]) -> Vec
 
 /// Number of addresses covered, saturating at `u128::MAX` (reachable only
 /// with the whole IPv6 space, which holds `2^128` addresses).
-pub(crate) fn count<T: Bits>(spans: &[Span<T>]) -> u128 {
-    spans.iter().fold(0u128, |acc, &(first, last)| {
+pub(crate) fn count<T: Bits>(spans: impl Iterator<Item = Span<T>>) -> u128 {
+    spans.fold(0u128, |acc, (first, last)| {
         let size = (last.to_u128() - first.to_u128()).saturating_add(1);
         acc.saturating_add(size)
     })

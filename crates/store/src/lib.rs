@@ -1,1 +1,93 @@
-//! placeholder
+//! The indicator store: what cordon knows, behind the backend-neutral
+//! [`Store`] trait.
+//!
+//! The trait speaks only [`cordon_model`] types and the plain structs of this
+//! crate; no SQLite type crosses it, so a PostgreSQL backend can follow.
+//! [`SqliteStore`] is the embedded backend (WAL mode, versioned migrations).
+//!
+//! An import is one transaction: [`Store::import`] opens it, hands the
+//! caller an [`ImportSink`] to add sightings to, and commits only when the
+//! caller's closure returns `Ok`. An error, a panic or a killed process leaves
+//! the store as it was.
+//!
+//! ```
+//! use cordon_model::{normalize, Attributes, Sighting};
+//! use cordon_store::{ImportCounts, ImportMeta, IndicatorFilter, SqliteStore, Store};
+//!
+//! let mut store = SqliteStore::open_in_memory()?;
+//! let meta = ImportMeta::new("partner-a", "feed.txt", "00", "plain");
+//! store.import(&meta, &mut |sink| {
+//!     let observable = normalize("80.94.95.112").unwrap().observables.remove(0);
+//!     sink.add(&Sighting { observable, derived_from: None, attributes: Attributes::default(), line: 1 })?;
+//!     Ok(ImportCounts { read: 1, accepted: 1, new: 1, ..ImportCounts::default() })
+//! })?;
+//! let mut values = Vec::new();
+//! store.indicators(&IndicatorFilter::default(), &mut |i| values.push(i.value))?;
+//! assert_eq!(values, ["80.94.95.112"]);
+//! # Ok::<(), cordon_store::StoreError>(())
+//! ```
+#![deny(missing_docs)]
+
+mod sqlite;
+mod types;
+
+pub use sqlite::SqliteStore;
+pub use types::{
+    Added, ImportCounts, ImportMeta, ImportRecord, IndicatorDetail, IndicatorFilter, IndicatorSummary, SightingRow,
+    SourceSummary,
+};
+
+/// Why the store could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database reported an error.
+    #[error("database error: {0}")]
+    Database(String),
+    /// The database was written by a newer cordon.
+    #[error("the database has schema version {found}, newer than this cordon supports ({supported})")]
+    TooNew {
+        /// The version found.
+        found: i64,
+        /// The newest version this build knows.
+        supported: i64,
+    },
+    /// The caller aborted the import; nothing was stored.
+    #[error("{0}")]
+    Aborted(String),
+}
+
+/// Adds sightings inside an open import.
+pub trait ImportSink {
+    /// Stores one sighting (creating its indicator if needed) and says whether
+    /// it was new or refreshed an existing one.
+    fn add(&mut self, sighting: &cordon_model::Sighting) -> Result<Added, StoreError>;
+}
+
+/// The operations every storage backend provides.
+pub trait Store {
+    /// Runs one import as one transaction: `feed` adds sightings to the sink
+    /// and returns the counts to record; the transaction commits when `feed`
+    /// returns `Ok` and rolls back otherwise. Returns the import's id.
+    fn import(
+        &mut self,
+        meta: &ImportMeta,
+        feed: &mut dyn FnMut(&mut dyn ImportSink) -> Result<ImportCounts, StoreError>,
+    ) -> Result<i64, StoreError>;
+
+    /// Streams the indicators matching `filter`, ordered by value.
+    fn indicators(&self, filter: &IndicatorFilter, each: &mut dyn FnMut(IndicatorSummary)) -> Result<(), StoreError>;
+
+    /// One indicator with every sighting visible under `filter.max_tlp` and
+    /// the observables linked to it, or `None` when there is none visible.
+    fn indicator(&self, value: &str, filter: &IndicatorFilter) -> Result<Option<IndicatorDetail>, StoreError>;
+
+    /// Every source with its counts.
+    fn sources(&self) -> Result<Vec<SourceSummary>, StoreError>;
+
+    /// Every import, oldest first.
+    fn imports(&self) -> Result<Vec<ImportRecord>, StoreError>;
+
+    /// A number that changes whenever the indicators change (for caches).
+    fn generation(&self) -> Result<i64, StoreError>;
+}

@@ -1,0 +1,122 @@
+//! The command line: global options and one subcommand per job.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use cordon_model::{Category, Kind, Tlp};
+
+/// cordon: ingest partners' threat intelligence, enrich it, coordinate
+/// takedowns and protect networks.
+#[derive(Parser, Debug)]
+#[command(name = "cordon", version, about, propagate_version = true)]
+pub(crate) struct Cli {
+    /// The store (an embedded SQLite file).
+    #[arg(long, global = true, env = "CORDON_DB", default_value = "cordon.db", value_name = "PATH")]
+    pub(crate) db: PathBuf,
+
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum Command {
+    /// Read feed files into the store (format detected unless --format).
+    Ingest(IngestArgs),
+    /// List indicators.
+    Indicators(IndicatorsArgs),
+    /// Show one indicator with every sighting and linked observable.
+    Show(ShowArgs),
+    /// List sources with what came from each.
+    Sources(JsonArg),
+    /// List imports.
+    Imports(JsonArg),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct IngestArgs {
+    /// Feed files (or MISP feed directories); `-` reads standard input.
+    #[arg(required = true, value_name = "FILE")]
+    pub(crate) files: Vec<PathBuf>,
+    /// The partner or feed the records come from.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) source: String,
+    /// The format (default: detected). One of: plain, ipsum, spamhaus-drop,
+    /// spamhaus-drop-json, spamhaus-asndrop, feodo-csv, feodo-json, urlhaus-csv,
+    /// urlhaus-json, threatfox-json, threatfox-csv, openphish, phishtank-json,
+    /// intelmq, csv, stix, misp, misp-feed.
+    #[arg(long, value_name = "FORMAT")]
+    pub(crate) format: Option<cordon_formats::Format>,
+    /// TLP of records that carry none (default: amber).
+    #[arg(long, value_name = "TLP")]
+    pub(crate) tlp: Option<Tlp>,
+    /// Category of records the feed does not categorise (default: other).
+    #[arg(long, value_name = "CATEGORY")]
+    pub(crate) category: Option<Category>,
+    /// Fail a file at its first rejected record, storing nothing from it.
+    #[arg(long)]
+    pub(crate) strict: bool,
+    /// CSV column mapping, e.g. `--column ip=2 --column category=5` (1-based).
+    #[arg(long = "column", value_name = "FIELD=N", value_parser = parse_column)]
+    pub(crate) columns: Vec<(String, usize)>,
+    /// CSV delimiter (default: guessed). `\t` for tab.
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub(crate) delimiter: Option<u8>,
+    /// Print one JSON object instead of a summary.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct IndicatorsArgs {
+    /// Only this kind (ipv4, ipv6, cidr, domain, url).
+    #[arg(long)]
+    pub(crate) kind: Option<Kind>,
+    /// Only indicators with a sighting of this category.
+    #[arg(long)]
+    pub(crate) category: Option<Category>,
+    /// Only indicators with a sighting from this source.
+    #[arg(long)]
+    pub(crate) source: Option<String>,
+    /// Show only sightings up to this TLP (default: red, everything the hub holds).
+    #[arg(long, default_value = "red")]
+    pub(crate) tlp_max: Tlp,
+    /// One JSON object per line.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ShowArgs {
+    /// The value, in any form that normalizes to the indicator (defanged too).
+    pub(crate) value: String,
+    /// Show only sightings up to this TLP.
+    #[arg(long, default_value = "red")]
+    pub(crate) tlp_max: Tlp,
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct JsonArg {
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+fn parse_column(s: &str) -> Result<(String, usize), String> {
+    let (field, n) = s.split_once('=').ok_or_else(|| format!("'{s}' is not FIELD=N"))?;
+    let n: usize = n.trim().parse().map_err(|_| format!("'{n}' is not a column number"))?;
+    if n == 0 {
+        return Err("columns are numbered from 1".into());
+    }
+    Ok((field.trim().to_ascii_lowercase(), n))
+}
+
+fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "\\t" | "tab" | "\t" => Ok(b'\t'),
+        _ if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
+        _ => Err(format!("'{s}' is not a single ASCII character")),
+    }
+}

@@ -1,0 +1,32 @@
+//! Writing results: JSON wire shapes and a locked, buffered stdout.
+
+use std::io::{BufWriter, StdoutLock, Write};
+
+use cordon_model::format_timestamp;
+use cordon_store::IndicatorSummary;
+use serde_json::{json, Value};
+
+/// A buffered handle on standard output.
+pub(crate) fn stdout() -> BufWriter<StdoutLock<'static>> {
+    BufWriter::with_capacity(1 << 16, std::io::stdout().lock())
+}
+
+/// The JSON shape of an indicator in `cordon indicators --json` and `show`.
+pub(crate) fn indicator_json(i: &IndicatorSummary) -> Value {
+    json!({
+        "value": i.value,
+        "kind": i.kind.as_str(),
+        "categories": i.categories.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+        "sources": i.sources,
+        "tlp": i.tlp.as_str(),
+        "first_seen": format_timestamp(i.first_seen),
+        "last_seen": format_timestamp(i.last_seen),
+        "confidence": i.confidence,
+    })
+}
+
+/// Writes one JSON value on its own line.
+pub(crate) fn json_line(out: &mut impl Write, value: &Value) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, value)?;
+    out.write_all(b"\n")
+}

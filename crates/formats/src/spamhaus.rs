@@ -1,0 +1,64 @@
+//! Spamhaus DROP, EDROP and DROPv6 (text and JSON lines) and ASN-DROP.
+//!
+//! Every listed netblock is hijacked or run by criminals: its category is
+//! `spam`, and its SBL id is kept as the record's label. ASN-DROP entries
+//! name autonomous systems, which are not observables: each is an
+//! [`Event::Skipped`] `asn-listing`. The JSON metadata line is read and
+//! ignored. DROP JSON and ASN-DROP share one reader, so a file mixing both
+//! kinds of lines is still read right.
+
+use std::io::BufRead;
+use std::path::Path;
+
+use cordon_model::{Attributes, Category};
+
+use crate::emit::emit_value;
+use crate::json::{for_each_json_line, text, Object};
+use crate::lines::for_each_line;
+use crate::plain::strip_comment;
+use crate::{Event, FormatError};
+
+/// The reason of the skip event of an ASN-DROP entry.
+pub(crate) const ASN_LISTING: &str = "asn-listing";
+
+/// Parses the text form: `CIDR ; SBLnnnnnn` after a `;` comment header.
+pub(crate) fn parse_text(
+    name: &Path,
+    reader: &mut dyn BufRead,
+    sink: &mut dyn FnMut(Event),
+) -> Result<(), FormatError> {
+    for_each_line(name, reader, sink, &mut |line, text, sink| {
+        if strip_comment(text).is_empty() {
+            return Ok(());
+        }
+        let (cidr, sblid) = match text.split_once(';') {
+            Some((cidr, rest)) => (cidr, rest.split_whitespace().next()),
+            None => (text, None),
+        };
+        emit_value(line, cidr, &attributes(sblid), &[], sink);
+        Ok(())
+    })
+}
+
+/// Parses the JSON-lines forms (DROP JSON and ASN-DROP).
+pub(crate) fn parse_json(
+    name: &Path,
+    reader: &mut dyn BufRead,
+    sink: &mut dyn FnMut(Event),
+) -> Result<(), FormatError> {
+    for_each_json_line(name, reader, sink, &mut |line, object: &Object, sink| {
+        if let Some(cidr) = text(object, "cidr") {
+            let sblid = text(object, "sblid");
+            emit_value(line, &cidr, &attributes(sblid.as_deref()), &[], sink);
+        } else if object.contains_key("asn") {
+            sink(Event::Skipped { line, reason: ASN_LISTING.to_string() });
+        } else if text(object, "type").as_deref() != Some("metadata") {
+            let reason = "object has neither 'cidr' nor 'asn' (and is not the metadata line)".to_string();
+            sink(Event::Rejected { line, reason });
+        }
+    })
+}
+
+fn attributes(sblid: Option<&str>) -> Attributes {
+    Attributes { category: Some(Category::Spam), label: sblid.map(str::to_string), ..Attributes::default() }
+}

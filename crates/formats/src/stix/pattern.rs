@@ -1,0 +1,755 @@
+//! The STIX 2.1 patterning language, as far as cordon needs it.
+//!
+//! [`parse`] reads a whole pattern into a small tree, so that a pattern that
+//! is not valid STIX (a typo, an unterminated string) is told apart from one
+//! that is valid but more than cordon can act on. [`extract`] then decides
+//! whether the tree is a plain disjunction of equality tests on network
+//! observables (`ipv4-addr`, `ipv6-addr`, `domain-name`, `url` `:value`) and
+//! returns their values; anything else is "complex" (AND, FOLLOWEDBY,
+//! qualifiers, `MATCHES`, `LIKE`, negations, other properties of a network
+//! object) or "not network" (no network object at all: file hashes, e-mail
+//! addresses, …).
+//!
+//! The parser is a hand-written recursive descent over the grammar of STIX
+//! 2.1 section 9, with keywords read case-insensitively. Nesting is bounded by
+//! [`MAX_DEPTH`], so a hostile pattern cannot exhaust the stack.
+
+use std::fmt;
+
+/// How deeply brackets and parentheses may nest.
+const MAX_DEPTH: usize = 64;
+
+/// The network object types whose `value` cordon reads, and the other object
+/// types that make a pattern "about the network" (so that a pattern on them
+/// is complex, not "not network").
+const NETWORK_TYPES: &[&str] = &["ipv4-addr", "ipv6-addr", "domain-name", "url", "network-traffic"];
+
+/// Why a pattern is not valid STIX patterning.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct PatternError {
+    /// 0-based byte offset where reading stopped.
+    pub offset: usize,
+    /// What was expected or found.
+    pub message: String,
+}
+
+impl fmt::Display for PatternError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at character {}", self.message, self.offset + 1)
+    }
+}
+
+/// An observation expression: what one or more observations must show.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum Observation {
+    /// `[ comparison ]`
+    Bracket(Comparison),
+    /// `a OR b`
+    Or(Vec<Observation>),
+    /// `a AND b`
+    And(Vec<Observation>),
+    /// `a FOLLOWEDBY b`
+    FollowedBy(Vec<Observation>),
+    /// An expression with `WITHIN`, `REPEATS` or `START … STOP`.
+    Qualified(Box<Observation>),
+}
+
+/// A comparison expression inside brackets.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum Comparison {
+    /// `path [NOT] op value`
+    Test(Test),
+    /// `EXISTS path`
+    Exists(ObjectPath),
+    /// `a OR b`
+    Or(Vec<Comparison>),
+    /// `a AND b`
+    And(Vec<Comparison>),
+}
+
+/// One property test.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Test {
+    /// The property compared.
+    pub path: ObjectPath,
+    /// Whether `NOT` precedes the operator.
+    pub negated: bool,
+    /// The operator.
+    pub op: Op,
+    /// The constant compared with.
+    pub value: Literal,
+}
+
+/// `object-type:property.path`, the property path kept as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct ObjectPath {
+    /// The object type, lowercased.
+    pub object_type: String,
+    /// The property path after the colon, as written (`value`,
+    /// `hashes.'SHA-256'`, `resolves_to_refs[*].value`).
+    pub property: String,
+}
+
+/// A comparison operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Op {
+    /// `=`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`, `<=`, `>`, `>=`
+    Order,
+    /// `IN`
+    In,
+    /// `LIKE`
+    Like,
+    /// `MATCHES`
+    Matches,
+    /// `ISSUBSET`
+    IsSubset,
+    /// `ISSUPERSET`
+    IsSuperset,
+}
+
+/// A constant in a comparison.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum Literal {
+    /// `'text'`, escapes resolved.
+    Str(String),
+    /// `(a, b, …)` after `IN`.
+    List(Vec<Literal>),
+    /// A number, boolean, `t'…'`, `h'…'` or `b'…'` constant.
+    Other,
+}
+
+/// A network object type whose `value` cordon reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Target {
+    /// `ipv4-addr:value`
+    Ipv4,
+    /// `ipv6-addr:value`
+    Ipv6,
+    /// `domain-name:value`
+    Domain,
+    /// `url:value`
+    Url,
+}
+
+impl Target {
+    fn of(object_type: &str) -> Option<Target> {
+        match object_type {
+            "ipv4-addr" => Some(Target::Ipv4),
+            "ipv6-addr" => Some(Target::Ipv6),
+            "domain-name" => Some(Target::Domain),
+            "url" => Some(Target::Url),
+            _ => None,
+        }
+    }
+
+    /// The STIX object type.
+    pub fn object_type(self) -> &'static str {
+        match self {
+            Target::Ipv4 => "ipv4-addr",
+            Target::Ipv6 => "ipv6-addr",
+            Target::Domain => "domain-name",
+            Target::Url => "url",
+        }
+    }
+}
+
+/// What an indicator's pattern means for cordon.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum Extracted {
+    /// A disjunction of equality tests: each value is an indicator of its own.
+    Network {
+        /// The values, in pattern order, with the object type they belong to.
+        values: Vec<(Target, String)>,
+        /// Object types of OR-ed comparisons that are not about the network
+        /// (a file hash beside an address): not read, worth a warning.
+        ignored: Vec<String>,
+    },
+    /// A pattern on network objects that is more than a disjunction of
+    /// equality tests.
+    Complex,
+    /// A pattern on no network object at all.
+    NotNetwork,
+    /// A valid pattern that compares a network value with something that
+    /// cannot be one (a number), with the reason.
+    Invalid(String),
+}
+
+/// Parses a complete pattern.
+pub(super) fn parse(pattern: &str) -> Result<Observation, PatternError> {
+    let mut parser = Parser { src: pattern, pos: 0, depth: 0 };
+    let tree = parser.observation_expressions()?;
+    parser.skip_ws();
+    if parser.pos < pattern.len() {
+        return parser.fail("unexpected text after the pattern");
+    }
+    Ok(tree)
+}
+
+/// Decides what `tree` means for cordon (see [`Extracted`]).
+pub(super) fn extract(tree: &Observation) -> Extracted {
+    if !observation_mentions_network(tree) {
+        return Extracted::NotNetwork;
+    }
+    let mut values = Vec::new();
+    let mut ignored = Vec::new();
+    match collect_observation(tree, &mut values, &mut ignored) {
+        Ok(()) => Extracted::Network { values, ignored },
+        Err(Stop::Complex) => Extracted::Complex,
+        Err(Stop::Invalid(reason)) => Extracted::Invalid(reason),
+    }
+}
+
+/// Why collection stopped.
+enum Stop {
+    Complex,
+    Invalid(String),
+}
+
+fn collect_observation(
+    tree: &Observation,
+    values: &mut Vec<(Target, String)>,
+    ignored: &mut Vec<String>,
+) -> Result<(), Stop> {
+    if !observation_mentions_network(tree) {
+        observation_types(tree, ignored);
+        return Ok(());
+    }
+    match tree {
+        Observation::Bracket(comparison) => collect_comparison(comparison, values, ignored),
+        Observation::Or(items) => items.iter().try_for_each(|item| collect_observation(item, values, ignored)),
+        Observation::And(_) | Observation::FollowedBy(_) | Observation::Qualified(_) => Err(Stop::Complex),
+    }
+}
+
+fn collect_comparison(
+    comparison: &Comparison,
+    values: &mut Vec<(Target, String)>,
+    ignored: &mut Vec<String>,
+) -> Result<(), Stop> {
+    if !comparison_mentions_network(comparison) {
+        comparison_types(comparison, ignored);
+        return Ok(());
+    }
+    let test = match comparison {
+        Comparison::Or(items) => {
+            return items.iter().try_for_each(|item| collect_comparison(item, values, ignored));
+        }
+        Comparison::And(_) | Comparison::Exists(_) => return Err(Stop::Complex),
+        Comparison::Test(test) => test,
+    };
+    let target = match Target::of(&test.path.object_type) {
+        Some(target) if test.path.property == "value" && !test.negated => target,
+        _ => return Err(Stop::Complex),
+    };
+    let non_string =
+        || Stop::Invalid(format!("{}:value is compared with a value that is not a string", target.object_type()));
+    match (test.op, &test.value) {
+        (Op::Eq, Literal::Str(value)) => values.push((target, value.clone())),
+        (Op::IsSubset, Literal::Str(value)) if matches!(target, Target::Ipv4 | Target::Ipv6) => {
+            values.push((target, value.clone()))
+        }
+        (Op::In, Literal::List(items)) => {
+            for item in items {
+                let Literal::Str(value) = item else {
+                    return Err(non_string());
+                };
+                values.push((target, value.clone()));
+            }
+        }
+        (Op::Eq | Op::In, _) => return Err(non_string()),
+        _ => return Err(Stop::Complex),
+    }
+    Ok(())
+}
+
+fn observation_mentions_network(tree: &Observation) -> bool {
+    match tree {
+        Observation::Bracket(comparison) => comparison_mentions_network(comparison),
+        Observation::Or(items) | Observation::And(items) | Observation::FollowedBy(items) => {
+            items.iter().any(observation_mentions_network)
+        }
+        Observation::Qualified(inner) => observation_mentions_network(inner),
+    }
+}
+
+fn comparison_mentions_network(comparison: &Comparison) -> bool {
+    match comparison {
+        Comparison::Test(Test { path, .. }) | Comparison::Exists(path) => {
+            NETWORK_TYPES.contains(&path.object_type.as_str())
+        }
+        Comparison::Or(items) | Comparison::And(items) => items.iter().any(comparison_mentions_network),
+    }
+}
+
+fn observation_types(tree: &Observation, out: &mut Vec<String>) {
+    match tree {
+        Observation::Bracket(comparison) => comparison_types(comparison, out),
+        Observation::Or(items) | Observation::And(items) | Observation::FollowedBy(items) => {
+            items.iter().for_each(|item| observation_types(item, out))
+        }
+        Observation::Qualified(inner) => observation_types(inner, out),
+    }
+}
+
+fn comparison_types(comparison: &Comparison, out: &mut Vec<String>) {
+    match comparison {
+        Comparison::Test(Test { path, .. }) | Comparison::Exists(path) => {
+            if !out.contains(&path.object_type) {
+                out.push(path.object_type.clone());
+            }
+        }
+        Comparison::Or(items) | Comparison::And(items) => items.iter().for_each(|item| comparison_types(item, out)),
+    }
+}
+
+/// A recursive-descent reader over the pattern text.
+struct Parser<'a> {
+    src: &'a str,
+    pos: usize,
+    depth: usize,
+}
+
+type Parsed<T> = Result<T, PatternError>;
+
+impl Parser<'_> {
+    fn fail<T>(&self, message: &str) -> Parsed<T> {
+        Err(PatternError { offset: self.pos, message: message.to_string() })
+    }
+
+    fn rest(&self) -> &str {
+        self.src.get(self.pos..).unwrap_or("")
+    }
+
+    fn skip_ws(&mut self) {
+        let rest = self.rest();
+        self.pos += rest.len() - rest.trim_start().len();
+    }
+
+    /// The next non-blank byte, without consuming it.
+    fn peek(&mut self) -> Option<u8> {
+        self.skip_ws();
+        self.src.as_bytes().get(self.pos).copied()
+    }
+
+    fn eat(&mut self, byte: u8) -> bool {
+        if self.peek() == Some(byte) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, byte: u8, message: &str) -> Parsed<()> {
+        if self.eat(byte) {
+            Ok(())
+        } else {
+            self.fail(message)
+        }
+    }
+
+    /// Consumes `keyword` (any case) when it comes next as a whole word.
+    fn keyword(&mut self, keyword: &str) -> bool {
+        self.skip_ws();
+        let rest = self.rest().as_bytes();
+        let Some(head) = rest.get(..keyword.len()) else {
+            return false;
+        };
+        let boundary = rest.get(keyword.len()).map_or(true, |b| !is_word_byte(*b) && *b != b':');
+        if boundary && head.eq_ignore_ascii_case(keyword.as_bytes()) {
+            self.pos += keyword.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn enter(&mut self) -> Parsed<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return self.fail("pattern nested too deeply");
+        }
+        Ok(())
+    }
+
+    fn observation_expressions(&mut self) -> Parsed<Observation> {
+        let mut items = vec![self.observation_or()?];
+        while self.keyword("FOLLOWEDBY") {
+            items.push(self.observation_or()?);
+        }
+        Ok(collapse(items, Observation::FollowedBy))
+    }
+
+    fn observation_or(&mut self) -> Parsed<Observation> {
+        let mut items = vec![self.observation_and()?];
+        while self.keyword("OR") {
+            items.push(self.observation_and()?);
+        }
+        Ok(collapse(items, Observation::Or))
+    }
+
+    fn observation_and(&mut self) -> Parsed<Observation> {
+        let mut items = vec![self.observation_qualified()?];
+        while self.keyword("AND") {
+            items.push(self.observation_qualified()?);
+        }
+        Ok(collapse(items, Observation::And))
+    }
+
+    fn observation_qualified(&mut self) -> Parsed<Observation> {
+        let mut tree = self.observation_primary()?;
+        while self.qualifier()? {
+            tree = Observation::Qualified(Box::new(tree));
+        }
+        Ok(tree)
+    }
+
+    /// Reads one qualifier if one comes next.
+    fn qualifier(&mut self) -> Parsed<bool> {
+        if self.keyword("WITHIN") {
+            self.number()?;
+            if !self.keyword("SECONDS") {
+                return self.fail("expected SECONDS after WITHIN");
+            }
+        } else if self.keyword("REPEATS") {
+            self.number()?;
+            if !self.keyword("TIMES") {
+                return self.fail("expected TIMES after REPEATS");
+            }
+        } else if self.keyword("START") {
+            self.timestamp()?;
+            if !self.keyword("STOP") {
+                return self.fail("expected STOP after START");
+            }
+            self.timestamp()?;
+        } else {
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn observation_primary(&mut self) -> Parsed<Observation> {
+        match self.peek() {
+            Some(b'[') => {
+                self.pos += 1;
+                self.enter()?;
+                let comparison = self.comparison_or()?;
+                self.expect(b']', "expected ']'")?;
+                self.depth -= 1;
+                Ok(Observation::Bracket(comparison))
+            }
+            Some(b'(') => {
+                self.pos += 1;
+                self.enter()?;
+                let tree = self.observation_expressions()?;
+                self.expect(b')', "expected ')'")?;
+                self.depth -= 1;
+                Ok(tree)
+            }
+            None => self.fail("unexpected end of pattern, expected '['"),
+            Some(_) => self.fail("expected '[' or '('"),
+        }
+    }
+
+    fn comparison_or(&mut self) -> Parsed<Comparison> {
+        let mut items = vec![self.comparison_and()?];
+        while self.keyword("OR") {
+            items.push(self.comparison_and()?);
+        }
+        Ok(collapse(items, Comparison::Or))
+    }
+
+    fn comparison_and(&mut self) -> Parsed<Comparison> {
+        let mut items = vec![self.comparison_test()?];
+        while self.keyword("AND") {
+            items.push(self.comparison_test()?);
+        }
+        Ok(collapse(items, Comparison::And))
+    }
+
+    fn comparison_test(&mut self) -> Parsed<Comparison> {
+        if self.eat(b'(') {
+            self.enter()?;
+            let inner = self.comparison_or()?;
+            self.expect(b')', "expected ')'")?;
+            self.depth -= 1;
+            return Ok(inner);
+        }
+        if self.keyword("EXISTS") {
+            return Ok(Comparison::Exists(self.object_path()?));
+        }
+        let path = self.object_path()?;
+        let negated = self.keyword("NOT");
+        let op = self.operator()?;
+        let value = if op == Op::In { self.list()? } else { self.literal()? };
+        Ok(Comparison::Test(Test { path, negated, op, value }))
+    }
+
+    fn object_path(&mut self) -> Parsed<ObjectPath> {
+        self.skip_ws();
+        let type_len = self.rest().bytes().take_while(|b| is_word_byte(*b)).count();
+        if type_len == 0 {
+            return self.fail("expected an object path such as ipv4-addr:value");
+        }
+        let object_type = self.rest()[..type_len].to_ascii_lowercase();
+        self.pos += type_len;
+        if self.rest().as_bytes().first() != Some(&b':') {
+            return self.fail("expected ':' after the object type");
+        }
+        self.pos += 1;
+        let start = self.pos;
+        self.path_step()?;
+        loop {
+            match self.rest().as_bytes().first() {
+                Some(b'.') => {
+                    self.pos += 1;
+                    self.path_step()?;
+                }
+                Some(b'[') => {
+                    self.pos += 1;
+                    let index_len = self.rest().bytes().take_while(|b| b.is_ascii_digit() || *b == b'*').count();
+                    if index_len == 0 || self.rest().as_bytes().get(index_len) != Some(&b']') {
+                        return self.fail("expected a list index such as [0] or [*]");
+                    }
+                    self.pos += index_len + 1;
+                }
+                _ => break,
+            }
+        }
+        let property = self.src[start..self.pos].to_string();
+        Ok(ObjectPath { object_type, property })
+    }
+
+    fn path_step(&mut self) -> Parsed<()> {
+        if self.rest().starts_with('\'') {
+            self.string()?;
+            return Ok(());
+        }
+        let len = self.rest().bytes().take_while(|b| is_word_byte(*b)).count();
+        if len == 0 {
+            return self.fail("expected a property name");
+        }
+        self.pos += len;
+        Ok(())
+    }
+
+    fn operator(&mut self) -> Parsed<Op> {
+        self.skip_ws();
+        let rest = self.rest();
+        for (symbol, op) in
+            [("!=", Op::Ne), ("<=", Op::Order), (">=", Op::Order), ("<", Op::Order), (">", Op::Order), ("=", Op::Eq)]
+        {
+            if rest.starts_with(symbol) {
+                self.pos += symbol.len();
+                return Ok(op);
+            }
+        }
+        for (word, op) in [
+            ("IN", Op::In),
+            ("LIKE", Op::Like),
+            ("MATCHES", Op::Matches),
+            ("ISSUBSET", Op::IsSubset),
+            ("ISSUPERSET", Op::IsSuperset),
+        ] {
+            if self.keyword(word) {
+                return Ok(op);
+            }
+        }
+        self.fail("expected a comparison operator (=, !=, IN, LIKE, MATCHES, …)")
+    }
+
+    fn list(&mut self) -> Parsed<Literal> {
+        self.expect(b'(', "expected '(' to open the list after IN")?;
+        let mut items = vec![self.literal()?];
+        while self.eat(b',') {
+            items.push(self.literal()?);
+        }
+        self.expect(b')', "expected ')' to close the list")?;
+        Ok(Literal::List(items))
+    }
+
+    fn literal(&mut self) -> Parsed<Literal> {
+        self.skip_ws();
+        let bytes = self.rest().as_bytes();
+        let (first, second) = (bytes.first().copied(), bytes.get(1).copied());
+        match (first, second) {
+            (Some(b'\''), _) => Ok(Literal::Str(self.string()?)),
+            (Some(b't' | b'h' | b'b'), Some(b'\'')) => {
+                self.pos += 1;
+                self.string()?;
+                Ok(Literal::Other)
+            }
+            (Some(b), _) if b.is_ascii_digit() || b == b'-' || b == b'+' => {
+                self.number()?;
+                Ok(Literal::Other)
+            }
+            _ if self.keyword("true") || self.keyword("false") => Ok(Literal::Other),
+            (None, _) => self.fail("unexpected end of pattern, expected a value"),
+            _ => self.fail("expected a value (a quoted string, number or boolean)"),
+        }
+    }
+
+    fn number(&mut self) -> Parsed<()> {
+        self.skip_ws();
+        let rest = self.rest();
+        let sign = usize::from(rest.starts_with(['-', '+']));
+        let len = rest[sign..].bytes().take_while(|b| b.is_ascii_digit() || *b == b'.').count();
+        if len == 0 {
+            return self.fail("expected a number");
+        }
+        self.pos += sign + len;
+        Ok(())
+    }
+
+    fn timestamp(&mut self) -> Parsed<()> {
+        self.skip_ws();
+        if !self.rest().starts_with("t'") {
+            return self.fail("expected a timestamp t'…'");
+        }
+        self.pos += 1;
+        self.string()?;
+        Ok(())
+    }
+
+    /// Reads a single-quoted string (the cursor on the opening quote),
+    /// resolving the `\'` and `\\` escapes.
+    fn string(&mut self) -> Parsed<String> {
+        let start = self.pos;
+        self.pos += 1;
+        let mut out = String::new();
+        let mut chars = self.rest().char_indices();
+        while let Some((offset, c)) = chars.next() {
+            match c {
+                '\'' => {
+                    self.pos += offset + 1;
+                    return Ok(out);
+                }
+                '\\' => match chars.next() {
+                    Some((_, escaped @ ('\'' | '\\'))) => out.push(escaped),
+                    _ => {
+                        self.pos += offset;
+                        return self.fail("invalid escape in string (only \\' and \\\\ are allowed)");
+                    }
+                },
+                other => out.push(other),
+            }
+        }
+        self.pos = start;
+        self.fail("unterminated string")
+    }
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
+/// One item stays itself; several become `combine(items)`.
+fn collapse<T>(mut items: Vec<T>, combine: fn(Vec<T>) -> T) -> T {
+    match items.pop() {
+        Some(only) if items.is_empty() => only,
+        Some(last) => {
+            items.push(last);
+            combine(items)
+        }
+        None => combine(items),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(pattern: &str) -> Extracted {
+        match parse(pattern) {
+            Ok(tree) => extract(&tree),
+            Err(e) => panic!("{pattern}: {e}"),
+        }
+    }
+
+    fn network(list: &[(Target, &str)]) -> Extracted {
+        Extracted::Network { values: list.iter().map(|(t, v)| (*t, v.to_string())).collect(), ignored: Vec::new() }
+    }
+
+    #[test]
+    fn single_and_or_joined() {
+        assert_eq!(values("[ipv4-addr:value = '80.94.92.55']"), network(&[(Target::Ipv4, "80.94.92.55")]));
+        assert_eq!(
+            values("[ipv4-addr:value = '80.94.92.55' OR domain-name:value = 'a.example.net']"),
+            network(&[(Target::Ipv4, "80.94.92.55"), (Target::Domain, "a.example.net")])
+        );
+        assert_eq!(
+            values("[url:value = 'http://x.example.net/a'] or ([ipv6-addr:value='2a0e::1'])"),
+            network(&[(Target::Url, "http://x.example.net/a"), (Target::Ipv6, "2a0e::1")])
+        );
+        assert_eq!(
+            values("[ipv4-addr:value IN ('1.1.1.1', '8.8.8.8')]"),
+            network(&[(Target::Ipv4, "1.1.1.1"), (Target::Ipv4, "8.8.8.8")])
+        );
+        assert_eq!(values("[ipv4-addr:value ISSUBSET '80.94.92.0/24']"), network(&[(Target::Ipv4, "80.94.92.0/24")]));
+    }
+
+    #[test]
+    fn escapes_in_strings() {
+        assert_eq!(
+            values(r"[url:value = 'http://x.example.net/it\'s\\']"),
+            network(&[(Target::Url, r"http://x.example.net/it's\")])
+        );
+    }
+
+    #[test]
+    fn complex_and_not_network() {
+        assert_eq!(values("[ipv4-addr:value = '1.1.1.1' AND ipv4-addr:value = '8.8.8.8']"), Extracted::Complex);
+        assert_eq!(
+            values("[ipv4-addr:value = '1.1.1.1'] AND [domain-name:value = 'a.example.net']"),
+            Extracted::Complex
+        );
+        assert_eq!(
+            values("[ipv4-addr:value = '1.1.1.1'] FOLLOWEDBY [url:value = 'http://a.example.net/']"),
+            Extracted::Complex
+        );
+        assert_eq!(values("[ipv4-addr:value = '1.1.1.1'] WITHIN 300 SECONDS"), Extracted::Complex);
+        assert_eq!(values("[url:value MATCHES '^http://a']"), Extracted::Complex);
+        assert_eq!(values("[domain-name:value NOT = 'a.example.net']"), Extracted::Complex);
+        assert_eq!(values("[network-traffic:dst_ref.value = '1.1.1.1']"), Extracted::Complex);
+        assert_eq!(values("[file:hashes.'SHA-256' = 'aa']"), Extracted::NotNetwork);
+        assert_eq!(values("[file:name = 'a.exe' AND file:size > 10]"), Extracted::NotNetwork);
+        assert_eq!(
+            values("[ipv4-addr:value = '1.1.1.1' OR file:hashes.MD5 = 'aa']"),
+            Extracted::Network { values: vec![(Target::Ipv4, "1.1.1.1".into())], ignored: vec!["file".into()] }
+        );
+        assert_eq!(
+            values("[ipv4-addr:value = 42]"),
+            Extracted::Invalid("ipv4-addr:value is compared with a value that is not a string".into())
+        );
+    }
+
+    #[test]
+    fn qualifiers_and_other_literals_parse() {
+        let pattern = "([file:size >= 10 AND file:created < t'2024-01-01T00:00:00Z'] REPEATS 2 TIMES) \
+                       START t'2024-01-01T00:00:00Z' STOP t'2024-02-01T00:00:00Z'";
+        assert_eq!(values(pattern), Extracted::NotNetwork);
+        assert!(parse("[x-custom:flag = true AND artifact:payload_bin = b'AAAA' AND x:y[0].z = h'ff']").is_ok());
+    }
+
+    #[test]
+    fn errors_name_the_place() {
+        let cases = [
+            ("[ipv4-addr:value = '1.1.1.1'", "expected ']' at character 29"),
+            ("[ipv4-addr:value = '1.1.1.1]", "unterminated string at character 20"),
+            ("ipv4-addr:value = '1.1.1.1'", "expected '[' or '(' at character 1"),
+            ("[ipv4-addr value = '1']", "expected ':' after the object type at character 11"),
+            ("[ipv4-addr:value ~ '1']", "expected a comparison operator (=, !=, IN, LIKE, MATCHES, …) at character 18"),
+            ("[ipv4-addr:value = '1'] junk", "unexpected text after the pattern at character 25"),
+            ("", "unexpected end of pattern, expected '[' at character 1"),
+        ];
+        for (pattern, want) in cases {
+            assert_eq!(parse(pattern).map(|_| ()).map_err(|e| e.to_string()), Err(want.to_string()), "{pattern}");
+        }
+        let deep = format!("{}[ipv4-addr:value = '1.1.1.1']{}", "(".repeat(500), ")".repeat(500));
+        assert_eq!(parse(&deep).map_err(|e| e.message), Err::<Observation, _>("pattern nested too deeply".into()));
+    }
+}

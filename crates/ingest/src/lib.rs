@@ -1,0 +1,206 @@
+//! The ingest pipeline: one feed file in, one import in the store.
+//!
+//! For each file, [`ingest_file`]:
+//! 1. hashes it (SHA-256, recorded with the import) and detects its format
+//!    unless one is given;
+//! 2. streams it through the [`cordon_formats`] parser;
+//! 3. fills what the record does not say from the import's defaults
+//!    (`--category`, `--tlp`), expands it into sightings (a URL's host and
+//!    the hosts the feed links are derived sightings), and skips what can
+//!    never be a takedown target ([`cordon_model::not_targetable`]), counting
+//!    each reason;
+//! 4. stores the sightings in one transaction: under `strict`, the first
+//!    rejected record aborts the import and nothing is stored.
+//!
+//! Records without a TLP of their own default to [`DEFAULT_TLP`] (AMBER):
+//! sharing wider is a decision the partner or the analyst must make.
+#![deny(missing_docs)]
+
+mod hashing;
+mod report;
+
+use std::io::BufReader;
+use std::path::Path;
+
+use cordon_formats::{Event, Format, FormatError};
+use cordon_model::{not_targetable, Category, Record, Tlp};
+use cordon_store::{Added, ImportMeta, ImportSink, Store, StoreError};
+
+pub use report::{FileReport, Rejection, MAX_LISTED_ERRORS};
+
+/// The TLP of records that carry none and come without `--tlp`.
+pub const DEFAULT_TLP: Tlp = Tlp::Amber;
+
+/// How files are ingested.
+#[derive(Clone, Debug, Default)]
+pub struct IngestOptions {
+    /// The partner or feed name the sightings are recorded under.
+    pub source: String,
+    /// The format, or `None` to detect it.
+    pub format: Option<Format>,
+    /// The TLP of records that carry none ([`DEFAULT_TLP`] when `None`).
+    pub tlp: Option<Tlp>,
+    /// The category of records the parser could not categorise
+    /// (`other` when `None`).
+    pub category: Option<Category>,
+    /// Fail the whole file, storing nothing, at the first rejected record.
+    pub strict: bool,
+    /// Parser options (CSV column mapping, delimiter).
+    pub parse: cordon_formats::Options,
+}
+
+/// Why a file could not be ingested at all.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The file could not be read, or its format is unknown or broken.
+    #[error(transparent)]
+    Format(#[from] FormatError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A record was rejected under `--strict`; nothing was stored.
+    #[error("{path}:{line}: {reason} (--strict: nothing from this file was stored)")]
+    Strict {
+        /// The file.
+        path: String,
+        /// The line.
+        line: u64,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Ingests the file (or MISP feed directory) at `path` into `store` as one
+/// import. `progress` is called with the number of bytes read so far.
+pub fn ingest_file(
+    store: &mut dyn Store,
+    path: &Path,
+    options: &IngestOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<FileReport, IngestError> {
+    let format = match options.format {
+        Some(f) => f,
+        None => cordon_formats::detect(path)?,
+    };
+    let sha256 = hashing::sha256_of(path).map_err(|source| FormatError::Io { path: path.into(), source })?;
+    let display = path.display().to_string();
+    let mut run = |sink_events: &mut dyn FnMut(Event)| -> Result<(), FormatError> {
+        if format == Format::MispFeed {
+            return cordon_formats::parse(format, path, &options.parse, sink_events);
+        }
+        let file = std::fs::File::open(path).map_err(|source| FormatError::Io { path: path.into(), source })?;
+        let mut reader = BufReader::with_capacity(1 << 16, hashing::Counting::new(file, progress));
+        cordon_formats::parse_reader(format, path, &mut reader, &options.parse, sink_events)
+    };
+    ingest_events(store, &display, format, &sha256, options, &mut run)
+}
+
+/// Ingests bytes already in memory (standard input), named `name`.
+pub fn ingest_bytes(
+    store: &mut dyn Store,
+    name: &str,
+    bytes: &[u8],
+    options: &IngestOptions,
+) -> Result<FileReport, IngestError> {
+    let format = match options.format {
+        Some(f) => f,
+        None => cordon_formats::detect_bytes(Path::new(name), bytes)?,
+    };
+    let sha256 = hashing::sha256_of_reader(bytes).map_err(|source| FormatError::Io { path: name.into(), source })?;
+    let mut run = |sink_events: &mut dyn FnMut(Event)| -> Result<(), FormatError> {
+        let mut reader = BufReader::new(bytes);
+        cordon_formats::parse_reader(format, Path::new(name), &mut reader, &options.parse, sink_events)
+    };
+    ingest_events(store, name, format, &sha256, options, &mut run)
+}
+
+/// The part of an import shared by files and standard input: run the
+/// parser inside one store transaction and account for every event.
+fn ingest_events(
+    store: &mut dyn Store,
+    display: &str,
+    format: Format,
+    sha256: &str,
+    options: &IngestOptions,
+    run: &mut dyn FnMut(&mut dyn FnMut(Event)) -> Result<(), FormatError>,
+) -> Result<FileReport, IngestError> {
+    let mut report = FileReport::new(display, format);
+    let mut parse_error = None;
+    let mut strict_failure: Option<(u64, String)> = None;
+    let meta = ImportMeta::new(&options.source, display, sha256, format.name());
+    let result = store.import(&meta, &mut |sink| {
+        let mut store_error = None;
+        let parsed = run(&mut |event| {
+            if store_error.is_some() || strict_failure.is_some() {
+                return;
+            }
+            match event {
+                Event::Record(record) => {
+                    if let Err(e) = store_record(sink, record, options, &mut report) {
+                        store_error = Some(e);
+                    }
+                }
+                Event::Rejected { line, reason } => {
+                    if options.strict {
+                        strict_failure = Some((line, reason.clone()));
+                    }
+                    report.reject(line, reason);
+                }
+                Event::Skipped { reason, .. } => report.skip(&reason),
+                Event::Warning { line, message } => report.warn(line, message),
+            }
+        });
+        if let Some(e) = store_error {
+            return Err(e);
+        }
+        if let Err(e) = parsed {
+            let message = e.to_string();
+            parse_error = Some(e);
+            return Err(StoreError::Aborted(message));
+        }
+        if let Some((line, reason)) = &strict_failure {
+            return Err(StoreError::Aborted(format!("line {line}: {reason}")));
+        }
+        Ok(report.counts)
+    });
+    if let Some(e) = parse_error {
+        return Err(e.into());
+    }
+    if let Some((line, reason)) = strict_failure {
+        return Err(IngestError::Strict { path: display.to_string(), line, reason });
+    }
+    report.import_id = Some(result?);
+    Ok(report)
+}
+
+/// Applies the import's defaults to `record`, drops what is not targetable
+/// and stores the rest.
+fn store_record(
+    sink: &mut dyn ImportSink,
+    mut record: Record,
+    options: &IngestOptions,
+    report: &mut FileReport,
+) -> Result<(), StoreError> {
+    if let Some(reason) = not_targetable(&record.observable) {
+        report.skip(reason.key());
+        return Ok(());
+    }
+    report.counts.read += 1;
+    let attributes = &mut record.attributes;
+    attributes.category = attributes.category.or(options.category).or(Some(Category::Other));
+    attributes.tlp = attributes.tlp.or(options.tlp).or(Some(DEFAULT_TLP));
+    for sighting in record.sightings() {
+        if sighting.derived_from.is_some() {
+            if let Some(reason) = not_targetable(&sighting.observable) {
+                report.skip_derived(reason.key());
+                continue;
+            }
+        }
+        match sink.add(&sighting)? {
+            Added::New => report.counts.new += 1,
+            Added::Updated => report.counts.updated += 1,
+        }
+        report.counts.accepted += 1;
+    }
+    Ok(())
+}

@@ -1,0 +1,188 @@
+//! Finding candidate addresses in one line exactly as grepcidr 2.0 does.
+//!
+//! grepcidr 2.0 (`scan_with_hints`) walks the line one byte at a time. At
+//! position `p` it tries, in this order:
+//!
+//! 1. if the list has IPv4 patterns and `line[p]` is a digit with a `.` at
+//!    `p+1`, `p+2` or `p+3` (the *IPv4 hint*): take the *field*, the longest
+//!    run of `[0-9A-Za-z.]` starting at `p`; if it is at most 15 bytes and
+//!    `inet_pton` accepts it, look it up; either way continue after the field;
+//! 2. else if the list has IPv6 patterns and one of the *IPv6 hints* holds
+//!    (`::` then a hex digit, or 1 to 4 hex digits then `:`): the same with
+//!    fields of `[0-9A-Za-z:.]`, at most 45 bytes;
+//! 3. else move to `p+1`.
+//!
+//! The line matches as soon as one parsed address is in the list. The left
+//! edge of a field is never checked (`x1.2.3.4` matches `1.2.3.4`) while the
+//! right edge is (`1.2.3.4x` and `1.2.3.4.5` do not match), and whether a
+//! family has patterns changes how the line is cut into fields: with IPv6
+//! patterns loaded, `ab:1.2.3.4` is one (invalid) IPv6 field and its IPv4
+//! address is never seen.
+//!
+//! # Fast path, and why it finds the same candidates
+//!
+//! Every hint needs a *trigger* byte within `p..=p+4`: a `.` at `p+1..=p+3`
+//! for IPv4, a `:` at `p..=p+4` for IPv6. So instead of testing every
+//! position, [`for_each_candidate`] jumps with `memchr` to the next trigger
+//! `t` and tests only positions `max(p, t-4)..=t`, in increasing order. The
+//! first position where a hint holds is then the same one the byte loop
+//! would reach: any earlier hint position would have its own trigger in the
+//! window, which is before `t` (contradicting that `t` is the next trigger)
+//! or in this window (where it is tested first). Positions before the window
+//! have no trigger in reach and cannot hold a hint. Lines without `.` or `:`
+//! cost one `memchr`.
+//!
+//! # Buffer-size quirk
+//!
+//! grepcidr bounds the walk by its line *buffer* (512 bytes, doubled as
+//! long lines need) rather than by the line: positions `>= capacity - 5` are
+//! never tested. This only matters for a line within 4 bytes of filling the
+//! buffer, and only for IPv6 addresses of at most 4 characters (`::1`) in
+//! its last bytes; [`crate::scanner`] tracks the capacity and passes the
+//! resulting `limit`.
+
+use memchr::{memchr, memchr2};
+
+use crate::parse;
+
+/// An address found in a line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Candidate {
+    /// An IPv4 address as a host-order integer.
+    V4(u32),
+    /// An IPv6 address as a host-order integer.
+    V6(u128),
+}
+
+/// Which families the pattern list has (grepcidr only looks for those).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Families {
+    pub(crate) v4: bool,
+    pub(crate) v6: bool,
+}
+
+#[inline]
+fn is_v4_field(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'.'
+}
+
+#[inline]
+fn is_v6_field(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'.' || byte == b':'
+}
+
+/// Byte at `i`, or 0 past the end (never a digit, `.` or `:`).
+#[inline(always)]
+fn at(line: &[u8], i: usize) -> u8 {
+    line.get(i).copied().unwrap_or(0)
+}
+
+#[inline(always)]
+fn v4_hint(line: &[u8], p: usize) -> bool {
+    at(line, p).is_ascii_digit()
+        && (at(line, p + 1) == b'.' || at(line, p + 2) == b'.' || at(line, p + 3) == b'.')
+}
+
+#[inline(always)]
+fn v6_hint(line: &[u8], p: usize) -> bool {
+    let x = |i: usize| at(line, p + i).is_ascii_hexdigit();
+    let c = |i: usize| at(line, p + i) == b':';
+    (c(0) && c(1) && x(2))
+        || (x(0) && (c(1) || (x(1) && (c(2) || (x(2) && (c(3) || (x(3) && c(4))))))))
+}
+
+/// Calls `found(candidate, start..end)` for each address grepcidr would
+/// parse in `line` (without its newline), in order, testing only positions
+/// below `limit`. Stops early when `found` returns `false`.
+#[inline]
+pub(crate) fn for_each_candidate(
+    line: &[u8],
+    limit: usize,
+    families: Families,
+    mut found: impl FnMut(Candidate, usize, usize) -> bool,
+) {
+    let limit = limit.min(line.len());
+    let mut p = 0usize;
+    while p < limit {
+        // Jump to the next trigger; no hint can hold before `trigger - 4`.
+        let rest = &line[p..];
+        let next = match (families.v4, families.v6) {
+            (true, true) => memchr2(b'.', b':', rest),
+            (true, false) => memchr(b'.', rest),
+            (false, true) => memchr(b':', rest),
+            (false, false) => None,
+        };
+        let Some(offset) = next else {
+            return;
+        };
+        let trigger = p + offset;
+        p = p.max(trigger.saturating_sub(4));
+        let window_end = trigger.min(limit.saturating_sub(1));
+        let mut advanced = false;
+        while p <= window_end {
+            if families.v4 && v4_hint(line, p) {
+                let len = line[p..].iter().take_while(|&&b| is_v4_field(b)).count();
+                if len <= 15 {
+                    if let Some(addr) = parse::ipv4(&line[p..p + len]) {
+                        if !found(Candidate::V4(addr), p, p + len) {
+                            return;
+                        }
+                    }
+                }
+                p += len.max(1);
+                advanced = true;
+                break;
+            }
+            if families.v6 && v6_hint(line, p) {
+                let len = line[p..].iter().take_while(|&&b| is_v6_field(b)).count();
+                if len <= 45 {
+                    if let Some(addr) = parse::ipv6(&line[p..p + len]) {
+                        if !found(Candidate::V6(addr), p, p + len) {
+                            return;
+                        }
+                    }
+                }
+                p += len.max(1);
+                advanced = true;
+                break;
+            }
+            p += 1;
+        }
+        if !advanced {
+            // No hint in the window: resume after the trigger.
+            p = p.max(trigger + 1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidates(line: &str, v4: bool, v6: bool) -> Vec<String> {
+        let mut out = Vec::new();
+        for_each_candidate(line.as_bytes(), usize::MAX, Families { v4, v6 }, |c, s, e| {
+            out.push(format!("{}@{s}..{e}", match c {
+                Candidate::V4(a) => std::net::Ipv4Addr::from(a).to_string(),
+                Candidate::V6(a) => std::net::Ipv6Addr::from(a).to_string(),
+            }));
+            true
+        });
+        out
+    }
+
+    #[test]
+    fn grepcidr_cases() {
+        assert_eq!(candidates("x1.2.3.4", true, false), ["1.2.3.4@1..8"]);
+        assert_eq!(candidates("1111.2.3.4", true, false), ["111.2.3.4@1..10"]);
+        assert!(candidates("1.2.3.4.5", true, false).is_empty());
+        assert!(candidates("1.2.3.4x", true, false).is_empty());
+        assert_eq!(candidates("ab:1.2.3.4", true, false), ["1.2.3.4@3..10"]);
+        assert!(candidates("ab:1.2.3.4", true, true).is_empty());
+        assert_eq!(candidates("[1.2.3.4]:443", true, true), ["1.2.3.4@1..8"]);
+        assert_eq!(candidates("abcd2001:db8::1", false, true), ["2001:db8::1@4..15"]);
+        assert_eq!(candidates("x ::1", false, true), ["::1@2..5"]);
+        assert!(candidates("a::1", false, true).contains(&"a::1@0..4".to_string()));
+        assert_eq!(candidates("10:20:30 1.2.3.4", true, true), ["1.2.3.4@9..16"]);
+    }
+}

@@ -1,0 +1,407 @@
+//! [`Scanner`]: matching lines of a buffer or stream against an address set.
+
+use std::io::Read;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use cordon_netset::{IpMap, IpSet};
+use memchr::memchr;
+
+use crate::line::{for_each_candidate, Candidate, Families};
+use crate::ScanError;
+
+/// What a [`Scanner`] looks addresses up in. Implemented for
+/// [`IpSet`] and [`IpMap`].
+pub trait AddrLookup: Sync {
+    /// Whether any IPv4 address is in the lookup (grepcidr only searches a
+    /// line for IPv4 addresses when its list has IPv4 patterns).
+    fn has_v4(&self) -> bool;
+    /// Whether any IPv6 address is in the lookup.
+    fn has_v6(&self) -> bool;
+    /// Whether the IPv4 address (host-order integer) is in the lookup.
+    fn contains_v4(&self, addr: u32) -> bool;
+    /// Whether the IPv6 address (host-order integer) is in the lookup.
+    fn contains_v6(&self, addr: u128) -> bool;
+}
+
+impl AddrLookup for IpSet {
+    fn has_v4(&self) -> bool {
+        IpSet::has_v4(self)
+    }
+    fn has_v6(&self) -> bool {
+        IpSet::has_v6(self)
+    }
+    #[inline]
+    fn contains_v4(&self, addr: u32) -> bool {
+        self.contains_v4_bits(addr)
+    }
+    #[inline]
+    fn contains_v6(&self, addr: u128) -> bool {
+        self.contains_v6_bits(addr)
+    }
+}
+
+impl<V: Sync> AddrLookup for IpMap<V> {
+    fn has_v4(&self) -> bool {
+        IpMap::has_v4(self)
+    }
+    fn has_v6(&self) -> bool {
+        IpMap::has_v6(self)
+    }
+    #[inline]
+    fn contains_v4(&self, addr: u32) -> bool {
+        !self.covering(IpAddr::V4(Ipv4Addr::from(addr))).is_empty()
+    }
+    #[inline]
+    fn contains_v6(&self, addr: u128) -> bool {
+        !self.covering(IpAddr::V6(Ipv6Addr::from(addr))).is_empty()
+    }
+}
+
+/// A line of the input: its 1-based number and byte offsets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineSpan {
+    /// 1-based line number.
+    pub number: u64,
+    /// Offset of the line's first byte.
+    pub start: usize,
+    /// Offset just past the line, including its newline if it has one.
+    pub end: usize,
+}
+
+/// A matching line and the addresses in it that are in the lookup, in the
+/// order grepcidr would find them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hit {
+    /// Where the line is.
+    pub line: LineSpan,
+    /// The matching addresses with their byte offsets within the line.
+    pub addrs: Vec<(IpAddr, std::ops::Range<usize>)>,
+}
+
+/// How much to report per matching line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Detail {
+    /// Stop at the first matching address (count and print modes).
+    First,
+    /// Collect every matching address (hits mode).
+    All,
+}
+
+/// Scans bytes for lines that contain an address of a lookup, with
+/// grepcidr 2.0's matching rules (see the crate docs).
+#[derive(Debug)]
+pub struct Scanner<'a, L: ?Sized> {
+    lookup: &'a L,
+    families: Families,
+}
+
+/// Below this size a buffer is scanned on one thread.
+const PARALLEL_MIN_BYTES: usize = 1 << 20;
+
+/// grepcidr's initial line buffer size (`MAXFIELD`).
+const INITIAL_CAPACITY: usize = 512;
+
+impl<'a, L: AddrLookup + ?Sized> Scanner<'a, L> {
+    /// A scanner for `lookup`.
+    pub fn new(lookup: &'a L) -> Self {
+        Scanner {
+            lookup,
+            families: Families {
+                v4: lookup.has_v4(),
+                v6: lookup.has_v6(),
+            },
+        }
+    }
+
+    /// Number of matching lines in `buf`, using up to `threads` threads
+    /// (`grepcidr -c`).
+    pub fn count(&self, buf: &[u8], threads: usize) -> u64 {
+        let parts = self.run_parallel(buf, threads, |scan, chunk, prefix| {
+            let mut count = 0u64;
+            let lines = scan.scan_chunk(chunk, prefix, Detail::First, |_| count += 1);
+            (count, lines)
+        });
+        parts.iter().map(|(count, _)| count).sum()
+    }
+
+    /// The matching lines of `buf` in order, using up to `threads` threads
+    /// (what `grepcidr` prints).
+    pub fn matching_lines(&self, buf: &[u8], threads: usize) -> Vec<LineSpan> {
+        self.collect(buf, threads, Detail::First)
+            .into_iter()
+            .map(|hit| hit.line)
+            .collect()
+    }
+
+    /// Every matching line of `buf` with all its matching addresses, in
+    /// order, using up to `threads` threads.
+    pub fn hits(&self, buf: &[u8], threads: usize) -> Vec<Hit> {
+        self.collect(buf, threads, Detail::All)
+    }
+
+    /// Streams `reader` (stdin, a decompressor) on one thread, calling
+    /// `on_hit` with each matching line and its bytes; returns the number of
+    /// matching lines. With `all_addrs` false only the first matching
+    /// address of each line is reported.
+    pub fn scan_reader<R: Read>(
+        &self,
+        mut reader: R,
+        all_addrs: bool,
+        mut on_hit: impl FnMut(&Hit, &[u8]),
+    ) -> Result<u64, ScanError> {
+        let detail = if all_addrs { Detail::All } else { Detail::First };
+        let mut buf: Vec<u8> = Vec::with_capacity(1 << 20);
+        let mut state = LineState::new(None);
+        let mut consumed = 0usize; // bytes before buf[0]
+        let mut count = 0u64;
+        let mut eof = false;
+        while !eof {
+            let old = buf.len();
+            buf.resize(old + (1 << 20), 0);
+            let read = loop {
+                match reader.read(&mut buf[old..]) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(ScanError::Read(e)),
+                }
+            };
+            buf.truncate(old + read);
+            eof = read == 0;
+            // Complete lines only, except at the end of input.
+            let usable = if eof {
+                buf.len()
+            } else {
+                match memchr::memrchr(b'\n', &buf) {
+                    Some(last) => last + 1,
+                    None => continue,
+                }
+            };
+            let chunk = &buf[..usable];
+            let mut pending = Vec::new();
+            self.scan_lines(chunk, &mut state, detail, |hit| pending.push(hit));
+            for mut hit in pending {
+                let bytes = &chunk[hit.line.start..hit.line.end];
+                hit.line.start += consumed;
+                hit.line.end += consumed;
+                on_hit(&hit, bytes);
+                count += 1;
+            }
+            buf.drain(..usable);
+            consumed += usable;
+        }
+        Ok(count)
+    }
+
+    fn collect(&self, buf: &[u8], threads: usize, detail: Detail) -> Vec<Hit> {
+        let parts = self.run_parallel(buf, threads, |scan, chunk, prefix| {
+            let mut hits = Vec::new();
+            let lines = scan.scan_chunk(chunk, prefix, detail, |hit| hits.push(hit));
+            (hits, lines)
+        });
+        let mut out = Vec::new();
+        let mut offset = 0usize;
+        let mut lines_before = 0u64;
+        for (hits, (chunk_len, lines)) in parts {
+            out.extend(hits.into_iter().map(|mut hit| {
+                hit.line.start += offset;
+                hit.line.end += offset;
+                hit.line.number += lines_before;
+                hit
+            }));
+            offset += chunk_len;
+            lines_before += lines;
+        }
+        out
+    }
+
+    /// Splits `buf` at newlines into up to `threads` chunks, runs `work` on
+    /// each (chunk, bytes before it) and returns the results in order, each
+    /// with (chunk length, line count).
+    fn run_parallel<T: Send>(
+        &self,
+        buf: &[u8],
+        threads: usize,
+        work: impl Fn(&Self, &[u8], &[u8]) -> (T, u64) + Sync,
+    ) -> Vec<(T, (usize, u64))> {
+        let threads = threads.max(1);
+        let mut bounds = vec![0usize];
+        if threads > 1 && buf.len() >= PARALLEL_MIN_BYTES {
+            for i in 1..threads {
+                let guess = buf.len() / threads * i;
+                let prev = bounds.last().copied().unwrap_or(0);
+                if guess <= prev {
+                    continue;
+                }
+                if let Some(nl) = memchr(b'\n', &buf[guess..]) {
+                    bounds.push(guess + nl + 1);
+                }
+            }
+        }
+        bounds.push(buf.len());
+        bounds.dedup();
+        let chunks: Vec<(usize, usize)> = bounds.windows(2).map(|w| (w[0], w[1])).collect();
+        if chunks.len() <= 1 {
+            let (result, lines) = work(self, buf, &[]);
+            return vec![(result, (buf.len(), lines))];
+        }
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = chunks
+                .iter()
+                .map(|&(start, end)| {
+                    let work = &work;
+                    scope.spawn(move || {
+                        let (result, lines) = work(self, &buf[start..end], &buf[..start]);
+                        (result, (end - start, lines))
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| match handle.join() {
+                    Ok(part) => part,
+                    // A panic in a scan thread is a bug; re-raise it here.
+                    Err(payload) => std::panic::resume_unwind(payload),
+                })
+                .collect()
+        })
+    }
+
+    /// Scans one chunk that starts at a line start; `prefix` holds all bytes
+    /// before it (only read, lazily, for the buffer-size quirk). Returns the
+    /// number of lines in the chunk.
+    fn scan_chunk(
+        &self,
+        chunk: &[u8],
+        prefix: &[u8],
+        detail: Detail,
+        on_hit: impl FnMut(Hit),
+    ) -> u64 {
+        let mut state = LineState::new((!prefix.is_empty()).then_some(prefix));
+        self.scan_lines(chunk, &mut state, detail, on_hit)
+    }
+
+    fn scan_lines(
+        &self,
+        chunk: &[u8],
+        state: &mut LineState<'_>,
+        detail: Detail,
+        mut on_hit: impl FnMut(Hit),
+    ) -> u64 {
+        let mut start = 0usize;
+        let mut addrs = Vec::new();
+        while start < chunk.len() {
+            let rest = &chunk[start..];
+            let (content_len, total_len, terminated) = match memchr(b'\n', rest) {
+                Some(nl) => (nl, nl + 1, true),
+                None => (rest.len(), rest.len(), false),
+            };
+            state.line_number += 1;
+            if let Some(limit) = state.limit(content_len, total_len, terminated) {
+                let content = &rest[..content_len];
+                if self.scan_line(content, limit, detail, &mut addrs) {
+                    on_hit(Hit {
+                        line: LineSpan {
+                            number: state.line_number,
+                            start,
+                            end: start + total_len,
+                        },
+                        addrs: std::mem::take(&mut addrs),
+                    });
+                }
+            }
+            start += total_len;
+        }
+        state.line_number
+    }
+
+    /// Whether `line` matches; with `Detail::All` fills `addrs` with every
+    /// matching address, else with the first.
+    #[inline]
+    fn scan_line(
+        &self,
+        line: &[u8],
+        limit: usize,
+        detail: Detail,
+        addrs: &mut Vec<(IpAddr, std::ops::Range<usize>)>,
+    ) -> bool {
+        let mut matched = false;
+        let lookup = self.lookup;
+        for_each_candidate(line, limit, self.families, |candidate, start, end| {
+            let hit = match candidate {
+                Candidate::V4(a) => lookup.contains_v4(a),
+                Candidate::V6(a) => lookup.contains_v6(a),
+            };
+            if hit {
+                matched = true;
+                let addr = match candidate {
+                    Candidate::V4(a) => IpAddr::V4(Ipv4Addr::from(a)),
+                    Candidate::V6(a) => IpAddr::V6(Ipv6Addr::from(a)),
+                };
+                addrs.push((addr, start..end));
+                return detail == Detail::All;
+            }
+            true
+        });
+        matched
+    }
+}
+
+/// grepcidr's line-buffer capacity as it evolves over a stream, and the
+/// line count.
+struct LineState<'p> {
+    capacity: usize,
+    /// Bytes before this chunk whose longest line has not been folded into
+    /// `capacity` yet (done only when a line's result depends on it).
+    prefix: Option<&'p [u8]>,
+    line_number: u64,
+}
+
+impl<'p> LineState<'p> {
+    fn new(prefix: Option<&'p [u8]>) -> Self {
+        LineState {
+            capacity: INITIAL_CAPACITY,
+            prefix,
+            line_number: 0,
+        }
+    }
+
+    /// The scan limit for a line (positions `< capacity - 5` are tested),
+    /// or `None` when grepcidr drops the line: an unterminated last line
+    /// that exactly fills the buffer is lost by its `fgets` loop.
+    fn limit(&mut self, content_len: usize, total_len: usize, terminated: bool) -> Option<usize> {
+        let need = total_len + 1; // line plus NUL
+        let mut capacity = grow(self.capacity, need);
+        let sensitive = capacity - 5 < content_len || (!terminated && capacity == need);
+        if sensitive {
+            if let Some(prefix) = self.prefix.take() {
+                let longest = longest_line(prefix);
+                self.capacity = grow(self.capacity, longest + 1);
+                capacity = grow(self.capacity, need);
+            }
+        }
+        self.capacity = capacity;
+        if !terminated && capacity == need {
+            return None;
+        }
+        Some(capacity - 5)
+    }
+}
+
+/// Smallest `capacity * 2^k` that is `>= need`.
+fn grow(mut capacity: usize, need: usize) -> usize {
+    while capacity < need {
+        capacity = capacity.saturating_mul(2);
+    }
+    capacity
+}
+
+/// Length (with newline) of the longest line in `bytes`.
+fn longest_line(bytes: &[u8]) -> usize {
+    let mut longest = 0usize;
+    let mut start = 0usize;
+    for nl in memchr::memchr_iter(b'\n', bytes) {
+        longest = longest.max(nl + 1 - start);
+        start = nl + 1;
+    }
+    longest.max(bytes.len() - start)
+}

@@ -1,0 +1,173 @@
+//! Plain data crossing the [`crate::Store`] boundary.
+
+use cordon_model::{Category, Kind, Timestamp, Tlp};
+
+/// What an import is, recorded with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportMeta {
+    /// The partner or feed name (`--source`).
+    pub source: String,
+    /// The file it came from, as given.
+    pub path: String,
+    /// The SHA-256 of the file's bytes, lowercase hex.
+    pub sha256: String,
+    /// The format it was read as.
+    pub format: String,
+    /// When the import ran; also the default first/last seen of sightings
+    /// whose source gives none.
+    pub time: Timestamp,
+}
+
+impl ImportMeta {
+    /// An import of `path` from `source` now.
+    pub fn new(source: &str, path: &str, sha256: &str, format: &str) -> ImportMeta {
+        let time =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as Timestamp);
+        ImportMeta { source: source.into(), path: path.into(), sha256: sha256.into(), format: format.into(), time }
+    }
+}
+
+/// The counts an import records.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    /// Records read.
+    pub read: u64,
+    /// Sightings stored (new + updated).
+    pub accepted: u64,
+    /// Sightings that were new.
+    pub new: u64,
+    /// Sightings that refreshed an existing one.
+    pub updated: u64,
+    /// Records rejected as unreadable.
+    pub rejected: u64,
+    /// Records skipped (not targetable, not network indicators).
+    pub skipped: u64,
+}
+
+/// Whether an added sighting was new.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Added {
+    /// A sighting that did not exist before.
+    New,
+    /// An existing sighting, refreshed (last seen, confidence, TLP, label).
+    Updated,
+}
+
+/// Which indicators a read returns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndicatorFilter {
+    /// Only this kind.
+    pub kind: Option<Kind>,
+    /// Only indicators with a visible sighting of this category.
+    pub category: Option<Category>,
+    /// Only indicators with a visible sighting from this source.
+    pub source: Option<String>,
+    /// The most restrictive TLP the reader may see: sightings above it are
+    /// invisible, and an indicator with no visible sighting does not exist.
+    pub max_tlp: Tlp,
+}
+
+impl Default for IndicatorFilter {
+    /// Everything, as the coordinating analyst sees it (up to TLP:RED).
+    fn default() -> IndicatorFilter {
+        IndicatorFilter { kind: None, category: None, source: None, max_tlp: Tlp::Red }
+    }
+}
+
+/// An indicator with its visible sightings summarised.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndicatorSummary {
+    /// The canonical value.
+    pub value: String,
+    /// Its kind.
+    pub kind: Kind,
+    /// Distinct categories, sorted.
+    pub categories: Vec<Category>,
+    /// Distinct sources, sorted.
+    pub sources: Vec<String>,
+    /// The least restrictive TLP among its visible sightings.
+    pub tlp: Tlp,
+    /// The earliest first-seen.
+    pub first_seen: Timestamp,
+    /// The latest last-seen.
+    pub last_seen: Timestamp,
+    /// Combined confidence over its sources
+    /// ([`cordon_model::combined_confidence`]).
+    pub confidence: u8,
+}
+
+/// One stored sighting, as read back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SightingRow {
+    /// The source that reported it.
+    pub source: String,
+    /// cordon's category.
+    pub category: Category,
+    /// The source's own label.
+    pub label: Option<String>,
+    /// The malware family.
+    pub malware: Option<String>,
+    /// First seen.
+    pub first_seen: Timestamp,
+    /// Last seen.
+    pub last_seen: Timestamp,
+    /// Confidence, 0–100.
+    pub confidence: u8,
+    /// Sharing level.
+    pub tlp: Tlp,
+    /// Port, when the source gave one.
+    pub port: Option<u16>,
+    /// The observable this sighting was derived from (a URL's host comes
+    /// from the URL).
+    pub derived_from: Option<String>,
+    /// The import's file and line.
+    pub file: String,
+    /// The line in that file.
+    pub line: u64,
+}
+
+/// An indicator with all its visible sightings and links.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndicatorDetail {
+    /// The summary.
+    pub summary: IndicatorSummary,
+    /// Every visible sighting.
+    pub sightings: Vec<SightingRow>,
+    /// Observables linked to it either way (a URL's host, the URLs on a
+    /// host), sorted.
+    pub linked: Vec<String>,
+}
+
+/// A source and what came from it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceSummary {
+    /// The name.
+    pub name: String,
+    /// Imports from it.
+    pub imports: u64,
+    /// Indicators it reported.
+    pub indicators: u64,
+    /// Its sightings.
+    pub sightings: u64,
+    /// Its latest import.
+    pub last_import: Option<Timestamp>,
+}
+
+/// One recorded import.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportRecord {
+    /// Its id.
+    pub id: i64,
+    /// The source.
+    pub source: String,
+    /// The file.
+    pub path: String,
+    /// The file's SHA-256.
+    pub sha256: String,
+    /// The format.
+    pub format: String,
+    /// When.
+    pub time: Timestamp,
+    /// The counts.
+    pub counts: ImportCounts,
+}

@@ -1,0 +1,110 @@
+//! Integration tests of the SQLite store through the `Store` trait.
+
+use cordon_model::{normalize, Attributes, Category, Record, Tlp};
+use cordon_store::{Added, ImportCounts, ImportMeta, IndicatorFilter, SqliteStore, Store, StoreError};
+
+fn record(line: u64, raw: &str, category: Category, tlp: Tlp) -> Record {
+    let mut rec = Record::new(line, normalize(raw).unwrap().observables.remove(0));
+    rec.attributes =
+        Attributes { category: Some(category), tlp: Some(tlp), confidence: Some(60), ..Attributes::default() };
+    rec
+}
+
+/// Imports `records` from `source` and returns the counts of new and updated sightings.
+fn import(store: &mut SqliteStore, source: &str, records: &[Record]) -> (u64, u64) {
+    let meta = ImportMeta::new(source, "feed.txt", "ab", "plain");
+    let mut counts = ImportCounts::default();
+    store
+        .import(&meta, &mut |sink| {
+            for rec in records {
+                for s in rec.sightings() {
+                    match sink.add(&s)? {
+                        Added::New => counts.new += 1,
+                        Added::Updated => counts.updated += 1,
+                    }
+                }
+            }
+            Ok(counts)
+        })
+        .unwrap();
+    (counts.new, counts.updated)
+}
+
+fn values(store: &SqliteStore, filter: &IndicatorFilter) -> Vec<String> {
+    let mut out = Vec::new();
+    store.indicators(filter, &mut |i| out.push(i.value)).unwrap();
+    out
+}
+
+#[test]
+fn reimport_is_idempotent_and_other_sources_add_sightings() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    let recs = [
+        record(1, "80.94.95.112", Category::C2, Tlp::Green),
+        record(2, "hxxp://evil-shop[.]com/login", Category::Phishing, Tlp::Green),
+    ];
+    assert_eq!(import(&mut store, "a", &recs), (3, 0));
+    assert_eq!(import(&mut store, "a", &recs), (0, 3));
+    assert_eq!(values(&store, &IndicatorFilter::default()).len(), 3);
+    assert_eq!(import(&mut store, "b", &recs[..1]), (1, 0));
+    let detail = store.indicator("80.94.95.112", &IndicatorFilter::default()).unwrap().unwrap();
+    assert_eq!(detail.summary.sources, ["a", "b"]);
+    assert_eq!(detail.summary.confidence, 84, "two sources at 60 corroborate to 84");
+    assert_eq!(detail.sightings.len(), 2);
+    assert_eq!(store.imports().unwrap().len(), 3);
+    let sources = store.sources().unwrap();
+    assert_eq!((sources[0].name.as_str(), sources[0].imports, sources[0].indicators), ("a", 2, 3));
+}
+
+#[test]
+fn url_and_host_find_each_other() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    let mut rec = record(1, "http://evil-shop.com/login", Category::Phishing, Tlp::Clear);
+    rec.links.push(normalize("80.94.95.112").unwrap().observables.remove(0));
+    import(&mut store, "a", &[rec]);
+    let ip = store.indicator("80.94.95.112", &IndicatorFilter::default()).unwrap().unwrap();
+    assert_eq!(ip.linked, ["http://evil-shop.com/login"]);
+    let url = store.indicator("http://evil-shop.com/login", &IndicatorFilter::default()).unwrap().unwrap();
+    assert_eq!(url.linked, ["80.94.95.112", "evil-shop.com"]);
+    assert_eq!(ip.sightings[0].derived_from.as_deref(), Some("http://evil-shop.com/login"));
+}
+
+#[test]
+fn tlp_hides_sightings_and_indicators() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    import(
+        &mut store,
+        "a",
+        &[record(1, "80.94.95.112", Category::C2, Tlp::Red), record(2, "45.148.10.1", Category::C2, Tlp::Green)],
+    );
+    import(&mut store, "b", &[record(1, "80.94.95.112", Category::Ransomware, Tlp::Green)]);
+    let green = IndicatorFilter { max_tlp: Tlp::Green, ..IndicatorFilter::default() };
+    assert_eq!(values(&store, &green), ["45.148.10.1", "80.94.95.112"]);
+    let detail = store.indicator("80.94.95.112", &green).unwrap().unwrap();
+    assert_eq!(detail.summary.sources, ["b"]);
+    assert_eq!(detail.summary.categories, [Category::Ransomware]);
+    let clear = IndicatorFilter { max_tlp: Tlp::Clear, ..IndicatorFilter::default() };
+    assert!(values(&store, &clear).is_empty());
+    assert!(store.indicator("80.94.95.112", &clear).unwrap().is_none());
+    let c2_green = IndicatorFilter { category: Some(Category::C2), ..green };
+    assert_eq!(values(&store, &c2_green), ["45.148.10.1"], "the red C2 sighting must not leak through the filter");
+}
+
+#[test]
+fn failed_import_leaves_store_unchanged() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    import(&mut store, "a", &[record(1, "80.94.95.112", Category::C2, Tlp::Green)]);
+    let generation = store.generation().unwrap();
+    let meta = ImportMeta::new("b", "bad.txt", "cd", "plain");
+    let result = store.import(&meta, &mut |sink| {
+        for s in record(1, "45.148.10.1", Category::C2, Tlp::Green).sightings() {
+            sink.add(&s)?;
+        }
+        Err(StoreError::Aborted("line 2: rejected under --strict".into()))
+    });
+    assert!(result.is_err());
+    assert_eq!(values(&store, &IndicatorFilter::default()), ["80.94.95.112"]);
+    assert_eq!(store.imports().unwrap().len(), 1);
+    assert_eq!(store.sources().unwrap().len(), 1);
+    assert_eq!(store.generation().unwrap(), generation);
+}

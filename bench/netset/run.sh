@@ -27,7 +27,7 @@ if [ ! -s "$LIST" ]; then
 fi
 
 CORDON=("$EX/merge" "$LIST")
-if cargo build --quiet --release -p cordon 2>/dev/null \
+if [ -n "${USE_CORDON_BIN:-}" ] && cargo build --quiet --release -p cordon 2>/dev/null \
   && "$CARGO_TARGET_DIR/release/cordon" net merge --help >/dev/null 2>&1; then
   CORDON=("$CARGO_TARGET_DIR/release/cordon" net merge "$LIST")
 fi

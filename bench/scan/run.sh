@@ -28,7 +28,7 @@ if [ ! -s "$LOG" ] || [ ! -s "$LIST" ]; then
 fi
 
 CORDON=("$EX/scan_count" "$LIST" "$LOG")
-if cargo build --quiet --release -p cordon 2>/dev/null \
+if [ -n "${USE_CORDON_BIN:-}" ] && cargo build --quiet --release -p cordon 2>/dev/null \
   && "$CARGO_TARGET_DIR/release/cordon" scan --help >/dev/null 2>&1; then
   CORDON=("$CARGO_TARGET_DIR/release/cordon" scan --count --list "$LIST" "$LOG")
 fi

@@ -53,6 +53,13 @@ impl Country {
         self.0
     }
 
+    /// Wraps bytes already checked with [`Country::from_bytes`] (snapshot
+    /// entries are checked at load, so lookups skip the table search).
+    pub(crate) fn from_validated(bytes: [u8; 2]) -> Country {
+        debug_assert!(KNOWN.binary_search(&bytes).is_ok());
+        Country(bytes)
+    }
+
     /// The country for two stored bytes, or `None` when they are not a known code.
     pub fn from_bytes(bytes: [u8; 2]) -> Option<Country> {
         KNOWN.binary_search(&bytes).ok().map(|_| Country(bytes))

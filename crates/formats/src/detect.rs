@@ -7,7 +7,8 @@
 //! * input starting with `{` or `[` is JSON, told apart by its keys:
 //!   `"type": "bundle"` → STIX; first key `"Event"` → MISP event;
 //!   `phish_id` → PhishTank; dotted IntelMQ keys (`classification.type`,
-//!   `source.ip`, `feed.name`, …) → IntelMQ; `ioc_value` → ThreatFox;
+//!   `source.ip`, `feed.name`, …) → IntelMQ; `ioc_value`, or `ioc_type` with
+//!   `threat_type` → ThreatFox;
 //!   `url_status`, or `urls` with `query_status` → URLhaus; an array with
 //!   `ip_address` and `last_online` or `malware` → Feodo; `cidr` with `sblid`
 //!   → Spamhaus DROP JSON; `asn` with `asname` or `rir` → ASN-DROP;
@@ -89,7 +90,7 @@ fn detect_json(text: &str) -> Option<Format> {
         || (has_key(text, "feed.name") && has_key(text, "time.observation"))
     {
         Format::Intelmq
-    } else if has_key(text, "ioc_value") {
+    } else if has_key(text, "ioc_value") || (has_key(text, "ioc_type") && has_key(text, "threat_type")) {
         Format::ThreatfoxJson
     } else if has_key(text, "url_status") || (has_key(text, "urls") && has_key(text, "query_status")) {
         Format::UrlhausJson

@@ -156,4 +156,13 @@ mod tests {
         assert_eq!(tlp(1, Some("TLP:AMBER"), &mut sink), Some(Tlp::Amber));
         assert_eq!(events.len(), 3);
     }
+
+    #[test]
+    fn family_words_decide_the_category() {
+        assert_eq!(category(Some("botnet_cc"), Some("RedLine Stealer"), Category::C2), Category::Infostealer);
+        assert_eq!(category(Some("botnet_cc"), Some("Medusa Locker"), Category::C2), Category::Ransomware);
+        assert_eq!(category(Some("botnet_cc"), Some("Cobalt Strike"), Category::Other), Category::C2);
+        assert_eq!(category(None, Some("Stealerium"), Category::Other), Category::Other);
+        assert_eq!(category(None, Some("LockBit"), Category::C2), Category::Ransomware);
+    }
 }

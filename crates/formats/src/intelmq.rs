@@ -43,7 +43,7 @@ fn emit_event(line: u64, event: &Object, sink: &mut dyn FnMut(Event)) {
     let family = [&malware_name, &identifier]
         .into_iter()
         .flatten()
-        .find(|f| Category::from_family(f).is_some())
+        .find(|f| Category::from_label(None, Some(f)).is_some())
         .or(malware_name.as_ref());
     let time_source = emit::timestamp(line, "time.source", text(event, "time.source").as_deref(), sink);
     let attributes = Attributes {

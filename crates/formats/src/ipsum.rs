@@ -28,15 +28,17 @@ pub(crate) fn parse(name: &Path, reader: &mut dyn BufRead, sink: &mut dyn FnMut(
         let Some(value) = fields.next() else {
             return Ok(());
         };
-        let count = fields.next();
-        let confidence = match count.map(str::parse::<u32>) {
-            Some(Ok(count)) => Some(confidence_of_count(count)),
-            _ => {
-                let shown = count.unwrap_or("");
-                sink(Event::Warning {
-                    line,
-                    message: format!("list count '{shown}' is not a number; no confidence set"),
-                });
+        let confidence = match fields.next() {
+            Some(count) => match count.parse::<u32>() {
+                Ok(count) => Some(confidence_of_count(count)),
+                Err(_) => {
+                    let message = format!("list count '{count}' is not a number; no confidence set");
+                    sink(Event::Warning { line, message });
+                    None
+                }
+            },
+            None => {
+                sink(Event::Warning { line, message: "no list count; no confidence set".to_string() });
                 None
             }
         };

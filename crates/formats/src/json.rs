@@ -22,6 +22,9 @@ use crate::{Event, Format, FormatError};
 /// A JSON object.
 pub(crate) type Object = Map<String, Value>;
 
+/// What [`for_each_json_line`] calls with each line's number and object.
+pub(crate) type ObjectHandler<'a> = dyn FnMut(u64, &Object, &mut dyn FnMut(Event)) + 'a;
+
 /// The largest JSON document read (1 GiB).
 pub(crate) const MAX_DOCUMENT: u64 = 1 << 30;
 
@@ -58,7 +61,7 @@ pub(crate) fn for_each_json_line(
     name: &Path,
     reader: &mut dyn BufRead,
     sink: &mut dyn FnMut(Event),
-    on_object: &mut dyn FnMut(u64, &Object, &mut dyn FnMut(Event)),
+    on_object: &mut ObjectHandler<'_>,
 ) -> Result<(), FormatError> {
     for_each_line(name, reader, sink, &mut |line, text, sink| {
         if text.trim().is_empty() {

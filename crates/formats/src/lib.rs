@@ -11,6 +11,17 @@
 //! [`cordon_model::Record`] carries a canonical observable. Filtering of
 //! never-targetable addresses (bogons) is *not* done here: the ingest pipeline
 //! does it once for all formats.
+//!
+//! # Layout
+//!
+//! Shared machinery, used by every parser: `lines` (the bounded line reader:
+//! BOM, CRLF, lines over 64 KiB), `table` (delimited fields, header lookup,
+//! the abuse.ch `#`-header CSV layout), `json` (size-bounded documents, JSON
+//! lines, lenient field access), `emit` (normalization into records, and the
+//! attribute readers that turn bad values into warnings). One module per
+//! provider: `plain` (plain lists, OpenPhish), `ipsum`, `spamhaus`, `feodo`,
+//! `urlhaus`, `threatfox`, `phishtank`, `intelmq`, `delimited` (generic
+//! CSV/TSV), `stix`, `misp`. `detect` names formats, `dispatch` routes them.
 #![deny(missing_docs)]
 
 use std::fmt;
@@ -25,7 +36,8 @@ use cordon_model::Record;
 pub enum Format {
     /// One indicator per line, with comments, ranges and defanged values.
     Plain,
-    /// IPsum: `IP<TAB>count`.
+    /// IPsum: `IP<TAB>count`. The count (how many blocklists list the
+    /// address) becomes the confidence `min(100, 10 × count)`.
     Ipsum,
     /// Spamhaus DROP/EDROP/DROPv6 text: `CIDR ; SBLnnnn`.
     SpamhausDrop,
@@ -68,19 +80,19 @@ impl Format {
         Format::Stix,
         Format::Misp,
         Format::PhishtankJson,
+        Format::Intelmq,
         Format::ThreatfoxJson,
         Format::UrlhausJson,
         Format::FeodoJson,
-        Format::SpamhausAsnDrop,
         Format::SpamhausDropJson,
-        Format::Intelmq,
+        Format::SpamhausAsnDrop,
+        Format::ThreatfoxCsv,
         Format::FeodoCsv,
         Format::UrlhausCsv,
-        Format::ThreatfoxCsv,
         Format::Ipsum,
         Format::SpamhausDrop,
-        Format::Openphish,
         Format::Csv,
+        Format::Openphish,
         Format::Plain,
     ];
 
@@ -130,9 +142,11 @@ impl FromStr for Format {
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     /// Column mapping for CSV input: `(field, 1-based column)`, as given with
-    /// `--column ip=2`. Fields: `ip`, `url`, `domain`, `indicator`, `type`,
-    /// `category`, `malware`, `first_seen`, `last_seen`, `confidence`, `tlp`,
-    /// `port`. When empty, columns are found from the header.
+    /// `--column ip=2`. Fields: `ip`, `url`, `domain`, `host`, `indicator`,
+    /// `type`, `category`, `malware`, `first_seen`, `last_seen`,
+    /// `confidence`, `tlp`, `port` (header spellings such as `dst_ip` are
+    /// accepted too). When empty, columns are found from the header; when
+    /// given, they override it.
     pub columns: Vec<(String, usize)>,
     /// CSV delimiter; guessed from the first lines when `None`.
     pub delimiter: Option<u8>,

@@ -17,6 +17,10 @@ use crate::{Event, FormatError};
 /// The longest line a line-based format accepts, in bytes (64 KiB).
 pub(crate) const MAX_LINE: usize = 64 * 1024;
 
+/// What [`for_each_line`] calls with each line's number and text; events go
+/// to the sink it is given.
+pub(crate) type LineHandler<'a> = dyn FnMut(u64, &str, &mut dyn FnMut(Event)) -> Result<(), FormatError> + 'a;
+
 /// The rejection reason for a line over [`MAX_LINE`].
 pub(crate) const LINE_TOO_LONG: &str = "line longer than 64 KiB";
 
@@ -28,7 +32,7 @@ pub(crate) fn for_each_line(
     name: &Path,
     reader: &mut dyn BufRead,
     sink: &mut dyn FnMut(Event),
-    on_line: &mut dyn FnMut(u64, &str, &mut dyn FnMut(Event)) -> Result<(), FormatError>,
+    on_line: &mut LineHandler<'_>,
 ) -> Result<(), FormatError> {
     let mut buf = Vec::with_capacity(256);
     let mut number = 0u64;
@@ -153,6 +157,19 @@ mod tests {
         let mut input = vec![b'b'; MAX_LINE];
         input.push(b'\n');
         assert_eq!(collect(&input, 4096).len(), 1);
+    }
+
+    #[test]
+    fn overlong_lines_are_not_buffered_whole() {
+        let mut input = vec![b'a'; 16 * MAX_LINE];
+        input.extend(b"\nb\n");
+        let mut reader = io::BufReader::with_capacity(4096, input.as_slice());
+        let mut buf = Vec::new();
+        assert!(matches!(read_line(&mut reader, &mut buf), Ok(Outcome::TooLong)));
+        assert!(buf.capacity() <= 2 * MAX_LINE, "buffer grew to {}", buf.capacity());
+        assert!(matches!(read_line(&mut reader, &mut buf), Ok(Outcome::Line)));
+        assert_eq!(buf, b"b");
+        assert!(matches!(read_line(&mut reader, &mut buf), Ok(Outcome::End)));
     }
 
     #[test]

@@ -36,7 +36,11 @@ use tags::TagInfo;
 const LINKING_OBJECTS: &[&str] = &["domain-ip", "url", "ip-port"];
 
 /// Parses one MISP event document from `reader`, pushing events to `sink`.
-pub(crate) fn parse_event(name: &Path, reader: &mut dyn BufRead, sink: &mut dyn FnMut(Event)) -> Result<(), FormatError> {
+pub(crate) fn parse_event(
+    name: &Path,
+    reader: &mut dyn BufRead,
+    sink: &mut dyn FnMut(Event),
+) -> Result<(), FormatError> {
     let document: Value = json::read_document(name, Format::Misp, reader)?;
     let events = event_list(&document).map_err(|reason| json::layout(name, Format::Misp, reason))?;
     let mut line = 0;
@@ -151,11 +155,13 @@ impl ObjectContext {
             .filter(|a| flag(a, "deleted") != Some(true))
             .collect();
         let typed = |kinds: &'static [&'static str]| {
-            attributes.iter().copied().filter(move |a| json::text(a, "type").is_some_and(|t| kinds.contains(&t.as_ref())))
+            attributes
+                .iter()
+                .copied()
+                .filter(move |a| json::text(a, "type").is_some_and(|t| kinds.contains(&t.as_ref())))
         };
-        let mut ports: Vec<u16> = typed(&["port"])
-            .filter_map(|a| json::text(a, "value").and_then(|v| v.parse().ok()))
-            .collect();
+        let mut ports: Vec<u16> =
+            typed(&["port"]).filter_map(|a| json::text(a, "value").and_then(|v| v.parse().ok())).collect();
         ports.dedup();
         let name = json::text(object, "name").unwrap_or_default();
         let mut addresses: Vec<Observable> = Vec::new();

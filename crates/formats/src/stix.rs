@@ -99,7 +99,6 @@ fn json_kind(value: &Value) -> &'static str {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,6 +44,10 @@ pub(crate) fn split_fields(line: &str, delimiter: char, out: &mut Vec<String>) -
     }
 }
 
+/// What [`read_commented`] calls with the columns, the line number and the
+/// fields of each row.
+pub(crate) type RowHandler<'a, C> = dyn FnMut(&C, u64, &Row<'_>, &mut dyn FnMut(Event)) + 'a;
+
 /// Column names of a header row, compared without case, spaces,
 /// underscores, hyphens or dots (`First Seen` finds `first_seen`).
 pub(crate) struct Header {
@@ -98,7 +102,7 @@ pub(crate) fn read_commented<C>(
     reader: &mut dyn BufRead,
     sink: &mut dyn FnMut(Event),
     resolve: &dyn Fn(&Header) -> Result<C, String>,
-    on_row: &mut dyn FnMut(&C, u64, &Row<'_>, &mut dyn FnMut(Event)),
+    on_row: &mut RowHandler<'_, C>,
 ) -> Result<(), FormatError> {
     let mut columns: Option<C> = None;
     let mut last_problem: Option<String> = None;

@@ -3,7 +3,11 @@
 use cordon_formats::{Format, FormatError, Options};
 use cordon_model::{parse_timestamp, Category};
 
-use crate::util::{parse_fixture, try_parse_fixture};
+use std::path::Path;
+
+use cordon_formats::detect_bytes;
+
+use crate::util::{parse_bytes, parse_fixture, try_parse_fixture};
 
 #[test]
 fn feodo_csv_rows_are_c2_with_port_family_and_dates() {
@@ -140,4 +144,32 @@ fn threatfox_csv_matches_json() {
     assert_eq!(parsed.skipped, [(12, "not-network:sha256_hash".to_string())]);
     assert_eq!(parsed.rejected.len(), 1);
     assert_eq!(parsed.rejected[0].0, 13);
+}
+
+#[test]
+fn threatfox_api_answer_is_read_too() {
+    let input =
+        br#"{"query_status": "ok", "data": [{"id": "1264125", "ioc": "18.97.9.102:443", "threat_type": "botnet_cc",
+        "ioc_type": "ip:port", "malware_printable": "RedLine Stealer", "confidence_level": 90,
+        "first_seen": "2024-04-25 09:41:12 UTC", "last_seen": null}]}"#;
+    assert_eq!(detect_bytes(Path::new("-"), input).ok(), Some(Format::ThreatfoxJson));
+    let parsed = parse_bytes(Format::ThreatfoxJson, input, &Options::default()).unwrap_or_else(|e| panic!("{e}"));
+    let record = parsed.record("18.97.9.102");
+    assert_eq!(record.attributes.category, Some(Category::Infostealer));
+    assert_eq!(record.attributes.first_seen, parse_timestamp("2024-04-25 09:41:12"));
+    assert_eq!((record.attributes.port, record.attributes.confidence), (Some(443), Some(90)));
+}
+
+#[test]
+fn urlhaus_json_dump_keyed_by_id() {
+    let input = br#"{"2840234": [{"dateadded": "2024-04-25 10:04:07 UTC", "url": "http://116.110.153.43:42260/i",
+        "url_status": "online", "last_online": "2024-04-25 10:04:07 UTC", "threat": "malware_download",
+        "tags": ["Mozi"], "urlhaus_link": "https://urlhaus.abuse.ch/url/2840234/", "reporter": "r"}],
+        "2840235": [{"url": "hxxp://bad", "url_status": "online"}]}"#;
+    assert_eq!(detect_bytes(Path::new("-"), input).ok(), Some(Format::UrlhausJson));
+    let parsed = parse_bytes(Format::UrlhausJson, input, &Options::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(parsed.observables(), ["http://116.110.153.43:42260/i"]);
+    assert_eq!(parsed.records[0].attributes.last_seen, parse_timestamp("2024-04-25 10:04:07"));
+    assert_eq!(parsed.rejected.len(), 1);
+    assert_eq!(parsed.rejected[0].0, 2);
 }

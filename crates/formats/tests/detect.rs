@@ -30,6 +30,9 @@ fn every_fixture_is_detected() {
         ("partners.csv", Format::Csv),
         ("partners.tsv", Format::Csv),
         ("partners_headerless.csv", Format::Csv),
+        ("stix/partner-bundle.json", Format::Stix),
+        ("misp/lockbit-event.json", Format::Misp),
+        ("misp/feed", Format::MispFeed),
     ];
     for (name, format) in cases {
         let got = detect(&fixture(name)).map_err(|e| e.to_string());

@@ -1,6 +1,7 @@
 //! Integration tests of cordon-formats: every format read from fixtures in
 //! its real layout (tests/fixtures, see its README), good and broken, plus
-//! detection and property tests.
+//! detection and property tests. `autotests = false` (see Cargo.toml): a new
+//! test file runs only once it is listed here.
 
 mod util;
 
@@ -8,7 +9,9 @@ mod abusech;
 mod detect;
 mod generic_csv;
 mod lists;
+mod misp;
 mod phishing;
 mod properties;
 mod spamhaus;
+mod stix;
 mod streams;

@@ -146,10 +146,17 @@ impl Category {
         let key = family.trim().to_ascii_lowercase().replace(['_', '-'], " ");
         let compact = key.replace(' ', "");
         let known = |list: &[&str]| list.iter().any(|f| *f == key || f.replace(' ', "") == compact);
-        if known(RANSOMWARE_FAMILIES) {
+        // Feeds print `RedLine Stealer`, `Raccoon Stealer v2`, `Medusa Locker`:
+        // a word that is a known family, or the words stealer / ransomware /
+        // locker, say what the family is.
+        let words: Vec<&str> = key.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+        let has_word = |list: &[&str]| words.iter().any(|w| list.contains(w));
+        if known(RANSOMWARE_FAMILIES) || has_word(&["ransomware", "locker"]) {
             Some(Category::Ransomware)
-        } else if known(INFOSTEALER_FAMILIES) {
+        } else if known(INFOSTEALER_FAMILIES) || has_word(&["stealer"]) || has_word(INFOSTEALER_FAMILIES) {
             Some(Category::Infostealer)
+        } else if has_word(RANSOMWARE_FAMILIES) {
+            Some(Category::Ransomware)
         } else {
             None
         }
@@ -243,6 +250,10 @@ mod tests {
         assert_eq!(Category::from_label(Some("c2"), Some("AgentTesla")), Some(Category::Infostealer));
         assert_eq!(Category::from_label(Some("BlackCat"), None), Some(Category::Ransomware));
         assert_eq!(Category::from_label(Some("c2"), Some("QakBot")), Some(Category::C2));
+        assert_eq!(Category::from_label(Some("botnet_cc"), Some("RedLine Stealer")), Some(Category::Infostealer));
+        assert_eq!(Category::from_family("Raccoon Stealer v2"), Some(Category::Infostealer));
+        assert_eq!(Category::from_family("Medusa Locker"), Some(Category::Ransomware));
+        assert_eq!(Category::from_family("Cobalt Strike"), None);
     }
 
     #[test]

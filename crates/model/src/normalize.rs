@@ -116,6 +116,9 @@ pub fn normalize(raw: &str) -> Result<Normalized, Rejection> {
         return Err(reject(format!("'{value}' is not an IP address")));
     }
     if let Some((host, port)) = value.rsplit_once(':') {
+        if looks_like_ip(host) {
+            return Err(reject(format!("'{host}' is not an IP address")));
+        }
         if let Ok(port) = port.parse::<u16>() {
             out.observables.push(Observable::Domain(normalize_domain(host)?));
             out.port = Some(port);
@@ -276,6 +279,7 @@ mod tests {
         assert_eq!(normalize("999.1.2.3").unwrap_err().0, "'999.1.2.3' is not an IP address");
         assert!(normalize("1.2.3").is_err());
         assert!(normalize("1.2.3.4.5").is_err());
+        assert_eq!(normalize("45.156.129.300:8080").unwrap_err().0, "'45.156.129.300' is not an IP address");
     }
 
     #[test]

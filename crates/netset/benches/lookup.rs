@@ -70,12 +70,7 @@ fn lookups(c: &mut Criterion) {
     let mut group = c.benchmark_group("lookup_1m_v4");
     group.throughput(Throughput::Elements(QUERIES as u64));
     group.bench_function("IpSet::contains_v4_bits", |b| {
-        b.iter(|| {
-            queries
-                .iter()
-                .filter(|&&q| set.contains_v4_bits(black_box(q)))
-                .count()
-        })
+        b.iter(|| queries.iter().filter(|&&q| set.contains_v4_bits(black_box(q))).count())
     });
     let mut out = vec![false; QUERIES];
     group.bench_function("IpSet::contains_v4_many", |b| {
@@ -85,12 +80,7 @@ fn lookups(c: &mut Criterion) {
         })
     });
     group.bench_function("IpMap::get", |b| {
-        b.iter(|| {
-            queries
-                .iter()
-                .filter_map(|&q| map.get(IpAddr::V4(Ipv4Addr::from(black_box(q)))))
-                .count()
-        })
+        b.iter(|| queries.iter().filter_map(|&q| map.get(IpAddr::V4(Ipv4Addr::from(black_box(q))))).count())
     });
     group.finish();
 }

@@ -107,11 +107,7 @@ pub(crate) fn for_each_cidr(first: u128, last: u128, width: u32, mut emit: impl 
     debug_assert!(first <= last);
     let mut base = first;
     loop {
-        let mut host_bits = if base == 0 {
-            width
-        } else {
-            base.trailing_zeros().min(width)
-        };
+        let mut host_bits = if base == 0 { width } else { base.trailing_zeros().min(width) };
         while host_bits > 0 && host_mask(host_bits) > last - base {
             host_bits -= 1;
         }

@@ -48,9 +48,7 @@ pub struct IpMapBuilder<V> {
 
 impl<V> Default for IpMapBuilder<V> {
     fn default() -> Self {
-        IpMapBuilder {
-            entries: Vec::new(),
-        }
+        IpMapBuilder { entries: Vec::new() }
     }
 }
 
@@ -88,13 +86,7 @@ impl<V> IpMapBuilder<V> {
         let mut covers = CoverInterner::default();
         let v4 = sweep(v4, &mut covers);
         let v6 = sweep(v6, &mut covers);
-        IpMap {
-            entries: self.entries,
-            v4,
-            v6,
-            cover_offsets: covers.offsets,
-            cover_ids: covers.ids,
-        }
+        IpMap { entries: self.entries, v4, v6, cover_offsets: covers.offsets, cover_ids: covers.ids }
     }
 }
 
@@ -118,16 +110,12 @@ impl<V> IpMap<V> {
 
     /// Values of all entries covering `addr`, most specific first.
     pub fn get_all(&self, addr: IpAddr) -> impl Iterator<Item = &V> + '_ {
-        self.covering(addr)
-            .iter()
-            .filter_map(|&id| self.entries.get(id as usize).map(|(_, value)| value))
+        self.covering(addr).iter().filter_map(|&id| self.entries.get(id as usize).map(|(_, value)| value))
     }
 
     /// The range and value of entry `id`.
     pub fn entry(&self, id: EntryId) -> Option<(&IpRange, &V)> {
-        self.entries
-            .get(id as usize)
-            .map(|(range, value)| (range, value))
+        self.entries.get(id as usize).map(|(range, value)| (range, value))
     }
 
     /// Whether any entry is IPv4.
@@ -194,11 +182,7 @@ struct CoverInterner {
 
 impl Default for CoverInterner {
     fn default() -> Self {
-        CoverInterner {
-            lookup: HashMap::new(),
-            offsets: vec![0],
-            ids: Vec::new(),
-        }
+        CoverInterner { lookup: HashMap::new(), offsets: vec![0], ids: Vec::new() }
     }
 }
 
@@ -273,8 +257,7 @@ fn sweep<T: Bits>(entries: Vec<(T, T, EntryId)>, covers: &mut CoverInterner) -> 
         };
         let list: Vec<EntryId> = active.iter().map(|&(_, id)| id).collect();
         let c = covers.intern(list);
-        let extends = spans.last().is_some_and(|last| last.1.succ() == Some(pos))
-            && cover.last() == Some(&c);
+        let extends = spans.last().is_some_and(|last| last.1.succ() == Some(pos)) && cover.last() == Some(&c);
         if extends {
             if let Some(last) = spans.last_mut() {
                 last.1 = piece_end;
@@ -286,8 +269,5 @@ fn sweep<T: Bits>(entries: Vec<(T, T, EntryId)>, covers: &mut CoverInterner) -> 
     }
     spans.shrink_to_fit();
     cover.shrink_to_fit();
-    Pieces {
-        table: RangeTable::new(spans),
-        cover,
-    }
+    Pieces { table: RangeTable::new(spans), cover }
 }

@@ -23,9 +23,7 @@ impl IpRange {
         match (first, last) {
             (IpAddr::V4(a), IpAddr::V4(b)) if a > b => Err(Error::Reversed { first, last }),
             (IpAddr::V6(a), IpAddr::V6(b)) if a > b => Err(Error::Reversed { first, last }),
-            (IpAddr::V4(_), IpAddr::V4(_)) | (IpAddr::V6(_), IpAddr::V6(_)) => {
-                Ok(IpRange { first, last })
-            }
+            (IpAddr::V4(_), IpAddr::V4(_)) | (IpAddr::V6(_), IpAddr::V6(_)) => Ok(IpRange { first, last }),
             _ => Err(Error::MixedFamilies { first, last }),
         }
     }
@@ -41,17 +39,11 @@ impl IpRange {
     }
 
     pub(crate) fn v4(first: u32, last: u32) -> Self {
-        IpRange {
-            first: IpAddr::V4(Ipv4Addr::from(first)),
-            last: IpAddr::V4(Ipv4Addr::from(last)),
-        }
+        IpRange { first: IpAddr::V4(Ipv4Addr::from(first)), last: IpAddr::V4(Ipv4Addr::from(last)) }
     }
 
     pub(crate) fn v6(first: u128, last: u128) -> Self {
-        IpRange {
-            first: IpAddr::V6(Ipv6Addr::from(first)),
-            last: IpAddr::V6(Ipv6Addr::from(last)),
-        }
+        IpRange { first: IpAddr::V6(Ipv6Addr::from(first)), last: IpAddr::V6(Ipv6Addr::from(last)) }
     }
 }
 
@@ -84,18 +76,12 @@ impl fmt::Display for IpRange {
 
 impl From<IpNet> for IpRange {
     fn from(net: IpNet) -> Self {
-        IpRange {
-            first: net.network(),
-            last: net.broadcast(),
-        }
+        IpRange { first: net.network(), last: net.broadcast() }
     }
 }
 
 impl From<IpAddr> for IpRange {
     fn from(addr: IpAddr) -> Self {
-        IpRange {
-            first: addr,
-            last: addr,
-        }
+        IpRange { first: addr, last: addr }
     }
 }

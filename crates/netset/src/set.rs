@@ -42,10 +42,7 @@ impl IpSet {
     }
 
     fn from_spans(v4: Vec<Span<u32>>, v6: Vec<Span<u128>>) -> Self {
-        IpSet {
-            v4: RangeTable::new(v4),
-            v6: RangeTable::new(v6),
-        }
+        IpSet { v4: RangeTable::new(v4), v6: RangeTable::new(v6) }
     }
 
     /// Whether `addr` is in the set.

@@ -166,12 +166,7 @@ const BATCH: usize = 16;
 /// turns into a few vector compares.
 #[inline(always)]
 fn count_window<T: Bits>(window: &[T], len: usize, addr: T) -> usize {
-    window
-        .iter()
-        .take(WINDOW)
-        .enumerate()
-        .map(|(k, &s)| usize::from((s <= addr) & (k < len)))
-        .sum()
+    window.iter().take(WINDOW).enumerate().map(|(k, &s)| usize::from((s <= addr) & (k < len))).sum()
 }
 
 /// Number of starts in `slice` (sorted) that are `<= addr`.

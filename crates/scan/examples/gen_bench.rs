@@ -46,7 +46,8 @@ fn main() -> std::io::Result<()> {
     for _ in 0..entries {
         let r = rng.next();
         if r % 100 == 0 {
-            let addr: u128 = (0x2001_0db8u128 << 96) | (u128::from(rng.next() as u32) << 64) | u128::from(rng.next() & 0xffff);
+            let addr: u128 =
+                (0x2001_0db8u128 << 96) | (u128::from(rng.next() as u32) << 64) | u128::from(rng.next() & 0xffff);
             listed_v6.push(addr);
             if r % 200 == 0 {
                 writeln!(list, "{}/64", Ipv6Addr::from(addr & !((1u128 << 64) - 1)))?;

@@ -36,10 +36,7 @@ impl Input {
         if path == "-" {
             return Ok(Input::Stream(Box::new(std::io::stdin())));
         }
-        let open_error = |source| ScanError::Open {
-            path: path.to_string(),
-            source,
-        };
+        let open_error = |source| ScanError::Open { path: path.to_string(), source };
         let file = File::open(Path::new(path)).map_err(open_error)?;
         if path.ends_with(".gz") {
             let reader = std::io::BufReader::with_capacity(1 << 16, file);

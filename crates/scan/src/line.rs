@@ -41,8 +41,6 @@
 //! its last bytes; [`crate::scanner`] tracks the capacity and passes the
 //! resulting `limit`.
 
-use memchr::{memchr, memchr2};
-
 use crate::parse;
 
 /// An address found in a line.
@@ -61,34 +59,95 @@ pub(crate) struct Families {
     pub(crate) v6: bool,
 }
 
-#[inline]
-fn is_v4_field(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || byte == b'.'
-}
+/// Byte classes, one table lookup instead of chains of comparisons.
+const DIGIT: u8 = 1;
+const HEX: u8 = 2;
+const FIELD4: u8 = 4;
+const FIELD6: u8 = 8;
+const DOT: u8 = 16;
+const COLON: u8 = 32;
 
-#[inline]
-fn is_v6_field(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || byte == b'.' || byte == b':'
-}
+const CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        let c = b as u8;
+        let mut class = 0u8;
+        if c.is_ascii_digit() {
+            class |= DIGIT;
+        }
+        if c.is_ascii_hexdigit() {
+            class |= HEX;
+        }
+        if c.is_ascii_alphanumeric() || c == b'.' {
+            class |= FIELD4 | FIELD6;
+        }
+        if c == b':' {
+            class |= FIELD6 | COLON;
+        }
+        if c == b'.' {
+            class |= DOT;
+        }
+        table[b] = class;
+        b += 1;
+    }
+    table
+};
 
-/// Byte at `i`, or 0 past the end (never a digit, `.` or `:`).
+/// Class of the byte at `i`, or 0 past the end (grepcidr sees the newline
+/// or the NUL there, which is in no class).
 #[inline(always)]
-fn at(line: &[u8], i: usize) -> u8 {
-    line.get(i).copied().unwrap_or(0)
+fn class_at(line: &[u8], i: usize) -> u8 {
+    match line.get(i) {
+        Some(&b) => CLASS[b as usize],
+        None => 0,
+    }
 }
 
 #[inline(always)]
 fn v4_hint(line: &[u8], p: usize) -> bool {
-    at(line, p).is_ascii_digit()
-        && (at(line, p + 1) == b'.' || at(line, p + 2) == b'.' || at(line, p + 3) == b'.')
+    class_at(line, p) & DIGIT != 0
+        && (class_at(line, p + 1) | class_at(line, p + 2) | class_at(line, p + 3)) & DOT != 0
 }
 
 #[inline(always)]
 fn v6_hint(line: &[u8], p: usize) -> bool {
-    let x = |i: usize| at(line, p + i).is_ascii_hexdigit();
-    let c = |i: usize| at(line, p + i) == b':';
-    (c(0) && c(1) && x(2))
-        || (x(0) && (c(1) || (x(1) && (c(2) || (x(2) && (c(3) || (x(3) && c(4))))))))
+    let c0 = class_at(line, p);
+    let c1 = class_at(line, p + 1);
+    if c0 & COLON != 0 {
+        return c1 & COLON != 0 && class_at(line, p + 2) & HEX != 0;
+    }
+    if c0 & HEX == 0 {
+        return false;
+    }
+    // 1 to 4 hex digits, then a colon.
+    if c1 & COLON != 0 {
+        return true;
+    }
+    if c1 & HEX == 0 {
+        return false;
+    }
+    let c2 = class_at(line, p + 2);
+    if c2 & COLON != 0 {
+        return true;
+    }
+    if c2 & HEX == 0 {
+        return false;
+    }
+    let c3 = class_at(line, p + 3);
+    if c3 & COLON != 0 {
+        return true;
+    }
+    c3 & HEX != 0 && class_at(line, p + 4) & COLON != 0
+}
+
+/// Length of the run of bytes of class `field` starting at `p`.
+#[inline(always)]
+fn field_len(line: &[u8], p: usize, field: u8) -> usize {
+    line[p..]
+        .iter()
+        .position(|&b| CLASS[b as usize] & field == 0)
+        .unwrap_or(line.len() - p)
 }
 
 /// Calls `found(candidate, start..end)` for each address grepcidr would
@@ -102,16 +161,18 @@ pub(crate) fn for_each_candidate(
     mut found: impl FnMut(Candidate, usize, usize) -> bool,
 ) {
     let limit = limit.min(line.len());
+    let triggers = if families.v4 { DOT } else { 0 } | if families.v6 { COLON } else { 0 };
+    if triggers == 0 {
+        return;
+    }
     let mut p = 0usize;
     while p < limit {
         // Jump to the next trigger; no hint can hold before `trigger - 4`.
-        let rest = &line[p..];
-        let next = match (families.v4, families.v6) {
-            (true, true) => memchr2(b'.', b':', rest),
-            (true, false) => memchr(b'.', rest),
-            (false, true) => memchr(b':', rest),
-            (false, false) => None,
-        };
+        // Triggers are dense in logs (dots in versions, colons in times),
+        // so a table-driven scalar scan beats restarting `memchr2` for each.
+        let next = line[p..]
+            .iter()
+            .position(|&b| CLASS[b as usize] & triggers != 0);
         let Some(offset) = next else {
             return;
         };
@@ -121,7 +182,7 @@ pub(crate) fn for_each_candidate(
         let mut advanced = false;
         while p <= window_end {
             if families.v4 && v4_hint(line, p) {
-                let len = line[p..].iter().take_while(|&&b| is_v4_field(b)).count();
+                let len = field_len(line, p, FIELD4);
                 if len <= 15 {
                     if let Some(addr) = parse::ipv4(&line[p..p + len]) {
                         if !found(Candidate::V4(addr), p, p + len) {
@@ -134,7 +195,7 @@ pub(crate) fn for_each_candidate(
                 break;
             }
             if families.v6 && v6_hint(line, p) {
-                let len = line[p..].iter().take_while(|&&b| is_v6_field(b)).count();
+                let len = field_len(line, p, FIELD6);
                 if len <= 45 {
                     if let Some(addr) = parse::ipv6(&line[p..p + len]) {
                         if !found(Candidate::V6(addr), p, p + len) {
@@ -162,10 +223,13 @@ mod tests {
     fn candidates(line: &str, v4: bool, v6: bool) -> Vec<String> {
         let mut out = Vec::new();
         for_each_candidate(line.as_bytes(), usize::MAX, Families { v4, v6 }, |c, s, e| {
-            out.push(format!("{}@{s}..{e}", match c {
-                Candidate::V4(a) => std::net::Ipv4Addr::from(a).to_string(),
-                Candidate::V6(a) => std::net::Ipv6Addr::from(a).to_string(),
-            }));
+            out.push(format!(
+                "{}@{s}..{e}",
+                match c {
+                    Candidate::V4(a) => std::net::Ipv4Addr::from(a).to_string(),
+                    Candidate::V6(a) => std::net::Ipv6Addr::from(a).to_string(),
+                }
+            ));
             true
         });
         out

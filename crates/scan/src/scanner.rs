@@ -21,6 +21,14 @@ pub trait AddrLookup: Sync {
     fn contains_v4(&self, addr: u32) -> bool;
     /// Whether the IPv6 address (host-order integer) is in the lookup.
     fn contains_v6(&self, addr: u128) -> bool;
+
+    /// Looks up many IPv4 addresses: `out[i] = contains_v4(addrs[i])`.
+    /// Override it when batching is faster (it is for [`IpSet`]).
+    fn contains_v4_many(&self, addrs: &[u32], out: &mut [bool]) {
+        for (&addr, result) in addrs.iter().zip(out.iter_mut()) {
+            *result = self.contains_v4(addr);
+        }
+    }
 }
 
 impl AddrLookup for IpSet {
@@ -37,6 +45,9 @@ impl AddrLookup for IpSet {
     #[inline]
     fn contains_v6(&self, addr: u128) -> bool {
         self.contains_v6_bits(addr)
+    }
+    fn contains_v4_many(&self, addrs: &[u32], out: &mut [bool]) {
+        IpSet::contains_v4_many(self, addrs, out);
     }
 }
 
@@ -104,13 +115,7 @@ const INITIAL_CAPACITY: usize = 512;
 impl<'a, L: AddrLookup + ?Sized> Scanner<'a, L> {
     /// A scanner for `lookup`.
     pub fn new(lookup: &'a L) -> Self {
-        Scanner {
-            lookup,
-            families: Families {
-                v4: lookup.has_v4(),
-                v6: lookup.has_v6(),
-            },
-        }
+        Scanner { lookup, families: Families { v4: lookup.has_v4(), v6: lookup.has_v6() } }
     }
 
     /// Number of matching lines in `buf`, using up to `threads` threads
@@ -127,10 +132,7 @@ impl<'a, L: AddrLookup + ?Sized> Scanner<'a, L> {
     /// The matching lines of `buf` in order, using up to `threads` threads
     /// (what `grepcidr` prints).
     pub fn matching_lines(&self, buf: &[u8], threads: usize) -> Vec<LineSpan> {
-        self.collect(buf, threads, Detail::First)
-            .into_iter()
-            .map(|hit| hit.line)
-            .collect()
+        self.collect(buf, threads, Detail::First).into_iter().map(|hit| hit.line).collect()
     }
 
     /// Every matching line of `buf` with all its matching addresses, in
@@ -269,17 +271,19 @@ impl<'a, L: AddrLookup + ?Sized> Scanner<'a, L> {
     /// Scans one chunk that starts at a line start; `prefix` holds all bytes
     /// before it (only read, lazily, for the buffer-size quirk). Returns the
     /// number of lines in the chunk.
-    fn scan_chunk(
-        &self,
-        chunk: &[u8],
-        prefix: &[u8],
-        detail: Detail,
-        on_hit: impl FnMut(Hit),
-    ) -> u64 {
+    fn scan_chunk(&self, chunk: &[u8], prefix: &[u8], detail: Detail, on_hit: impl FnMut(Hit)) -> u64 {
         let mut state = LineState::new((!prefix.is_empty()).then_some(prefix));
         self.scan_lines(chunk, &mut state, detail, on_hit)
     }
 
+    /// Scans the lines of `chunk`, reporting matching lines to `on_hit`;
+    /// returns the number of lines.
+    ///
+    /// Lookups are done one at a time as candidates are found. Batching the
+    /// IPv4 lookups of 256 lines (so their cache misses overlap, via
+    /// `AddrLookup::contains_v4_many`) was measured slower on the benchmark
+    /// log (1.62 s vs 1.33 s of CPU), as collecting every candidate costs
+    /// more than the overlap saves when most lines hold one address.
     fn scan_lines(
         &self,
         chunk: &[u8],
@@ -358,11 +362,7 @@ struct LineState<'p> {
 
 impl<'p> LineState<'p> {
     fn new(prefix: Option<&'p [u8]>) -> Self {
-        LineState {
-            capacity: INITIAL_CAPACITY,
-            prefix,
-            line_number: 0,
-        }
+        LineState { capacity: INITIAL_CAPACITY, prefix, line_number: 0 }
     }
 
     /// The scan limit for a line (positions `< capacity - 5` are tested),

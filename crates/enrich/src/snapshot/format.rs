@@ -33,7 +33,7 @@ use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
-use super::{GeoDb, Index, Record, SnapshotError};
+use super::{BUCKET_BITS, Data, Entry, GeoDb, Index, SnapshotError, EMPTY, NO_ASN};
 use crate::resolve::Segment;
 use crate::source::{AsnValue, NO_ORG};
 use crate::Country;
@@ -209,33 +209,54 @@ fn decode_body(body: &[u8]) -> Result<GeoDb, SnapshotError> {
     let records = raw_records
         .iter()
         .enumerate()
-        .map(|(i, raw)| decode_record(raw, n_orgs).ok_or_else(|| corrupt(format!("record {i} is invalid"))))
-        .collect::<Result<Vec<Record>, _>>()?;
+        .map(|(i, raw)| decode_record(raw, &org_offsets).ok_or_else(|| corrupt(format!("record {i} is invalid"))))
+        .collect::<Result<Vec<Data>, _>>()?;
+    let data_of = |record: u32| -> Result<Data, SnapshotError> {
+        if record == NO_RECORD {
+            return Ok(EMPTY);
+        }
+        let missing = || corrupt(format!("a segment refers to record {record}, but there are {n_records}"));
+        records.get(record as usize).copied().ok_or_else(missing)
+    };
 
     let v4_starts = cursor.values::<4, u32>(n_v4, "IPv4 starts", u32::from_le_bytes)?;
     let v4_records = cursor.values::<4, u32>(n_v4, "IPv4 records", u32::from_le_bytes)?;
+    let v4_entries = v4_starts
+        .into_iter()
+        .zip(v4_records)
+        .map(|(start, record)| Ok(Entry { start, data: data_of(record)? }))
+        .collect::<Result<Vec<_>, SnapshotError>>()?;
     let v6_starts = cursor.values::<16, u128>(n_v6, "IPv6 starts", u128::from_le_bytes)?;
     let v6_records = cursor.values::<4, u32>(n_v6, "IPv6 records", u32::from_le_bytes)?;
+    let v6_entries = v6_starts
+        .into_iter()
+        .zip(v6_records)
+        .map(|(start, record)| Ok(Entry { start, data: data_of(record)? }))
+        .collect::<Result<Vec<_>, SnapshotError>>()?;
     if !cursor.bytes.is_empty() {
         return Err(corrupt(format!("{} bytes after the IPv6 records", cursor.bytes.len())));
     }
-    let v4 = Index::new(v4_starts, v4_records, n_records, 16).map_err(|e| corrupt(format!("IPv4 table: {e}")))?;
-    let v6 = Index::new(v6_starts, v6_records, n_records, 112).map_err(|e| corrupt(format!("IPv6 table: {e}")))?;
-    Ok(GeoDb { records, org_offsets, org_text, v4, v6, file_len: (HEADER_LEN + body.len()) as u64 })
+    let v4 = Index::new(v4_entries, 32 - BUCKET_BITS).map_err(|e| corrupt(format!("IPv4 table: {e}")))?;
+    let v6 = Index::new(v6_entries, 128 - BUCKET_BITS).map_err(|e| corrupt(format!("IPv6 table: {e}")))?;
+    Ok(GeoDb { records: n_records, orgs: n_orgs, org_text, v4, v6, file_len: (HEADER_LEN + body.len()) as u64 })
 }
 
-fn decode_record(raw: &[u8; 12], n_orgs: usize) -> Option<Record> {
+/// A record with its organisation resolved to a byte range; `None` when a
+/// field is out of range or the record would read as "no data".
+fn decode_record(raw: &[u8; 12], org_offsets: &[u32]) -> Option<Data> {
     let asn = u32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]);
     let org = u32::from_le_bytes([raw[4], raw[5], raw[6], raw[7]]);
     let flags = raw[10];
-    if flags & !0b11 != 0 || raw[11] != 0 || (org != NO_ORG && org as usize >= n_orgs) {
+    if flags & !0b11 != 0 || flags == 0 || raw[11] != 0 || (flags & 1 != 0 && asn == NO_ASN) {
         return None;
     }
-    let country = if flags & 0b10 != 0 { Some(Country::from_bytes([raw[8], raw[9]])?) } else { None };
-    Some(Record { asn: (flags & 1 != 0).then_some(asn), org, country })
-}
-
-/// Whether `record` (from a segment's record column) means "no data".
-pub(crate) fn is_no_record(record: u32) -> bool {
-    record == NO_RECORD
+    let (org_start, org_len) = if org == NO_ORG {
+        (0, 0)
+    } else {
+        let start = *org_offsets.get(org as usize)?;
+        let end = *org_offsets.get(org as usize + 1)?;
+        (start, u16::try_from(end.checked_sub(start)?).ok()?)
+    };
+    let country = if flags & 0b10 != 0 { Country::from_bytes([raw[8], raw[9]])?.bytes() } else { [0, 0] };
+    Some(Data { asn: if flags & 1 != 0 { asn } else { NO_ASN }, org_start, org_len, country })
 }

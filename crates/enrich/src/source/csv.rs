@@ -110,6 +110,9 @@ fn parse_row(record: &::csv::ByteRecord, v6_hint: bool) -> Result<Row<'_>, Strin
     let org = if record.len() >= 4 { Some(field(record, 3, "organization")?) } else { None };
     let asn_text = third.strip_prefix("AS").or_else(|| third.strip_prefix("as")).unwrap_or(third);
     if let Ok(asn) = asn_text.parse::<u32>() {
+        if asn == u32::MAX {
+            return Err("AS 4294967295 is reserved (RFC 7300) and cannot be data".into());
+        }
         return Ok(Row { range, asn: Some((asn, org.unwrap_or(""))), country: None });
     }
     if org.is_some() {

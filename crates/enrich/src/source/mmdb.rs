@@ -110,7 +110,8 @@ fn walk(
             _ => continue,
         };
         let record = item.info;
-        let asn = record.autonomous_system_number.map(|asn| AsnValue {
+        // AS 4294967295 is reserved (RFC 7300); the snapshot uses it for "none".
+        let asn = record.autonomous_system_number.filter(|asn| *asn != u32::MAX).map(|asn| AsnValue {
             asn,
             org: layers.intern(record.autonomous_system_organization.unwrap_or("")),
         });

@@ -12,6 +12,9 @@ use crate::{Country, Diagnostic, DiagnosticKind, Location};
 /// "No organisation" in an [`AsnValue`].
 pub(crate) const NO_ORG: u32 = u32::MAX;
 
+/// The longest organisation name kept, in bytes (real names are under 200).
+pub(crate) const MAX_ORG_LEN: usize = 1024;
+
 /// An autonomous system number and its organisation (an index into the
 /// interned string table, or [`NO_ORG`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -53,7 +56,13 @@ pub(crate) struct Layers {
 
 impl Layers {
     /// The index of `org` in [`Layers::orgs`], adding it when new.
+    /// Names longer than [`MAX_ORG_LEN`] bytes are cut at a character boundary.
     pub fn intern(&mut self, org: &str) -> u32 {
+        let mut cut = org.len().min(MAX_ORG_LEN);
+        while !org.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let org = &org[..cut];
         if org.is_empty() {
             return NO_ORG;
         }

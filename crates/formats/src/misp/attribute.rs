@@ -153,14 +153,17 @@ fn read_value(shape: Shape, raw: &str) -> Result<Reading, NoRecord> {
     };
     let normalized = normalize(main).map_err(|rejection| NoRecord::Reject(rejection.0))?;
     let fits = match shape {
-        Shape::Ip | Shape::IpPort => normalized.observables.iter().all(|o| matches!(o, Observable::Ip(_) | Observable::Net(_))),
+        Shape::Ip | Shape::IpPort => {
+            normalized.observables.iter().all(|o| matches!(o, Observable::Ip(_) | Observable::Net(_)))
+        }
         Shape::Host | Shape::HostIp | Shape::HostPort => {
             normalized.observables.iter().all(|o| matches!(o, Observable::Domain(_)))
         }
         Shape::Url | Shape::Uri => true,
     };
     if !fits {
-        let expected = if matches!(shape, Shape::Ip | Shape::IpPort) { "an IP address or network" } else { "a domain name" };
+        let expected =
+            if matches!(shape, Shape::Ip | Shape::IpPort) { "an IP address or network" } else { "a domain name" };
         return Err(NoRecord::Reject(format!("'{main}' is not {expected}")));
     }
     value.observables = normalized.observables;
@@ -194,8 +197,9 @@ fn read_value(shape: Shape, raw: &str) -> Result<Reading, NoRecord> {
 /// * category: [`Category::from_label`] of the mapped label and malware (the
 ///   event's `info` is never mapped: it is prose);
 /// * first seen: the attribute's `first_seen`, else the object's, else the
-///   event's `date`; last seen: the attribute's `last_seen`, else the
-///   object's, else the attribute's `timestamp` (its last change);
+///   event's `date` unless that is later than the last sighting; last seen:
+///   the attribute's `last_seen`, else the object's, else the attribute's
+///   `timestamp` (its last change);
 /// * port: from the value, else the one `port` attribute of the object.
 fn attributes(
     attribute: &Object,
@@ -206,11 +210,7 @@ fn attributes(
     sink: &mut dyn FnMut(Event),
 ) -> Attributes {
     let tags = super::tags::TagInfo::of(attribute).or(&event.tags);
-    let distribution = [
-        super::distribution(attribute),
-        object.and_then(|o| o.distribution),
-        event.distribution,
-    ];
+    let distribution = [super::distribution(attribute), object.and_then(|o| o.distribution), event.distribution];
     let misp_category = json::text(attribute, "category")
         .filter(|c| Category::from_label(Some(c), None).is_some())
         .map(|c| c.into_owned());
@@ -219,12 +219,14 @@ fn attributes(
     let first_seen = timestamp("first_seen");
     let last_seen = timestamp("last_seen");
     let changed = timestamp("timestamp");
+    let last_seen = last_seen.or(object.and_then(|o| o.last_seen)).or(changed);
+    let event_date = event.date.filter(|date| !matches!(last_seen, Some(last) if *date > last));
     Attributes {
         category: Category::from_label(mapped.as_deref(), tags.malware.as_deref()),
         label: mapped.or_else(|| event.info.clone()),
         malware: tags.malware,
-        first_seen: first_seen.or(object.and_then(|o| o.first_seen)).or(event.date),
-        last_seen: last_seen.or(object.and_then(|o| o.last_seen)).or(changed),
+        first_seen: first_seen.or(object.and_then(|o| o.first_seen)).or(event_date),
+        last_seen,
         confidence: None,
         tlp: tags.tlp.or_else(|| distribution.into_iter().flatten().filter_map(super::tags::distribution_tlp).max()),
         port: port.or(object.and_then(|o| o.port)),

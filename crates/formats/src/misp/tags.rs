@@ -131,9 +131,7 @@ fn tag_names(object: &Object) -> impl Iterator<Item = &str> {
 fn strip_mitre_id(cluster: &str) -> &str {
     match cluster.rsplit_once(" - ") {
         Some((name, id))
-            if id.len() > 1
-                && id.starts_with(['S', 's'])
-                && id[1..].bytes().all(|b| b.is_ascii_digit()) =>
+            if id.len() > 1 && id.starts_with(['S', 's']) && id[1..].bytes().all(|b| b.is_ascii_digit()) =>
         {
             name.trim()
         }

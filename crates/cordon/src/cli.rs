@@ -14,8 +14,23 @@ pub(crate) struct Cli {
     #[arg(long, global = true, env = "CORDON_DB", default_value = "cordon.db", value_name = "PATH")]
     pub(crate) db: PathBuf,
 
+    /// The compiled geo/ASN snapshot (default: cordon-geo.snap beside the store).
+    #[arg(long, global = true, env = "CORDON_GEO", value_name = "PATH")]
+    pub(crate) geo: Option<PathBuf>,
+
     #[command(subcommand)]
     pub(crate) command: Command,
+}
+
+impl Cli {
+    /// The geo snapshot file: `--geo`, `$CORDON_GEO`, or `cordon-geo.snap`
+    /// in the store's directory.
+    pub(crate) fn geo_snapshot(&self) -> PathBuf {
+        match &self.geo {
+            Some(path) => path.clone(),
+            None => self.db.with_file_name("cordon-geo.snap"),
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -30,6 +45,12 @@ pub(crate) enum Command {
     Sources(JsonArg),
     /// List imports.
     Imports(JsonArg),
+    /// Set operations on IP lists (merge, common, except, diff, count).
+    Net(crate::net::NetArgs),
+    /// Is this address listed, and why?
+    Lookup(crate::hunt::LookupArgs),
+    /// Find log lines that mention a listed address (grepcidr's job).
+    Scan(crate::hunt::ScanArgs),
 }
 
 #[derive(Args, Debug)]
@@ -80,6 +101,18 @@ pub(crate) struct IndicatorsArgs {
     /// Show only sightings up to this TLP (default: red, everything the hub holds).
     #[arg(long, default_value = "red")]
     pub(crate) tlp_max: Tlp,
+    /// Only indicators enriched to this country (ISO code).
+    #[arg(long, value_name = "CC")]
+    pub(crate) country: Option<String>,
+    /// Only indicators enriched to this AS number.
+    #[arg(long, value_name = "N")]
+    pub(crate) asn: Option<u32>,
+    /// Only indicators with a "do not take down" flag.
+    #[arg(long, conflicts_with = "unflagged")]
+    pub(crate) flagged: bool,
+    /// Only indicators without flags.
+    #[arg(long)]
+    pub(crate) unflagged: bool,
     /// One JSON object per line.
     #[arg(long)]
     pub(crate) json: bool,

@@ -1,46 +1,47 @@
-//! Reading IP lists given on the command line (`cordon net`, `cordon scan --list`).
+//! Reading IP lists given on the command line (`cordon net`, `cordon scan
+//! --list`): any format `ingest` reads, detected the same way.
 //!
-//! Owned by the binary: it turns files in any list format `ingest` reads into
-//! networks. This first version reads plain lists only; it will route through
-//! `cordon-formats` once that crate lands, without changing its signature.
+//! Unlike ingest, nothing is skipped as a bogon here: a list is taken as it
+//! is, the way iprange and grepcidr take theirs. Entries that are not IP
+//! based (domains, URLs) are ignored; unreadable entries are reported on
+//! stderr with file and line.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
+use std::path::Path;
 
 use anyhow::Context;
+use cordon_formats::{Event, Format};
+use cordon_model::Observable;
 use ipnet::IpNet;
 
 /// Reads every network (address, CIDR or range) from `path` (`-` is stdin).
-/// Entries that are not IP-based (domains, URLs) are ignored.
 pub(crate) fn read_networks(path: &str) -> anyhow::Result<Vec<IpNet>> {
-    let reader: Box<dyn Read> = if path == "-" {
-        Box::new(std::io::stdin())
-    } else {
-        Box::new(std::fs::File::open(path).with_context(|| format!("cannot open {path}"))?)
-    };
     let mut out = Vec::new();
-    for line in BufReader::new(reader).lines() {
-        let line = line.with_context(|| format!("cannot read {path}"))?;
-        let entry = line.split(['#', ';']).next().unwrap_or("").trim();
-        let entry = entry.split_whitespace().next().unwrap_or("");
-        if entry.is_empty() {
-            continue;
-        }
-        if let Ok(net) = entry.parse::<IpNet>() {
-            out.push(net.trunc());
-        } else if let Ok(ip) = entry.parse::<std::net::IpAddr>() {
-            out.push(IpNet::from(ip));
-        } else if let Some((a, b)) = entry.split_once('-') {
-            if let (Ok(a), Ok(b)) = (a.trim().parse(), b.trim().parse()) {
-                match (a, b) {
-                    (std::net::IpAddr::V4(a), std::net::IpAddr::V4(b)) => {
-                        out.extend(ipnet::Ipv4Subnets::new(a, b, 0).map(IpNet::V4))
-                    }
-                    (std::net::IpAddr::V6(a), std::net::IpAddr::V6(b)) => {
-                        out.extend(ipnet::Ipv6Subnets::new(a, b, 0).map(IpNet::V6))
-                    }
-                    _ => {}
-                }
-            }
+    let mut sink = |event: Event| match event {
+        Event::Record(record) => match record.observable {
+            Observable::Ip(ip) => out.push(IpNet::from(ip)),
+            Observable::Net(net) => out.push(net),
+            Observable::Domain(_) | Observable::Url(_) => {}
+        },
+        Event::Rejected { line, reason } => eprintln!("cordon: {path}:{line}: {reason}"),
+        Event::Skipped { .. } | Event::Warning { .. } => {}
+    };
+    let options = cordon_formats::Options::default();
+    if path == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin().read_to_end(&mut bytes).context("cannot read standard input")?;
+        let name = Path::new("-");
+        let format = cordon_formats::detect_bytes(name, &bytes).unwrap_or(Format::Plain);
+        cordon_formats::parse_reader(format, name, &mut bytes.as_slice(), &options, &mut sink)?;
+    } else {
+        let path_ref = Path::new(path);
+        let format = cordon_formats::detect(path_ref)?;
+        if format == Format::MispFeed {
+            cordon_formats::parse(format, path_ref, &options, &mut sink)?;
+        } else {
+            let file = std::fs::File::open(path_ref).with_context(|| format!("cannot open {path}"))?;
+            let mut reader = BufReader::with_capacity(1 << 16, file);
+            cordon_formats::parse_reader(format, path_ref, &mut reader, &options, &mut sink)?;
         }
     }
     Ok(out)

@@ -6,8 +6,11 @@
 //! and unreadable or unrecognised input.
 
 mod cli;
+mod hunt;
 mod ingest;
+mod listing;
 mod lists;
+mod net;
 
 mod output;
 mod query;
@@ -42,6 +45,9 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Show(args) => query::show(cli, args),
         Command::Sources(args) => query::sources(cli, args),
         Command::Imports(args) => query::imports(cli, args),
+        Command::Net(args) => net::run(args),
+        Command::Lookup(args) => hunt::lookup(cli, args),
+        Command::Scan(args) => hunt::scan(cli, args),
     }
 }
 

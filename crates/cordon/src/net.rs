@@ -5,9 +5,11 @@
 //! (IPv4 first, then IPv6; a single address is printed without `/32` or
 //! `/128`, as `iprange` does) or, with `--ranges`, as `first-last` ranges
 //! (a single address as `a-a`, as `iprange -j` does). For IPv4 input the
-//! output equals `iprange FILE...`, `iprange --common A B`,
-//! `iprange A --except B` and `iprange A --diff B` line for line
-//! (tests/net_iprange.rs).
+//! output equals `iprange FILE...`, `iprange --common A B` and
+//! `iprange A --except B` line for line (tests/net_iprange.rs).
+//! `diff` prints the minimal list of the symmetric difference, whereas
+//! `iprange A --diff B` leaves a range of A\B and an adjacent range of B\A
+//! apart (and exits 1 when the sets differ); the addresses are the same.
 
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;

@@ -23,6 +23,13 @@ pub(crate) fn indicators(cli: &Cli, args: &IndicatorsArgs) -> anyhow::Result<Exi
         category: args.category,
         source: args.source.clone(),
         max_tlp: args.tlp_max,
+        country: args.country.as_ref().map(|c| c.to_ascii_uppercase()),
+        asn: args.asn,
+        flagged: match (args.flagged, args.unflagged) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
     };
     let mut out = stdout();
     let mut result = Ok(());

@@ -136,8 +136,8 @@ pub fn ip_flags(ip: IpAddr, geo: Option<&GeoInfo<'_>>, hosting: Hosting, linked_
     }
     if hosting == Hosting::Cdn {
         let network = geo.map_or_else(String::new, |g| {
-            let asn = g.asn.map_or_else(String::new, |a| format!("AS{a} "));
-            format!(" ({asn}{})", g.org.unwrap_or("unknown organisation"))
+            let org = g.org.unwrap_or("unknown organisation");
+            g.asn.map_or_else(|| format!(" ({org})"), |asn| format!(" in AS{asn} ({org})"))
         });
         let reason = format!(
             "{ip} belongs to a CDN{network}: it fronts many unrelated sites; act on the domain or report to the CDN, not the address"

@@ -32,7 +32,7 @@ fn random_entries(rng: &mut Rng) -> Vec<IpRange> {
             let r = rng.next();
             let addr = Ipv4Addr::from(r as u32);
             // 3 in 4 entries are single addresses, the rest /20../31.
-            let len = if (r >> 32) % 4 == 0 { 20 + ((r >> 40) % 12) as u8 } else { 32 };
+            let len = if (r >> 32) & 3 == 0 { 20 + ((r >> 40) % 12) as u8 } else { 32 };
             match Ipv4Net::new(addr, len) {
                 Ok(net) => IpRange::from(IpNet::V4(net.trunc())),
                 Err(_) => IpRange::from(IpAddr::V4(addr)),

@@ -45,11 +45,11 @@ fn main() -> std::io::Result<()> {
     let mut list = BufWriter::new(std::fs::File::create(&args[1])?);
     for _ in 0..entries {
         let r = rng.next();
-        if r % 100 == 0 {
+        if matches!(r % 100, 0) {
             let addr: u128 =
                 (0x2001_0db8u128 << 96) | (u128::from(rng.next() as u32) << 64) | u128::from(rng.next() & 0xffff);
             listed_v6.push(addr);
-            if r % 200 == 0 {
+            if matches!(r % 200, 0) {
                 writeln!(list, "{}/64", Ipv6Addr::from(addr & !((1u128 << 64) - 1)))?;
             } else {
                 writeln!(list, "{}", Ipv6Addr::from(addr))?;
@@ -97,9 +97,9 @@ fn main() -> std::io::Result<()> {
             "-".to_string()
         };
         use std::fmt::Write as _;
-        let _ = write!(
+        let _ = writeln!(
             line,
-            "{client} - - [{day:02}/Oct/2025:{hour:02}:{min:02}:{sec:02} +0000] \"GET {path}?v=1.{} HTTP/1.1\" {status} {size} \"{referer}\" \"{agent}\"\n",
+            "{client} - - [{day:02}/Oct/2025:{hour:02}:{min:02}:{sec:02} +0000] \"GET {path}?v=1.{} HTTP/1.1\" {status} {size} \"{referer}\" \"{agent}\"",
             rng.below(50)
         );
         log.write_all(line.as_bytes())?;

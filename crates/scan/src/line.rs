@@ -106,8 +106,7 @@ fn class_at(line: &[u8], i: usize) -> u8 {
 
 #[inline(always)]
 fn v4_hint(line: &[u8], p: usize) -> bool {
-    class_at(line, p) & DIGIT != 0
-        && (class_at(line, p + 1) | class_at(line, p + 2) | class_at(line, p + 3)) & DOT != 0
+    class_at(line, p) & DIGIT != 0 && (class_at(line, p + 1) | class_at(line, p + 2) | class_at(line, p + 3)) & DOT != 0
 }
 
 #[inline(always)]
@@ -144,10 +143,7 @@ fn v6_hint(line: &[u8], p: usize) -> bool {
 /// Length of the run of bytes of class `field` starting at `p`.
 #[inline(always)]
 fn field_len(line: &[u8], p: usize, field: u8) -> usize {
-    line[p..]
-        .iter()
-        .position(|&b| CLASS[b as usize] & field == 0)
-        .unwrap_or(line.len() - p)
+    line[p..].iter().position(|&b| CLASS[b as usize] & field == 0).unwrap_or(line.len() - p)
 }
 
 /// Calls `found(candidate, start..end)` for each address grepcidr would
@@ -170,9 +166,7 @@ pub(crate) fn for_each_candidate(
         // Jump to the next trigger; no hint can hold before `trigger - 4`.
         // Triggers are dense in logs (dots in versions, colons in times),
         // so a table-driven scalar scan beats restarting `memchr2` for each.
-        let next = line[p..]
-            .iter()
-            .position(|&b| CLASS[b as usize] & triggers != 0);
+        let next = line[p..].iter().position(|&b| CLASS[b as usize] & triggers != 0);
         let Some(offset) = next else {
             return;
         };

@@ -28,6 +28,8 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod enrichment;
+pub mod ops;
 mod sqlite;
 mod types;
 

@@ -65,12 +65,26 @@ pub struct IndicatorFilter {
     /// The most restrictive TLP the reader may see: sightings above it are
     /// invisible, and an indicator with no visible sighting does not exist.
     pub max_tlp: Tlp,
+    /// Only indicators enriched to this country (ISO alpha-2, uppercase).
+    pub country: Option<String>,
+    /// Only indicators enriched to this AS number.
+    pub asn: Option<u32>,
+    /// Only flagged (`Some(true)`) or unflagged (`Some(false)`) indicators.
+    pub flagged: Option<bool>,
 }
 
 impl Default for IndicatorFilter {
     /// Everything, as the coordinating analyst sees it (up to TLP:RED).
     fn default() -> IndicatorFilter {
-        IndicatorFilter { kind: None, category: None, source: None, max_tlp: Tlp::Red }
+        IndicatorFilter {
+            kind: None,
+            category: None,
+            source: None,
+            max_tlp: Tlp::Red,
+            country: None,
+            asn: None,
+            flagged: None,
+        }
     }
 }
 
@@ -94,6 +108,9 @@ pub struct IndicatorSummary {
     /// Combined confidence over its sources
     /// ([`cordon_model::combined_confidence`]).
     pub confidence: u8,
+    /// What enrichment knows, once `cordon enrich` (or an ingest with a
+    /// geo snapshot) has run.
+    pub enrichment: Option<crate::enrichment::Enrichment>,
 }
 
 /// One stored sighting, as read back.

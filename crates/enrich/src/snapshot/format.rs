@@ -170,7 +170,9 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<GeoDb, SnapshotError> {
     if version != FORMAT_VERSION {
         return Err(SnapshotError::UnsupportedVersion { found: version, supported: FORMAT_VERSION });
     }
-    let _reserved = cursor.u32("header")?;
+    if cursor.u32("header")? != 0 {
+        return Err(corrupt("the header's reserved field is not 0"));
+    }
     let body_len = u64::from_le_bytes(cursor.array("header")?);
     let checksum: [u8; 32] = cursor.array("header")?;
     if body_len != body.len() as u64 {

@@ -57,6 +57,37 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX sightings_source ON sightings(source_id);
     CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
     INSERT INTO meta VALUES ('generation', 0);",
+    // 2: enrichment, allowlist, contacts, and the partner's consent to share
+    // its AMBER sightings with national agencies.
+    "ALTER TABLE sources ADD COLUMN share_amber INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE enrichment (
+        indicator_id INTEGER PRIMARY KEY REFERENCES indicators(id),
+        network TEXT,
+        asn INTEGER,
+        as_org TEXT,
+        country TEXT,
+        hosting TEXT NOT NULL,
+        flags TEXT NOT NULL DEFAULT '',
+        enriched INTEGER NOT NULL
+    );
+    CREATE INDEX enrichment_country ON enrichment(country);
+    CREATE INDEX enrichment_asn ON enrichment(asn);
+    CREATE TABLE allowlist (
+        id INTEGER PRIMARY KEY,
+        value TEXT NOT NULL UNIQUE,
+        reason TEXT NOT NULL,
+        added INTEGER NOT NULL
+    );
+    CREATE TABLE contacts (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        email TEXT NOT NULL,
+        pgp_fingerprint TEXT,
+        language TEXT,
+        UNIQUE (kind, key)
+    );",
 ];
 
 /// The schema version this build writes.

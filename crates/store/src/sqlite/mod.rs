@@ -1,7 +1,9 @@
 //! The embedded SQLite backend.
 
+mod enrichment;
 mod import;
 mod migrations;
+mod ops;
 mod read;
 
 use std::path::Path;

@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use cordon_model::{combined_confidence, Category, Kind, Tlp};
 use rusqlite::{params, Row};
 
+use super::enrichment::enrichment_from_row;
 use super::import::{tlp_code, tlp_from_code};
+use crate::enrichment::Enrichment;
 use super::SqliteStore;
 use crate::{
     ImportCounts, ImportMeta, ImportRecord, ImportSink, IndicatorDetail, IndicatorFilter, IndicatorSummary,
@@ -23,13 +25,15 @@ struct Summarizer {
     tlp: Tlp,
     first_seen: i64,
     last_seen: i64,
+    enrichment: Option<Enrichment>,
 }
 
 impl Summarizer {
-    fn new(value: String, kind: Kind) -> Summarizer {
+    fn new(value: String, kind: Kind, enrichment: Option<Enrichment>) -> Summarizer {
         Summarizer {
             value,
             kind,
+            enrichment,
             categories: BTreeSet::new(),
             per_source: BTreeMap::new(),
             tlp: Tlp::Red,
@@ -57,6 +61,7 @@ impl Summarizer {
             tlp: self.tlp,
             first_seen: self.first_seen,
             last_seen: self.last_seen,
+            enrichment: self.enrichment,
         }
     }
 }
@@ -70,8 +75,11 @@ fn parse_category(s: &str) -> rusqlite::Result<Category> {
 }
 
 /// The sighting columns every summary query selects, after `i.id, i.value, i.kind`.
-const SUMMARY_COLUMNS: &str =
-    "i.id, i.value, i.kind, src.name, s.category, s.tlp, s.first_seen, s.last_seen, s.confidence";
+const SUMMARY_COLUMNS: &str = "i.id, i.value, i.kind, src.name, s.category, s.tlp, s.first_seen, s.last_seen,
+     s.confidence, e.network, e.asn, e.as_org, e.country, e.hosting, e.flags";
+
+/// Where the enrichment columns start in [`SUMMARY_COLUMNS`].
+const ENRICHMENT_COLUMN: usize = 9;
 
 fn add_row(acc: &mut Summarizer, row: &Row<'_>) -> rusqlite::Result<()> {
     let source: String = row.get(3)?;
@@ -97,7 +105,11 @@ impl SqliteStore {
         let sql = format!(
             "SELECT {SUMMARY_COLUMNS}
              FROM indicators i JOIN sightings s ON s.indicator_id = i.id JOIN sources src ON src.id = s.source_id
+                  LEFT JOIN enrichment e ON e.indicator_id = i.id
              WHERE s.tlp <= ?1
+               AND (?6 IS NULL OR e.country = ?6)
+               AND (?7 IS NULL OR e.asn = ?7)
+               AND (?8 IS NULL OR (coalesce(e.flags, '') <> '') = ?8)
                AND (?2 IS NULL OR i.kind = ?2)
                AND (?5 IS NULL OR i.value = ?5)
                AND (?3 IS NULL OR EXISTS (SELECT 1 FROM sightings c WHERE c.indicator_id = i.id AND c.category = ?3 AND c.tlp <= ?1))
@@ -111,7 +123,10 @@ impl SqliteStore {
             filter.kind.map(Kind::as_str),
             filter.category.map(Category::as_str),
             filter.source,
-            value
+            value,
+            filter.country,
+            filter.asn,
+            filter.flagged
         ])?;
         let mut current: Option<(i64, Summarizer)> = None;
         while let Some(row) = rows.next()? {
@@ -120,7 +135,8 @@ impl SqliteStore {
                 if let Some((_, done)) = current.take() {
                     each(done.finish());
                 }
-                current = Some((id, Summarizer::new(row.get(1)?, parse_kind(&row.get::<_, String>(2)?)?)));
+                let enrichment = enrichment_from_row(row, ENRICHMENT_COLUMN)?;
+                current = Some((id, Summarizer::new(row.get(1)?, parse_kind(&row.get::<_, String>(2)?)?, enrichment)));
             }
             if let Some((_, acc)) = current.as_mut() {
                 add_row(acc, row)?;

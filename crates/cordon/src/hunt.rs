@@ -1,0 +1,190 @@
+//! `cordon lookup` (is this address listed, and why?) and `cordon scan`
+//! (which log lines mention a listed address?).
+
+use std::io::{BufRead, Write};
+use std::net::IpAddr;
+use std::process::ExitCode;
+
+use clap::Args;
+use cordon_model::Tlp;
+use cordon_scan::{Hit, Input, Scanner};
+use serde_json::{json, Value};
+
+use crate::cli::Cli;
+use crate::listing::{from_lists, from_store, Entry, Listing};
+use crate::output::{json_line, stdout};
+
+/// `cordon lookup`.
+#[derive(Args, Debug)]
+pub(crate) struct LookupArgs {
+    /// Addresses to look up (default: one per line on standard input).
+    #[arg(value_name = "IP")]
+    ips: Vec<String>,
+    /// See only sightings up to this TLP.
+    #[arg(long, default_value = "red")]
+    tlp_max: Tlp,
+    /// One JSON object per address.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `cordon scan`.
+#[derive(Args, Debug)]
+pub(crate) struct ScanArgs {
+    /// Logs to scan: plain files (memory-mapped, both cores), `.gz` files, or
+    /// `-` for standard input (the default).
+    #[arg(value_name = "LOG")]
+    logs: Vec<String>,
+    /// Match against these lists (any format `ingest` reads) instead of the
+    /// store's indicators.
+    #[arg(long = "list", value_name = "FILE")]
+    lists: Vec<String>,
+    /// Print only the number of matching lines.
+    #[arg(long, conflicts_with = "json")]
+    count: bool,
+    /// One JSON object per hit: {"file","line","ip","indicator","categories","sources"}.
+    #[arg(long)]
+    json: bool,
+    /// With the store, see only sightings up to this TLP.
+    #[arg(long, default_value = "red")]
+    tlp_max: Tlp,
+}
+
+fn entry_json(e: &Entry) -> Value {
+    json!({"indicator": e.indicator, "categories": e.categories, "sources": e.sources, "confidence": e.confidence})
+}
+
+pub(crate) fn lookup(cli: &Cli, args: &LookupArgs) -> anyhow::Result<ExitCode> {
+    let listing = from_store(cli, args.tlp_max)?;
+    let mut out = stdout();
+    let mut bad = false;
+    let mut answer = |raw: &str, out: &mut dyn Write| -> std::io::Result<()> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Ok(());
+        }
+        let Ok(ip) = raw.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() else {
+            eprintln!("cordon: '{raw}' is not an IP address");
+            bad = true;
+            return Ok(());
+        };
+        let matches = listing.covering(ip);
+        if args.json {
+            let obj = json!({"ip": ip.to_string(), "listed": !matches.is_empty(),
+                             "matches": matches.iter().map(|e| entry_json(e)).collect::<Vec<_>>()});
+            serde_json::to_writer(&mut *out, &obj)?;
+            writeln!(out)
+        } else if matches.is_empty() {
+            writeln!(out, "{ip}\tnot listed")
+        } else {
+            for e in matches {
+                let confidence = e.confidence.map_or_else(String::new, |c| format!(" confidence {c}"));
+                writeln!(
+                    out,
+                    "{ip}\tlisted\t{}\t{}\t{}{confidence}",
+                    e.indicator,
+                    e.categories.join(","),
+                    e.sources.join(",")
+                )?;
+            }
+            Ok(())
+        }
+    };
+    if args.ips.is_empty() {
+        for line in std::io::stdin().lock().lines() {
+            answer(&line?, &mut out)?;
+        }
+    } else {
+        for ip in &args.ips {
+            answer(ip, &mut out)?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::from(if bad { crate::EXIT_INPUT } else { 0 }))
+}
+
+pub(crate) fn scan(cli: &Cli, args: &ScanArgs) -> anyhow::Result<ExitCode> {
+    let listing = if args.lists.is_empty() { from_store(cli, args.tlp_max)? } else { from_lists(&args.lists)? };
+    let logs = if args.logs.is_empty() { vec!["-".to_string()] } else { args.logs.clone() };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let scanner = Scanner::new(&listing.set);
+    let mut out = stdout();
+    let mut total = 0u64;
+    let mut unreadable = false;
+    for log in &logs {
+        let input = match Input::open(log) {
+            Ok(input) => input,
+            Err(e) => {
+                eprintln!("cordon: {e}");
+                unreadable = true;
+                continue;
+            }
+        };
+        let mut write_error = None;
+        let mut emit = |hit: &Hit, line: &[u8]| {
+            if write_error.is_some() {
+                return;
+            }
+            let result = if args.json { write_hits(&mut out, &listing, log, hit) } else { write_line(&mut out, line) };
+            if let Err(e) = result {
+                write_error = Some(e);
+            }
+        };
+        match input.as_bytes() {
+            Some(bytes) if args.count => total += scanner.count(bytes, threads),
+            Some(bytes) => {
+                let hits = if args.json { scanner.hits(bytes, threads) } else { lines_as_hits(&scanner, bytes, threads) };
+                total += hits.len() as u64;
+                for hit in &hits {
+                    emit(hit, &bytes[hit.line.start..hit.line.end]);
+                }
+            }
+            None => {
+                let Input::Stream(reader) = input else { continue };
+                let counted = scanner.scan_reader(reader, args.json, |hit, line| {
+                    if !args.count {
+                        emit(hit, line);
+                    }
+                });
+                match counted {
+                    Ok(n) => total += n,
+                    Err(e) => {
+                        eprintln!("cordon: {log}: {e}");
+                        unreadable = true;
+                    }
+                }
+            }
+        }
+        if let Some(e) = write_error {
+            return Err(e.into());
+        }
+    }
+    if args.count {
+        writeln!(out, "{total}")?;
+    }
+    out.flush()?;
+    Ok(ExitCode::from(if unreadable { crate::EXIT_INPUT } else { 0 }))
+}
+
+/// Matching lines as hits without addresses (print mode needs only lines).
+fn lines_as_hits(scanner: &Scanner<'_, cordon_netset::IpSet>, bytes: &[u8], threads: usize) -> Vec<Hit> {
+    scanner.matching_lines(bytes, threads).into_iter().map(|line| Hit { line, addrs: Vec::new() }).collect()
+}
+
+fn write_line(out: &mut impl Write, line: &[u8]) -> std::io::Result<()> {
+    out.write_all(line)?;
+    if !line.ends_with(b"\n") {
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+fn write_hits(out: &mut impl Write, listing: &Listing, file: &str, hit: &Hit) -> std::io::Result<()> {
+    for (ip, _) in &hit.addrs {
+        let Some(entry) = listing.covering(*ip).into_iter().next() else { continue };
+        let obj = json!({"file": file, "line": hit.line.number, "ip": ip.to_string(), "indicator": entry.indicator,
+                         "categories": entry.categories, "sources": entry.sources});
+        json_line(out, &obj)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,174 @@
+//! What `lookup` and `scan` match against: IP-based indicators compiled into
+//! an [`IpMap`], each entry with the categories, sources and confidence that
+//! explain it.
+//!
+//! For the store, the listing is cached in a snapshot file beside the
+//! database (`<db>.lookup-<tlp>`), stamped with the store's generation:
+//! loading reads one line per indicator and never touches the sightings; a
+//! store that changed since is re-read and the snapshot rewritten.
+
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use cordon_model::{Kind, Tlp};
+use cordon_netset::{IpMap, IpMapBuilder, IpSet};
+use cordon_store::{IndicatorFilter, Store};
+use ipnet::IpNet;
+
+use crate::cli::Cli;
+use crate::query::open_store;
+
+/// One listed network and why it is listed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Entry {
+    /// The indicator (an address or CIDR) or list entry.
+    pub(crate) indicator: String,
+    /// Its categories.
+    pub(crate) categories: Vec<String>,
+    /// Its sources (for `--list`, the list file).
+    pub(crate) sources: Vec<String>,
+    /// Its combined confidence (`None` for lists).
+    pub(crate) confidence: Option<u8>,
+}
+
+/// Listed networks, compiled for lookups.
+pub(crate) struct Listing {
+    /// Entry `i` is what map value `i` refers to.
+    pub(crate) entries: Vec<Entry>,
+    /// Address → entry index; the most specific entry wins.
+    pub(crate) map: IpMap<u32>,
+    /// The same networks as a set, for the scanner's fast path.
+    pub(crate) set: IpSet,
+}
+
+impl Listing {
+    fn build(entries: Vec<Entry>, nets: Vec<IpNet>) -> Listing {
+        let mut builder = IpMapBuilder::new();
+        for (i, net) in nets.iter().enumerate() {
+            builder.insert(*net, i as u32);
+        }
+        Listing { entries, map: builder.build(), set: nets.into_iter().collect() }
+    }
+
+    /// Every entry covering `ip`, most specific first.
+    pub(crate) fn covering(&self, ip: std::net::IpAddr) -> Vec<&Entry> {
+        let mut out: Vec<&Entry> = self.map.get_all(ip).filter_map(|i| self.entries.get(*i as usize)).collect();
+        let specificity = |e: &&Entry| e.indicator.parse::<IpNet>().map_or(128, |n| n.prefix_len());
+        out.sort_by_key(|e| std::cmp::Reverse(specificity(e)));
+        out
+    }
+}
+
+/// The networks of the given list files (any format `ingest` reads).
+pub(crate) fn from_lists(paths: &[String]) -> anyhow::Result<Listing> {
+    let mut entries = Vec::new();
+    let mut nets = Vec::new();
+    for path in paths {
+        for net in crate::lists::read_networks(path)? {
+            let indicator = if net.prefix_len() == net.max_prefix_len() { net.addr().to_string() } else { net.to_string() };
+            entries.push(Entry { indicator, categories: Vec::new(), sources: vec![path.clone()], confidence: None });
+            nets.push(net);
+        }
+    }
+    Ok(Listing::build(entries, nets))
+}
+
+fn snapshot_path(db: &Path, tlp: Tlp) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(format!(".lookup-{}", tlp.as_str().replace('+', "-")));
+    PathBuf::from(name)
+}
+
+const HEADER: &str = "cordon-lookup-snapshot v1 generation=";
+
+/// Field separator inside a snapshot column (ASCII unit separator).
+const SEP: char = '\u{1f}';
+
+/// The store's IP-based indicators visible up to `max_tlp`, from the
+/// snapshot when it is current, else from the store (rewriting the
+/// snapshot).
+pub(crate) fn from_store(cli: &Cli, max_tlp: Tlp) -> anyhow::Result<Listing> {
+    let store = open_store(cli)?;
+    let generation = store.generation()?;
+    let path = snapshot_path(&cli.db, max_tlp);
+    if let Some(listing) = read_snapshot(&path, generation)? {
+        return Ok(listing);
+    }
+    let mut entries = Vec::new();
+    let mut nets = Vec::new();
+    for kind in [Kind::Ipv4, Kind::Ipv6, Kind::Cidr] {
+        let filter = IndicatorFilter { kind: Some(kind), max_tlp, ..IndicatorFilter::default() };
+        store.indicators(&filter, &mut |i| {
+            let net = match i.value.parse::<IpNet>() {
+                Ok(net) => net,
+                Err(_) => match i.value.parse::<std::net::IpAddr>() {
+                    Ok(ip) => IpNet::from(ip),
+                    Err(_) => return,
+                },
+            };
+            nets.push(net);
+            entries.push(Entry {
+                indicator: i.value,
+                categories: i.categories.iter().map(|c| c.as_str().to_string()).collect(),
+                sources: i.sources,
+                confidence: Some(i.confidence),
+            });
+        })?;
+    }
+    // A failed cache write only costs the next run a rebuild.
+    if let Err(e) = write_snapshot(&path, generation, &entries) {
+        eprintln!("cordon: could not cache the lookup snapshot at {}: {e}", path.display());
+    }
+    Ok(Listing::build(entries, nets))
+}
+
+fn write_snapshot(path: &Path, generation: i64, entries: &[Entry]) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    let mut out = BufWriter::new(std::fs::File::create(&tmp)?);
+    writeln!(out, "{HEADER}{generation}")?;
+    let clean = |s: &str| s.replace(['\t', '\n', '\r', SEP], " ");
+    for e in entries {
+        let join = |v: &[String]| v.iter().map(|s| clean(s)).collect::<Vec<_>>().join(&SEP.to_string());
+        let confidence = e.confidence.map_or_else(String::new, |c| c.to_string());
+        writeln!(out, "{}\t{}\t{}\t{}", e.indicator, confidence, join(&e.categories), join(&e.sources))?;
+    }
+    out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    std::fs::rename(tmp, path)
+}
+
+/// The snapshot at `path` if it exists and is of `generation`.
+fn read_snapshot(path: &Path, generation: i64) -> anyhow::Result<Option<Listing>> {
+    let Ok(file) = std::fs::File::open(path) else {
+        return Ok(None);
+    };
+    let mut lines = BufReader::new(file).lines();
+    let header = lines.next().transpose()?.unwrap_or_default();
+    if header != format!("{HEADER}{generation}") {
+        return Ok(None);
+    }
+    let mut entries = Vec::new();
+    let mut nets = Vec::new();
+    for (n, line) in lines.enumerate() {
+        let line = line?;
+        let mut cols = line.split('\t');
+        let (Some(value), Some(confidence), Some(categories), Some(sources)) =
+            (cols.next(), cols.next(), cols.next(), cols.next())
+        else {
+            anyhow::bail!("{}:{}: damaged lookup snapshot; delete it to rebuild", path.display(), n + 2);
+        };
+        let net = value
+            .parse::<IpNet>()
+            .or_else(|_| value.parse::<std::net::IpAddr>().map(IpNet::from))
+            .with_context(|| format!("{}:{}: damaged lookup snapshot; delete it to rebuild", path.display(), n + 2))?;
+        let split = |s: &str| if s.is_empty() { Vec::new() } else { s.split(SEP).map(str::to_string).collect() };
+        nets.push(net);
+        entries.push(Entry {
+            indicator: value.to_string(),
+            categories: split(categories),
+            sources: split(sources),
+            confidence: confidence.parse().ok(),
+        });
+    }
+    Ok(Some(Listing::build(entries, nets)))
+}

@@ -1,0 +1,83 @@
+//! Plain data for enrichment, the allowlist and contacts, stored beside the
+//! indicators.
+
+use cordon_model::Kind;
+
+/// What enrichment knows about one indicator.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Enrichment {
+    /// The routed network the address lies in.
+    pub network: Option<String>,
+    /// The origin AS number.
+    pub asn: Option<u32>,
+    /// The AS's organisation.
+    pub as_org: Option<String>,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: Option<String>,
+    /// Hosting type: `cdn`, `cloud`, `hosting`, `isp` or `unknown`.
+    pub hosting: String,
+    /// "Do not take down" flags with their reasons, e.g. `("cdn", "…")`.
+    pub flags: Vec<(String, String)>,
+}
+
+/// An indicator as enrichment sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndicatorRef {
+    /// The store's id.
+    pub id: i64,
+    /// The canonical value.
+    pub value: String,
+    /// Its kind.
+    pub kind: Kind,
+}
+
+/// An allowlist entry: a CIDR, address or domain that must never be a target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AllowEntry {
+    /// The canonical value.
+    pub value: String,
+    /// Why it is allowlisted.
+    pub reason: String,
+    /// When it was added.
+    pub added: i64,
+}
+
+/// An abuse or agency contact row (`cordon contacts import`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContactRow {
+    /// `prefix`, `asn` or `country`.
+    pub kind: String,
+    /// The CIDR, AS number or country code.
+    pub key: String,
+    /// Who.
+    pub name: String,
+    /// Where to write.
+    pub email: String,
+    /// OpenPGP fingerprint.
+    pub pgp_fingerprint: Option<String>,
+    /// Preferred language.
+    pub language: Option<String>,
+}
+
+/// Storage of enrichment results, the allowlist and contacts.
+pub trait EnrichmentStore {
+    /// Every indicator (id, value, kind), ordered by id.
+    fn indicator_refs(&self, each: &mut dyn FnMut(IndicatorRef)) -> Result<(), crate::StoreError>;
+    /// Every link between two indicators that a sighting records (derived
+    /// observable, source observable), as pairs of ids.
+    fn links(&self) -> Result<Vec<(i64, i64)>, crate::StoreError>;
+    /// Replaces the enrichment of the given indicators, in one transaction.
+    fn write_enrichment(&mut self, rows: &[(i64, Enrichment)]) -> Result<(), crate::StoreError>;
+    /// The enrichment of one indicator, if any.
+    fn enrichment_of(&self, value: &str) -> Result<Option<Enrichment>, crate::StoreError>;
+    /// Adds (or re-words) an allowlist entry.
+    fn allow_add(&mut self, value: &str, reason: &str) -> Result<(), crate::StoreError>;
+    /// Removes an allowlist entry; false when there was none.
+    fn allow_remove(&mut self, value: &str) -> Result<bool, crate::StoreError>;
+    /// The allowlist, ordered by value.
+    fn allowlist(&self) -> Result<Vec<AllowEntry>, crate::StoreError>;
+    /// Replaces every contact with `rows`, in one transaction.
+    fn replace_contacts(&mut self, rows: &[ContactRow]) -> Result<(), crate::StoreError>;
+    /// Every contact.
+    fn contacts(&self) -> Result<Vec<ContactRow>, crate::StoreError>;
+}

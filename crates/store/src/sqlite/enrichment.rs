@@ -1,0 +1,151 @@
+//! SQLite implementation of [`EnrichmentStore`].
+
+use rusqlite::{params, OptionalExtension};
+
+use super::SqliteStore;
+use crate::enrichment::{AllowEntry, ContactRow, Enrichment, EnrichmentStore, IndicatorRef};
+use crate::StoreError;
+
+/// Flags are stored as `flag<TAB>reason` lines.
+pub(super) fn encode_flags(flags: &[(String, String)]) -> String {
+    flags.iter().map(|(f, r)| format!("{f}\t{}", r.replace(['\t', '\n'], " "))).collect::<Vec<_>>().join("\n")
+}
+
+/// The inverse of [`encode_flags`].
+pub(super) fn decode_flags(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| match l.split_once('\t') {
+            Some((f, r)) => (f.to_string(), r.to_string()),
+            None => (l.to_string(), String::new()),
+        })
+        .collect()
+}
+
+/// Reads an enrichment row selected as `network, asn, as_org, country, hosting, flags` from `first`.
+pub(super) fn enrichment_from_row(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Option<Enrichment>> {
+    let hosting: Option<String> = row.get(first + 4)?;
+    let Some(hosting) = hosting else {
+        return Ok(None);
+    };
+    let asn: Option<i64> = row.get(first + 1)?;
+    Ok(Some(Enrichment {
+        network: row.get(first)?,
+        asn: asn.and_then(|a| u32::try_from(a).ok()),
+        as_org: row.get(first + 2)?,
+        country: row.get(first + 3)?,
+        hosting,
+        flags: decode_flags(&row.get::<_, String>(first + 5)?),
+    }))
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+impl EnrichmentStore for SqliteStore {
+    fn indicator_refs(&self, each: &mut dyn FnMut(IndicatorRef)) -> Result<(), StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT id, value, kind FROM indicators ORDER BY id")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let kind: String = row.get(2)?;
+            let kind = kind.parse().map_err(|e: cordon_model::UnknownKind| StoreError::Database(e.to_string()))?;
+            each(IndicatorRef { id: row.get(0)?, value: row.get(1)?, kind });
+        }
+        Ok(())
+    }
+
+    fn links(&self) -> Result<Vec<(i64, i64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT DISTINCT indicator_id, derived_from FROM sightings WHERE derived_from <> 0")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn write_enrichment(&mut self, rows: &[(i64, Enrichment)]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT OR REPLACE INTO enrichment (indicator_id, network, asn, as_org, country, hosting, flags, enriched)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            let time = now();
+            for (id, e) in rows {
+                stmt.execute(params![
+                    id,
+                    e.network,
+                    e.asn,
+                    e.as_org,
+                    e.country,
+                    e.hosting,
+                    encode_flags(&e.flags),
+                    time
+                ])?;
+            }
+        }
+        tx.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'", [])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn enrichment_of(&self, value: &str) -> Result<Option<Enrichment>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT e.network, e.asn, e.as_org, e.country, e.hosting, e.flags
+             FROM enrichment e JOIN indicators i ON i.id = e.indicator_id WHERE i.value = ?1",
+        )?;
+        Ok(stmt.query_row([value], |row| enrichment_from_row(row, 0)).optional()?.flatten())
+    }
+
+    fn allow_add(&mut self, value: &str, reason: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO allowlist (value, reason, added) VALUES (?1, ?2, ?3)
+             ON CONFLICT (value) DO UPDATE SET reason = excluded.reason",
+            params![value, reason, now()],
+        )?;
+        Ok(())
+    }
+
+    fn allow_remove(&mut self, value: &str) -> Result<bool, StoreError> {
+        Ok(self.conn.execute("DELETE FROM allowlist WHERE value = ?1", [value])? > 0)
+    }
+
+    fn allowlist(&self) -> Result<Vec<AllowEntry>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT value, reason, added FROM allowlist ORDER BY value")?;
+        let rows = stmt.query_map([], |r| Ok(AllowEntry { value: r.get(0)?, reason: r.get(1)?, added: r.get(2)? }))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn replace_contacts(&mut self, rows: &[ContactRow]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM contacts", [])?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT OR REPLACE INTO contacts (kind, key, name, email, pgp_fingerprint, language)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for c in rows {
+                stmt.execute(params![c.kind, c.key, c.name, c.email, c.pgp_fingerprint, c.language])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn contacts(&self) -> Result<Vec<ContactRow>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT kind, key, name, email, pgp_fingerprint, language FROM contacts ORDER BY kind, key",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(ContactRow {
+                kind: r.get(0)?,
+                key: r.get(1)?,
+                name: r.get(2)?,
+                email: r.get(3)?,
+                pgp_fingerprint: r.get(4)?,
+                language: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}

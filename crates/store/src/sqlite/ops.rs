@@ -1,0 +1,1 @@
+//! SQLite implementation of the operations storage (see `crate::ops`).

@@ -6,6 +6,7 @@
 #  2. the criterion lookup benchmark (crates/netset/benches/lookup.rs).
 #
 #   bench/netset/run.sh        # RUNS=5 by default; SKIP_CRITERION=1 to skip 2.
+#   USE_CORDON_BIN=1 uses `cordon net merge` instead of crates/netset/examples/merge.rs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=${RUNS:-5}

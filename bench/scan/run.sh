@@ -7,8 +7,9 @@
 #   bench/scan/run.sh            # RUNS=5 LOG_MB=256 by default
 #   RUNS=3 LOG_MB=64 bench/scan/run.sh
 #
-# Uses `cordon scan --count --list LIST LOG` when the cordon binary has the
-# `scan` subcommand, else the library through examples/scan_count.rs.
+# With USE_CORDON_BIN=1 it builds the cordon binary and uses
+# `cordon scan --count --list LIST LOG` if that subcommand exists; otherwise
+# (default) the library through crates/scan/examples/scan_count.rs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=${RUNS:-5}

@@ -51,6 +51,16 @@ pub(crate) enum Command {
     Lookup(crate::hunt::LookupArgs),
     /// Find log lines that mention a listed address (grepcidr's job).
     Scan(crate::hunt::ScanArgs),
+    /// Fetch and compile the offline ASN/country databases; look addresses up.
+    Geo(crate::geo::GeoArgs),
+    /// Re-run enrichment (ASN, country, hosting type, flags) over the whole store.
+    Enrich(JsonArg),
+    /// Manage the allowlist: what must never be taken down.
+    Allow(crate::protect::AllowArgs),
+    /// Import or list abuse contacts and national agencies.
+    Contacts(crate::protect::ContactsArgs),
+    /// Where a takedown of VALUE goes: network, ASN, country, flags, provider and agency.
+    Route(crate::protect::RouteArgs),
 }
 
 #[derive(Args, Debug)]

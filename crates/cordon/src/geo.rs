@@ -159,7 +159,8 @@ fn import(paths: &[PathBuf], snapshot: &Path, as_json: bool) -> anyhow::Result<E
         anyhow::bail!("no usable range in {} file(s); snapshot {} left unchanged", files.len(), snapshot.display());
     }
     cordon_enrich::write_snapshot(snapshot, &report.snapshot)?;
-    let fatal = report.diagnostics.iter().any(|d| matches!(d.kind, DiagnosticKind::Malformed | DiagnosticKind::Unreadable));
+    let fatal =
+        report.diagnostics.iter().any(|d| matches!(d.kind, DiagnosticKind::Malformed | DiagnosticKind::Unreadable));
     let mut out = stdout();
     if as_json {
         let value = json!({
@@ -202,7 +203,8 @@ struct Tables {
 impl Tables {
     /// Reads the user tables; bad rows are printed to stderr and skipped.
     fn load(hosting: Option<&Path>, allowlist: Option<&Path>, contacts: Option<&Path>) -> anyhow::Result<Tables> {
-        let read = |path: &Path| std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()));
+        let read =
+            |path: &Path| std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()));
         let warn = |diagnostics: Vec<Diagnostic>| diagnostics.iter().for_each(|d| eprintln!("{d}"));
         let hosting = match hosting {
             Some(path) => {

@@ -28,6 +28,7 @@ pub(crate) fn run(cli: &Cli, args: &IngestArgs) -> anyhow::Result<ExitCode> {
         parse: cordon_formats::Options { columns: args.columns.clone(), delimiter: args.delimiter },
     };
     let mut exit = 0u8;
+    let mut stored_any = false;
     let mut files = Vec::new();
     let mut out = stdout();
     for path in &args.files {
@@ -50,6 +51,7 @@ pub(crate) fn run(cli: &Cli, args: &IngestArgs) -> anyhow::Result<ExitCode> {
         };
         match result {
             Ok(report) => {
+                stored_any = true;
                 if args.json {
                     files.push(report_json(&report));
                 } else {
@@ -69,11 +71,26 @@ pub(crate) fn run(cli: &Cli, args: &IngestArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    let enrichment = if stored_any { enrich_after_ingest(cli, &mut store) } else { None };
     if args.json {
-        json_line(&mut out, &json!({ "files": files }))?;
+        json_line(&mut out, &json!({ "files": files, "enrichment": enrichment }))?;
+    } else if let Some(e) = &enrichment {
+        writeln!(out, "enriched {} indicators; flagged: {}", e["indicators"], e["flagged"])?;
     }
     out.flush()?;
     Ok(ExitCode::from(exit))
+}
+
+/// Re-runs enrichment when a geo snapshot exists. A failure here does not
+/// undo the import: it is reported and `cordon enrich` can be run later.
+fn enrich_after_ingest(cli: &Cli, store: &mut cordon_store::SqliteStore) -> Option<Value> {
+    match crate::protect::refresh(cli, store) {
+        Ok(summary) => summary.map(|s| json!({"indicators": s.indicators, "flagged": s.flagged})),
+        Err(e) => {
+            eprintln!("cordon: the import is stored, but enrichment failed: {e:#}");
+            None
+        }
+    }
 }
 
 fn progress_bar(path: &std::path::Path) -> Option<ProgressBar> {

@@ -6,6 +6,8 @@
 //! and unreadable or unrecognised input.
 
 mod cli;
+mod enrichment;
+mod geo;
 mod hunt;
 mod ingest;
 mod listing;
@@ -13,6 +15,7 @@ mod lists;
 mod net;
 
 mod output;
+mod protect;
 mod query;
 
 use std::process::ExitCode;
@@ -48,6 +51,11 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Net(args) => net::run(args),
         Command::Lookup(args) => hunt::lookup(cli, args),
         Command::Scan(args) => hunt::scan(cli, args),
+        Command::Geo(args) => geo::run(args, &cli.geo_snapshot()),
+        Command::Enrich(args) => protect::enrich(cli, args),
+        Command::Allow(args) => protect::allow(cli, args),
+        Command::Contacts(args) => protect::contacts(cli, args),
+        Command::Route(args) => protect::route(cli, args),
     }
 }
 

@@ -14,7 +14,12 @@ fn snapshot() -> (GeoDb, &'static str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let data = root.join("../../data/geo");
     let (files, label): (Vec<_>, _) = if data.join("asn/asn-ipv4.csv").exists() {
-        let names = ["asn/asn-ipv4.csv", "asn/asn-ipv6.csv", "asn-country/asn-country-ipv4.csv", "asn-country/asn-country-ipv6.csv"];
+        let names = [
+            "asn/asn-ipv4.csv",
+            "asn/asn-ipv6.csv",
+            "asn-country/asn-country-ipv4.csv",
+            "asn-country/asn-country-ipv6.csv",
+        ];
         (names.iter().map(|n| data.join(n)).collect(), "full")
     } else {
         let names = ["asn-ipv4.csv", "asn-ipv6.csv", "asn-country-ipv4.csv", "asn-country-ipv6.csv"];

@@ -35,7 +35,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for _ in 0..rounds {
         for ip in &ips {
             if let Some(info) = db.lookup(black_box(*ip)) {
-                found += usize::from(info.asn.is_some()) + usize::from(info.country.is_some()) + info.org.map_or(0, str::len);
+                found += usize::from(info.asn.is_some())
+                    + usize::from(info.country.is_some())
+                    + info.org.map_or(0, str::len);
             }
         }
     }

@@ -33,14 +33,22 @@ impl Allowlist {
     pub fn from_csv(file: &str, text: &str) -> (Allowlist, Vec<Diagnostic>) {
         let mut list = Allowlist::default();
         let mut diagnostics = Vec::new();
-        let mut reader =
-            ::csv::ReaderBuilder::new().has_headers(false).flexible(true).comment(Some(b'#')).from_reader(text.as_bytes());
+        let mut reader = ::csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .comment(Some(b'#'))
+            .from_reader(text.as_bytes());
         for row in reader.records() {
             let row = match row {
                 Ok(row) => row,
                 Err(error) => {
                     let line = error.position().map_or(0, |p| p.line());
-                    diagnostics.push(diagnostic(file, Location::Line(line), DiagnosticKind::Malformed, error.to_string()));
+                    diagnostics.push(diagnostic(
+                        file,
+                        Location::Line(line),
+                        DiagnosticKind::Malformed,
+                        error.to_string(),
+                    ));
                     continue;
                 }
             };

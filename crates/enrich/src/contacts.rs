@@ -89,8 +89,11 @@ impl ContactBook {
     pub fn from_csv(file: &str, text: &str) -> (ContactBook, Vec<Diagnostic>) {
         let mut book = ContactBook::default();
         let mut diagnostics = Vec::new();
-        let mut reader =
-            ::csv::ReaderBuilder::new().has_headers(false).flexible(true).comment(Some(b'#')).from_reader(text.as_bytes());
+        let mut reader = ::csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .comment(Some(b'#'))
+            .from_reader(text.as_bytes());
         for row in reader.records() {
             let (line, parsed) = match row {
                 Ok(row) => {
@@ -139,6 +142,17 @@ impl ContactBook {
     /// The contact listed for `asn`.
     pub fn asn_contact(&self, asn: u32) -> Option<&Contact> {
         self.asns.get(&asn)
+    }
+
+    /// Every contact: prefixes (by network), then ASNs, then countries.
+    pub fn contacts(&self) -> impl Iterator<Item = &Contact> + '_ {
+        let mut prefixes: Vec<&Contact> = self.prefixes.values().collect();
+        prefixes.sort_by_key(|c| c.key);
+        let mut asns: Vec<&Contact> = self.asns.values().collect();
+        asns.sort_by_key(|c| c.key);
+        let mut countries: Vec<&Contact> = self.countries.values().collect();
+        countries.sort_by_key(|c| c.key);
+        prefixes.into_iter().chain(asns).chain(countries)
     }
 
     /// The national agency listed for `country`.

@@ -117,14 +117,23 @@ impl<'a> FlagConfig<'a> {
 /// cdn, shared-hosting). `geo` names the network in reasons; `hosting` is the
 /// ASN's type ([`crate::HostingTable::classify`]); `linked_domains` is the
 /// number of distinct domains the caller knows to resolve to `ip`.
-pub fn ip_flags(ip: IpAddr, geo: Option<&GeoInfo<'_>>, hosting: Hosting, linked_domains: usize, config: &FlagConfig<'_>) -> Vec<Flag> {
+pub fn ip_flags(
+    ip: IpAddr,
+    geo: Option<&GeoInfo<'_>>,
+    hosting: Hosting,
+    linked_domains: usize,
+    config: &FlagConfig<'_>,
+) -> Vec<Flag> {
     let mut flags = Vec::new();
     let ip = match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
         IpAddr::V4(_) => ip,
     };
     if let Some(reason) = ip_not_targetable(ip) {
-        let why = format!("{ip} is in special-use address space ({}): it cannot be anyone's server on the Internet", reason.key());
+        let why = format!(
+            "{ip} is in special-use address space ({}): it cannot be anyone's server on the Internet",
+            reason.key()
+        );
         flags.push(Flag { kind: FlagKind::Bogon(reason), reason: why });
     }
     if let Some((net, reason)) = config.allowlist.match_ip(ip) {
@@ -189,7 +198,10 @@ mod tests {
             keys(&ip_flags("203.0.113.5".parse().unwrap(), None, Hosting::Unknown, 25, &config)),
             ["bogon:documentation", "allowlisted", "shared-hosting"]
         );
-        assert_eq!(keys(&ip_flags("::ffff:10.0.0.1".parse().unwrap(), None, Hosting::Unknown, 19, &config)), ["bogon:private"]);
+        assert_eq!(
+            keys(&ip_flags("::ffff:10.0.0.1".parse().unwrap(), None, Hosting::Unknown, 19, &config)),
+            ["bogon:private"]
+        );
         assert_eq!(keys(&domain_flags("a.b.example.net", &config)), ["allowlisted"]);
         assert!(domain_flags("example.com", &config).is_empty());
     }

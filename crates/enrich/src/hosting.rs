@@ -87,7 +87,6 @@ pub const BUILTIN: &[(u32, Hosting, &str, &str)] = &[
     (22822, Hosting::Cdn, "Limelight (Edgio)", PDB),
     (60068, Hosting::Cdn, "CDN77 (DataCamp)", PDB),
     (30675, Hosting::Cdn, "StackPath/Highwinds", PDB),
-    (12989, Hosting::Cdn, "StackPath/Highwinds", PDB),
     (19551, Hosting::Cdn, "Imperva Incapsula", PDB),
     (200325, Hosting::Cdn, "Bunny.net (BunnyWay)", PDB),
     (16509, Hosting::Cloud, "Amazon Web Services", DOCS),
@@ -167,7 +166,9 @@ impl HostingTable {
                     table.entries.insert(asn, (hosting, name));
                 }
                 Ok(None) => {}
-                Err(message) => diagnostics.push(diagnostic(file, Location::Line(line), DiagnosticKind::Malformed, message)),
+                Err(message) => {
+                    diagnostics.push(diagnostic(file, Location::Line(line), DiagnosticKind::Malformed, message))
+                }
             }
         }
         (table, diagnostics)

@@ -45,7 +45,9 @@ pub use allowlist::{AllowMatch, Allowlist};
 pub use contacts::{Contact, ContactBook, ContactKey, Route};
 pub use country::{Country, UnknownCountry};
 pub use diag::{Diagnostic, DiagnosticKind, Location};
-pub use flags::{domain_flags, ip_flags, Flag, FlagConfig, FlagKind, DEFAULT_SHARED_HOSTING_THRESHOLD, PUBLIC_RESOLVERS};
+pub use flags::{
+    domain_flags, ip_flags, Flag, FlagConfig, FlagKind, DEFAULT_SHARED_HOSTING_THRESHOLD, PUBLIC_RESOLVERS,
+};
 pub use hosting::{Hosting, HostingTable, UnknownHosting, BUILTIN as BUILTIN_HOSTING};
 pub use import::{FileSummary, Import, ImportReport};
-pub use snapshot::{GeoDb, GeoInfo, SnapshotError, SnapshotStats, write_snapshot};
+pub use snapshot::{write_snapshot, GeoDb, GeoInfo, SnapshotError, SnapshotStats};

@@ -72,7 +72,7 @@ pub(crate) fn resolve<T: Copy + Eq + Display>(mut pieces: Vec<Piece<T>>, reporte
     pieces.sort_by_key(|p| (p.start, p.end, p.origin));
     let mut max_end: Option<u128> = None;
     let disjoint = pieces.iter().all(|p| {
-        let ok = max_end.map_or(true, |end| p.start > end);
+        let ok = !matches!(max_end, Some(end) if p.start <= end);
         max_end = Some(max_end.map_or(p.end, |end| end.max(p.end)));
         ok
     });
@@ -84,12 +84,8 @@ pub(crate) fn resolve<T: Copy + Eq + Display>(mut pieces: Vec<Piece<T>>, reporte
     pieces.sort_by(|a, b| (b.end - b.start).cmp(&(a.end - a.start)).then(a.origin.cmp(&b.origin)));
     let mut painted: BTreeMap<u128, Piece<T>> = BTreeMap::new();
     for piece in pieces {
-        let overlapping: Vec<Piece<T>> = painted
-            .range(..=piece.end)
-            .rev()
-            .take_while(|(_, q)| q.end >= piece.start)
-            .map(|(_, q)| *q)
-            .collect();
+        let overlapping: Vec<Piece<T>> =
+            painted.range(..=piece.end).rev().take_while(|(_, q)| q.end >= piece.start).map(|(_, q)| *q).collect();
         for old in overlapping {
             if old.value != piece.value {
                 reporter.overlap(&piece, &old);

@@ -42,15 +42,21 @@ fn bad_rows_are_reported_with_file_line_and_reason() {
     import.add_path(&fixture("bad-rows.csv"));
     import.add_path(&fixture("does-not-exist.csv"));
     let report = import.finish();
-    let got: Vec<(u64, DiagnosticKind)> = report
-        .diagnostics
-        .iter()
-        .map(|d| (if let Location::Line(l) = d.location { l } else { 0 }, d.kind))
-        .collect();
+    let got: Vec<(u64, DiagnosticKind)> =
+        report.diagnostics.iter().map(|d| (if let Location::Line(l) = d.location { l } else { 0 }, d.kind)).collect();
     use DiagnosticKind::*;
     assert_eq!(
         got,
-        [(3, Malformed), (4, Malformed), (5, Malformed), (6, Malformed), (7, UnknownCountry), (8, Unsorted), (0, Unreadable), (8, Overlap)]
+        [
+            (3, Malformed),
+            (4, Malformed),
+            (5, Malformed),
+            (6, Malformed),
+            (7, UnknownCountry),
+            (8, Unsorted),
+            (0, Unreadable),
+            (8, Overlap)
+        ]
     );
     for d in &report.diagnostics {
         assert!(d.to_string().contains("bad-rows.csv") || d.to_string().contains("does-not-exist.csv"), "{d}");
@@ -78,7 +84,8 @@ fn truncated_and_garbage_mmdb_are_reported() {
 /// that the fixture path is absent and says so.
 #[test]
 fn real_mmdb_when_fetched() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/geo/mmdb/geo-whois-asn-country-ipv4.mmdb");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/geo/mmdb/geo-whois-asn-country-ipv4.mmdb");
     if !path.exists() {
         eprintln!("skipping: {} not fetched (run scripts/fetch-geodata.sh)", path.display());
         return;

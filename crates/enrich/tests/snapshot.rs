@@ -44,5 +44,8 @@ fn every_flipped_byte_is_an_error() {
     body[last] ^= 1;
     let error = GeoDb::from_bytes(&body).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(error.contains("SHA-256"), "{error}");
-    assert!(matches!(GeoDb::from_bytes(b"PK\x03\x04 not a snapshot at all, long enough to have a header......"), Err(SnapshotError::BadMagic)));
+    assert!(matches!(
+        GeoDb::from_bytes(b"PK\x03\x04 not a snapshot at all, long enough to have a header......"),
+        Err(SnapshotError::BadMagic)
+    ));
 }

@@ -43,6 +43,13 @@ pub(crate) struct DnsName {
 }
 
 impl Entry {
+    /// Whether the entry is of `category`; an entry without categories
+    /// counts as [`Category::Other`], so that formats that group by
+    /// category never drop it.
+    pub(crate) fn in_category(&self, category: Category) -> bool {
+        self.categories.contains(&category) || (self.categories.is_empty() && category == Category::Other)
+    }
+
     /// The network of an address or CIDR entry; `None` for other kinds and
     /// for values that do not parse as their kind.
     pub(crate) fn network(&self) -> Option<IpNet> {

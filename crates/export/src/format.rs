@@ -93,7 +93,8 @@ impl Format {
     /// Whether the format can carry `entry`.
     pub fn carries(self, entry: &Entry) -> bool {
         match self {
-            Format::Plain | Format::Csv | Format::Jsonl | Format::Stix | Format::Misp => true,
+            Format::Plain | Format::Csv | Format::Jsonl | Format::Misp => true,
+            Format::Stix => crate::stix::observable_type(entry).is_some(),
             Format::Cidr | Format::Nft | Format::Ipset | Format::Suricata | Format::Mmdb => entry.network().is_some(),
             Format::Iptables => matches!(entry.network(), Some(IpNet::V4(_))),
             Format::Ip6tables => matches!(entry.network(), Some(IpNet::V6(_))),

@@ -33,7 +33,7 @@ const LIST_BUDGET: usize = 7_900;
 pub(crate) fn rules(entries: &[&Entry], options: &Options, out: &mut dyn Write) -> Result<(), Error> {
     comment_header(out, "#", options, "IP-only drop rules per category; sids 1900000-1999999.")?;
     for (index, category) in (0u32..).zip(Category::ALL) {
-        let networks = aggregate(entries.iter().copied().filter(|entry| entry.categories.contains(&category)));
+        let networks = aggregate(entries.iter().copied().filter(|entry| entry.in_category(category)));
         let first_sid = SID_BASE + index * SIDS_PER_CATEGORY;
         let mut rule_pair = RulePair { category, sid: first_sid, last_sid: first_sid + SIDS_PER_CATEGORY - 1 };
         let mut list = String::new();

@@ -1,2 +1,459 @@
-//! Storage of operations: targets, their lifecycle, packages, notifications
-//! and outcomes (issue 5). The SQLite implementation is in `sqlite/ops.rs`.
+//! Storage of operations: targets, their lifecycle, packages, notifications,
+//! verification checks and outcomes (issue 5). The SQLite implementation is
+//! in `sqlite/ops.rs`.
+//!
+//! Everything here is plain data: the rules (which transition is legal,
+//! which sighting a package may carry, how targets are grouped) live in the
+//! `cordon-ops` crate. The one rule the store enforces itself is that the
+//! lifecycle history is append-only: [`OpsStore::append_transitions`] refuses
+//! a transition whose `from` is not the target's current state, and the
+//! database refuses to update or delete a transition.
+
+use std::fmt;
+use std::str::FromStr;
+
+use cordon_model::{Category, Kind, Timestamp, Tlp};
+
+use crate::StoreError;
+
+/// An operation: a named window that scopes targets, packages, outcomes and
+/// reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Operation {
+    /// Its id (0 for one not yet stored).
+    pub id: i64,
+    /// Its unique name.
+    pub name: String,
+    /// The start of its window.
+    pub start: Timestamp,
+    /// The end of its window (inclusive).
+    pub end: Timestamp,
+    /// What it is about.
+    pub description: String,
+    /// When it was created.
+    pub created: Timestamp,
+}
+
+/// The lifecycle state of a target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TargetState {
+    /// Built from the feeds; nobody has looked at it yet.
+    Identified,
+    /// Checked by an analyst; ready to refer.
+    Triaged,
+    /// Sent to its country's agency in an action package.
+    Referred,
+    /// Its provider's abuse desk was notified.
+    Notified,
+    /// Reported down (seized, suspended, null-routed).
+    TakenDown,
+    /// Checked down twice, some time apart.
+    Verified,
+    /// Not acted on (see the transition's reason).
+    Rejected,
+    /// Seen again in a newer import after it was taken down.
+    Reemerged,
+}
+
+impl TargetState {
+    /// Every state, in lifecycle order.
+    pub const ALL: [TargetState; 8] = [
+        TargetState::Identified,
+        TargetState::Triaged,
+        TargetState::Referred,
+        TargetState::Notified,
+        TargetState::TakenDown,
+        TargetState::Verified,
+        TargetState::Rejected,
+        TargetState::Reemerged,
+    ];
+
+    /// The state's name: `identified`, `triaged`, `referred`, `notified`,
+    /// `taken-down`, `verified`, `rejected`, `reemerged`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetState::Identified => "identified",
+            TargetState::Triaged => "triaged",
+            TargetState::Referred => "referred",
+            TargetState::Notified => "notified",
+            TargetState::TakenDown => "taken-down",
+            TargetState::Verified => "verified",
+            TargetState::Rejected => "rejected",
+            TargetState::Reemerged => "reemerged",
+        }
+    }
+}
+
+impl fmt::Display for TargetState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name that is not a target state.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown state '{0}' (expected identified, triaged, referred, notified, taken-down, verified, rejected or reemerged)")]
+pub struct UnknownState(pub String);
+
+impl FromStr for TargetState {
+    type Err = UnknownState;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let name = s.trim().to_ascii_lowercase().replace('_', "-");
+        let name = if name == "takendown" { "taken-down".to_string() } else { name };
+        TargetState::ALL.into_iter().find(|t| t.as_str() == name).ok_or_else(|| UnknownState(s.to_string()))
+    }
+}
+
+/// What a target acts on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TargetKind {
+    /// One server address, with the domains and URLs the feeds tie to it.
+    Server,
+    /// A CIDR listing: network-level action.
+    Network,
+    /// A domain no feed tied to an address: registrar or DNS action.
+    Domain,
+}
+
+impl TargetKind {
+    /// The kind's name: `server`, `network`, `domain`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetKind::Server => "server",
+            TargetKind::Network => "network",
+            TargetKind::Domain => "domain",
+        }
+    }
+
+    /// The kind of a stored name (unknown names read as `server`).
+    pub fn from_name(name: &str) -> TargetKind {
+        match name {
+            "network" => TargetKind::Network,
+            "domain" => TargetKind::Domain,
+            _ => TargetKind::Server,
+        }
+    }
+}
+
+impl fmt::Display for TargetKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A named contact (a provider's abuse desk or a national agency).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContactRef {
+    /// The organisation or desk.
+    pub name: String,
+    /// Where reports go.
+    pub email: String,
+}
+
+/// One indicator in scope of an operation, with its enrichment and what its
+/// sightings say (all sources, every TLP: this is the coordinator's view).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpIndicator {
+    /// The indicator's id.
+    pub id: i64,
+    /// Its canonical value.
+    pub value: String,
+    /// Its kind.
+    pub kind: Kind,
+    /// The enrichment flags (empty when none or not enriched).
+    pub flags: String,
+    /// Country code, when enriched.
+    pub country: Option<String>,
+    /// Announcing ASN, when enriched.
+    pub asn: Option<u32>,
+    /// The AS organisation.
+    pub as_org: Option<String>,
+    /// The hosting type.
+    pub hosting: Option<String>,
+    /// Distinct categories, sorted.
+    pub categories: Vec<Category>,
+    /// Distinct malware families, sorted.
+    pub malware: Vec<String>,
+    /// Distinct sources, sorted.
+    pub sources: Vec<String>,
+    /// Distinct ports, sorted.
+    pub ports: Vec<u16>,
+    /// Earliest first-seen.
+    pub first_seen: Timestamp,
+    /// Latest last-seen.
+    pub last_seen: Timestamp,
+    /// The newest import that carried it.
+    pub last_import: i64,
+}
+
+/// An operation's indicators and the links between them (`derived_from`:
+/// a URL's host, a feed's linked address), as pairs of indicator ids.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OpScope {
+    /// The indicators, by id.
+    pub indicators: Vec<OpIndicator>,
+    /// `(indicator, derived_from)` pairs, both in `indicators`.
+    pub links: Vec<(i64, i64)>,
+}
+
+/// A contact row as imported (`contacts` table).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContactRow {
+    /// `prefix`, `asn` or `country`.
+    pub kind: String,
+    /// The prefix, ASN or country code.
+    pub key: String,
+    /// The organisation.
+    pub name: String,
+    /// The address.
+    pub email: String,
+    /// OpenPGP fingerprint.
+    pub pgp_fingerprint: Option<String>,
+    /// Preferred language.
+    pub language: Option<String>,
+}
+
+/// A target as built from the feeds, to insert or refresh.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TargetSpec {
+    /// Its key within the operation: the address, network or domain.
+    pub key: String,
+    /// What it acts on.
+    pub kind: TargetKind,
+    /// Country code.
+    pub country: Option<String>,
+    /// ASN.
+    pub asn: Option<u32>,
+    /// AS organisation.
+    pub as_org: Option<String>,
+    /// Hosting type.
+    pub hosting: Option<String>,
+    /// The provider's abuse contact.
+    pub provider: Option<ContactRef>,
+    /// The national agency.
+    pub agency: Option<ContactRef>,
+    /// Categories, sorted.
+    pub categories: Vec<Category>,
+    /// Malware families, sorted.
+    pub malware: Vec<String>,
+    /// Partners that reported any member, sorted.
+    pub partners: Vec<String>,
+    /// Ports seen, sorted.
+    pub ports: Vec<u16>,
+    /// Earliest first-seen over its members.
+    pub first_seen: Timestamp,
+    /// Latest last-seen over its members.
+    pub last_seen: Timestamp,
+    /// The newest import that carried a member.
+    pub last_import: i64,
+    /// Member indicator ids (the key's own indicator first).
+    pub members: Vec<i64>,
+}
+
+/// A stored target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// Its id.
+    pub id: i64,
+    /// Its operation.
+    pub operation_id: i64,
+    /// Its current state (the `to` of its last transition).
+    pub state: TargetState,
+    /// When it was first built.
+    pub created: Timestamp,
+    /// Everything it was built from.
+    pub spec: TargetSpec,
+}
+
+/// One lifecycle step. Never edited or deleted once stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transition {
+    /// The target.
+    pub target_id: i64,
+    /// When.
+    pub time: Timestamp,
+    /// The state before (`None` for the first).
+    pub from: Option<TargetState>,
+    /// The state after.
+    pub to: TargetState,
+    /// For `rejected`: false-positive, out-of-scope or duplicate.
+    pub reason: Option<String>,
+    /// Who made it.
+    pub actor: String,
+    /// Why, in words.
+    pub note: String,
+    /// The newest import id when it was made (tells re-emergence).
+    pub import_mark: i64,
+}
+
+/// Which targets a read returns; `None` matches everything.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TargetFilter {
+    /// Only this operation.
+    pub operation_id: Option<i64>,
+    /// Only this target.
+    pub id: Option<i64>,
+    /// Only this country.
+    pub country: Option<String>,
+    /// Only this ASN.
+    pub asn: Option<u32>,
+    /// Only this state.
+    pub state: Option<TargetState>,
+    /// Only targets with this category.
+    pub category: Option<Category>,
+}
+
+/// One sighting of one member of a target, with what the TLP rule needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Evidence {
+    /// The target.
+    pub target_id: i64,
+    /// The member's value.
+    pub value: String,
+    /// Its kind.
+    pub kind: Kind,
+    /// The reporting source.
+    pub source: String,
+    /// Whether the source consented to share its AMBER sightings with agencies.
+    pub share_amber: bool,
+    /// Category.
+    pub category: Category,
+    /// Malware family.
+    pub malware: Option<String>,
+    /// TLP.
+    pub tlp: Tlp,
+    /// Port.
+    pub port: Option<u16>,
+    /// First seen.
+    pub first_seen: Timestamp,
+    /// Last seen.
+    pub last_seen: Timestamp,
+    /// Confidence.
+    pub confidence: u8,
+}
+
+/// One verification check of a target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Check {
+    /// The target.
+    pub target_id: i64,
+    /// When.
+    pub time: Timestamp,
+    /// Whether anything answered.
+    pub up: bool,
+    /// What was probed and what answered.
+    pub detail: String,
+}
+
+/// A recorded outcome: counts only, never personal data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// The operation.
+    pub operation_id: i64,
+    /// The country that reported it.
+    pub country: String,
+    /// `arrest`, `house-search`, `server-seized`, …
+    pub kind: String,
+    /// How many.
+    pub count: u64,
+    /// When.
+    pub date: Timestamp,
+    /// A note.
+    pub note: String,
+}
+
+/// Storage for operations, implemented by every backend.
+pub trait OpsStore {
+    /// Stores a new operation and returns its id; fails if the name is taken.
+    fn create_operation(&mut self, operation: &Operation) -> Result<i64, StoreError>;
+
+    /// Every operation, by name.
+    fn operations(&self) -> Result<Vec<Operation>, StoreError>;
+
+    /// The operation named `name`.
+    fn operation(&self, name: &str) -> Result<Option<Operation>, StoreError>;
+
+    /// Puts an import in an operation's scope (`cordon ingest --operation`).
+    fn attach_import(&mut self, operation: &str, import_id: i64) -> Result<(), StoreError>;
+
+    /// Sets a source's consent to share its AMBER sightings with national
+    /// agencies; `false` when there is no such source.
+    fn set_share_amber(&mut self, source: &str, share: bool) -> Result<bool, StoreError>;
+
+    /// The operation's indicators: those with a sighting inside its window
+    /// and those of its attached imports, with their links.
+    fn scope(&self, operation_id: i64) -> Result<OpScope, StoreError>;
+
+    /// Every imported contact row.
+    fn contacts(&self) -> Result<Vec<ContactRow>, StoreError>;
+
+    /// Inserts new targets and refreshes existing ones (same operation and
+    /// key), in one transaction. Returns each spec's target id and whether
+    /// it is new, in the order given. State and history are not touched.
+    fn upsert_targets(
+        &mut self,
+        operation_id: i64,
+        specs: &[TargetSpec],
+        time: Timestamp,
+    ) -> Result<Vec<(i64, bool)>, StoreError>;
+
+    /// The targets matching `filter`, by id.
+    fn targets(&self, filter: &TargetFilter) -> Result<Vec<Target>, StoreError>;
+
+    /// The values of a target's members.
+    fn members(&self, target_id: i64) -> Result<Vec<String>, StoreError>;
+
+    /// A target's history, oldest first.
+    fn history(&self, target_id: i64) -> Result<Vec<Transition>, StoreError>;
+
+    /// Every transition of the operation's targets, oldest first.
+    fn operation_history(&self, operation_id: i64) -> Result<Vec<Transition>, StoreError>;
+
+    /// Appends transitions in one transaction and moves each target to its
+    /// `to` state. Fails, appending none, if a transition's `from` is not
+    /// its target's current state.
+    fn append_transitions(&mut self, transitions: &[Transition]) -> Result<(), StoreError>;
+
+    /// The newest import id (0 when none).
+    fn newest_import(&self) -> Result<i64, StoreError>;
+
+    /// Every sighting of every member of the given targets, every TLP.
+    fn evidence(&self, target_ids: &[i64]) -> Result<Vec<Evidence>, StoreError>;
+
+    /// Records a written package and the targets it carries.
+    fn record_package(
+        &mut self,
+        operation_id: i64,
+        country: &str,
+        path: &str,
+        manifest_sha256: &str,
+        target_ids: &[i64],
+        time: Timestamp,
+    ) -> Result<i64, StoreError>;
+
+    /// When `contact` was last notified about `target_id`.
+    fn last_notified(&self, contact: &str, target_id: i64) -> Result<Option<Timestamp>, StoreError>;
+
+    /// Records a notification of `contact` about each target.
+    fn record_notification(
+        &mut self,
+        operation_id: i64,
+        contact: &str,
+        message_id: &str,
+        target_ids: &[i64],
+        time: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Records verification checks.
+    fn record_checks(&mut self, checks: &[Check]) -> Result<(), StoreError>;
+
+    /// A target's checks, oldest first.
+    fn checks(&self, target_id: i64) -> Result<Vec<Check>, StoreError>;
+
+    /// Records an outcome.
+    fn add_outcome(&mut self, outcome: &Outcome) -> Result<(), StoreError>;
+
+    /// The operation's outcomes, oldest first.
+    fn outcomes(&self, operation_id: i64) -> Result<Vec<Outcome>, StoreError>;
+}

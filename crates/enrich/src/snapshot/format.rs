@@ -33,7 +33,7 @@ use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
-use super::{BUCKET_BITS, Data, Entry, GeoDb, Index, SnapshotError, EMPTY, NO_ASN};
+use super::{Data, Entry, GeoDb, Index, SnapshotError, BUCKET_BITS, EMPTY, NO_ASN};
 use crate::resolve::Segment;
 use crate::source::{AsnValue, NO_ORG};
 use crate::Country;
@@ -65,7 +65,8 @@ pub(crate) fn encode(orgs: &[String], v4: &[Segment], v6: &[Segment]) -> Vec<u8>
     let v6_records: Vec<u32> = v6.iter().map(&mut record_of).collect();
 
     let org_text_len: usize = orgs.iter().map(String::len).sum();
-    let mut body = Vec::with_capacity(24 + records.len() * 12 + orgs.len() * 4 + org_text_len + v4.len() * 8 + v6.len() * 20);
+    let mut body =
+        Vec::with_capacity(24 + records.len() * 12 + orgs.len() * 4 + org_text_len + v4.len() * 8 + v6.len() * 20);
     let len32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     body.extend_from_slice(&len32(records.len()).to_le_bytes());
     body.extend_from_slice(&len32(orgs.len()).to_le_bytes());
@@ -142,7 +143,12 @@ impl<'a> Cursor<'a> {
 
     /// `n` values of `N` bytes each, converted by `convert`; the size is
     /// checked before anything is allocated.
-    fn values<const N: usize, T>(&mut self, n: usize, what: &str, convert: fn([u8; N]) -> T) -> Result<Vec<T>, SnapshotError> {
+    fn values<const N: usize, T>(
+        &mut self,
+        n: usize,
+        what: &str,
+        convert: fn([u8; N]) -> T,
+    ) -> Result<Vec<T>, SnapshotError> {
         let size = n.checked_mul(N).ok_or_else(|| SnapshotError::Corrupt(format!("the {what} count is too large")))?;
         let bytes = self.take(size, what)?;
         Ok(bytes
@@ -195,7 +201,8 @@ fn decode_body(body: &[u8]) -> Result<GeoDb, SnapshotError> {
     let n_orgs = cursor.count("counts")?;
     let n_v4 = cursor.count("counts")?;
     let n_v6 = cursor.count("counts")?;
-    let org_text_len = usize::try_from(u64::from_le_bytes(cursor.array("counts")?)).map_err(|_| corrupt("org text too long"))?;
+    let org_text_len =
+        usize::try_from(u64::from_le_bytes(cursor.array("counts")?)).map_err(|_| corrupt("org text too long"))?;
 
     let raw_records = cursor.values::<12, [u8; 12]>(n_records, "records", |b| b)?;
     let org_offsets = cursor.values::<4, u32>(n_orgs.saturating_add(1), "org offsets", u32::from_le_bytes)?;
@@ -205,7 +212,9 @@ fn decode_body(body: &[u8]) -> Result<GeoDb, SnapshotError> {
     if org_offsets.first() != Some(&0) || org_offsets.last().map(|o| *o as usize) != Some(org_text.len()) {
         return Err(corrupt("org offsets do not span the org text"));
     }
-    if org_offsets.windows(2).any(|w| w[0] > w[1]) || !org_offsets.iter().all(|o| org_text.is_char_boundary(*o as usize)) {
+    if org_offsets.windows(2).any(|w| w[0] > w[1])
+        || !org_offsets.iter().all(|o| org_text.is_char_boundary(*o as usize))
+    {
         return Err(corrupt("org offsets are not increasing character boundaries"));
     }
     let records = raw_records

@@ -22,10 +22,7 @@ pub(crate) fn read(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> u64 {
     let v6_hint = name.to_ascii_lowercase().contains("ipv6");
-    let mut reader = ::csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(bytes);
+    let mut reader = ::csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
     let mut record = ::csv::ByteRecord::new();
     let mut previous_start: [Option<u128>; 2] = [None, None];
     let mut used = 0;
@@ -87,16 +84,12 @@ struct Row<'a> {
 }
 
 fn is_header(record: &::csv::ByteRecord) -> bool {
-    record
-        .get(0)
-        .is_some_and(|first| first.iter().any(|b| b.to_ascii_lowercase() > b'f' && b.is_ascii_alphabetic()))
+    record.get(0).is_some_and(|first| first.iter().any(|b| b.to_ascii_lowercase() > b'f' && b.is_ascii_alphabetic()))
 }
 
 fn field<'a>(record: &'a ::csv::ByteRecord, index: usize, what: &str) -> Result<&'a str, String> {
     let bytes = record.get(index).ok_or_else(|| format!("missing {what} (column {})", index + 1))?;
-    std::str::from_utf8(bytes)
-        .map(str::trim)
-        .map_err(|_| format!("{what} (column {}) is not UTF-8", index + 1))
+    std::str::from_utf8(bytes).map(str::trim).map_err(|_| format!("{what} (column {}) is not UTF-8", index + 1))
 }
 
 fn parse_row(record: &::csv::ByteRecord, v6_hint: bool) -> Result<Row<'_>, String> {
@@ -173,7 +166,10 @@ mod tests {
         let text = "ip_range_start,ip_range_end,country_code\n1.0.0.0,1.0.0.255,AU\nx,y,DE\n1.0.2.0,1.0.1.0,DE\n1.0.3.0,1.0.3.255,ZZ\n0.0.0.0,0.0.0.1,US\n1.2.3.4,::1,US\n1.0.0.0\n";
         let (layers, diagnostics) = run("c.csv", text);
         let got: Vec<String> = diagnostics.iter().map(|d| format!("{}:{}", d.location_line(), d.kind.key())).collect();
-        assert_eq!(got, ["3:malformed", "4:malformed", "5:unknown-country", "6:unsorted", "7:malformed", "8:malformed"]);
+        assert_eq!(
+            got,
+            ["3:malformed", "4:malformed", "5:unknown-country", "6:unsorted", "7:malformed", "8:malformed"]
+        );
         assert_eq!(layers.country_v4.len(), 2);
     }
 

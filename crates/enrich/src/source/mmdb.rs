@@ -60,7 +60,8 @@ pub(crate) fn read(
             0
         }
         Err(_) => {
-            let message = "the MaxMind DB file is corrupt (its reader failed); networks read before were kept".to_string();
+            let message =
+                "the MaxMind DB file is corrupt (its reader failed); networks read before were kept".to_string();
             diagnostics.push(diagnostic(name, Location::File, DiagnosticKind::Unreadable, message));
             0
         }
@@ -87,9 +88,8 @@ fn walk(
     }
     let everything = if meta.ip_version == 6 { "::/0" } else { "0.0.0.0/0" };
     let root = everything.parse().map_err(|e| format!("internal: {e}"))?;
-    let networks = reader
-        .within::<MmdbRecord>(root)
-        .map_err(|e| format!("cannot walk the MaxMind DB search tree: {e}"))?;
+    let networks =
+        reader.within::<MmdbRecord>(root).map_err(|e| format!("cannot walk the MaxMind DB search tree: {e}"))?;
     let (mut used, mut errors) = (0, 0usize);
     for (index, item) in networks.enumerate() {
         let item = match item {
@@ -105,16 +105,18 @@ fn walk(
         };
         let network = item.ip_net.to_string();
         let range = match (item.ip_net.network(), item.ip_net.broadcast()) {
-            (IpAddr::V4(s), IpAddr::V4(e)) => ParsedRange { start: u32::from(s).into(), end: u32::from(e).into(), v6: false },
+            (IpAddr::V4(s), IpAddr::V4(e)) => {
+                ParsedRange { start: u32::from(s).into(), end: u32::from(e).into(), v6: false }
+            }
             (IpAddr::V6(s), IpAddr::V6(e)) => ParsedRange { start: s.into(), end: e.into(), v6: true },
             _ => continue,
         };
         let record = item.info;
         // AS 4294967295 is reserved (RFC 7300); the snapshot uses it for "none".
-        let asn = record.autonomous_system_number.filter(|asn| *asn != u32::MAX).map(|asn| AsnValue {
-            asn,
-            org: layers.intern(record.autonomous_system_organization.unwrap_or("")),
-        });
+        let asn = record
+            .autonomous_system_number
+            .filter(|asn| *asn != u32::MAX)
+            .map(|asn| AsnValue { asn, org: layers.intern(record.autonomous_system_organization.unwrap_or("")) });
         let code = record
             .country
             .and_then(|c| c.iso_code)

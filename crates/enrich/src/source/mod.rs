@@ -81,11 +81,19 @@ impl Layers {
     pub fn push(&mut self, range: ParsedRange, asn: Option<AsnValue>, country: Option<Country>, origin: Origin) {
         if let Some(value) = asn {
             let piece = Piece { start: range.start, end: range.end, value, origin };
-            if range.v6 { self.asn_v6.push(piece) } else { self.asn_v4.push(piece) }
+            if range.v6 {
+                self.asn_v6.push(piece)
+            } else {
+                self.asn_v4.push(piece)
+            }
         }
         if let Some(value) = country {
             let piece = Piece { start: range.start, end: range.end, value, origin };
-            if range.v6 { self.country_v6.push(piece) } else { self.country_v4.push(piece) }
+            if range.v6 {
+                self.country_v6.push(piece)
+            } else {
+                self.country_v4.push(piece)
+            }
         }
     }
 }

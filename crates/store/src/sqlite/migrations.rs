@@ -88,6 +88,106 @@ const MIGRATIONS: &[&str] = &[
         language TEXT,
         UNIQUE (kind, key)
     );",
+    // 3: operations, their takedown targets and append-only lifecycle,
+    // packages, notifications, verification checks and outcomes (issue 5).
+    "CREATE TABLE operations (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        start INTEGER NOT NULL,
+        end INTEGER NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        created INTEGER NOT NULL
+    );
+    CREATE TABLE operation_imports (
+        operation_id INTEGER NOT NULL REFERENCES operations(id),
+        import_id INTEGER NOT NULL REFERENCES imports(id),
+        PRIMARY KEY (operation_id, import_id)
+    );
+    CREATE TABLE targets (
+        id INTEGER PRIMARY KEY,
+        operation_id INTEGER NOT NULL REFERENCES operations(id),
+        key TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL,
+        country TEXT,
+        asn INTEGER,
+        as_org TEXT,
+        hosting TEXT,
+        provider_name TEXT,
+        provider_email TEXT,
+        agency_name TEXT,
+        agency_email TEXT,
+        categories TEXT NOT NULL DEFAULT '',
+        malware TEXT NOT NULL DEFAULT '',
+        partners TEXT NOT NULL DEFAULT '',
+        ports TEXT NOT NULL DEFAULT '',
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        last_import INTEGER NOT NULL,
+        created INTEGER NOT NULL,
+        UNIQUE (operation_id, key)
+    );
+    CREATE INDEX targets_state ON targets(operation_id, state);
+    CREATE TABLE target_members (
+        target_id INTEGER NOT NULL REFERENCES targets(id),
+        indicator_id INTEGER NOT NULL REFERENCES indicators(id),
+        PRIMARY KEY (target_id, indicator_id)
+    );
+    CREATE TABLE transitions (
+        id INTEGER PRIMARY KEY,
+        target_id INTEGER NOT NULL REFERENCES targets(id),
+        time INTEGER NOT NULL,
+        from_state TEXT,
+        to_state TEXT NOT NULL,
+        reason TEXT,
+        actor TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        import_mark INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX transitions_target ON transitions(target_id);
+    CREATE TRIGGER transitions_no_update BEFORE UPDATE ON transitions
+        BEGIN SELECT RAISE(ABORT, 'transitions are append-only'); END;
+    CREATE TRIGGER transitions_no_delete BEFORE DELETE ON transitions
+        BEGIN SELECT RAISE(ABORT, 'transitions are append-only'); END;
+    CREATE TABLE packages (
+        id INTEGER PRIMARY KEY,
+        operation_id INTEGER NOT NULL REFERENCES operations(id),
+        country TEXT NOT NULL,
+        path TEXT NOT NULL,
+        manifest_sha256 TEXT NOT NULL,
+        created INTEGER NOT NULL
+    );
+    CREATE TABLE package_targets (
+        package_id INTEGER NOT NULL REFERENCES packages(id),
+        target_id INTEGER NOT NULL REFERENCES targets(id),
+        PRIMARY KEY (package_id, target_id)
+    );
+    CREATE TABLE notifications (
+        id INTEGER PRIMARY KEY,
+        operation_id INTEGER NOT NULL REFERENCES operations(id),
+        contact TEXT NOT NULL,
+        target_id INTEGER NOT NULL REFERENCES targets(id),
+        message_id TEXT NOT NULL,
+        time INTEGER NOT NULL
+    );
+    CREATE INDEX notifications_contact_target ON notifications(contact, target_id, time);
+    CREATE TABLE checks (
+        id INTEGER PRIMARY KEY,
+        target_id INTEGER NOT NULL REFERENCES targets(id),
+        time INTEGER NOT NULL,
+        up INTEGER NOT NULL,
+        detail TEXT NOT NULL
+    );
+    CREATE INDEX checks_target ON checks(target_id, time);
+    CREATE TABLE outcomes (
+        id INTEGER PRIMARY KEY,
+        operation_id INTEGER NOT NULL REFERENCES operations(id),
+        country TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        date INTEGER NOT NULL,
+        note TEXT NOT NULL DEFAULT ''
+    );",
 ];
 
 /// The schema version this build writes.

@@ -1,1 +1,554 @@
 //! SQLite implementation of the operations storage (see `crate::ops`).
+//!
+//! Lists (categories, families, partners, ports) are stored in the targets
+//! table as comma-joined text: they are read whole and never queried into,
+//! except categories, which a `LIKE` on the comma-wrapped list matches.
+
+use std::collections::{BTreeSet, HashSet};
+
+use cordon_model::{Category, Kind};
+use rusqlite::{params, OptionalExtension, Row};
+
+use super::import::tlp_from_code;
+use super::SqliteStore;
+use crate::ops::{
+    Check, ContactRef, ContactRow, Evidence, OpIndicator, OpScope, Operation, OpsStore, Outcome, Target,
+    TargetFilter, TargetKind, TargetSpec, TargetState, Transition,
+};
+use crate::StoreError;
+
+fn conversion(e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+}
+
+fn join<T: ToString>(items: &[T]) -> String {
+    items.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+}
+
+fn split(text: &str) -> impl Iterator<Item = &str> {
+    text.split(',').filter(|s| !s.is_empty())
+}
+
+fn state(text: &str) -> rusqlite::Result<TargetState> {
+    text.parse().map_err(conversion)
+}
+
+fn contact(name: Option<String>, email: Option<String>) -> Option<ContactRef> {
+    Some(ContactRef { name: name?, email: email? })
+}
+
+const TARGET_COLUMNS: &str = "t.id, t.operation_id, t.state, t.created, t.key, t.kind, t.country, t.asn, t.as_org,
+    t.hosting, t.provider_name, t.provider_email, t.agency_name, t.agency_email, t.categories, t.malware,
+    t.partners, t.ports, t.first_seen, t.last_seen, t.last_import";
+
+fn target_row(row: &Row<'_>) -> rusqlite::Result<Target> {
+    let categories: String = row.get(14)?;
+    let malware: String = row.get(15)?;
+    let partners: String = row.get(16)?;
+    let ports: String = row.get(17)?;
+    Ok(Target {
+        id: row.get(0)?,
+        operation_id: row.get(1)?,
+        state: state(&row.get::<_, String>(2)?)?,
+        created: row.get(3)?,
+        spec: TargetSpec {
+            key: row.get(4)?,
+            kind: TargetKind::from_name(&row.get::<_, String>(5)?),
+            country: row.get(6)?,
+            asn: row.get(7)?,
+            as_org: row.get(8)?,
+            hosting: row.get(9)?,
+            provider: contact(row.get(10)?, row.get(11)?),
+            agency: contact(row.get(12)?, row.get(13)?),
+            categories: split(&categories).map(|c| c.parse().map_err(conversion)).collect::<Result<_, _>>()?,
+            malware: split(&malware).map(str::to_string).collect(),
+            partners: split(&partners).map(str::to_string).collect(),
+            ports: split(&ports).filter_map(|p| p.parse().ok()).collect(),
+            first_seen: row.get(18)?,
+            last_seen: row.get(19)?,
+            last_import: row.get(20)?,
+            members: Vec::new(),
+        },
+    })
+}
+
+fn transition_row(row: &Row<'_>) -> rusqlite::Result<Transition> {
+    let from: Option<String> = row.get(2)?;
+    Ok(Transition {
+        target_id: row.get(0)?,
+        time: row.get(1)?,
+        from: from.as_deref().map(state).transpose()?,
+        to: state(&row.get::<_, String>(3)?)?,
+        reason: row.get(4)?,
+        actor: row.get(5)?,
+        note: row.get(6)?,
+        import_mark: row.get(7)?,
+    })
+}
+
+/// Accumulates an indicator's sightings into an [`OpIndicator`].
+#[derive(Default)]
+struct ScopeAcc {
+    categories: BTreeSet<Category>,
+    malware: BTreeSet<String>,
+    sources: BTreeSet<String>,
+    ports: BTreeSet<u16>,
+}
+
+impl OpsStore for SqliteStore {
+    fn create_operation(&mut self, operation: &Operation) -> Result<i64, StoreError> {
+        self.conn.execute(
+            "INSERT INTO operations (name, start, end, description, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![operation.name, operation.start, operation.end, operation.description, operation.created],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn operations(&self) -> Result<Vec<Operation>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, name, start, end, description, created FROM operations ORDER BY name")?;
+        let rows = stmt.query_map([], operation_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn operation(&self, name: &str) -> Result<Option<Operation>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, name, start, end, description, created FROM operations WHERE name = ?1")?;
+        Ok(stmt.query_row([name], operation_row).optional()?)
+    }
+
+    fn attach_import(&mut self, operation: &str, import_id: i64) -> Result<(), StoreError> {
+        let changed = self.conn.execute(
+            "INSERT OR IGNORE INTO operation_imports (operation_id, import_id)
+             SELECT id, ?2 FROM operations WHERE name = ?1",
+            params![operation, import_id],
+        )?;
+        if changed == 0 && self.operation(operation)?.is_none() {
+            return Err(StoreError::Aborted(format!("there is no operation '{operation}'")));
+        }
+        Ok(())
+    }
+
+    fn set_share_amber(&mut self, source: &str, share: bool) -> Result<bool, StoreError> {
+        let changed =
+            self.conn.execute("UPDATE sources SET share_amber = ?2 WHERE name = ?1", params![source, share as i64])?;
+        Ok(changed > 0)
+    }
+
+    fn scope(&self, operation_id: i64) -> Result<OpScope, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "WITH op AS (SELECT start, end FROM operations WHERE id = ?1),
+                  ids AS (
+                    SELECT DISTINCT s.indicator_id AS id FROM sightings s, op
+                    WHERE (s.last_seen >= op.start AND s.first_seen <= op.end)
+                       OR s.created_import IN (SELECT import_id FROM operation_imports WHERE operation_id = ?1)
+                       OR s.last_import IN (SELECT import_id FROM operation_imports WHERE operation_id = ?1))
+             SELECT i.id, i.value, i.kind, src.name, s.category, s.malware, s.port, s.first_seen, s.last_seen,
+                    s.last_import, s.derived_from, e.flags, e.country, e.asn, e.as_org, e.hosting
+             FROM ids JOIN indicators i ON i.id = ids.id
+             JOIN sightings s ON s.indicator_id = i.id
+             JOIN sources src ON src.id = s.source_id
+             LEFT JOIN enrichment e ON e.indicator_id = i.id
+             ORDER BY i.id",
+        )?;
+        let mut rows = stmt.query([operation_id])?;
+        let mut scope = OpScope::default();
+        let mut acc = ScopeAcc::default();
+        let mut links = Vec::new();
+        while let Some(row) = rows.next()? {
+            let id: i64 = row.get(0)?;
+            if scope.indicators.last().map(|i| i.id) != Some(id) {
+                finish_indicator(&mut scope, std::mem::take(&mut acc));
+                scope.indicators.push(OpIndicator {
+                    id,
+                    value: row.get(1)?,
+                    kind: row.get::<_, String>(2)?.parse::<Kind>().map_err(conversion)?,
+                    flags: row.get::<_, Option<String>>(11)?.unwrap_or_default(),
+                    country: row.get(12)?,
+                    asn: row.get(13)?,
+                    as_org: row.get(14)?,
+                    hosting: row.get(15)?,
+                    categories: Vec::new(),
+                    malware: Vec::new(),
+                    sources: Vec::new(),
+                    ports: Vec::new(),
+                    first_seen: i64::MAX,
+                    last_seen: i64::MIN,
+                    last_import: 0,
+                });
+            }
+            let Some(current) = scope.indicators.last_mut() else { continue };
+            acc.sources.insert(row.get(3)?);
+            acc.categories.insert(row.get::<_, String>(4)?.parse().map_err(conversion)?);
+            let malware: String = row.get(5)?;
+            if !malware.is_empty() {
+                acc.malware.insert(malware);
+            }
+            if let Ok(port) = u16::try_from(row.get::<_, i64>(6)?) {
+                if port != 0 {
+                    acc.ports.insert(port);
+                }
+            }
+            current.first_seen = current.first_seen.min(row.get(7)?);
+            current.last_seen = current.last_seen.max(row.get(8)?);
+            current.last_import = current.last_import.max(row.get(9)?);
+            let derived_from: i64 = row.get(10)?;
+            if derived_from != 0 {
+                links.push((id, derived_from));
+            }
+        }
+        finish_indicator(&mut scope, acc);
+        let ids: HashSet<i64> = scope.indicators.iter().map(|i| i.id).collect();
+        links.retain(|(a, b)| ids.contains(a) && ids.contains(b));
+        links.sort_unstable();
+        links.dedup();
+        scope.links = links;
+        Ok(scope)
+    }
+
+    fn contacts(&self) -> Result<Vec<ContactRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT kind, key, name, email, pgp_fingerprint, language FROM contacts ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(ContactRow {
+                kind: r.get(0)?,
+                key: r.get(1)?,
+                name: r.get(2)?,
+                email: r.get(3)?,
+                pgp_fingerprint: r.get(4)?,
+                language: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn upsert_targets(
+        &mut self,
+        operation_id: i64,
+        specs: &[TargetSpec],
+        time: i64,
+    ) -> Result<Vec<(i64, bool)>, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut out = Vec::with_capacity(specs.len());
+        {
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO targets (operation_id, key, kind, state, country, asn, as_org, hosting, provider_name,
+                     provider_email, agency_name, agency_email, categories, malware, partners, ports, first_seen,
+                     last_seen, last_import, created)
+                 VALUES (?1, ?2, ?3, 'identified', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                     ?18, ?19)
+                 ON CONFLICT (operation_id, key) DO UPDATE SET
+                     kind = excluded.kind, country = excluded.country, asn = excluded.asn, as_org = excluded.as_org,
+                     hosting = excluded.hosting, provider_name = excluded.provider_name,
+                     provider_email = excluded.provider_email, agency_name = excluded.agency_name,
+                     agency_email = excluded.agency_email, categories = excluded.categories,
+                     malware = excluded.malware, partners = excluded.partners, ports = excluded.ports,
+                     first_seen = excluded.first_seen, last_seen = excluded.last_seen,
+                     last_import = excluded.last_import
+                 RETURNING id, created",
+            )?;
+            let mut history = tx.prepare_cached("SELECT 1 FROM transitions WHERE target_id = ?1")?;
+            let mut member = tx.prepare_cached(
+                "INSERT OR IGNORE INTO target_members (target_id, indicator_id) VALUES (?1, ?2)",
+            )?;
+            for spec in specs {
+                let (id, created): (i64, i64) = upsert.query_row(
+                    params![
+                        operation_id,
+                        spec.key,
+                        spec.kind.as_str(),
+                        spec.country,
+                        spec.asn,
+                        spec.as_org,
+                        spec.hosting,
+                        spec.provider.as_ref().map(|c| &c.name),
+                        spec.provider.as_ref().map(|c| &c.email),
+                        spec.agency.as_ref().map(|c| &c.name),
+                        spec.agency.as_ref().map(|c| &c.email),
+                        join(&spec.categories.iter().map(|c| c.as_str()).collect::<Vec<_>>()),
+                        join(&spec.malware),
+                        join(&spec.partners),
+                        join(&spec.ports),
+                        spec.first_seen,
+                        spec.last_seen,
+                        spec.last_import,
+                        time,
+                    ],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?;
+                let is_new = created == time && !history.exists([id])?;
+                for indicator in &spec.members {
+                    member.execute(params![id, indicator])?;
+                }
+                out.push((id, is_new));
+            }
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn targets(&self, filter: &TargetFilter) -> Result<Vec<Target>, StoreError> {
+        let sql = format!(
+            "SELECT {TARGET_COLUMNS} FROM targets t
+             WHERE (?1 IS NULL OR t.operation_id = ?1) AND (?2 IS NULL OR t.id = ?2)
+               AND (?3 IS NULL OR t.country = ?3) AND (?4 IS NULL OR t.asn = ?4)
+               AND (?5 IS NULL OR t.state = ?5)
+               AND (?6 IS NULL OR ',' || t.categories || ',' LIKE '%,' || ?6 || ',%')
+             ORDER BY t.id"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(
+            params![
+                filter.operation_id,
+                filter.id,
+                filter.country.as_deref().map(str::to_ascii_uppercase),
+                filter.asn,
+                filter.state.map(TargetState::as_str),
+                filter.category.map(Category::as_str),
+            ],
+            target_row,
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn members(&self, target_id: i64) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT i.value FROM target_members m JOIN indicators i ON i.id = m.indicator_id
+             WHERE m.target_id = ?1 ORDER BY i.value",
+        )?;
+        let rows = stmt.query_map([target_id], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn history(&self, target_id: i64) -> Result<Vec<Transition>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT target_id, time, from_state, to_state, reason, actor, note, import_mark
+             FROM transitions WHERE target_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([target_id], transition_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn operation_history(&self, operation_id: i64) -> Result<Vec<Transition>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT x.target_id, x.time, x.from_state, x.to_state, x.reason, x.actor, x.note, x.import_mark
+             FROM transitions x JOIN targets t ON t.id = x.target_id WHERE t.operation_id = ?1 ORDER BY x.id",
+        )?;
+        let rows = stmt.query_map([operation_id], transition_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn append_transitions(&mut self, transitions: &[Transition]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut current = tx.prepare_cached("SELECT state FROM targets WHERE id = ?1")?;
+            let mut has_history = tx.prepare_cached("SELECT 1 FROM transitions WHERE target_id = ?1")?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO transitions (target_id, time, from_state, to_state, reason, actor, note, import_mark)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            let mut update = tx.prepare_cached("UPDATE targets SET state = ?2 WHERE id = ?1")?;
+            for t in transitions {
+                let now: Option<String> = current.query_row([t.target_id], |r| r.get(0)).optional()?;
+                let Some(now) = now else {
+                    return Err(StoreError::Aborted(format!("there is no target #{}", t.target_id)));
+                };
+                let expected = match t.from {
+                    Some(from) => from.as_str() == now,
+                    None => !has_history.exists([t.target_id])?,
+                };
+                if !expected {
+                    return Err(StoreError::Aborted(format!(
+                        "target #{} is {now}, not {}",
+                        t.target_id,
+                        t.from.map_or("new", TargetState::as_str)
+                    )));
+                }
+                insert.execute(params![
+                    t.target_id,
+                    t.time,
+                    t.from.map(TargetState::as_str),
+                    t.to.as_str(),
+                    t.reason,
+                    t.actor,
+                    t.note,
+                    t.import_mark
+                ])?;
+                update.execute(params![t.target_id, t.to.as_str()])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn newest_import(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row("SELECT coalesce(max(id), 0) FROM imports", [], |r| r.get(0))?)
+    }
+
+    fn evidence(&self, target_ids: &[i64]) -> Result<Vec<Evidence>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT m.target_id, i.value, i.kind, src.name, src.share_amber, s.category, s.malware, s.tlp, s.port,
+                    s.first_seen, s.last_seen, s.confidence
+             FROM target_members m JOIN indicators i ON i.id = m.indicator_id
+             JOIN sightings s ON s.indicator_id = i.id JOIN sources src ON src.id = s.source_id
+             WHERE m.target_id = ?1 ORDER BY i.value, src.name, s.id",
+        )?;
+        let mut out = Vec::new();
+        for target in target_ids {
+            let rows = stmt.query_map([target], |r| {
+                let malware: String = r.get(6)?;
+                Ok(Evidence {
+                    target_id: r.get(0)?,
+                    value: r.get(1)?,
+                    kind: r.get::<_, String>(2)?.parse::<Kind>().map_err(conversion)?,
+                    source: r.get(3)?,
+                    share_amber: r.get::<_, i64>(4)? != 0,
+                    category: r.get::<_, String>(5)?.parse().map_err(conversion)?,
+                    malware: (!malware.is_empty()).then_some(malware),
+                    tlp: tlp_from_code(r.get(7)?),
+                    port: u16::try_from(r.get::<_, i64>(8)?).ok().filter(|p| *p != 0),
+                    first_seen: r.get(9)?,
+                    last_seen: r.get(10)?,
+                    confidence: r.get::<_, i64>(11)?.clamp(0, 100) as u8,
+                })
+            })?;
+            for row in rows {
+                out.push(row?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn record_package(
+        &mut self,
+        operation_id: i64,
+        country: &str,
+        path: &str,
+        manifest_sha256: &str,
+        target_ids: &[i64],
+        time: i64,
+    ) -> Result<i64, StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO packages (operation_id, country, path, manifest_sha256, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![operation_id, country, path, manifest_sha256, time],
+        )?;
+        let id = tx.last_insert_rowid();
+        {
+            let mut stmt = tx.prepare_cached("INSERT OR IGNORE INTO package_targets VALUES (?1, ?2)")?;
+            for target in target_ids {
+                stmt.execute(params![id, target])?;
+            }
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    fn last_notified(&self, contact: &str, target_id: i64) -> Result<Option<i64>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT max(time) FROM notifications WHERE contact = ?1 COLLATE NOCASE AND target_id = ?2")?;
+        Ok(stmt.query_row(params![contact, target_id], |r| r.get(0))?)
+    }
+
+    fn record_notification(
+        &mut self,
+        operation_id: i64,
+        contact: &str,
+        message_id: &str,
+        target_ids: &[i64],
+        time: i64,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO notifications (operation_id, contact, target_id, message_id, time)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for target in target_ids {
+                stmt.execute(params![operation_id, contact, target, message_id, time])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn record_checks(&mut self, checks: &[Check]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt =
+                tx.prepare_cached("INSERT INTO checks (target_id, time, up, detail) VALUES (?1, ?2, ?3, ?4)")?;
+            for c in checks {
+                stmt.execute(params![c.target_id, c.time, c.up as i64, c.detail])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn checks(&self, target_id: i64) -> Result<Vec<Check>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT target_id, time, up, detail FROM checks WHERE target_id = ?1 ORDER BY time, id")?;
+        let rows = stmt.query_map([target_id], |r| {
+            Ok(Check { target_id: r.get(0)?, time: r.get(1)?, up: r.get::<_, i64>(2)? != 0, detail: r.get(3)? })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn add_outcome(&mut self, outcome: &Outcome) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO outcomes (operation_id, country, kind, count, date, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                outcome.operation_id,
+                outcome.country,
+                outcome.kind,
+                i64::try_from(outcome.count).unwrap_or(i64::MAX),
+                outcome.date,
+                outcome.note
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn outcomes(&self, operation_id: i64) -> Result<Vec<Outcome>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT operation_id, country, kind, count, date, note FROM outcomes WHERE operation_id = ?1
+             ORDER BY date, id",
+        )?;
+        let rows = stmt.query_map([operation_id], |r| {
+            Ok(Outcome {
+                operation_id: r.get(0)?,
+                country: r.get(1)?,
+                kind: r.get(2)?,
+                count: r.get::<_, i64>(3)?.max(0) as u64,
+                date: r.get(4)?,
+                note: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+fn operation_row(r: &Row<'_>) -> rusqlite::Result<Operation> {
+    Ok(Operation {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        start: r.get(2)?,
+        end: r.get(3)?,
+        description: r.get(4)?,
+        created: r.get(5)?,
+    })
+}
+
+fn finish_indicator(scope: &mut OpScope, acc: ScopeAcc) {
+    if let Some(last) = scope.indicators.last_mut() {
+        last.categories = acc.categories.into_iter().collect();
+        last.malware = acc.malware.into_iter().collect();
+        last.sources = acc.sources.into_iter().collect();
+        last.ports = acc.ports.into_iter().collect();
+    }
+}

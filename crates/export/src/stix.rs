@@ -1,0 +1,128 @@
+//! A STIX 2.1 bundle: cordon's `identity`, the TLP 2.0 marking definitions
+//! in use, and one `indicator` per entry.
+//!
+//! Indicator ids are UUIDv5 over the value ([`crate::ids`]), so the same
+//! indicator keeps its id in every export and a consumer sees a new
+//! version (a later `modified`) rather than a new object. `created` and
+//! `valid_from` are the first sighting, `modified` the last.
+//! `indicator_types` is `anomalous-activity` for scanners and
+//! `malicious-activity` otherwise; `labels` are cordon's categories.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+
+use cordon_model::{format_timestamp, Category, Kind, Tlp};
+use ipnet::IpNet;
+use serde_json::{json, Map, Value};
+
+use crate::ids::uuid;
+use crate::json_stream::JsonArray;
+use crate::{Entry, Error, Options};
+
+/// The STIX property-extension that carries TLP 2.0 levels.
+const TLP2_EXTENSION: &str = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d";
+
+/// When the STIX identity of cordon was first defined; it never changes.
+const IDENTITY_CREATED: &str = "2024-01-01T00:00:00Z";
+
+/// The STIX Cyber-observable type a pattern on `entry` compares: `ipv4-addr`
+/// (addresses and IPv4 CIDRs), `ipv6-addr`, `domain-name` or `url`; `None`
+/// for an address or network that does not parse.
+pub(crate) fn observable_type(entry: &Entry) -> Option<&'static str> {
+    match entry.kind {
+        Kind::Domain => Some("domain-name"),
+        Kind::Url => Some("url"),
+        Kind::Ipv4 | Kind::Ipv6 | Kind::Cidr => match entry.network()? {
+            IpNet::V4(_) => Some("ipv4-addr"),
+            IpNet::V6(_) => Some("ipv6-addr"),
+        },
+    }
+}
+
+/// The bundle. The entries are those [`observable_type`] accepts.
+pub(crate) fn bundle(entries: &[&Entry], options: &Options, out: &mut dyn Write) -> Result<(), Error> {
+    let bundle_id = uuid("bundle", &format!("{}:{}", options.producer, options.generated));
+    let mut head = Map::new();
+    head.insert("type".into(), json!("bundle"));
+    head.insert("id".into(), json!(format!("bundle--{bundle_id}")));
+    let mut objects = JsonArray::open(out, &head, "objects")?;
+    let identity = format!("identity--{}", uuid("identity", &options.producer));
+    objects.push(&json!({
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": identity,
+        "created": IDENTITY_CREATED,
+        "modified": IDENTITY_CREATED,
+        "name": options.producer,
+        "identity_class": "system",
+    }))?;
+    let used: BTreeSet<Tlp> = entries.iter().map(|entry| entry.tlp).collect();
+    for tlp in used {
+        objects.push(&marking_definition(tlp))?;
+    }
+    for entry in entries {
+        let Some(object_type) = observable_type(entry) else { continue };
+        objects.push(&indicator(entry, object_type, &identity))?;
+    }
+    objects.close()
+}
+
+/// The indicator of one entry.
+fn indicator(entry: &Entry, object_type: &str, identity: &str) -> Value {
+    let escaped = entry.value.replace('\\', "\\\\").replace('\'', "\\'");
+    let types: BTreeSet<&str> = entry
+        .categories
+        .iter()
+        .map(|c| if *c == Category::Scanner { "anomalous-activity" } else { "malicious-activity" })
+        .collect();
+    let types: Vec<&str> = if types.is_empty() { vec!["malicious-activity"] } else { types.into_iter().collect() };
+    let created = format_timestamp(entry.first_seen);
+    json!({
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": format!("indicator--{}", uuid("indicator", &entry.value)),
+        "created_by_ref": identity,
+        "created": created,
+        "modified": format_timestamp(entry.last_seen.max(entry.first_seen)),
+        "name": entry.value,
+        "description": format!("Reported by {}.", entry.sources.join(", ")),
+        "indicator_types": types,
+        "pattern": format!("[{object_type}:value = '{escaped}']"),
+        "pattern_type": "stix",
+        "pattern_version": "2.1",
+        "valid_from": created,
+        "confidence": entry.confidence.min(100),
+        "labels": entry.categories.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+        "object_marking_refs": [marking_id(entry.tlp)],
+    })
+}
+
+/// The id of the TLP 2.0 marking definition of `tlp`, as published by
+/// FIRST and OASIS.
+fn marking_id(tlp: Tlp) -> &'static str {
+    match tlp {
+        Tlp::Clear => "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+        Tlp::Green => "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+        Tlp::Amber => "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+        Tlp::AmberStrict => "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+        Tlp::Red => "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+    }
+}
+
+/// The TLP 2.0 marking-definition object of `tlp`, exactly as published
+/// (STIX 2.1 does not define TLP 2.0 itself, so bundles carry it).
+fn marking_definition(tlp: Tlp) -> Value {
+    json!({
+        "type": "marking-definition",
+        "spec_version": "2.1",
+        "id": marking_id(tlp),
+        "created": "2022-10-01T00:00:00.000Z",
+        "name": format!("TLP:{}", tlp.as_str().to_ascii_uppercase()),
+        "extensions": {
+            TLP2_EXTENSION: {
+                "extension_type": "property-extension",
+                "tlp_2_0": tlp.as_str(),
+            }
+        },
+    })
+}

@@ -1,0 +1,65 @@
+//! The MaxMind DB reads back through libmaxminddb (`mmdblookup`) and the
+//! `maxminddb` crate.
+
+use std::net::IpAddr;
+
+use cordon_export::Format;
+use serde_json::{json, Value};
+
+use crate::fixture::{entries, options, run};
+
+fn database() -> Vec<u8> {
+    let mut out = Vec::new();
+    cordon_export::write(Format::Mmdb, &entries(), &options(), &mut out).expect("the database is written");
+    out
+}
+
+/// What each address maps to: the most specific listed network wins.
+const EXPECTED: &[(&str, Option<(&[&str], u64)>)] = &[
+    ("77.90.185.20", Some((&["scanner"], 88))),
+    ("1.24.16.17", Some((&["botnet", "scanner"], 75))),
+    ("185.220.101.13", Some((&["c2"], 90))),
+    ("185.220.101.14", Some((&["scanner"], 60))),
+    ("2a01:4f8:c17:42::1", Some((&["c2"], 70))),
+    ("1.24.16.18", None),
+    ("2a01:4f8:c17:42::2", None),
+];
+
+#[test]
+fn maxminddb_crate_reads_it() {
+    let reader = maxminddb::Reader::from_source(database()).expect("a valid database");
+    assert_eq!(reader.metadata.ip_version, 6);
+    assert_eq!(reader.metadata.database_type, "cordon-blocklist");
+    for (ip, expected) in EXPECTED {
+        let ip: IpAddr = ip.parse().expect("an address");
+        let got: Option<Value> = reader.lookup(ip).ok();
+        let want = expected.map(|(categories, confidence)| {
+            let sources = if confidence == 75 { json!(["ipsum", "partner-a"]) } else { got.as_ref().map_or(json!(null), |v| v["sources"].clone()) };
+            json!({"categories": categories, "confidence": confidence, "sources": sources})
+        });
+        assert_eq!(got, want, "{ip}");
+    }
+}
+
+#[test]
+fn mmdblookup_reads_it() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("cordon.mmdb");
+    std::fs::write(&file, database()).expect("the database is written");
+    let file_arg = file.to_str().expect("a UTF-8 path");
+    for (ip, expected) in EXPECTED {
+        let out = run("mmdblookup", &["--ip", ip, "--file"], std::path::Path::new(file_arg));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        match expected {
+            Some((categories, confidence)) => {
+                assert!(out.status.success(), "{ip}: {stderr}");
+                for category in *categories {
+                    assert!(stdout.contains(&format!("\"{category}\" <utf8_string>")), "{ip}: {stdout}");
+                }
+                assert!(stdout.contains(&format!("{confidence} <uint16>")), "{ip}: {stdout}");
+            }
+            None => assert!(stderr.contains("Could not find an entry"), "{ip}: {stdout}{stderr}"),
+        }
+    }
+}

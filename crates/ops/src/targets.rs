@@ -1,0 +1,165 @@
+//! Turning an operation's indicators into takedown targets (pure).
+//!
+//! * one **server** target per address, holding every domain and URL the
+//!   feeds tie to it (the `derived_from` links, followed two steps so a
+//!   URL's host domain comes along with the URL);
+//! * one **network** target per CIDR listing;
+//! * one **domain** target per domain no feed tied to an address, holding
+//!   its URLs.
+//!
+//! Flagged indicators (CDN, public resolver, allowlisted, bogon, shared
+//! hosting: a non-empty `flags` in their enrichment) never become targets or
+//! members; they are counted by their first flag. A URL left without any
+//! target (its host was flagged) is counted as `host-flagged`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use cordon_enrich::{ContactBook, Country};
+use cordon_model::Kind;
+use cordon_store::ops::{ContactRef, ContactRow, OpIndicator, OpScope, TargetKind, TargetSpec};
+
+/// The targets an operation's scope yields, and what was left out.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BuildPlan {
+    /// The targets, sorted by kind then key.
+    pub specs: Vec<TargetSpec>,
+    /// Indicators left out, by reason (the flag's name).
+    pub left_out: BTreeMap<String, u64>,
+}
+
+/// Reads the contact rows through [`ContactBook`] (most specific prefix,
+/// then ASN; agencies by country). Bad rows are ignored here: `cordon
+/// contacts import` reported them when they were imported.
+pub fn contact_book(rows: &[ContactRow]) -> ContactBook {
+    let mut text = String::new();
+    for row in rows {
+        let fields = [
+            row.kind.as_str(),
+            row.key.as_str(),
+            row.name.as_str(),
+            row.email.as_str(),
+            row.pgp_fingerprint.as_deref().unwrap_or(""),
+            row.language.as_deref().unwrap_or(""),
+        ];
+        let quoted: Vec<String> = fields.iter().map(|f| format!("\"{}\"", f.replace('"', "\"\""))).collect();
+        text.push_str(&quoted.join(","));
+        text.push('\n');
+    }
+    ContactBook::from_csv("contacts", &text).0
+}
+
+/// The first flag's name of a `flags` column (`cdn: Cloudflare, …` → `cdn`).
+fn first_flag(flags: &str) -> Option<String> {
+    flags
+        .split([',', ';', ' ', '\t'])
+        .map(|f| f.split([':', '=']).next().unwrap_or("").trim())
+        .find(|f| !f.is_empty())
+        .map(str::to_ascii_lowercase)
+}
+
+/// Groups the scope's indicators into targets.
+pub fn plan_targets(scope: &OpScope, contacts: &ContactBook) -> BuildPlan {
+    let by_id: HashMap<i64, &OpIndicator> = scope.indicators.iter().map(|i| (i.id, i)).collect();
+    let mut left_out = BTreeMap::new();
+    let mut usable = HashSet::new();
+    for indicator in &scope.indicators {
+        match first_flag(&indicator.flags) {
+            Some(flag) => *left_out.entry(flag).or_insert(0) += 1,
+            None => {
+                usable.insert(indicator.id);
+            }
+        }
+    }
+    let mut neighbours: HashMap<i64, BTreeSet<i64>> = HashMap::new();
+    for (a, b) in &scope.links {
+        if usable.contains(a) && usable.contains(b) {
+            neighbours.entry(*a).or_default().insert(*b);
+            neighbours.entry(*b).or_default().insert(*a);
+        }
+    }
+    let named = |id: &i64| by_id.get(id).is_some_and(|i| matches!(i.kind, Kind::Domain | Kind::Url));
+    let near = |id: i64| neighbours.get(&id).into_iter().flatten().copied().filter(|n| named(n));
+
+    let mut specs = Vec::new();
+    let mut covered = HashSet::new();
+    let usable_of = |kinds: &[Kind]| {
+        let mut found: Vec<&OpIndicator> =
+            scope.indicators.iter().filter(|i| usable.contains(&i.id) && kinds.contains(&i.kind)).collect();
+        found.sort_by(|a, b| a.value.cmp(&b.value));
+        found
+    };
+    for ip in usable_of(&[Kind::Ipv4, Kind::Ipv6]) {
+        let mut members = BTreeSet::new();
+        for first in near(ip.id) {
+            members.insert(first);
+            members.extend(near(first));
+        }
+        covered.extend(members.iter().copied());
+        specs.push(spec(TargetKind::Server, ip, &members, &by_id, contacts));
+    }
+    for net in usable_of(&[Kind::Cidr]) {
+        specs.push(spec(TargetKind::Network, net, &BTreeSet::new(), &by_id, contacts));
+    }
+    for domain in usable_of(&[Kind::Domain]) {
+        if covered.contains(&domain.id) {
+            continue;
+        }
+        let members: BTreeSet<i64> = near(domain.id).filter(|n| !covered.contains(n)).collect();
+        covered.insert(domain.id);
+        covered.extend(members.iter().copied());
+        specs.push(spec(TargetKind::Domain, domain, &members, &by_id, contacts));
+    }
+    let orphans = usable_of(&[Kind::Url]).iter().filter(|u| !covered.contains(&u.id)).count();
+    if orphans > 0 {
+        left_out.insert("host-flagged".to_string(), orphans as u64);
+    }
+    BuildPlan { specs, left_out }
+}
+
+/// One target: its key indicator's enrichment and contacts, everything
+/// else aggregated over the key and its members.
+fn spec(
+    kind: TargetKind,
+    key: &OpIndicator,
+    members: &BTreeSet<i64>,
+    by_id: &HashMap<i64, &OpIndicator>,
+    contacts: &ContactBook,
+) -> TargetSpec {
+    let all: Vec<&OpIndicator> =
+        std::iter::once(key).chain(members.iter().filter(|m| **m != key.id).filter_map(|m| by_id.get(m).copied())).collect();
+    let union = |get: &dyn Fn(&OpIndicator) -> Vec<String>| -> Vec<String> {
+        all.iter().flat_map(|i| get(i)).collect::<BTreeSet<_>>().into_iter().collect()
+    };
+    let address = match kind {
+        TargetKind::Server => key.value.parse().ok(),
+        TargetKind::Network => key.value.parse::<ipnet::IpNet>().ok().map(|n| n.network()),
+        TargetKind::Domain => None,
+    };
+    let provider = address
+        .and_then(|ip| contacts.prefix_contact(ip).or_else(|| key.asn.and_then(|a| contacts.asn_contact(a))))
+        .map(|c| ContactRef { name: c.name.clone(), email: c.email.clone() });
+    let agency = key
+        .country
+        .as_deref()
+        .and_then(|c| c.parse::<Country>().ok())
+        .and_then(|c| contacts.agency(c))
+        .map(|c| ContactRef { name: c.name.clone(), email: c.email.clone() });
+    TargetSpec {
+        key: key.value.clone(),
+        kind,
+        country: key.country.clone(),
+        asn: key.asn,
+        as_org: key.as_org.clone(),
+        hosting: key.hosting.clone(),
+        provider,
+        agency,
+        categories: all.iter().flat_map(|i| i.categories.iter().copied()).collect::<BTreeSet<_>>().into_iter().collect(),
+        malware: union(&|i| i.malware.clone()),
+        partners: union(&|i| i.sources.clone()),
+        ports: all.iter().flat_map(|i| i.ports.iter().copied()).collect::<BTreeSet<_>>().into_iter().collect(),
+        first_seen: all.iter().map(|i| i.first_seen).min().unwrap_or(key.first_seen),
+        last_seen: all.iter().map(|i| i.last_seen).max().unwrap_or(key.last_seen),
+        last_import: all.iter().map(|i| i.last_import).max().unwrap_or(key.last_import),
+        members: all.iter().map(|i| i.id).collect(),
+    }
+}

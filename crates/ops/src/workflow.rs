@@ -1,0 +1,148 @@
+//! The lifecycle applied to stored targets: building and rebuilding them,
+//! and moving them from state to state with a recorded history.
+
+use std::collections::{BTreeMap, HashMap};
+
+use cordon_model::Timestamp;
+use cordon_store::ops::{Operation, OpsStore, Target, TargetFilter, TargetKind, TargetState, Transition};
+
+use crate::lifecycle::{check, RejectReason, TransitionError};
+use crate::targets::{contact_book, plan_targets};
+use crate::OpsError;
+
+/// Who moved a target, when, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    /// The person or component.
+    pub name: String,
+    /// When.
+    pub time: Timestamp,
+    /// A note for the history.
+    pub note: String,
+}
+
+impl Actor {
+    /// `name` acting at `time` with `note`.
+    pub fn new(name: &str, time: Timestamp, note: &str) -> Actor {
+        Actor { name: name.to_string(), time, note: note.to_string() }
+    }
+}
+
+/// What `targets build` did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BuildSummary {
+    /// Targets in the plan.
+    pub targets: usize,
+    /// Of which new.
+    pub new: usize,
+    /// Targets by kind.
+    pub by_kind: BTreeMap<TargetKind, usize>,
+    /// Taken-down or verified targets seen again in a newer import, moved
+    /// back to triaged.
+    pub reemerged: usize,
+    /// Indicators left out, by reason.
+    pub left_out: BTreeMap<String, u64>,
+}
+
+/// What a bulk transition did.
+#[derive(Debug, Default)]
+pub struct TransitionSummary {
+    /// Targets moved.
+    pub applied: Vec<i64>,
+    /// Targets refused, with why.
+    pub refused: Vec<(i64, TransitionError)>,
+}
+
+/// Builds (or rebuilds) the operation's targets. Idempotent: existing
+/// targets keep their state and history and get their data refreshed; new
+/// ones start `identified`; a taken-down or verified target whose members
+/// appear in an import newer than its takedown goes `reemerged`, then
+/// `triaged`.
+pub fn build_targets(store: &mut dyn OpsStore, operation: &Operation, actor: &Actor) -> Result<BuildSummary, OpsError> {
+    let scope = store.scope(operation.id)?;
+    let book = contact_book(&store.contacts()?);
+    let plan = plan_targets(&scope, &book);
+    let ids = store.upsert_targets(operation.id, &plan.specs, actor.time)?;
+    let mark = store.newest_import()?;
+    let mut summary = BuildSummary { targets: plan.specs.len(), left_out: plan.left_out, ..BuildSummary::default() };
+    for spec in &plan.specs {
+        *summary.by_kind.entry(spec.kind).or_insert(0) += 1;
+    }
+    let step = |target_id, from, to: TargetState, note: &str| Transition {
+        target_id,
+        time: actor.time,
+        from,
+        to,
+        reason: None,
+        actor: actor.name.clone(),
+        note: note.to_string(),
+        import_mark: mark,
+    };
+    let mut transitions = Vec::new();
+    for (id, is_new) in &ids {
+        if *is_new {
+            summary.new += 1;
+            transitions.push(step(*id, None, TargetState::Identified, "built from the feeds"));
+        }
+    }
+    let targets = store.targets(&TargetFilter { operation_id: Some(operation.id), ..TargetFilter::default() })?;
+    let takedowns = last_takedown_marks(&store.operation_history(operation.id)?);
+    for target in targets.iter().filter(|t| matches!(t.state, TargetState::TakenDown | TargetState::Verified)) {
+        if takedowns.get(&target.id).is_some_and(|mark| target.spec.last_import > *mark) {
+            summary.reemerged += 1;
+            transitions.push(step(target.id, Some(target.state), TargetState::Reemerged, "seen again in a newer import"));
+            transitions.push(step(target.id, Some(TargetState::Reemerged), TargetState::Triaged, "re-entered triage"));
+        }
+    }
+    store.append_transitions(&transitions)?;
+    Ok(summary)
+}
+
+/// The import mark of each target's latest move to taken-down.
+fn last_takedown_marks(history: &[Transition]) -> HashMap<i64, i64> {
+    history.iter().filter(|t| t.to == TargetState::TakenDown).map(|t| (t.target_id, t.import_mark)).collect()
+}
+
+/// Moves each target to `to` where the lifecycle allows it, in one
+/// transaction; the others are returned refused, with the reason.
+pub fn transition(
+    store: &mut dyn OpsStore,
+    targets: &[Target],
+    to: TargetState,
+    reason: Option<RejectReason>,
+    actor: &Actor,
+) -> Result<TransitionSummary, OpsError> {
+    let mark = store.newest_import()?;
+    let mut summary = TransitionSummary::default();
+    let mut transitions = Vec::new();
+    for target in targets {
+        match check(target.state, to, reason) {
+            Ok(()) => {
+                summary.applied.push(target.id);
+                transitions.push(Transition {
+                    target_id: target.id,
+                    time: actor.time,
+                    from: Some(target.state),
+                    to,
+                    reason: reason.map(|r| r.as_str().to_string()),
+                    actor: actor.name.clone(),
+                    note: actor.note.clone(),
+                    import_mark: mark,
+                });
+            }
+            Err(err) => summary.refused.push((target.id, err)),
+        }
+    }
+    store.append_transitions(&transitions)?;
+    Ok(summary)
+}
+
+/// The operation named `name`, or [`OpsError::NotFound`].
+pub fn operation(store: &dyn OpsStore, name: &str) -> Result<Operation, OpsError> {
+    store.operation(name)?.ok_or_else(|| OpsError::NotFound(format!("there is no operation '{name}'")))
+}
+
+/// The operation's targets in `state`.
+pub fn targets_in(store: &dyn OpsStore, operation_id: i64, state: TargetState) -> Result<Vec<Target>, OpsError> {
+    Ok(store.targets(&TargetFilter { operation_id: Some(operation_id), state: Some(state), ..TargetFilter::default() })?)
+}

@@ -1,0 +1,76 @@
+//! Test fixtures: an in-memory store with a few partners' sightings.
+#![allow(dead_code)]
+
+use cordon_model::{normalize, Attributes, Category, Record, Tlp};
+use cordon_store::ops::{Operation, OpsStore};
+use cordon_store::{ImportCounts, ImportMeta, SqliteStore, Store};
+
+/// 2024-09-01T00:00:00Z.
+pub const T0: i64 = 1_725_148_800;
+
+/// A record of `raw` linked to `links`.
+pub fn record(raw: &str, links: &[&str], category: Category, tlp: Tlp, malware: Option<&str>) -> Record {
+    let mut rec = Record::new(1, normalize(raw).unwrap().observables.remove(0));
+    rec.links = links.iter().map(|l| normalize(l).unwrap().observables.remove(0)).collect();
+    rec.attributes = Attributes {
+        category: Some(category),
+        tlp: Some(tlp),
+        malware: malware.map(str::to_string),
+        first_seen: Some(T0 + 86_400),
+        last_seen: Some(T0 + 2 * 86_400),
+        confidence: Some(70),
+        ..Attributes::default()
+    };
+    rec
+}
+
+/// Imports `records` from `source`; returns the import id.
+pub fn import(store: &mut SqliteStore, source: &str, records: &[Record]) -> i64 {
+    let meta = ImportMeta::new(source, "feed.txt", "00", "plain");
+    store
+        .import(&meta, &mut |sink| {
+            for rec in records {
+                for s in rec.sightings() {
+                    sink.add(&s)?;
+                }
+            }
+            Ok(ImportCounts::default())
+        })
+        .unwrap()
+}
+
+/// Creates operation "synergia" spanning September 2024.
+pub fn operation(store: &mut SqliteStore) -> Operation {
+    let mut op = Operation {
+        id: 0,
+        name: "synergia".into(),
+        start: T0,
+        end: T0 + 30 * 86_400,
+        description: "test".into(),
+        created: T0,
+    };
+    op.id = store.create_operation(&op).unwrap();
+    op
+}
+
+/// Writes an enrichment row straight into the database file, as the
+/// enrichment step does.
+pub fn enrich(db: &std::path::Path, value: &str, country: &str, asn: u32, flags: &str) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.execute(
+        "INSERT OR REPLACE INTO enrichment (indicator_id, asn, as_org, country, hosting, flags, enriched)
+         SELECT id, ?2, 'AS ' || ?2, ?3, 'hosting', ?4, 0 FROM indicators WHERE value = ?1",
+        rusqlite::params![value, asn, country, flags],
+    )
+    .unwrap();
+}
+
+/// Adds a contact row.
+pub fn contact(db: &std::path::Path, kind: &str, key: &str, name: &str, email: &str) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.execute(
+        "INSERT OR REPLACE INTO contacts (kind, key, name, email) VALUES (?1, ?2, ?3, ?4)",
+        rusqlite::params![kind, key, name, email],
+    )
+    .unwrap();
+}

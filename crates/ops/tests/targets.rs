@@ -1,0 +1,57 @@
+//! Grouping indicators into targets.
+
+mod common;
+
+use cordon_model::{Category, Tlp};
+use cordon_ops::workflow::{build_targets, Actor};
+use cordon_store::ops::{OpsStore, TargetFilter, TargetKind};
+use cordon_store::SqliteStore;
+
+#[test]
+fn servers_networks_and_domains_with_flagged_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cordon.db");
+    let mut store = SqliteStore::open(&db).unwrap();
+    common::import(
+        &mut store,
+        "a",
+        &[
+            common::record("http://evil.example/x", &["80.94.95.112"], Category::Phishing, Tlp::Green, None),
+            common::record("http://lonely.example/y", &[], Category::Phishing, Tlp::Green, None),
+            common::record("45.148.10.0/24", &[], Category::Spam, Tlp::Clear, None),
+            common::record("8.8.8.8", &[], Category::Scanner, Tlp::Clear, None),
+        ],
+    );
+    // An old sighting outside the window is not in scope.
+    let mut old = common::record("1.2.3.4", &[], Category::C2, Tlp::Clear, None);
+    old.attributes.first_seen = Some(1000);
+    old.attributes.last_seen = Some(2000);
+    common::import(&mut store, "b", &[old]);
+    let op = common::operation(&mut store);
+    common::enrich(&db, "8.8.8.8", "US", 15169, "public-resolver: Google Public DNS");
+    common::enrich(&db, "80.94.95.112", "RO", 204428, "");
+
+    let summary = build_targets(&mut store, &op, &Actor::new("t", common::T0, "")).unwrap();
+    assert_eq!(summary.left_out.get("public-resolver"), Some(&1));
+    let targets = store.targets(&TargetFilter { operation_id: Some(op.id), ..TargetFilter::default() }).unwrap();
+    let mut keys: Vec<(TargetKind, String)> = targets.iter().map(|t| (t.spec.kind, t.spec.key.clone())).collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            (TargetKind::Server, "80.94.95.112".to_string()),
+            (TargetKind::Network, "45.148.10.0/24".to_string()),
+            (TargetKind::Domain, "lonely.example".to_string()),
+        ]
+    );
+    let server = targets.iter().find(|t| t.spec.kind == TargetKind::Server).unwrap();
+    assert_eq!(store.members(server.id).unwrap(), ["80.94.95.112", "evil.example", "http://evil.example/x"]);
+    let lonely = targets.iter().find(|t| t.spec.kind == TargetKind::Domain).unwrap();
+    assert_eq!(store.members(lonely.id).unwrap(), ["http://lonely.example/y", "lonely.example"]);
+
+    let again = build_targets(&mut store, &op, &Actor::new("t", common::T0 + 5, "")).unwrap();
+    assert_eq!((again.targets, again.new), (3, 0));
+    assert_eq!(store.history(server.id).unwrap().len(), 1);
+    assert_eq!((server.spec.country.as_deref(), server.spec.asn), (Some("RO"), Some(204428)));
+}
+

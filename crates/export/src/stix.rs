@@ -3,7 +3,9 @@
 //!
 //! Indicator ids are UUIDv5 over the value ([`crate::ids`]), so the same
 //! indicator keeps its id in every export and a consumer sees a new
-//! version (a later `modified`) rather than a new object. `created` and
+//! version (a later `modified`) rather than a new object. STIX 2.1 says
+//! such ids SHOULD be UUIDv4, and `stix2_validator` warns (check 103) on
+//! each; stable, golden-testable ids are worth that warning. `created` and
 //! `valid_from` are the first sighting, `modified` the last.
 //! `indicator_types` is `anomalous-activity` for scanners and
 //! `malicious-activity` otherwise; `labels` are cordon's categories.
@@ -11,7 +13,7 @@
 use std::collections::BTreeSet;
 use std::io::Write;
 
-use cordon_model::{format_timestamp, Category, Kind, Tlp};
+use cordon_model::{format_timestamp, Category, Kind, Timestamp, Tlp};
 use ipnet::IpNet;
 use serde_json::{json, Map, Value};
 
@@ -23,7 +25,7 @@ use crate::{Entry, Error, Options};
 const TLP2_EXTENSION: &str = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d";
 
 /// When the STIX identity of cordon was first defined; it never changes.
-const IDENTITY_CREATED: &str = "2024-01-01T00:00:00Z";
+const IDENTITY_CREATED: &str = "2024-01-01T00:00:00.000Z";
 
 /// The STIX Cyber-observable type a pattern on `entry` compares: `ipv4-addr`
 /// (addresses and IPv4 CIDRs), `ipv6-addr`, `domain-name` or `url`; `None`
@@ -76,14 +78,14 @@ fn indicator(entry: &Entry, object_type: &str, identity: &str) -> Value {
         .map(|c| if *c == Category::Scanner { "anomalous-activity" } else { "malicious-activity" })
         .collect();
     let types: Vec<&str> = if types.is_empty() { vec!["malicious-activity"] } else { types.into_iter().collect() };
-    let created = format_timestamp(entry.first_seen);
+    let created = stix_timestamp(entry.first_seen);
     json!({
         "type": "indicator",
         "spec_version": "2.1",
         "id": format!("indicator--{}", uuid("indicator", &entry.value)),
         "created_by_ref": identity,
         "created": created,
-        "modified": format_timestamp(entry.last_seen.max(entry.first_seen)),
+        "modified": stix_timestamp(entry.last_seen.max(entry.first_seen)),
         "name": entry.value,
         "description": format!("Reported by {}.", entry.sources.join(", ")),
         "indicator_types": types,
@@ -95,6 +97,16 @@ fn indicator(entry: &Entry, object_type: &str, identity: &str) -> Value {
         "labels": entry.categories.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
         "object_marking_refs": [marking_id(entry.tlp)],
     })
+}
+
+/// A timestamp as STIX wants `created` and `modified`: RFC 3339 UTC with
+/// milliseconds (cordon keeps seconds, so they are `.000`).
+fn stix_timestamp(ts: Timestamp) -> String {
+    let seconds = format_timestamp(ts);
+    match seconds.strip_suffix('Z') {
+        Some(stem) => format!("{stem}.000Z"),
+        None => seconds,
+    }
 }
 
 /// The id of the TLP 2.0 marking definition of `tlp`, as published by

@@ -14,7 +14,9 @@ fn bundle_passes_stix2_validator() {
     let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "stix2_validator failed:\n{report}");
     assert!(report.contains("[+]") && !report.contains("[X]"), "stix2_validator reported errors:\n{report}");
-    assert!(!report.contains("[!]"), "stix2_validator reported warnings:\n{report}");
+    // Ids are UUIDv5 by design (stable exports); every other warning fails.
+    let warnings: Vec<&str> = report.lines().filter(|l| l.contains("[!]") && !l.contains("{103}")).collect();
+    assert!(warnings.is_empty(), "stix2_validator reported warnings:\n{report}");
 }
 
 #[test]

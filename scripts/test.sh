@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs cordon's whole test suite from a clean checkout: installs the peer tools
 # the comparison tests need (iprange, grepcidr, mmdblookup, stix2-validator,
-# PyMISP), checks formatting and lints, then runs every test with nextest and
+# PyMISP) and the real geo/ASN data (npm registry), checks formatting and lints, then runs every test with nextest and
 # the doctests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-peers.sh
+scripts/fetch-geodata.sh
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings

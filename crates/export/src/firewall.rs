@@ -107,7 +107,8 @@ pub(crate) fn iptables(
     out: &mut dyn Write,
 ) -> Result<(), Error> {
     let networks = aggregate(entries.iter().copied());
-    let how = format!("{format}-restore --noflush FILE; hook once with `{format} -I INPUT -j cordon` (FORWARD, OUTPUT)");
+    let how =
+        format!("{format}-restore --noflush FILE; hook once with `{format} -I INPUT -j cordon` (FORWARD, OUTPUT)");
     comment_header(out, "#", options, &counts(&networks, &how))?;
     writeln!(out, "*filter")?;
     writeln!(out, ":cordon - [0:0]")?;

@@ -40,7 +40,8 @@ pub(crate) fn feed(entries: &[&Entry], options: &Options, dir: &Path) -> Result<
             .map_err(|err| in_file(err, &event_path))?;
         for entry in &members {
             let digest = hex::encode(Md5::digest(entry.value.as_bytes()));
-            writeln!(hashes, "{digest},{event_uuid}").map_err(|source| Error::File { path: hashes_path.clone(), source })?;
+            writeln!(hashes, "{digest},{event_uuid}")
+                .map_err(|source| Error::File { path: hashes_path.clone(), source })?;
         }
         manifest.insert(event_uuid, manifest_entry(head));
     }
@@ -54,7 +55,12 @@ pub(crate) fn feed(entries: &[&Entry], options: &Options, dir: &Path) -> Result<
 }
 
 /// One event file: `{"Event": {…, "Attribute": […]}}`.
-fn write_event(out: &mut dyn Write, head: &Map<String, Value>, category: Category, members: &[&Entry]) -> Result<(), Error> {
+fn write_event(
+    out: &mut dyn Write,
+    head: &Map<String, Value>,
+    category: Category,
+    members: &[&Entry],
+) -> Result<(), Error> {
     out.write_all(b"{\"Event\":")?;
     let mut attributes = JsonArray::open(out, head, "Attribute")?;
     for entry in members {

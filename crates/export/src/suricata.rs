@@ -71,8 +71,14 @@ impl RulePair {
             return Err(Error::TooLarge { format: Format::Suricata, reason: "more than 10000 rules in one category" });
         }
         let category = self.category;
-        writeln!(out, "drop ip [{list}] any -> $HOME_NET any (msg:\"cordon {category} inbound\"; sid:{inbound}; rev:1;)")?;
-        writeln!(out, "drop ip $HOME_NET any -> [{list}] any (msg:\"cordon {category} outbound\"; sid:{outbound}; rev:1;)")?;
+        writeln!(
+            out,
+            "drop ip [{list}] any -> $HOME_NET any (msg:\"cordon {category} inbound\"; sid:{inbound}; rev:1;)"
+        )?;
+        writeln!(
+            out,
+            "drop ip $HOME_NET any -> [{list}] any (msg:\"cordon {category} outbound\"; sid:{outbound}; rev:1;)"
+        )?;
         self.sid += 2;
         Ok(())
     }

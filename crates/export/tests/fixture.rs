@@ -40,7 +40,14 @@ pub fn entries() -> Vec<Entry> {
         entry("185.220.101.13", Kind::Ipv4, &[C2], &["partner-b"], Tlp::Amber, 90),
         entry("2a01:4f8:c17:42::1", Kind::Ipv6, &[C2], &["partner-b"], Tlp::Green, 70),
         entry("update-check.top", Kind::Domain, &[C2, MalwareDistribution], &["partner-b"], Tlp::Green, 80),
-        entry("http://secure-login.bank-verify.top/it's/login.php", Kind::Url, &[Phishing], &["openphish"], Tlp::Clear, 60),
+        entry(
+            "http://secure-login.bank-verify.top/it's/login.php",
+            Kind::Url,
+            &[Phishing],
+            &["openphish"],
+            Tlp::Clear,
+            60,
+        ),
         entry("http://45.148.10.240/bins/x86", Kind::Url, &[MalwareDistribution], &["urlhaus"], Tlp::Clear, 70),
     ]
 }

@@ -29,7 +29,12 @@ fn pymisp_loads_every_event() {
             .output()
             .unwrap_or_else(|e| panic!("python3 must be installed for this test ({e})"));
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "PyMISP cannot load {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "PyMISP cannot load {}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
         let count: usize = stdout.split_whitespace().next().and_then(|n| n.parse().ok()).expect("a count");
         assert!(stdout.contains("tlp:"), "{stdout}");
         assert_eq!(count, hashes.lines().filter(|l| l.ends_with(uuid.as_str())).count());

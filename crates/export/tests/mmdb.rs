@@ -34,7 +34,11 @@ fn maxminddb_crate_reads_it() {
         let ip: IpAddr = ip.parse().expect("an address");
         let got: Option<Value> = reader.lookup(ip).ok();
         let want = expected.map(|(categories, confidence)| {
-            let sources = if confidence == 75 { json!(["ipsum", "partner-a"]) } else { got.as_ref().map_or(json!(null), |v| v["sources"].clone()) };
+            let sources = if confidence == 75 {
+                json!(["ipsum", "partner-a"])
+            } else {
+                got.as_ref().map_or(json!(null), |v| v["sources"].clone())
+            };
             json!({"categories": categories, "confidence": confidence, "sources": sources})
         });
         assert_eq!(got, want, "{ip}");

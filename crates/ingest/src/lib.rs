@@ -114,6 +114,9 @@ pub fn ingest_bytes(
     ingest_events(store, name, format, &sha256, options, &mut run)
 }
 
+/// Runs a parser, pushing its events to the given sink.
+type ParseRun<'a> = dyn FnMut(&mut dyn FnMut(Event)) -> Result<(), FormatError> + 'a;
+
 /// The part of an import shared by files and standard input: run the
 /// parser inside one store transaction and account for every event.
 fn ingest_events(
@@ -122,7 +125,7 @@ fn ingest_events(
     format: Format,
     sha256: &str,
     options: &IngestOptions,
-    run: &mut dyn FnMut(&mut dyn FnMut(Event)) -> Result<(), FormatError>,
+    run: &mut ParseRun<'_>,
 ) -> Result<FileReport, IngestError> {
     let mut report = FileReport::new(display, format);
     let mut parse_error = None;

@@ -27,8 +27,15 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod html;
 pub mod lifecycle;
+pub mod mime;
+pub mod notify;
+pub mod package;
+pub mod report;
+pub mod stix;
 pub mod targets;
+pub mod tlp;
 pub mod workflow;
 
 use cordon_store::StoreError;

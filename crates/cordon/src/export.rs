@@ -1,0 +1,190 @@
+//! `cordon export`: the store's indicators in the formats defenders load
+//! (blocklists, firewall scripts, IDS rules, DNS zones, STIX, MISP, MaxMind
+//! DB). This module only filters, converts to [`cordon_export::Entry`],
+//! picks the output and prints the summary; the writers are in
+//! cordon-export.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+use cordon_export::{Entry, Format, Options, Summary};
+use cordon_model::{parse_timestamp, Category, Kind, Timestamp, Tlp};
+use cordon_store::{IndicatorFilter, IndicatorSummary, Store};
+use serde_json::json;
+
+use crate::cli::Cli;
+use crate::query::open_store;
+
+/// `cordon export --format F [-o PATH]`.
+#[derive(Args, Debug)]
+pub(crate) struct ExportArgs {
+    /// The format: plain, cidr, csv, jsonl, nft, ipset, iptables, ip6tables,
+    /// suricata, rpz, hosts, stix, misp (a feed directory) or mmdb (a MaxMind
+    /// DB). Formats that cannot carry a kind leave it out (see the summary).
+    #[arg(long, value_name = "FORMAT")]
+    pub(crate) format: Format,
+    /// Where to write (default: standard output). Required for misp (a
+    /// directory, created if missing) and mmdb. A file is written beside PATH
+    /// and renamed over it, so readers never see half an export.
+    #[arg(short, long, value_name = "PATH")]
+    pub(crate) output: Option<PathBuf>,
+    /// Only this kind (ipv4, ipv6, cidr, domain, url).
+    #[arg(long)]
+    pub(crate) kind: Option<Kind>,
+    /// Only indicators with a sighting of this category.
+    #[arg(long)]
+    pub(crate) category: Option<Category>,
+    /// Only indicators with a sighting from this source.
+    #[arg(long)]
+    pub(crate) source: Option<String>,
+    /// Only indicators whose combined confidence is at least N (0-100).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub(crate) min_confidence: Option<u8>,
+    /// Only indicators last seen on or after DATE (2024-03-11, RFC 3339 or
+    /// Unix seconds).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub(crate) since: Option<Timestamp>,
+    /// The most restrictive TLP exported: sightings above it are not shown
+    /// and indicators with none left are not exported. Default green: the
+    /// most that may go to a community of defenders (never public channels;
+    /// use clear for those). Raise it only for your own organisation.
+    #[arg(long, default_value = "green", value_name = "TLP")]
+    pub(crate) tlp_max: Tlp,
+    /// Print the summary (on standard error) as one JSON object.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// Runs `cordon export`. The summary goes to standard error, since the
+/// export itself may be on standard output. `SOURCE_DATE_EPOCH`, when set,
+/// is the export's generation time (reproducible exports).
+pub(crate) fn run(cli: &Cli, args: &ExportArgs) -> anyhow::Result<ExitCode> {
+    let needs_path = args.format.is_directory() || args.format.is_binary();
+    if needs_path && args.output.is_none() {
+        eprintln!("cordon: the {} format needs -o PATH", args.format);
+        return Ok(ExitCode::from(crate::EXIT_INPUT));
+    }
+    let store = open_store(cli)?;
+    let filter = IndicatorFilter {
+        kind: args.kind,
+        category: args.category,
+        source: args.source.clone(),
+        max_tlp: args.tlp_max,
+        // Issue 4: flagged indicators (CDNs, public resolvers, allowlisted
+        // networks) are still exported. Leaving them out by default is
+        // `flagged: Some(false)` here, with an `--include-flagged` option.
+        ..IndicatorFilter::default()
+    };
+    let mut read = 0u64;
+    let mut entries = Vec::new();
+    store.indicators(&filter, &mut |summary| {
+        read += 1;
+        let recent = args.since.map_or(true, |since| summary.last_seen >= since);
+        let confident = args.min_confidence.map_or(true, |min| summary.confidence >= min);
+        if recent && confident {
+            entries.push(entry(summary));
+        }
+    })?;
+    let options = Options::new(generation_time()?);
+    let summary = match &args.output {
+        Some(path) if args.format.is_directory() => cordon_export::write_misp_feed(&entries, &options, path)
+            .with_context(|| format!("cannot export to {}", path.display()))?,
+        Some(path) => write_file(args.format, &entries, &options, path)?,
+        None => {
+            let stdout = std::io::stdout();
+            if args.format.is_binary() && stdout.is_terminal() {
+                eprintln!("cordon: the {} format is binary; use -o PATH", args.format);
+                return Ok(ExitCode::from(crate::EXIT_INPUT));
+            }
+            let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+            cordon_export::write(args.format, &entries, &options, &mut out)?
+        }
+    };
+    report(args, read, entries.len() as u64, &summary);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The writers' view of a stored indicator.
+fn entry(summary: IndicatorSummary) -> Entry {
+    Entry {
+        value: summary.value,
+        kind: summary.kind,
+        categories: summary.categories,
+        sources: summary.sources,
+        tlp: summary.tlp,
+        confidence: summary.confidence,
+        first_seen: summary.first_seen,
+        last_seen: summary.last_seen,
+    }
+}
+
+/// Writes a stream format to `path` through a temporary file beside it,
+/// renamed over `path` once complete.
+fn write_file(format: Format, entries: &[Entry], options: &Options, path: &Path) -> anyhow::Result<Summary> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    let file = File::create(&partial).with_context(|| format!("cannot create {}", partial.display()))?;
+    let mut out = BufWriter::with_capacity(1 << 16, file);
+    let written = cordon_export::write(format, entries, options, &mut out)
+        .map_err(anyhow::Error::from)
+        .and_then(|summary| {
+            let file = out.into_inner().map_err(|e| e.into_error())?;
+            file.sync_all()?;
+            Ok(summary)
+        })
+        .and_then(|summary| std::fs::rename(&partial, path).map(|()| summary).map_err(anyhow::Error::from));
+    if written.is_err() {
+        // Best effort: the error that matters is the one being returned.
+        let _ = std::fs::remove_file(&partial);
+    }
+    written.with_context(|| format!("cannot export to {}", path.display()))
+}
+
+/// Prints the summary on standard error.
+fn report(args: &ExportArgs, read: u64, selected: u64, summary: &Summary) {
+    let by_kind: BTreeMap<&str, u64> = summary.exported.iter().map(|(kind, n)| (kind.as_str(), *n)).collect();
+    let output = args.output.as_ref().map(|p| p.display().to_string());
+    if args.json {
+        let obj = json!({
+            "format": args.format.as_str(),
+            "output": output,
+            "tlp_max": args.tlp_max.as_str(),
+            "read": read,
+            "filtered_out": read - selected,
+            "exported": summary.total(),
+            "by_kind": by_kind,
+            "skipped": summary.skipped,
+        });
+        eprintln!("{obj}");
+        return;
+    }
+    let kinds: Vec<String> = by_kind.iter().map(|(kind, n)| format!("{n} {kind}")).collect();
+    let kinds = if kinds.is_empty() { String::new() } else { format!(" ({})", kinds.join(", ")) };
+    let to = output.map_or_else(String::new, |p| format!(" to {p}"));
+    eprintln!("cordon: exported {} indicators{kinds} as {}{to}", summary.total(), args.format);
+    if summary.skipped > 0 {
+        eprintln!("cordon: {} indicators left out: the {} format cannot carry them", summary.skipped, args.format);
+    }
+    if read > selected {
+        eprintln!("cordon: {} indicators below --min-confidence or older than --since", read - selected);
+    }
+}
+
+/// The export's generation time: `SOURCE_DATE_EPOCH` when set, else now.
+fn generation_time() -> anyhow::Result<Timestamp> {
+    if let Ok(epoch) = std::env::var("SOURCE_DATE_EPOCH") {
+        return epoch.trim().parse().with_context(|| format!("SOURCE_DATE_EPOCH '{epoch}' is not Unix seconds"));
+    }
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).context("the clock is before 1970")?;
+    Ok(now.as_secs() as Timestamp)
+}
+
+fn parse_date(s: &str) -> Result<Timestamp, String> {
+    parse_timestamp(s).ok_or_else(|| format!("'{s}' is not a date (2024-03-11, RFC 3339 or Unix seconds)"))
+}

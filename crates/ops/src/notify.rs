@@ -1,0 +1,259 @@
+//! Provider notifications: one RFC 5322 message per abuse contact about its
+//! referred targets, written to an outbox directory.
+//!
+//! Each message has a plain-text part, an X-ARF 0.2 `report.txt` (YAML, one
+//! document per target), an XARF v4 JSON attachment (`xarf.json`, an array
+//! of reports, one per target) and `evidence.csv`. Only sightings that
+//! [`may_share`] allows are described. A contact is never notified about
+//! the same target twice within `interval` seconds.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use cordon_model::{format_timestamp, Category, Timestamp};
+use cordon_store::ops::{ContactRef, Evidence, Operation, OpsStore, Target, TargetState};
+use serde_json::json;
+
+use crate::mime::{compose, mailbox, valid_address, Part};
+use crate::tlp::may_share;
+use crate::workflow::{targets_in, transition, Actor};
+use crate::OpsError;
+
+/// Who sends the reports, and how often a contact may hear about a target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotifyConfig {
+    /// Where messages are written.
+    pub outbox: PathBuf,
+    /// The sender's display name.
+    pub from_name: String,
+    /// The sender's address (also X-ARF `Reported-From`).
+    pub from_address: String,
+    /// Seconds within which a contact is not notified again about a target.
+    pub interval: i64,
+}
+
+/// One written message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    /// The contact.
+    pub contact: ContactRef,
+    /// The file in the outbox.
+    pub path: PathBuf,
+    /// Its Message-ID (without angle brackets).
+    pub message_id: String,
+    /// The targets it reports.
+    pub targets: Vec<i64>,
+    /// The whole message.
+    pub text: String,
+}
+
+/// What `notify` did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NotifySummary {
+    /// Messages written.
+    pub messages: Vec<Message>,
+    /// Targets moved to notified.
+    pub notified: usize,
+    /// Referred targets without a (valid) provider contact.
+    pub no_contact: usize,
+    /// Targets skipped: their contact was told within the interval.
+    pub recently_notified: usize,
+    /// Targets with nothing shareable to report.
+    pub nothing_shareable: usize,
+}
+
+/// Writes the messages for the operation's referred targets, records them
+/// and moves the reported targets to `notified`.
+pub fn notify(
+    store: &mut dyn OpsStore,
+    operation: &Operation,
+    config: &NotifyConfig,
+    actor: &Actor,
+) -> Result<NotifySummary, OpsError> {
+    let referred = targets_in(store, operation.id, TargetState::Referred)?;
+    let mut summary = NotifySummary::default();
+    let mut groups: BTreeMap<String, (ContactRef, Vec<&Target>)> = BTreeMap::new();
+    for target in &referred {
+        match &target.spec.provider {
+            Some(contact) if valid_address(&contact.email) => {
+                let key = contact.email.to_ascii_lowercase();
+                groups.entry(key).or_insert_with(|| (contact.clone(), Vec::new())).1.push(target);
+            }
+            _ => summary.no_contact += 1,
+        }
+    }
+    std::fs::create_dir_all(&config.outbox).map_err(|e| OpsError::io(&config.outbox, e))?;
+    let mut moved = Vec::new();
+    for (address, (contact, targets)) in groups {
+        let mut due = Vec::new();
+        for target in targets {
+            let recent = store.last_notified(&address, target.id)?.is_some_and(|t| actor.time - t < config.interval);
+            if recent {
+                summary.recently_notified += 1;
+            } else {
+                due.push(target);
+            }
+        }
+        let ids: Vec<i64> = due.iter().map(|t| t.id).collect();
+        let evidence = store.evidence(&ids)?;
+        let mut shared: Vec<(&Target, Vec<&Evidence>)> = Vec::new();
+        for target in due {
+            let items: Vec<&Evidence> =
+                evidence.iter().filter(|e| e.target_id == target.id && may_share(e.tlp, e.share_amber)).collect();
+            if items.is_empty() {
+                summary.nothing_shareable += 1;
+            } else {
+                shared.push((target, items));
+            }
+        }
+        if shared.is_empty() {
+            continue;
+        }
+        let message = write_message(operation, config, &contact, &shared, actor.time)?;
+        store.record_notification(operation.id, &address, &message.message_id, &message.targets, actor.time)?;
+        moved.extend(shared.iter().map(|(t, _)| (*t).clone()));
+        summary.messages.push(message);
+    }
+    summary.notified = transition(store, &moved, TargetState::Notified, None, actor)?.applied.len();
+    Ok(summary)
+}
+
+/// RFC 5322 date: `Tue, 03 Sep 2024 00:00:00 +0000`.
+fn rfc5322_date(ts: Timestamp) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(ts).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] +0000"
+    );
+    t.format(format).unwrap_or_else(|_| format_timestamp(ts))
+}
+
+/// X-ARF 0.2 category and report type, and XARF v4 category and type.
+fn classify(category: Category) -> (&'static str, &'static str, &'static str, &'static str) {
+    match category {
+        Category::Phishing => ("fraud", "phishing", "content", "phishing"),
+        Category::Fraud => ("fraud", "fraud", "content", "fraud"),
+        Category::MalwareDistribution => ("abuse", "malware", "content", "malware"),
+        Category::Spam => ("abuse", "spam", "messaging", "spam"),
+        Category::Scanner => ("abuse", "port-scan", "connection", "port_scan"),
+        Category::C2 | Category::Botnet | Category::Ransomware | Category::Infostealer => {
+            ("abuse", "botnet", "infrastructure", "botnet")
+        }
+        Category::Other => ("abuse", "malicious-activity", "reputation", "blocklist"),
+    }
+}
+
+/// A YAML double-quoted scalar (JSON string syntax is valid YAML).
+fn yaml(value: &str) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "\"\"".to_string())
+}
+
+fn write_message(
+    operation: &Operation,
+    config: &NotifyConfig,
+    contact: &ContactRef,
+    shared: &[(&Target, Vec<&Evidence>)],
+    time: Timestamp,
+) -> Result<Message, OpsError> {
+    let id = uuid::Uuid::new_v4();
+    let domain = config.from_address.split_once('@').map_or("cordon.invalid", |(_, d)| d);
+    let message_id = format!("{id}@{domain}");
+    let date = rfc5322_date(time);
+    let mut text = format!(
+        "Dear {} abuse team,\n\nDuring operation {}, partners of this coordination hub reported the following {} \
+         server(s) on your network as malicious. Please investigate and take them down.\n\n",
+        contact.name,
+        operation.name,
+        shared.len()
+    );
+    let mut report_txt = String::new();
+    let mut xarf = Vec::new();
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    let csv_error = |e: csv::Error| OpsError::Invalid(format!("cannot write CSV: {e}"));
+    csv.write_record(["target", "value", "kind", "category", "malware", "tlp", "port", "first_seen", "last_seen"])
+        .map_err(csv_error)?;
+    for (target, evidence) in shared {
+        let category = evidence.first().map_or(Category::Other, |e| e.category);
+        let (xarf02_category, report_type, xarf4_category, xarf4_type) = classify(category);
+        let port = evidence.iter().find_map(|e| e.port);
+        let _ = writeln!(text, "  {}  {}  ({} indicators)", target.spec.key, category.as_str(), evidence.len());
+        let _ = write!(
+            report_txt,
+            "---\nReported-From: {}\nCategory: {xarf02_category}\nReport-Type: {}\nService: {}\nVersion: 0.2\n\
+             User-Agent: {}\nDate: {}\nSource: {}\nSource-Type: {}\nPort: {}\n\
+             Schema-URL: http://www.x-arf.org/schema/{xarf02_category}_{report_type}_0.1.0.json\n",
+            yaml(&config.from_address),
+            yaml(report_type),
+            yaml(if port == Some(443) { "https" } else { "http" }),
+            yaml(concat!("cordon ", env!("CARGO_PKG_VERSION"))),
+            yaml(&date),
+            yaml(&target.spec.key),
+            yaml(if target.spec.key.contains(':') { "ipv6" } else { "ipv4" }),
+            port.unwrap_or(80),
+        );
+        let items: Vec<serde_json::Value> = evidence
+            .iter()
+            .map(|e| json!({"value": e.value, "kind": e.kind.as_str(), "category": e.category.as_str(),
+                             "malware": e.malware, "last_seen": format_timestamp(e.last_seen)}))
+            .collect();
+        xarf.push(json!({
+            "xarf_version": "4.0.0", "report_id": uuid::Uuid::new_v4().to_string(),
+            "timestamp": format_timestamp(time),
+            "reporter": {"org": config.from_name, "contact": config.from_address, "domain": domain},
+            "sender": {"org": config.from_name, "contact": config.from_address, "domain": domain},
+            "source_identifier": target.spec.key, "source_port": port,
+            "category": xarf4_category, "type": xarf4_type,
+            "confidence": f64::from(evidence.iter().map(|e| e.confidence).max().unwrap_or(50)) / 100.0,
+            "tags": [format!("operation:{}", operation.name)], "evidence": items,
+        }));
+        for e in evidence {
+            let row = [
+                target.id.to_string(),
+                e.value.clone(),
+                e.kind.as_str().to_string(),
+                e.category.as_str().to_string(),
+                e.malware.clone().unwrap_or_default(),
+                e.tlp.as_str().to_string(),
+                e.port.map(|p| p.to_string()).unwrap_or_default(),
+                format_timestamp(e.first_seen),
+                format_timestamp(e.last_seen),
+            ];
+            csv.write_record(&row).map_err(csv_error)?;
+        }
+    }
+    text.push_str("\nThe attached report.txt (X-ARF 0.2), xarf.json (XARF v4) and evidence.csv carry the details.\n");
+    let csv_bytes = csv.into_inner().map_err(|e| OpsError::Invalid(format!("cannot write CSV: {e}")))?;
+    let parts = [
+        Part { content_type: "text/plain; charset=utf-8".into(), filename: None, body: text.into_bytes() },
+        Part {
+            content_type: "text/plain; charset=utf-8".into(),
+            filename: Some("report.txt".into()),
+            body: report_txt.into_bytes(),
+        },
+        Part {
+            content_type: "application/json".into(),
+            filename: Some("xarf.json".into()),
+            body: serde_json::to_vec_pretty(&xarf).unwrap_or_default(),
+        },
+        Part { content_type: "text/csv; charset=utf-8".into(), filename: Some("evidence.csv".into()), body: csv_bytes },
+    ];
+    let headers = [
+        ("From", mailbox(&config.from_name, &config.from_address)),
+        ("To", mailbox(&contact.name, &contact.email)),
+        ("Subject", format!("[{}] {} malicious server(s) on your network", operation.name, shared.len())),
+        ("Date", date),
+        ("Message-ID", format!("<{message_id}>")),
+        ("X-ARF", "YES".to_string()),
+        ("Auto-Submitted", "auto-generated".to_string()),
+    ];
+    let whole = compose(&headers, &format!("cordon-{id}"), &parts);
+    let path = config.outbox.join(format!("{id}.eml"));
+    std::fs::write(&path, &whole).map_err(|e| OpsError::io(&path, e))?;
+    Ok(Message {
+        contact: contact.clone(),
+        path,
+        message_id,
+        targets: shared.iter().map(|(t, _)| t.id).collect(),
+        text: whole,
+    })
+}

@@ -1,0 +1,395 @@
+//! The operation report: headline figures as the press release gives them,
+//! the funnel, breakdowns and the time to takedown; as JSON or as one
+//! self-contained HTML page with inline SVG charts.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write;
+
+use cordon_model::{format_timestamp, Timestamp};
+use cordon_store::ops::{Operation, OpsStore, Outcome, Target, TargetFilter, TargetKind, TargetState, Transition};
+use serde::Serialize;
+
+use crate::html::{bar_chart, escape, funnel, page, table, timeline, Bar};
+use crate::lifecycle::is_down;
+use crate::OpsError;
+
+/// Credit for the ASN and country data, shown wherever they are.
+pub const GEO_ATTRIBUTION: &str = "IP-to-ASN and country data: RouteViews, DB-IP (ASN Lite) and the NRO delegation \
+     statistics, via ip-location-db, licensed CC BY 4.0.";
+
+/// The kinds of outcome an operation records (counts only).
+pub const OUTCOME_KINDS: [&str; 7] = [
+    "arrest",
+    "house-search",
+    "server-seized",
+    "device-seized",
+    "data-seized-gb",
+    "suspect-identified",
+    "under-investigation",
+];
+
+/// The figures a press release leads with.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Headline {
+    /// Suspicious server addresses identified (server targets).
+    pub suspicious_ips: u64,
+    /// Of which taken down (or verified down).
+    pub taken_down: u64,
+    /// `taken_down` as a percentage of `suspicious_ips`, one decimal.
+    pub taken_down_percent: f64,
+    /// Servers seized (outcomes).
+    pub servers_seized: u64,
+    /// Arrests (outcomes).
+    pub arrests: u64,
+    /// Countries with targets or outcomes.
+    pub countries: u64,
+}
+
+/// Targets and takedowns for one key of a breakdown.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Row {
+    /// The country, category, provider or week.
+    pub key: String,
+    /// Targets.
+    pub targets: u64,
+    /// Of which taken down.
+    pub taken_down: u64,
+}
+
+/// How many of a partner's reports were confirmed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct PartnerRow {
+    /// The partner (source).
+    pub partner: String,
+    /// Targets it reported.
+    pub reported: u64,
+    /// Of which taken down or verified.
+    pub confirmed: u64,
+    /// Of which rejected as false positives.
+    pub false_positives: u64,
+    /// `confirmed / reported`, 0–1.
+    pub confirmed_ratio: f64,
+}
+
+/// The whole report.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Report {
+    /// The operation.
+    pub operation: String,
+    /// Its description.
+    pub description: String,
+    /// Window start (RFC 3339).
+    pub start: String,
+    /// Window end (RFC 3339).
+    pub end: String,
+    /// The headline figures.
+    pub headline: Headline,
+    /// The headline as one sentence.
+    pub headline_text: String,
+    /// Targets that ever reached each stage, lifecycle order.
+    pub funnel: Vec<(String, u64)>,
+    /// Targets per current state.
+    pub states: BTreeMap<String, u64>,
+    /// Targets per kind.
+    pub kinds: BTreeMap<String, u64>,
+    /// By country, most targets first.
+    pub by_country: Vec<Row>,
+    /// By category.
+    pub by_category: Vec<Row>,
+    /// By partner.
+    pub by_partner: Vec<PartnerRow>,
+    /// By provider (AS organisation), most targets first.
+    pub by_provider: Vec<Row>,
+    /// By ISO week: `targets` identified and `taken_down` that week.
+    pub by_week: Vec<Row>,
+    /// Outcome totals by kind.
+    pub outcomes: BTreeMap<String, u64>,
+    /// Outcome totals by country and kind.
+    pub outcomes_by_country: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Median hours from identified to taken down.
+    pub median_hours_to_takedown: Option<f64>,
+    /// Credit for the geo data.
+    pub attribution: String,
+}
+
+/// Reads everything the report needs from the store and computes it.
+pub fn load(store: &dyn OpsStore, operation: &Operation) -> Result<Report, OpsError> {
+    let targets = store.targets(&TargetFilter { operation_id: Some(operation.id), ..TargetFilter::default() })?;
+    let history = store.operation_history(operation.id)?;
+    let outcomes = store.outcomes(operation.id)?;
+    Ok(compute(operation, &targets, &history, &outcomes))
+}
+
+/// Computes the report (pure).
+pub fn compute(operation: &Operation, targets: &[Target], history: &[Transition], outcomes: &[Outcome]) -> Report {
+    let mut reached: HashMap<i64, BTreeSet<TargetState>> = HashMap::new();
+    let mut identified_at = HashMap::new();
+    let mut down_at = HashMap::new();
+    let mut false_positive = BTreeSet::new();
+    for t in history {
+        reached.entry(t.target_id).or_default().insert(t.to);
+        match t.to {
+            TargetState::Identified => {
+                identified_at.entry(t.target_id).or_insert(t.time);
+            }
+            TargetState::TakenDown => {
+                down_at.entry(t.target_id).or_insert(t.time);
+            }
+            TargetState::Rejected if t.reason.as_deref() == Some("false-positive") => {
+                false_positive.insert(t.target_id);
+            }
+            _ => {}
+        }
+    }
+    let servers: Vec<&Target> = targets.iter().filter(|t| t.spec.kind == TargetKind::Server).collect();
+    let mut totals: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut by_country_kind: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for o in outcomes {
+        *totals.entry(o.kind.as_str()).or_insert(0) += o.count;
+        *by_country_kind.entry(o.country.clone()).or_default().entry(o.kind.clone()).or_insert(0) += o.count;
+    }
+    let countries: BTreeSet<&str> =
+        targets.iter().filter_map(|t| t.spec.country.as_deref()).chain(outcomes.iter().map(|o| o.country.as_str())).collect();
+    let taken_down = servers.iter().filter(|t| is_down(t.state)).count() as u64;
+    let headline = Headline {
+        suspicious_ips: servers.len() as u64,
+        taken_down,
+        taken_down_percent: percent(taken_down, servers.len() as u64),
+        servers_seized: totals.get("server-seized").copied().unwrap_or(0),
+        arrests: totals.get("arrest").copied().unwrap_or(0),
+        countries: countries.len() as u64,
+    };
+    let headline_text = format!(
+        "Operation {}: {} suspicious IP addresses identified, {} ({}%) taken down, {} servers seized, {} arrests, \
+         {} countries involved.",
+        operation.name,
+        thousands(headline.suspicious_ips),
+        thousands(headline.taken_down),
+        headline.taken_down_percent.round(),
+        thousands(headline.servers_seized),
+        thousands(headline.arrests),
+        headline.countries
+    );
+    let funnel_states = [
+        TargetState::Identified,
+        TargetState::Triaged,
+        TargetState::Referred,
+        TargetState::Notified,
+        TargetState::TakenDown,
+        TargetState::Verified,
+    ];
+    let funnel = funnel_states
+        .iter()
+        .map(|s| {
+            let n = targets.iter().filter(|t| reached.get(&t.id).is_some_and(|r| r.contains(s))).count();
+            (s.as_str().to_string(), n as u64)
+        })
+        .collect();
+    let mut states = BTreeMap::new();
+    let mut kinds = BTreeMap::new();
+    for t in targets {
+        *states.entry(t.state.as_str().to_string()).or_insert(0) += 1;
+        *kinds.entry(t.spec.kind.as_str().to_string()).or_insert(0) += 1;
+    }
+    let mut hours: Vec<f64> = targets
+        .iter()
+        .filter_map(|t| Some((down_at.get(&t.id)? - identified_at.get(&t.id)?) as f64 / 3600.0))
+        .collect();
+    hours.sort_by(f64::total_cmp);
+    let median_hours_to_takedown = match hours.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(hours[n / 2]),
+        n => Some((hours[n / 2 - 1] + hours[n / 2]) / 2.0),
+    };
+    let mut by_week: BTreeMap<String, Row> = BTreeMap::new();
+    for t in targets {
+        if let Some(at) = identified_at.get(&t.id) {
+            let week = iso_week(*at);
+            by_week.entry(week.clone()).or_insert_with(|| Row { key: week, ..Row::default() }).targets += 1;
+        }
+        if let Some(at) = down_at.get(&t.id).filter(|_| is_down(t.state)) {
+            let week = iso_week(*at);
+            by_week.entry(week.clone()).or_insert_with(|| Row { key: week, ..Row::default() }).taken_down += 1;
+        }
+    }
+    let mut partners: BTreeMap<&str, PartnerRow> = BTreeMap::new();
+    for t in targets {
+        for p in &t.spec.partners {
+            let row = partners.entry(p).or_insert_with(|| PartnerRow { partner: p.clone(), ..PartnerRow::default() });
+            row.reported += 1;
+            row.confirmed += u64::from(is_down(t.state));
+            row.false_positives += u64::from(false_positive.contains(&t.id));
+        }
+    }
+    let by_partner = partners
+        .into_values()
+        .map(|mut r| {
+            r.confirmed_ratio = if r.reported == 0 { 0.0 } else { r.confirmed as f64 / r.reported as f64 };
+            r
+        })
+        .collect();
+    Report {
+        operation: operation.name.clone(),
+        description: operation.description.clone(),
+        start: format_timestamp(operation.start),
+        end: format_timestamp(operation.end),
+        headline,
+        headline_text,
+        funnel,
+        states,
+        kinds,
+        by_country: breakdown(targets, |t| vec![t.spec.country.clone().unwrap_or_else(|| "unknown".into())]),
+        by_category: breakdown(targets, |t| t.spec.categories.iter().map(|c| c.as_str().to_string()).collect()),
+        by_partner,
+        by_provider: breakdown(targets, |t| {
+            vec![t.spec.as_org.clone().or_else(|| t.spec.provider.as_ref().map(|p| p.name.clone())).unwrap_or_else(|| "unknown".into())]
+        }),
+        by_week: by_week.into_values().collect(),
+        outcomes: totals.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        outcomes_by_country: by_country_kind,
+        median_hours_to_takedown,
+        attribution: GEO_ATTRIBUTION.to_string(),
+    }
+}
+
+fn breakdown(targets: &[Target], keys: impl Fn(&Target) -> Vec<String>) -> Vec<Row> {
+    let mut rows: BTreeMap<String, Row> = BTreeMap::new();
+    for t in targets {
+        for key in keys(t) {
+            let row = rows.entry(key.clone()).or_insert_with(|| Row { key, ..Row::default() });
+            row.targets += 1;
+            row.taken_down += u64::from(is_down(t.state));
+        }
+    }
+    let mut rows: Vec<Row> = rows.into_values().collect();
+    rows.sort_by(|a, b| b.targets.cmp(&a.targets).then_with(|| a.key.cmp(&b.key)));
+    rows
+}
+
+fn percent(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        return 0.0;
+    }
+    (part as f64 * 1000.0 / whole as f64).round() / 10.0
+}
+
+/// `30000` → `30,000`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The ISO week of a timestamp: `2024-W36`.
+pub fn iso_week(ts: Timestamp) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(ts).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let (year, week, _) = t.to_iso_week_date();
+    format!("{year}-W{week:02}")
+}
+
+/// The report as plain text, for the terminal.
+pub fn text(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", report.headline_text);
+    let funnel: Vec<String> = report.funnel.iter().map(|(s, n)| format!("{s} {}", thousands(*n))).collect();
+    let _ = writeln!(out, "funnel: {}", funnel.join(" → "));
+    if let Some(h) = report.median_hours_to_takedown {
+        let _ = writeln!(out, "median time from identified to taken down: {h:.1} h");
+    }
+    let top: Vec<String> = report.by_country.iter().take(10).map(|r| format!("{} {}", r.key, r.targets)).collect();
+    let _ = writeln!(out, "top countries: {}", top.join(", "));
+    for p in &report.by_partner {
+        let _ = writeln!(
+            out,
+            "partner {}: {} reported, {} confirmed ({:.0}%), {} false positives",
+            p.partner,
+            p.reported,
+            p.confirmed,
+            p.confirmed_ratio * 100.0,
+            p.false_positives
+        );
+    }
+    let _ = writeln!(out, "{}", report.attribution);
+    out
+}
+
+/// The report as one self-contained HTML page.
+pub fn html(report: &Report) -> String {
+    let h = &report.headline;
+    let mut body = format!(
+        "<h1>Operation {}</h1><p class=\"small\">{} – {}. {}</p><p><b>{}</b></p><div class=\"figures\">",
+        escape(&report.operation),
+        escape(&report.start),
+        escape(&report.end),
+        escape(&report.description),
+        escape(&report.headline_text)
+    );
+    let figures = [
+        ("suspicious IPs identified", thousands(h.suspicious_ips)),
+        ("taken down", format!("{} ({}%)", thousands(h.taken_down), h.taken_down_percent)),
+        ("servers seized", thousands(h.servers_seized)),
+        ("arrests", thousands(h.arrests)),
+        ("countries", h.countries.to_string()),
+    ];
+    for (name, value) in figures {
+        let _ = write!(body, "<div class=\"figure\"><b>{}</b>{}</div>", escape(&value), escape(name));
+    }
+    body.push_str("</div><h2>Funnel</h2>");
+    body.push_str(&funnel("Targets by lifecycle stage reached", &report.funnel));
+    if let Some(hours) = report.median_hours_to_takedown {
+        let _ = write!(body, "<p>Median time from identified to taken down: {hours:.1} hours.</p>");
+    }
+    body.push_str("<h2>Timeline</h2>");
+    let points: Vec<(String, u64, u64)> = report.by_week.iter().map(|r| (r.key.clone(), r.targets, r.taken_down)).collect();
+    body.push_str(&timeline("Targets per week", ["identified", "taken down"], &points));
+    let sections = [("Countries", &report.by_country), ("Categories", &report.by_category), ("Providers", &report.by_provider)];
+    for (title, rows) in sections {
+        let _ = write!(body, "<h2>{title}</h2>");
+        body.push_str(&bar_chart(title, &row_bars(rows)));
+    }
+    body.push_str("<h2>Partners: reports confirmed</h2>");
+    let bars: Vec<Bar> = report
+        .by_partner
+        .iter()
+        .map(|p| Bar {
+            label: p.partner.clone(),
+            value: p.confirmed_ratio,
+            text: format!("{:.0}% of {}", p.confirmed_ratio * 100.0, thousands(p.reported)),
+        })
+        .collect();
+    body.push_str(&bar_chart("Partners", &bars));
+    body.push_str("<h2>Outcomes</h2>");
+    let rows: Vec<Vec<String>> = report
+        .outcomes_by_country
+        .iter()
+        .flat_map(|(country, kinds)| kinds.iter().map(move |(k, n)| vec![country.clone(), k.clone(), n.to_string()]))
+        .collect();
+    body.push_str(&table(&["country", "outcome", "count"], &rows));
+    let _ = write!(body, "<p class=\"small\">{}</p>", escape(&report.attribution));
+    page(&format!("Operation {} report", report.operation), &body)
+}
+
+/// The top rows of a breakdown as bars (the rest summed as `other`).
+fn row_bars(rows: &[Row]) -> Vec<Bar> {
+    const SHOWN: usize = 15;
+    let mut bars: Vec<Bar> = rows
+        .iter()
+        .take(SHOWN)
+        .map(|r| Bar {
+            label: r.key.clone(),
+            value: r.targets as f64,
+            text: format!("{} ({} down)", thousands(r.targets), thousands(r.taken_down)),
+        })
+        .collect();
+    let rest: u64 = rows.iter().skip(SHOWN).map(|r| r.targets).sum();
+    if rest > 0 {
+        bars.push(Bar { label: format!("{} others", rows.len() - SHOWN), value: rest as f64, text: thousands(rest) });
+    }
+    bars
+}

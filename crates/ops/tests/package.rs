@@ -1,0 +1,147 @@
+//! Action packages: the TLP rule, the manifest, STIX validity, referral;
+//! and the operation report built on the same fixture.
+
+mod common;
+
+use std::path::Path;
+
+use cordon_model::{Category, Tlp};
+use cordon_ops::package::{build_packages, sha256, FILES};
+use cordon_ops::workflow::{build_targets, transition, Actor};
+use cordon_ops::{report, tlp::may_share};
+use cordon_store::ops::{OpsStore, Outcome, TargetFilter, TargetState};
+use cordon_store::SqliteStore;
+use serde_json::Value;
+
+/// Partner `open` shares GREEN/CLEAR, `consenting` AMBER with consent,
+/// `private` AMBER without consent and one RED sighting.
+fn fixture(db: &Path) -> (SqliteStore, cordon_store::ops::Operation) {
+    let mut store = SqliteStore::open(db).unwrap();
+    let rec = common::record;
+    common::import(
+        &mut store,
+        "open",
+        &[
+            rec("http://evil.example/login", &["80.94.95.112"], Category::Phishing, Tlp::Green, None),
+            rec("45.148.10.7", &[], Category::C2, Tlp::Clear, Some("LockBit")),
+        ],
+    );
+    common::import(&mut store, "consenting", &[rec("45.148.10.7", &[], Category::C2, Tlp::Amber, Some("Cobalt'Strike"))]);
+    common::import(
+        &mut store,
+        "private",
+        &[
+            rec("80.94.95.112", &[], Category::Botnet, Tlp::Amber, None),
+            rec("193.47.62.69", &[], Category::C2, Tlp::Red, None),
+            rec("2.57.122.53", &[], Category::Spam, Tlp::AmberStrict, None),
+        ],
+    );
+    assert!(store.set_share_amber("consenting", true).unwrap());
+    for (ip, cc) in [("80.94.95.112", "RO"), ("45.148.10.7", "NL"), ("193.47.62.69", "NL"), ("2.57.122.53", "RO")] {
+        common::enrich(db, ip, cc, 64500, "");
+    }
+    let op = common::operation(&mut store);
+    let actor = Actor::new("analyst", common::T0 + 86_400, "");
+    build_targets(&mut store, &op, &actor).unwrap();
+    let all = store.targets(&TargetFilter::default()).unwrap();
+    transition(&mut store, &all, TargetState::Triaged, None, &actor).unwrap();
+    (store, op)
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn packages_respect_tlp_and_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cordon.db");
+    let (mut store, op) = fixture(&db);
+    let out = dir.path().join("packages");
+    let summary = build_packages(&mut store, &op, None, &out, &Actor::new("a", common::T0 + 2 * 86_400, "")).unwrap();
+    let countries: Vec<&str> = summary.packages.iter().map(|p| p.country.as_str()).collect();
+    assert_eq!(countries, ["NL", "RO"]);
+    // 193.47.62.69 (RED only) and 2.57.122.53 (AMBER+STRICT, no consent) are withheld.
+    assert_eq!(summary.withheld_targets, 2);
+    assert_eq!(summary.referred, 2);
+
+    for package in &summary.packages {
+        let manifest = read_json(&package.dir.join("manifest.json"));
+        let listed: Vec<&str> = manifest["files"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+        assert_eq!(listed, &FILES[..4]);
+        for file in manifest["files"].as_array().unwrap() {
+            let bytes = std::fs::read(package.dir.join(file["name"].as_str().unwrap())).unwrap();
+            assert_eq!(file["sha256"].as_str().unwrap(), sha256(&bytes));
+        }
+        // The TLP rule, checked against the store: every sighting in the
+        // package is one the rule allows, and none it forbids slipped in.
+        let report = read_json(&package.dir.join("report.json"));
+        for target in report["targets"].as_array().unwrap() {
+            for e in target["evidence"].as_array().unwrap() {
+                let tlp: Tlp = e["tlp"].as_str().unwrap().parse().unwrap();
+                let consent = e["source"] == "consenting";
+                assert!(may_share(tlp, consent), "{e} must not be shared");
+            }
+        }
+        let all_text: String =
+            FILES.iter().map(|f| std::fs::read_to_string(package.dir.join(f)).unwrap()).collect::<Vec<_>>().join("\n");
+        assert!(!all_text.contains("193.47.62.69") && !all_text.contains("2.57.122.53"));
+        assert!(!all_text.contains("\"private\""), "no sighting of the non-consenting partner is shared");
+        assert!(!all_text.contains("e828b379"), "no TLP:RED marking");
+        validate_stix(&package.dir.join("bundle.stix.json"));
+    }
+    let nl = read_json(&out.join("NL/report.json"));
+    let sources: Vec<&str> = nl["targets"][0]["evidence"].as_array().unwrap().iter().map(|e| e["source"].as_str().unwrap()).collect();
+    assert_eq!(sources, ["consenting", "open"], "AMBER with consent is shared");
+    let states: Vec<TargetState> = store.targets(&TargetFilter::default()).unwrap().iter().map(|t| t.state).collect();
+    assert_eq!(states.iter().filter(|s| **s == TargetState::Referred).count(), 2);
+}
+
+fn validate_stix(path: &Path) {
+    let output = std::process::Command::new("stix2_validator")
+        .arg(path)
+        .output()
+        .expect("stix2_validator must be installed (pip install stix2-validator)");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success() && !text.contains("[X]"), "{}: {text}", path.display());
+}
+
+#[test]
+fn report_figures_and_self_contained_html() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cordon.db");
+    let (mut store, op) = fixture(&db);
+    let actor = |hours: i64| Actor::new("a", common::T0 + 86_400 + hours * 3600, "");
+    let all = store.targets(&TargetFilter::default()).unwrap();
+    transition(&mut store, &all[..1], TargetState::Referred, None, &actor(1)).unwrap();
+    let first = store.targets(&TargetFilter { id: Some(all[0].id), ..TargetFilter::default() }).unwrap();
+    transition(&mut store, &first, TargetState::TakenDown, None, &actor(10)).unwrap();
+    let reject = store.targets(&TargetFilter { id: Some(all[1].id), ..TargetFilter::default() }).unwrap();
+    let fp = Some(cordon_ops::lifecycle::RejectReason::FalsePositive);
+    transition(&mut store, &reject, TargetState::Rejected, fp, &actor(2)).unwrap();
+    for (kind, count) in [("arrest", 41), ("server-seized", 59)] {
+        let outcome = Outcome {
+            operation_id: op.id,
+            country: "RO".into(),
+            kind: kind.into(),
+            count,
+            date: common::T0,
+            note: String::new(),
+        };
+        store.add_outcome(&outcome).unwrap();
+    }
+    let r = report::load(&store, &op).unwrap();
+    assert_eq!(r.headline.suspicious_ips, 4);
+    assert_eq!((r.headline.taken_down, r.headline.taken_down_percent), (1, 25.0));
+    assert_eq!((r.headline.arrests, r.headline.servers_seized, r.headline.countries), (41, 59, 2));
+    assert_eq!(r.median_hours_to_takedown, Some(10.0));
+    assert_eq!(r.funnel[0], ("identified".to_string(), 4));
+    assert!(r.headline_text.contains("4 suspicious IP addresses identified, 1 (25%) taken down"));
+    let open = r.by_partner.iter().find(|p| p.partner == "open").unwrap();
+    assert_eq!(open.reported, 2);
+    let html = report::html(&r);
+    assert!(html.contains("<svg") && html.contains("CC BY 4.0"));
+    assert!(!html.contains("src=") && !html.contains("href=") && !html.contains("<script"));
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["headline"]["arrests"], 41);
+}

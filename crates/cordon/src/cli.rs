@@ -86,6 +86,9 @@ pub(crate) struct IngestArgs {
     /// Fail a file at its first rejected record, storing nothing from it.
     #[arg(long)]
     pub(crate) strict: bool,
+    /// Put these imports in an operation's scope (it must exist).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) operation: Option<String>,
     /// CSV column mapping, e.g. `--column ip=2 --column category=5` (1-based).
     #[arg(long = "column", value_name = "FIELD=N", value_parser = parse_column)]
     pub(crate) columns: Vec<(String, usize)>,

@@ -194,7 +194,9 @@ pub(crate) fn enrich_store(store: &mut SqliteStore, snapshot: &Path) -> anyhow::
     let by_id: HashMap<i64, &IndicatorRef> = refs.iter().map(|r| (r.id, r)).collect();
     let mut summary = EnrichSummary::default();
     let mut rows = Vec::with_capacity(refs.len());
+    let progress = progress_bar(refs.len() as u64);
     for r in &refs {
+        progress.inc(1);
         let near = links.near(r.id);
         let near_refs = || near.iter().filter_map(|id| by_id.get(id).copied());
         let mut enrichment = match own_ip(r) {
@@ -219,6 +221,23 @@ pub(crate) fn enrich_store(store: &mut SqliteStore, snapshot: &Path) -> anyhow::
         summary.indicators += 1;
         rows.push((r.id, enrichment));
     }
+    progress.finish_and_clear();
     store.write_enrichment(&rows)?;
     Ok(summary)
 }
+
+/// A progress bar on stderr for large stores, hidden otherwise.
+fn progress_bar(len: u64) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if len < PROGRESS_MIN_INDICATORS || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("enriching [{bar:40}] {pos}/{len} ({eta})") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+/// Stores with at least this many indicators show enrichment progress.
+const PROGRESS_MIN_INDICATORS: u64 = 100_000;

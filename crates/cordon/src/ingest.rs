@@ -3,6 +3,7 @@
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 
+use cordon_store::ops::OpsStore;
 use cordon_ingest::{ingest_bytes, ingest_file, FileReport, IngestError, IngestOptions};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
@@ -19,6 +20,12 @@ const SHOWN_ERRORS: usize = 10;
 
 pub(crate) fn run(cli: &Cli, args: &IngestArgs) -> anyhow::Result<ExitCode> {
     let mut store = open_store(cli)?;
+    if let Some(name) = &args.operation {
+        if store.operation(name)?.is_none() {
+            eprintln!("cordon: no operation named '{name}' (create it with `cordon operation create`)");
+            return Ok(ExitCode::from(crate::EXIT_INPUT));
+        }
+    }
     let options = IngestOptions {
         source: args.source.clone(),
         format: args.format,
@@ -52,6 +59,9 @@ pub(crate) fn run(cli: &Cli, args: &IngestArgs) -> anyhow::Result<ExitCode> {
         match result {
             Ok(report) => {
                 stored_any = true;
+                if let (Some(name), Some(id)) = (&args.operation, report.import_id) {
+                    store.attach_import(name, id)?;
+                }
                 if args.json {
                     files.push(report_json(&report));
                 } else {

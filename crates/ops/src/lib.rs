@@ -36,6 +36,7 @@ pub mod report;
 pub mod stix;
 pub mod targets;
 pub mod tlp;
+pub mod verify;
 pub mod workflow;
 
 use cordon_store::StoreError;

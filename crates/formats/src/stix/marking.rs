@@ -15,19 +15,6 @@ use std::collections::HashMap;
 use cordon_model::Tlp;
 use serde_json::Value;
 
-/// The marking-definition ids whose level the standards fix.
-const FIXED: [(&str, Tlp); 9] = [
-    ("marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487", Tlp::Clear),
-    ("marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb", Tlp::Green),
-    ("marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421", Tlp::Amber),
-    ("marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003", Tlp::AmberStrict),
-    ("marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1", Tlp::Red),
-    ("marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9", Tlp::Clear),
-    ("marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", Tlp::Green),
-    ("marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", Tlp::Amber),
-    ("marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", Tlp::Red),
-];
-
 /// The TLP levels of marking-definition ids, fixed and from one bundle.
 #[derive(Debug, Default)]
 pub(super) struct Markings<'a> {
@@ -47,7 +34,7 @@ impl<'a> Markings<'a> {
 
     /// The level of one marking-definition id, if it is a TLP marking.
     pub fn level(&self, id: &str) -> Option<Tlp> {
-        FIXED.iter().find(|(fixed, _)| *fixed == id).map(|(_, tlp)| *tlp).or_else(|| self.defined.get(id).copied())
+        Tlp::from_stix_marking_id(id).or_else(|| self.defined.get(id).copied())
     }
 
     /// The most restrictive level among `object`'s `object_marking_refs`.

@@ -61,6 +61,9 @@ pub(crate) enum Command {
     Contacts(crate::protect::ContactsArgs),
     /// Where a takedown of VALUE goes: network, ASN, country, flags, provider and agency.
     Route(crate::protect::RouteArgs),
+    /// Write blocklists for firewalls, DNS and IDS (plain, cidr, csv, jsonl, nft, ipset,
+    /// iptables, ip6tables, suricata, rpz, hosts, stix, misp, mmdb).
+    Export(crate::export::ExportArgs),
 }
 
 #[derive(Args, Debug)]

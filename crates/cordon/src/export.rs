@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{BufWriter, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -55,6 +55,11 @@ pub(crate) struct ExportArgs {
     /// use clear for those). Raise it only for your own organisation.
     #[arg(long, default_value = "green", value_name = "TLP")]
     pub(crate) tlp_max: Tlp,
+    /// Also export indicators flagged "do not take down" (CDNs, public
+    /// resolvers, shared hosting, allowlisted, bogons); by default they are
+    /// left out and counted in the summary.
+    #[arg(long)]
+    pub(crate) include_flagged: bool,
     /// Print the summary (on standard error) as one JSON object.
     #[arg(long)]
     pub(crate) json: bool,
@@ -75,19 +80,27 @@ pub(crate) fn run(cli: &Cli, args: &ExportArgs) -> anyhow::Result<ExitCode> {
         category: args.category,
         source: args.source.clone(),
         max_tlp: args.tlp_max,
-        // Issue 4: flagged indicators (CDNs, public resolvers, allowlisted
-        // networks) are still exported. Leaving them out by default is
-        // `flagged: Some(false)` here, with an `--include-flagged` option.
         ..IndicatorFilter::default()
     };
     let mut read = 0u64;
+    let mut omitted = Omitted::default();
     let mut entries = Vec::new();
     store.indicators(&filter, &mut |summary| {
         read += 1;
-        let recent = args.since.map_or(true, |since| summary.last_seen >= since);
-        let confident = args.min_confidence.map_or(true, |min| summary.confidence >= min);
+        let flags = summary.enrichment.as_ref().map(|e| e.flags.as_slice()).unwrap_or_default();
+        if !args.include_flagged && !flags.is_empty() {
+            omitted.flagged += 1;
+            for (flag, _) in flags {
+                *omitted.by_flag.entry(flag.clone()).or_default() += 1;
+            }
+            return;
+        }
+        let recent = args.since.is_none_or(|since| summary.last_seen >= since);
+        let confident = args.min_confidence.is_none_or(|min| summary.confidence >= min);
         if recent && confident {
             entries.push(entry(summary));
+        } else {
+            omitted.filtered += 1;
         }
     })?;
     let options = Options::new(generation_time()?);
@@ -105,7 +118,7 @@ pub(crate) fn run(cli: &Cli, args: &ExportArgs) -> anyhow::Result<ExitCode> {
             cordon_export::write(args.format, &entries, &options, &mut out)?
         }
     };
-    report(args, read, entries.len() as u64, &summary);
+    report(args, read, &omitted, &summary);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -146,8 +159,19 @@ fn write_file(format: Format, entries: &[Entry], options: &Options, path: &Path)
     written.with_context(|| format!("cannot export to {}", path.display()))
 }
 
+/// Indicators read but not exported, and why.
+#[derive(Debug, Default)]
+struct Omitted {
+    /// Left out for "do not take down" flags (without `--include-flagged`).
+    flagged: u64,
+    /// How often each flag was the reason.
+    by_flag: BTreeMap<String, u64>,
+    /// Below `--min-confidence` or older than `--since`.
+    filtered: u64,
+}
+
 /// Prints the summary on standard error.
-fn report(args: &ExportArgs, read: u64, selected: u64, summary: &Summary) {
+fn report(args: &ExportArgs, read: u64, omitted: &Omitted, summary: &Summary) {
     let by_kind: BTreeMap<&str, u64> = summary.exported.iter().map(|(kind, n)| (kind.as_str(), *n)).collect();
     let output = args.output.as_ref().map(|p| p.display().to_string());
     if args.json {
@@ -156,7 +180,9 @@ fn report(args: &ExportArgs, read: u64, selected: u64, summary: &Summary) {
             "output": output,
             "tlp_max": args.tlp_max.as_str(),
             "read": read,
-            "filtered_out": read - selected,
+            "filtered_out": omitted.filtered,
+            "flagged_out": omitted.flagged,
+            "flagged_by_reason": omitted.by_flag,
             "exported": summary.total(),
             "by_kind": by_kind,
             "skipped": summary.skipped,
@@ -171,8 +197,16 @@ fn report(args: &ExportArgs, read: u64, selected: u64, summary: &Summary) {
     if summary.skipped > 0 {
         eprintln!("cordon: {} indicators left out: the {} format cannot carry them", summary.skipped, args.format);
     }
-    if read > selected {
-        eprintln!("cordon: {} indicators below --min-confidence or older than --since", read - selected);
+    if omitted.filtered > 0 {
+        eprintln!("cordon: {} indicators below --min-confidence or older than --since", omitted.filtered);
+    }
+    if omitted.flagged > 0 {
+        let reasons: Vec<String> = omitted.by_flag.iter().map(|(flag, n)| format!("{flag} {n}")).collect();
+        eprintln!(
+            "cordon: {} flagged indicators left out ({}); --include-flagged exports them",
+            omitted.flagged,
+            reasons.join(", ")
+        );
     }
 }
 

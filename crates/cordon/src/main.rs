@@ -7,6 +7,7 @@
 
 mod cli;
 mod enrichment;
+mod export;
 mod geo;
 mod hunt;
 mod ingest;
@@ -56,6 +57,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Allow(args) => protect::allow(cli, args),
         Command::Contacts(args) => protect::contacts(cli, args),
         Command::Route(args) => protect::route(cli, args),
+        Command::Export(args) => export::run(cli, args),
     }
 }
 

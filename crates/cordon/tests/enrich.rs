@@ -153,3 +153,21 @@ fn contacts_route_by_precedence() {
     let none = &env.json_lines(&["route", "51.38.1.1", "--json"])[0];
     assert!(none["provider_contact"].is_null() && none["agency"].is_null());
 }
+
+#[test]
+fn exports_leave_flagged_out_and_count_them() {
+    let env = Env::new();
+    let list = env.file("list.txt", "1.1.1.1\n51.38.12.34\n");
+    assert!(env.run(&["ingest", &list, "--source", "a", "--tlp", "clear"]).status.success());
+    let out = env.run(&["export", "--format", "plain", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "51.38.12.34\n");
+    let summary: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(summary["flagged_out"], 1);
+    assert_eq!(summary["flagged_by_reason"]["public-resolver"], 1);
+    assert_eq!(summary["flagged_by_reason"]["cdn"], 1);
+    let all = env.run(&["export", "--format", "plain", "--include-flagged"]);
+    assert_eq!(String::from_utf8_lossy(&all.stdout), "1.1.1.1\n51.38.12.34\n");
+    let human = String::from_utf8_lossy(&env.run(&["export", "--format", "plain"]).stderr).into_owned();
+    assert!(human.contains("1 flagged indicators left out (cdn 1, public-resolver 1)"), "{human}");
+}

@@ -3,7 +3,7 @@
 //!
 //! The caller converts what it read into [`Entry`]s (plain data: value,
 //! kind, categories, sources, TLP, confidence, first and last seen), picks a
-//! [`Format`] and calls [`write`] with any [`std::io::Write`]; a MISP feed is
+//! [`Format`] and calls [`write()`] with any [`std::io::Write`]; a MISP feed is
 //! a directory and goes through [`write_misp_feed`]. Both return a
 //! [`Summary`]: how many entries of each kind went out and how many the
 //! format cannot carry (a domain in an nftables script, an IPv6 network in

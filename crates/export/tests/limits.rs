@@ -74,3 +74,20 @@ fn cidr_covers_exactly_the_listed_addresses() {
     assert_eq!(covered, distinct.len() as u64);
     assert!(cidrs.lines().count() < distinct.len(), "adjacent addresses aggregate");
 }
+
+#[test]
+fn mmdb_of_ipsum_finds_every_listed_address() {
+    let entries = ipsum();
+    let mut out = Vec::new();
+    write(Format::Mmdb, &entries, &options(), &mut out).expect("the database is written");
+    let reader = maxminddb::Reader::from_source(out).expect("a valid database");
+    let listed: BTreeSet<Ipv4Addr> = entries.iter().filter_map(|e| e.value.parse().ok()).collect();
+    for ip in listed.iter().step_by(97) {
+        let found: serde_json::Value = reader.lookup(std::net::IpAddr::V4(*ip)).expect("a listed address is found");
+        assert_eq!(found["categories"], serde_json::json!(["scanner"]), "{ip}");
+    }
+    let unlisted = (0u32..).map(|i| Ipv4Addr::from(0x2d00_0000 + i * 7919)).filter(|ip| !listed.contains(ip));
+    for ip in unlisted.take(50) {
+        assert!(reader.lookup::<serde_json::Value>(std::net::IpAddr::V4(ip)).is_err(), "{ip} is not listed");
+    }
+}

@@ -67,6 +67,7 @@ mod range;
 mod ranges;
 mod set;
 mod table;
+mod v4lookup;
 
 pub use error::Error;
 pub use map::{EntryId, IpMap, IpMapBuilder};

@@ -7,7 +7,8 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use crate::bits::{for_each_cidr, Bits};
 use crate::range::{Bounds, IpRange};
 use crate::ranges::{self, Span};
-use crate::table::RangeTable;
+use crate::table::{RangeTable, INDEX_MIN_RANGES};
+use crate::v4lookup::V4Lookup;
 
 /// An immutable set of IPv4 and IPv6 addresses, stored as canonical (sorted,
 /// disjoint, coalesced) ranges per family with a first-level lookup index.
@@ -19,6 +20,10 @@ use crate::table::RangeTable;
 pub struct IpSet {
     v4: RangeTable<u32>,
     v6: RangeTable<u128>,
+    /// IPv4 membership index, built from `v4` when it has at least
+    /// `INDEX_MIN_RANGES` ranges (smaller tables are searched directly).
+    /// Derived data: equal sets have equal indexes.
+    v4_lookup: Option<V4Lookup>,
 }
 
 impl IpSet {
@@ -38,11 +43,12 @@ impl IpSet {
                 Bounds::V6(a, b) => v6.push((a, b)),
             }
         }
-        Self::from_spans(ranges::normalize(v4), ranges::normalize(v6))
+        Self::from_spans(ranges::normalize_v4(v4), ranges::normalize(v6))
     }
 
     fn from_spans(v4: Vec<Span<u32>>, v6: Vec<Span<u128>>) -> Self {
-        IpSet { v4: RangeTable::new(v4), v6: RangeTable::new(v6) }
+        let v4_lookup = if v4.len() >= INDEX_MIN_RANGES { V4Lookup::new(&v4) } else { None };
+        IpSet { v4: RangeTable::new(v4), v6: RangeTable::new(v6), v4_lookup }
     }
 
     /// Whether `addr` is in the set.
@@ -63,7 +69,10 @@ impl IpSet {
     /// Whether the IPv4 address given as a host-order integer is in the set.
     #[inline]
     pub fn contains_v4_bits(&self, addr: u32) -> bool {
-        self.v4.find(addr).is_some()
+        match &self.v4_lookup {
+            Some(lookup) => lookup.contains(addr),
+            None => self.v4.find(addr).is_some(),
+        }
     }
 
     /// Looks up many IPv4 addresses (host-order integers) at once:
@@ -72,7 +81,10 @@ impl IpSet {
     /// neighbouring addresses overlap. Only `min(addrs.len(), out.len())`
     /// addresses are looked up.
     pub fn contains_v4_many(&self, addrs: &[u32], out: &mut [bool]) {
-        self.v4.contains_many(addrs, out);
+        match &self.v4_lookup {
+            Some(lookup) => lookup.contains_many(addrs, out),
+            None => self.v4.contains_many(addrs, out),
+        }
     }
 
     /// Whether the IPv6 address is in the set.
@@ -187,7 +199,7 @@ impl IpSet {
 
     /// Heap bytes held by the set (ranges plus lookup index).
     pub fn memory_bytes(&self) -> usize {
-        self.v4.memory_bytes() + self.v6.memory_bytes()
+        self.v4.memory_bytes() + self.v6.memory_bytes() + self.v4_lookup.as_ref().map_or(0, V4Lookup::memory_bytes)
     }
 }
 

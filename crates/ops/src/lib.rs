@@ -27,6 +27,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod demo;
 pub mod html;
 pub mod lifecycle;
 pub mod mime;

@@ -148,7 +148,10 @@ mod tests {
     #[test]
     fn refusal_names_the_allowed_states() {
         let err = check(Identified, TakenDown, None).unwrap_err();
-        assert_eq!(err.to_string(), "cannot go from identified to taken-down; allowed from identified: triaged, rejected");
+        assert_eq!(
+            err.to_string(),
+            "cannot go from identified to taken-down; allowed from identified: triaged, rejected"
+        );
         assert!(check(TakenDown, Rejected, Some(RejectReason::Duplicate)).is_err());
         assert!(check(Triaged, Rejected, None).is_err());
         assert!(check(Triaged, Referred, Some(RejectReason::Duplicate)).is_err());

@@ -3,8 +3,10 @@
 //!
 //! Every header value that may carry feed or contact data goes through
 //! [`header_value`], which removes CR, LF and every other control character,
-//! so no value can start a header of its own. Bodies are base64-encoded, so
-//! no body line can be mistaken for a MIME boundary.
+//! so no value can start a header of its own. Text bodies go unencoded
+//! (8bit, readable in the outbox) when they are clean UTF-8 with short lines,
+//! anything else base64; the boundary holds a random UUID, so no body line
+//! can be mistaken for it.
 
 use std::fmt::Write;
 
@@ -82,6 +84,16 @@ pub struct Part {
     pub body: Vec<u8>,
 }
 
+/// The body as text to send unencoded (8bit): UTF-8 without control
+/// characters other than line ends and tabs, lines short enough for SMTP.
+/// A body line cannot be taken for the boundary, which holds a random UUID
+/// the data cannot know.
+fn readable_text(body: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(body).ok()?;
+    let clean = text.chars().all(|c| !c.is_control() || c == '\n' || c == '\t' || c == '\r');
+    (clean && text.lines().all(|l| l.len() <= 900)).then_some(text)
+}
+
 /// A whole message: `headers` (name, raw value: sanitized here) then a
 /// multipart/mixed body of `parts`, with CRLF line ends.
 pub fn compose(headers: &[(&str, String)], boundary: &str, parts: &[Part]) -> String {
@@ -100,11 +112,22 @@ pub fn compose(headers: &[(&str, String)], boundary: &str, parts: &[Part]) -> St
             }
             None => out.push_str("\r\nContent-Disposition: inline"),
         }
-        out.push_str("\r\nContent-Transfer-Encoding: base64\r\n\r\n");
-        let encoded = base64(&part.body);
-        for line in encoded.as_bytes().chunks(76) {
-            out.push_str(&String::from_utf8_lossy(line));
-            out.push_str("\r\n");
+        match readable_text(&part.body) {
+            Some(text) => {
+                out.push_str("\r\nContent-Transfer-Encoding: 8bit\r\n\r\n");
+                for line in text.lines() {
+                    out.push_str(line);
+                    out.push_str("\r\n");
+                }
+            }
+            None => {
+                out.push_str("\r\nContent-Transfer-Encoding: base64\r\n\r\n");
+                let encoded = base64(&part.body);
+                for line in encoded.as_bytes().chunks(76) {
+                    out.push_str(&String::from_utf8_lossy(line));
+                    out.push_str("\r\n");
+                }
+            }
         }
     }
     let _ = write!(out, "--{boundary}--\r\n");

@@ -15,7 +15,7 @@ use cordon_model::{format_timestamp, Category, Timestamp};
 use cordon_store::ops::{ContactRef, Evidence, Operation, OpsStore, Target, TargetState};
 use serde_json::json;
 
-use crate::mime::{compose, mailbox, valid_address, Part};
+use crate::mime::{compose, header_value, mailbox, valid_address, Part};
 use crate::tlp::may_share;
 use crate::workflow::{targets_in, transition, Actor};
 use crate::OpsError;
@@ -160,10 +160,10 @@ fn write_message(
     let message_id = format!("{id}@{domain}");
     let date = rfc5322_date(time);
     let mut text = format!(
-        "Dear {} abuse team,\n\nDuring operation {}, partners of this coordination hub reported the following {} \
+        "Dear {},\n\nDuring operation {}, partners of this coordination hub reported the following {} \
          server(s) on your network as malicious. Please investigate and take them down.\n\n",
-        contact.name,
-        operation.name,
+        header_value(&contact.name),
+        header_value(&operation.name),
         shared.len()
     );
     let mut report_txt = String::new();
@@ -193,8 +193,10 @@ fn write_message(
         );
         let items: Vec<serde_json::Value> = evidence
             .iter()
-            .map(|e| json!({"value": e.value, "kind": e.kind.as_str(), "category": e.category.as_str(),
-                             "malware": e.malware, "last_seen": format_timestamp(e.last_seen)}))
+            .map(|e| {
+                json!({"value": e.value, "kind": e.kind.as_str(), "category": e.category.as_str(),
+                             "malware": e.malware, "last_seen": format_timestamp(e.last_seen)})
+            })
             .collect();
         xarf.push(json!({
             "xarf_version": "4.0.0", "report_id": uuid::Uuid::new_v4().to_string(),

@@ -57,7 +57,11 @@ pub struct PackageSummary {
 fn packaged(state: TargetState) -> bool {
     matches!(
         state,
-        TargetState::Triaged | TargetState::Referred | TargetState::Notified | TargetState::TakenDown | TargetState::Verified
+        TargetState::Triaged
+            | TargetState::Referred
+            | TargetState::Notified
+            | TargetState::TakenDown
+            | TargetState::Verified
     )
 }
 
@@ -176,8 +180,22 @@ fn distinct<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
 fn csv_targets(shared: &[Shared<'_>]) -> Result<String, OpsError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let header = [
-        "target", "key", "kind", "state", "country", "asn", "as_org", "hosting", "provider_contact", "categories",
-        "malware", "partners", "tlp", "first_seen", "last_seen", "indicators",
+        "target",
+        "key",
+        "kind",
+        "state",
+        "country",
+        "asn",
+        "as_org",
+        "hosting",
+        "provider_contact",
+        "categories",
+        "malware",
+        "partners",
+        "tlp",
+        "first_seen",
+        "last_seen",
+        "indicators",
     ];
     let csv_error = |e: csv::Error| OpsError::Invalid(format!("cannot write CSV: {e}"));
     writer.write_record(header).map_err(csv_error)?;

@@ -148,8 +148,11 @@ pub fn compute(operation: &Operation, targets: &[Target], history: &[Transition]
         *totals.entry(o.kind.as_str()).or_insert(0) += o.count;
         *by_country_kind.entry(o.country.clone()).or_default().entry(o.kind.clone()).or_insert(0) += o.count;
     }
-    let countries: BTreeSet<&str> =
-        targets.iter().filter_map(|t| t.spec.country.as_deref()).chain(outcomes.iter().map(|o| o.country.as_str())).collect();
+    let countries: BTreeSet<&str> = targets
+        .iter()
+        .filter_map(|t| t.spec.country.as_deref())
+        .chain(outcomes.iter().map(|o| o.country.as_str()))
+        .collect();
     let taken_down = servers.iter().filter(|t| is_down(t.state)).count() as u64;
     let headline = Headline {
         suspicious_ips: servers.len() as u64,
@@ -242,7 +245,12 @@ pub fn compute(operation: &Operation, targets: &[Target], history: &[Transition]
         by_category: breakdown(targets, |t| t.spec.categories.iter().map(|c| c.as_str().to_string()).collect()),
         by_partner,
         by_provider: breakdown(targets, |t| {
-            vec![t.spec.as_org.clone().or_else(|| t.spec.provider.as_ref().map(|p| p.name.clone())).unwrap_or_else(|| "unknown".into())]
+            vec![t
+                .spec
+                .as_org
+                .clone()
+                .or_else(|| t.spec.provider.as_ref().map(|p| p.name.clone()))
+                .unwrap_or_else(|| "unknown".into())]
         }),
         by_week: by_week.into_values().collect(),
         outcomes: totals.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
@@ -346,9 +354,11 @@ pub fn html(report: &Report) -> String {
         let _ = write!(body, "<p>Median time from identified to taken down: {hours:.1} hours.</p>");
     }
     body.push_str("<h2>Timeline</h2>");
-    let points: Vec<(String, u64, u64)> = report.by_week.iter().map(|r| (r.key.clone(), r.targets, r.taken_down)).collect();
+    let points: Vec<(String, u64, u64)> =
+        report.by_week.iter().map(|r| (r.key.clone(), r.targets, r.taken_down)).collect();
     body.push_str(&timeline("Targets per week", ["identified", "taken down"], &points));
-    let sections = [("Countries", &report.by_country), ("Categories", &report.by_category), ("Providers", &report.by_provider)];
+    let sections =
+        [("Countries", &report.by_country), ("Categories", &report.by_category), ("Providers", &report.by_provider)];
     for (title, rows) in sections {
         let _ = write!(body, "<h2>{title}</h2>");
         body.push_str(&bar_chart(title, &row_bars(rows)));

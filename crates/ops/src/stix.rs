@@ -9,8 +9,6 @@ use cordon_model::{format_timestamp, Category, Kind, Timestamp, Tlp};
 use cordon_store::ops::{Evidence, Target};
 use serde_json::{json, Value};
 
-use crate::tlp::marking_id;
-
 /// The STIX extension that defines TLP 2.0 markings.
 const TLP2_EXTENSION: &str = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d";
 
@@ -89,7 +87,7 @@ pub fn bundle(operation: &str, country: &str, shared: &[Shared<'_>], generated: 
             "type": "infrastructure", "spec_version": "2.1", "id": infra, "created": now, "modified": now,
             "created_by_ref": identity, "name": item.target.spec.key,
             "infrastructure_types": [infrastructure_type(&item.target.spec.categories)],
-            "object_marking_refs": [marking_id(infra_tlp)],
+            "object_marking_refs": [infra_tlp.stix_marking_id()],
         }));
         refs.push(infra.clone());
         let mut by_value: BTreeMap<&str, Vec<&Evidence>> = BTreeMap::new();
@@ -111,7 +109,7 @@ pub fn bundle(operation: &str, country: &str, shared: &[Shared<'_>], generated: 
                 "pattern": pattern(first.kind, value), "pattern_type": "stix",
                 "valid_from": stix_time(sightings.iter().map(|e| e.first_seen).min().unwrap_or(generated)),
                 "confidence": sightings.iter().map(|e| e.confidence).max().unwrap_or(0),
-                "labels": labels, "object_marking_refs": [marking_id(tlp)],
+                "labels": labels, "object_marking_refs": [tlp.stix_marking_id()],
             }));
             refs.push(indicator.clone());
             let mut relate = |target: &str| {
@@ -119,7 +117,7 @@ pub fn bundle(operation: &str, country: &str, shared: &[Shared<'_>], generated: 
                 objects.push(json!({
                     "type": "relationship", "spec_version": "2.1", "id": rel, "created": now, "modified": now,
                     "created_by_ref": identity, "relationship_type": "indicates", "source_ref": indicator,
-                    "target_ref": target, "object_marking_refs": [marking_id(tlp)],
+                    "target_ref": target, "object_marking_refs": [tlp.stix_marking_id()],
                 }));
                 refs.push(rel);
             };
@@ -143,7 +141,7 @@ pub fn bundle(operation: &str, country: &str, shared: &[Shared<'_>], generated: 
     used.insert(report_tlp, ());
     for tlp in used.keys() {
         objects.push(json!({
-            "type": "marking-definition", "spec_version": "2.1", "id": marking_id(*tlp),
+            "type": "marking-definition", "spec_version": "2.1", "id": tlp.stix_marking_id(),
             "created": "2022-10-01T00:00:00.000Z", "name": format!("TLP:{}", tlp.as_str().to_ascii_uppercase()),
             "extensions": { TLP2_EXTENSION: { "extension_type": "property-extension", "tlp_2_0": tlp.as_str() } },
         }));
@@ -152,7 +150,7 @@ pub fn bundle(operation: &str, country: &str, shared: &[Shared<'_>], generated: 
         "type": "report", "spec_version": "2.1", "id": id("report"), "created": now, "modified": now,
         "created_by_ref": identity, "name": format!("Operation {operation}: cyber activity report for {country}"),
         "report_types": ["threat-report"], "published": now, "object_refs": refs,
-        "object_marking_refs": [marking_id(report_tlp)],
+        "object_marking_refs": [report_tlp.stix_marking_id()],
     });
     objects.push(report);
     json!({ "type": "bundle", "id": id("bundle"), "objects": objects })

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use cordon_enrich::{ContactBook, Country};
 use cordon_model::Kind;
-use cordon_store::ops::{ContactRef, ContactRow, OpIndicator, OpScope, TargetKind, TargetSpec};
+use cordon_store::ops::{ContactRef, OpIndicator, OpScope, TargetKind, TargetSpec};
 
 /// The targets an operation's scope yields, and what was left out.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -27,44 +27,14 @@ pub struct BuildPlan {
     pub left_out: BTreeMap<String, u64>,
 }
 
-/// Reads the contact rows through [`ContactBook`] (most specific prefix,
-/// then ASN; agencies by country). Bad rows are ignored here: `cordon
-/// contacts import` reported them when they were imported.
-pub fn contact_book(rows: &[ContactRow]) -> ContactBook {
-    let mut text = String::new();
-    for row in rows {
-        let fields = [
-            row.kind.as_str(),
-            row.key.as_str(),
-            row.name.as_str(),
-            row.email.as_str(),
-            row.pgp_fingerprint.as_deref().unwrap_or(""),
-            row.language.as_deref().unwrap_or(""),
-        ];
-        let quoted: Vec<String> = fields.iter().map(|f| format!("\"{}\"", f.replace('"', "\"\""))).collect();
-        text.push_str(&quoted.join(","));
-        text.push('\n');
-    }
-    ContactBook::from_csv("contacts", &text).0
-}
-
-/// The first flag's name of a `flags` column (`cdn: Cloudflare, …` → `cdn`).
-fn first_flag(flags: &str) -> Option<String> {
-    flags
-        .split([',', ';', ' ', '\t'])
-        .map(|f| f.split([':', '=']).next().unwrap_or("").trim())
-        .find(|f| !f.is_empty())
-        .map(str::to_ascii_lowercase)
-}
-
 /// Groups the scope's indicators into targets.
 pub fn plan_targets(scope: &OpScope, contacts: &ContactBook) -> BuildPlan {
     let by_id: HashMap<i64, &OpIndicator> = scope.indicators.iter().map(|i| (i.id, i)).collect();
     let mut left_out = BTreeMap::new();
     let mut usable = HashSet::new();
     for indicator in &scope.indicators {
-        match first_flag(&indicator.flags) {
-            Some(flag) => *left_out.entry(flag).or_insert(0) += 1,
+        match indicator.flags.first() {
+            Some(flag) => *left_out.entry(flag.clone()).or_insert(0) += 1,
             None => {
                 usable.insert(indicator.id);
             }
@@ -125,8 +95,9 @@ fn spec(
     by_id: &HashMap<i64, &OpIndicator>,
     contacts: &ContactBook,
 ) -> TargetSpec {
-    let all: Vec<&OpIndicator> =
-        std::iter::once(key).chain(members.iter().filter(|m| **m != key.id).filter_map(|m| by_id.get(m).copied())).collect();
+    let all: Vec<&OpIndicator> = std::iter::once(key)
+        .chain(members.iter().filter(|m| **m != key.id).filter_map(|m| by_id.get(m).copied()))
+        .collect();
     let union = |get: &dyn Fn(&OpIndicator) -> Vec<String>| -> Vec<String> {
         all.iter().flat_map(|i| get(i)).collect::<BTreeSet<_>>().into_iter().collect()
     };
@@ -153,7 +124,12 @@ fn spec(
         hosting: key.hosting.clone(),
         provider,
         agency,
-        categories: all.iter().flat_map(|i| i.categories.iter().copied()).collect::<BTreeSet<_>>().into_iter().collect(),
+        categories: all
+            .iter()
+            .flat_map(|i| i.categories.iter().copied())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
         malware: union(&|i| i.malware.clone()),
         partners: union(&|i| i.sources.clone()),
         ports: all.iter().flat_map(|i| i.ports.iter().copied()).collect::<BTreeSet<_>>().into_iter().collect(),

@@ -88,11 +88,12 @@ fn url_address(url: &str) -> Option<SocketAddr> {
     let rest = url.split_once("://")?.1;
     let authority = rest.split(['/', '?', '#']).next()?;
     let default = if url.starts_with("https://") { 443 } else { 80 };
-    let with_port = if authority.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) && !authority.ends_with(']') {
-        authority.to_string()
-    } else {
-        format!("{authority}:{default}")
-    };
+    let with_port =
+        if authority.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) && !authority.ends_with(']') {
+            authority.to_string()
+        } else {
+            format!("{authority}:{default}")
+        };
     with_port.to_socket_addrs().ok()?.next()
 }
 

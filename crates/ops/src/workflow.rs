@@ -3,11 +3,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use cordon_enrich::ContactBook;
 use cordon_model::Timestamp;
 use cordon_store::ops::{Operation, OpsStore, Target, TargetFilter, TargetKind, TargetState, Transition};
 
 use crate::lifecycle::{check, RejectReason, TransitionError};
-use crate::targets::{contact_book, plan_targets};
+use crate::targets::plan_targets;
 use crate::OpsError;
 
 /// Who moved a target, when, and why.
@@ -53,15 +54,20 @@ pub struct TransitionSummary {
     pub refused: Vec<(i64, TransitionError)>,
 }
 
-/// Builds (or rebuilds) the operation's targets. Idempotent: existing
+/// Builds (or rebuilds) the operation's targets, routing them through
+/// `contacts`. Idempotent: existing
 /// targets keep their state and history and get their data refreshed; new
 /// ones start `identified`; a taken-down or verified target whose members
 /// appear in an import newer than its takedown goes `reemerged`, then
 /// `triaged`.
-pub fn build_targets(store: &mut dyn OpsStore, operation: &Operation, actor: &Actor) -> Result<BuildSummary, OpsError> {
+pub fn build_targets(
+    store: &mut dyn OpsStore,
+    operation: &Operation,
+    contacts: &ContactBook,
+    actor: &Actor,
+) -> Result<BuildSummary, OpsError> {
     let scope = store.scope(operation.id)?;
-    let book = contact_book(&store.contacts()?);
-    let plan = plan_targets(&scope, &book);
+    let plan = plan_targets(&scope, contacts);
     let ids = store.upsert_targets(operation.id, &plan.specs, actor.time)?;
     let mark = store.newest_import()?;
     let mut summary = BuildSummary { targets: plan.specs.len(), left_out: plan.left_out, ..BuildSummary::default() };
@@ -90,7 +96,12 @@ pub fn build_targets(store: &mut dyn OpsStore, operation: &Operation, actor: &Ac
     for target in targets.iter().filter(|t| matches!(t.state, TargetState::TakenDown | TargetState::Verified)) {
         if takedowns.get(&target.id).is_some_and(|mark| target.spec.last_import > *mark) {
             summary.reemerged += 1;
-            transitions.push(step(target.id, Some(target.state), TargetState::Reemerged, "seen again in a newer import"));
+            transitions.push(step(
+                target.id,
+                Some(target.state),
+                TargetState::Reemerged,
+                "seen again in a newer import",
+            ));
             transitions.push(step(target.id, Some(TargetState::Reemerged), TargetState::Triaged, "re-entered triage"));
         }
     }
@@ -144,5 +155,9 @@ pub fn operation(store: &dyn OpsStore, name: &str) -> Result<Operation, OpsError
 
 /// The operation's targets in `state`.
 pub fn targets_in(store: &dyn OpsStore, operation_id: i64, state: TargetState) -> Result<Vec<Target>, OpsError> {
-    Ok(store.targets(&TargetFilter { operation_id: Some(operation_id), state: Some(state), ..TargetFilter::default() })?)
+    Ok(store.targets(&TargetFilter {
+        operation_id: Some(operation_id),
+        state: Some(state),
+        ..TargetFilter::default()
+    })?)
 }

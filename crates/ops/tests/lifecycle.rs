@@ -5,7 +5,7 @@ mod common;
 
 use cordon_model::{Category, Tlp};
 use cordon_ops::lifecycle::{allowed, RejectReason};
-use cordon_ops::workflow::{build_targets, transition, Actor};
+use cordon_ops::workflow::{transition, Actor};
 use cordon_store::ops::{OpsStore, TargetFilter, TargetState};
 use cordon_store::SqliteStore;
 use proptest::prelude::*;
@@ -14,7 +14,7 @@ fn store_with_target() -> (SqliteStore, i64) {
     let mut store = SqliteStore::open_in_memory().unwrap();
     common::import(&mut store, "a", &[common::record("80.94.95.112", &[], Category::C2, Tlp::Green, None)]);
     let op = common::operation(&mut store);
-    build_targets(&mut store, &op, &Actor::new("t", common::T0, "")).unwrap();
+    common::build(&mut store, &op, &Actor::new("t", common::T0, ""));
     (store, op.id)
 }
 
@@ -77,10 +77,10 @@ fn takedown_then_newer_import_reemerges_into_triage() {
         transition(&mut store, &targets, to, None, &actor).unwrap();
     }
     let operation = store.operation("synergia").unwrap().unwrap();
-    let again = build_targets(&mut store, &operation, &actor).unwrap();
+    let again = common::build(&mut store, &operation, &actor);
     assert_eq!((again.new, again.reemerged), (0, 0), "a rebuild without a new import changes nothing");
     common::import(&mut store, "b", &[common::record("80.94.95.112", &[], Category::C2, Tlp::Clear, None)]);
-    let summary = build_targets(&mut store, &operation, &actor).unwrap();
+    let summary = common::build(&mut store, &operation, &actor);
     assert_eq!(summary.reemerged, 1);
     let states: Vec<_> = store.history(1).unwrap().iter().map(|t| t.to).collect();
     assert_eq!(

@@ -4,7 +4,7 @@ mod common;
 
 use cordon_model::{Category, Tlp};
 use cordon_ops::notify::{notify, NotifyConfig};
-use cordon_ops::workflow::{build_targets, transition, Actor};
+use cordon_ops::workflow::{transition, Actor};
 use cordon_store::ops::{OpsStore, TargetFilter, TargetState};
 use cordon_store::SqliteStore;
 use mailparse::MailHeaderMap;
@@ -37,7 +37,7 @@ fn one_parsable_message_per_contact_without_header_injection() {
     common::contact(&db, "asn", "64500", "Evil Hosting\r\nBcc: victim@example.com", "abuse@evil-hosting.example");
     let op = common::operation(&mut store);
     let t = common::T0 + 86_400;
-    build_targets(&mut store, &op, &Actor::new("a", t, "")).unwrap();
+    common::build(&mut store, &op, &Actor::new("a", t, ""));
     advance(&mut store, &[TargetState::Triaged, TargetState::Referred], t);
 
     let outbox = dir.path().join("outbox");

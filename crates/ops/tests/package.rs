@@ -7,7 +7,7 @@ use std::path::Path;
 
 use cordon_model::{Category, Tlp};
 use cordon_ops::package::{build_packages, sha256, FILES};
-use cordon_ops::workflow::{build_targets, transition, Actor};
+use cordon_ops::workflow::{transition, Actor};
 use cordon_ops::{report, tlp::may_share};
 use cordon_store::ops::{OpsStore, Outcome, TargetFilter, TargetState};
 use cordon_store::SqliteStore;
@@ -26,7 +26,11 @@ fn fixture(db: &Path) -> (SqliteStore, cordon_store::ops::Operation) {
             rec("45.148.10.7", &[], Category::C2, Tlp::Clear, Some("LockBit")),
         ],
     );
-    common::import(&mut store, "consenting", &[rec("45.148.10.7", &[], Category::C2, Tlp::Amber, Some("Cobalt'Strike"))]);
+    common::import(
+        &mut store,
+        "consenting",
+        &[rec("45.148.10.7", &[], Category::C2, Tlp::Amber, Some("Cobalt'Strike"))],
+    );
     common::import(
         &mut store,
         "private",
@@ -42,7 +46,7 @@ fn fixture(db: &Path) -> (SqliteStore, cordon_store::ops::Operation) {
     }
     let op = common::operation(&mut store);
     let actor = Actor::new("analyst", common::T0 + 86_400, "");
-    build_targets(&mut store, &op, &actor).unwrap();
+    common::build(&mut store, &op, &actor);
     let all = store.targets(&TargetFilter::default()).unwrap();
     transition(&mut store, &all, TargetState::Triaged, None, &actor).unwrap();
     (store, op)
@@ -67,7 +71,8 @@ fn packages_respect_tlp_and_validate() {
 
     for package in &summary.packages {
         let manifest = read_json(&package.dir.join("manifest.json"));
-        let listed: Vec<&str> = manifest["files"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+        let listed: Vec<&str> =
+            manifest["files"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
         assert_eq!(listed, &FILES[..4]);
         for file in manifest["files"].as_array().unwrap() {
             let bytes = std::fs::read(package.dir.join(file["name"].as_str().unwrap())).unwrap();
@@ -91,7 +96,8 @@ fn packages_respect_tlp_and_validate() {
         validate_stix(&package.dir.join("bundle.stix.json"));
     }
     let nl = read_json(&out.join("NL/report.json"));
-    let sources: Vec<&str> = nl["targets"][0]["evidence"].as_array().unwrap().iter().map(|e| e["source"].as_str().unwrap()).collect();
+    let sources: Vec<&str> =
+        nl["targets"][0]["evidence"].as_array().unwrap().iter().map(|e| e["source"].as_str().unwrap()).collect();
     assert_eq!(sources, ["consenting", "open"], "AMBER with consent is shared");
     let states: Vec<TargetState> = store.targets(&TargetFilter::default()).unwrap().iter().map(|t| t.state).collect();
     assert_eq!(states.iter().filter(|s| **s == TargetState::Referred).count(), 2);

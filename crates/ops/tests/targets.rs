@@ -3,7 +3,7 @@
 mod common;
 
 use cordon_model::{Category, Tlp};
-use cordon_ops::workflow::{build_targets, Actor};
+use cordon_ops::workflow::Actor;
 use cordon_store::ops::{OpsStore, TargetFilter, TargetKind};
 use cordon_store::SqliteStore;
 
@@ -28,10 +28,10 @@ fn servers_networks_and_domains_with_flagged_left_out() {
     old.attributes.last_seen = Some(2000);
     common::import(&mut store, "b", &[old]);
     let op = common::operation(&mut store);
-    common::enrich(&db, "8.8.8.8", "US", 15169, "public-resolver: Google Public DNS");
+    common::enrich(&db, "8.8.8.8", "US", 15169, "public-resolver\tGoogle Public DNS");
     common::enrich(&db, "80.94.95.112", "RO", 204428, "");
 
-    let summary = build_targets(&mut store, &op, &Actor::new("t", common::T0, "")).unwrap();
+    let summary = common::build(&mut store, &op, &Actor::new("t", common::T0, ""));
     assert_eq!(summary.left_out.get("public-resolver"), Some(&1));
     let targets = store.targets(&TargetFilter { operation_id: Some(op.id), ..TargetFilter::default() }).unwrap();
     let mut keys: Vec<(TargetKind, String)> = targets.iter().map(|t| (t.spec.kind, t.spec.key.clone())).collect();
@@ -49,9 +49,8 @@ fn servers_networks_and_domains_with_flagged_left_out() {
     let lonely = targets.iter().find(|t| t.spec.kind == TargetKind::Domain).unwrap();
     assert_eq!(store.members(lonely.id).unwrap(), ["http://lonely.example/y", "lonely.example"]);
 
-    let again = build_targets(&mut store, &op, &Actor::new("t", common::T0 + 5, "")).unwrap();
+    let again = common::build(&mut store, &op, &Actor::new("t", common::T0 + 5, ""));
     assert_eq!((again.targets, again.new), (3, 0));
     assert_eq!(store.history(server.id).unwrap().len(), 1);
     assert_eq!((server.spec.country.as_deref(), server.spec.asn), (Some("RO"), Some(204428)));
 }
-

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use cordon_model::{Category, Tlp};
 use cordon_ops::verify::{verify, VerifyConfig};
-use cordon_ops::workflow::{build_targets, transition, Actor};
+use cordon_ops::workflow::{transition, Actor};
 use cordon_store::ops::{OpsStore, TargetFilter, TargetState};
 use cordon_store::SqliteStore;
 
@@ -44,7 +44,7 @@ fn up_and_down_targets_and_verification_after_two_down_checks() {
     common::import(&mut store, "p", &[live, dead]);
     let op = common::operation(&mut store);
     let actor = Actor::new("a", common::T0, "");
-    build_targets(&mut store, &op, &actor).unwrap();
+    common::build(&mut store, &op, &actor);
     for to in [TargetState::Triaged, TargetState::Referred, TargetState::TakenDown] {
         let all = store.targets(&TargetFilter::default()).unwrap();
         transition(&mut store, &all, to, None, &actor).unwrap();
@@ -58,7 +58,10 @@ fn up_and_down_targets_and_verification_after_two_down_checks() {
     assert_eq!((later.eligible.len(), later.verified), (1, 1));
     let states: Vec<(String, TargetState)> =
         store.targets(&TargetFilter::default()).unwrap().into_iter().map(|t| (t.spec.key, t.state)).collect();
-    assert_eq!(states, [("127.0.0.1".to_string(), TargetState::TakenDown), ("127.0.0.2".to_string(), TargetState::Verified)]);
+    assert_eq!(
+        states,
+        [("127.0.0.1".to_string(), TargetState::TakenDown), ("127.0.0.2".to_string(), TargetState::Verified)]
+    );
     let checks = store.checks(1).unwrap();
     assert!(checks[0].up && checks[0].detail.contains("GET http://127.0.0.1"), "{}", checks[0].detail);
 }

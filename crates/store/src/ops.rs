@@ -161,8 +161,9 @@ pub struct OpIndicator {
     pub value: String,
     /// Its kind.
     pub kind: Kind,
-    /// The enrichment flags (empty when none or not enriched).
-    pub flags: String,
+    /// The kinds of its enrichment flags (`cdn`, `bogon`, …; empty when
+    /// none or not enriched).
+    pub flags: Vec<String>,
     /// Country code, when enriched.
     pub country: Option<String>,
     /// Announcing ASN, when enriched.
@@ -195,23 +196,6 @@ pub struct OpScope {
     pub indicators: Vec<OpIndicator>,
     /// `(indicator, derived_from)` pairs, both in `indicators`.
     pub links: Vec<(i64, i64)>,
-}
-
-/// A contact row as imported (`contacts` table).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ContactRow {
-    /// `prefix`, `asn` or `country`.
-    pub kind: String,
-    /// The prefix, ASN or country code.
-    pub key: String,
-    /// The organisation.
-    pub name: String,
-    /// The address.
-    pub email: String,
-    /// OpenPGP fingerprint.
-    pub pgp_fingerprint: Option<String>,
-    /// Preferred language.
-    pub language: Option<String>,
 }
 
 /// A target as built from the feeds, to insert or refresh.
@@ -384,9 +368,6 @@ pub trait OpsStore {
     /// The operation's indicators: those with a sighting inside its window
     /// and those of its attached imports, with their links.
     fn scope(&self, operation_id: i64) -> Result<OpScope, StoreError>;
-
-    /// Every imported contact row.
-    fn contacts(&self) -> Result<Vec<ContactRow>, StoreError>;
 
     /// Inserts new targets and refreshes existing ones (same operation and
     /// key), in one transaction. Returns each spec's target id and whether

@@ -74,3 +74,25 @@ pub fn contact(db: &std::path::Path, kind: &str, key: &str, name: &str, email: &
     )
     .unwrap();
 }
+
+/// The routing book of the contacts stored in `store`.
+pub fn book(store: &SqliteStore) -> cordon_enrich::ContactBook {
+    use cordon_store::enrichment::EnrichmentStore;
+    let text: String = store
+        .contacts()
+        .unwrap()
+        .iter()
+        .map(|c| format!("{},{},\"{}\",{}\n", c.kind, c.key, c.name.replace('"', "\"\""), c.email))
+        .collect();
+    cordon_enrich::ContactBook::from_csv("contacts", &text).0
+}
+
+/// Builds the operation's targets, routed through the stored contacts.
+pub fn build(
+    store: &mut SqliteStore,
+    operation: &Operation,
+    actor: &cordon_ops::workflow::Actor,
+) -> cordon_ops::workflow::BuildSummary {
+    let book = book(store);
+    cordon_ops::workflow::build_targets(store, operation, &book, actor).unwrap()
+}

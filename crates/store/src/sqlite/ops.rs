@@ -9,11 +9,12 @@ use std::collections::{BTreeSet, HashSet};
 use cordon_model::{Category, Kind};
 use rusqlite::{params, OptionalExtension, Row};
 
+use super::enrichment::decode_flags;
 use super::import::tlp_from_code;
 use super::SqliteStore;
 use crate::ops::{
-    Check, ContactRef, ContactRow, Evidence, OpIndicator, OpScope, Operation, OpsStore, Outcome, Target,
-    TargetFilter, TargetKind, TargetSpec, TargetState, Transition,
+    Check, ContactRef, Evidence, OpIndicator, OpScope, Operation, OpsStore, Outcome, Target, TargetFilter, TargetKind,
+    TargetSpec, TargetState, Transition,
 };
 use crate::StoreError;
 
@@ -165,7 +166,10 @@ impl OpsStore for SqliteStore {
                     id,
                     value: row.get(1)?,
                     kind: row.get::<_, String>(2)?.parse::<Kind>().map_err(conversion)?,
-                    flags: row.get::<_, Option<String>>(11)?.unwrap_or_default(),
+                    flags: decode_flags(&row.get::<_, Option<String>>(11)?.unwrap_or_default())
+                        .into_iter()
+                        .map(|(kind, _)| kind)
+                        .collect(),
                     country: row.get(12)?,
                     asn: row.get(13)?,
                     as_org: row.get(14)?,
@@ -208,23 +212,6 @@ impl OpsStore for SqliteStore {
         Ok(scope)
     }
 
-    fn contacts(&self) -> Result<Vec<ContactRow>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT kind, key, name, email, pgp_fingerprint, language FROM contacts ORDER BY id")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(ContactRow {
-                kind: r.get(0)?,
-                key: r.get(1)?,
-                name: r.get(2)?,
-                email: r.get(3)?,
-                pgp_fingerprint: r.get(4)?,
-                language: r.get(5)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
     fn upsert_targets(
         &mut self,
         operation_id: i64,
@@ -251,9 +238,8 @@ impl OpsStore for SqliteStore {
                  RETURNING id, created",
             )?;
             let mut history = tx.prepare_cached("SELECT 1 FROM transitions WHERE target_id = ?1")?;
-            let mut member = tx.prepare_cached(
-                "INSERT OR IGNORE INTO target_members (target_id, indicator_id) VALUES (?1, ?2)",
-            )?;
+            let mut member =
+                tx.prepare_cached("INSERT OR IGNORE INTO target_members (target_id, indicator_id) VALUES (?1, ?2)")?;
             for spec in specs {
                 let (id, created): (i64, i64) = upsert.query_row(
                     params![
@@ -448,9 +434,9 @@ impl OpsStore for SqliteStore {
     }
 
     fn last_notified(&self, contact: &str, target_id: i64) -> Result<Option<i64>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT max(time) FROM notifications WHERE contact = ?1 COLLATE NOCASE AND target_id = ?2")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT max(time) FROM notifications WHERE contact = ?1 COLLATE NOCASE AND target_id = ?2",
+        )?;
         Ok(stmt.query_row(params![contact, target_id], |r| r.get(0))?)
     }
 

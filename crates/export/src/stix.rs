@@ -95,7 +95,7 @@ fn indicator(entry: &Entry, object_type: &str, identity: &str) -> Value {
         "valid_from": created,
         "confidence": entry.confidence.min(100),
         "labels": entry.categories.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
-        "object_marking_refs": [marking_id(entry.tlp)],
+        "object_marking_refs": [entry.tlp.stix_marking_id()],
     })
 }
 
@@ -109,25 +109,13 @@ fn stix_timestamp(ts: Timestamp) -> String {
     }
 }
 
-/// The id of the TLP 2.0 marking definition of `tlp`, as published by
-/// FIRST and OASIS.
-fn marking_id(tlp: Tlp) -> &'static str {
-    match tlp {
-        Tlp::Clear => "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
-        Tlp::Green => "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
-        Tlp::Amber => "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
-        Tlp::AmberStrict => "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
-        Tlp::Red => "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
-    }
-}
-
 /// The TLP 2.0 marking-definition object of `tlp`, exactly as published
 /// (STIX 2.1 does not define TLP 2.0 itself, so bundles carry it).
 fn marking_definition(tlp: Tlp) -> Value {
     json!({
         "type": "marking-definition",
         "spec_version": "2.1",
-        "id": marking_id(tlp),
+        "id": tlp.stix_marking_id(),
         "created": "2022-10-01T00:00:00.000Z",
         "name": format!("TLP:{}", tlp.as_str().to_ascii_uppercase()),
         "extensions": {

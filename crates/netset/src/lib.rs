@@ -38,12 +38,13 @@
 //!
 //! Lookups use a first-level index on the top 16 bits of the address
 //! (65,537 `u32`s, 256 KiB, built only for tables of 4096 ranges or more),
-//! then a branch-free binary search within the bucket. With 1,000,000
-//! random ranges a bucket holds about 15 ranges (120 bytes, two cache
-//! lines), so a lookup costs an L2 hit in the index plus about two cache
-//! lines of ranges, and the branch-free loop lets independent lookups
-//! overlap their misses. Memory is 8 bytes per range plus 256 KiB, about
-//! 8.3 bytes per entry at one million entries ([`IpSet::memory_bytes`]).
+//! then a branch-free search within the bucket. For IPv4 sets a second,
+//! lookup-only copy cuts the ranges at `/16` boundaries and keeps only the
+//! low 16 bits of each end (4 bytes a piece, no read of the range before the
+//! bucket; see `v4lookup.rs`), and [`IpSet::contains_v4_many`] prefetches a
+//! whole group's cache lines before searching. Memory is about 12 bytes per
+//! entry at one million random entries ([`IpSet::memory_bytes`]): 8 for the
+//! canonical ranges, 4 for the lookup copy, plus two 256 KiB indexes.
 //!
 //! An Eytzinger layout was the alternative: it also removes most misses but
 //! needs a permuted copy of the ranges (or gives up the plain sorted order

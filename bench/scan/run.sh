@@ -7,15 +7,15 @@
 #   bench/scan/run.sh            # RUNS=5 LOG_MB=256 by default
 #   RUNS=3 LOG_MB=64 bench/scan/run.sh
 #
-# With USE_CORDON_BIN=1 it builds the cordon binary and uses
-# `cordon scan --count --list LIST LOG` if that subcommand exists; otherwise
-# (default) the library through crates/scan/examples/scan_count.rs.
+# It times `cordon scan --count --list LIST LOG` (the release binary, list
+# loading included). With USE_EXAMPLE=1 it times the library alone through
+# crates/scan/examples/scan_count.rs instead.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=${RUNS:-5}
 LOG_MB=${LOG_MB:-256}
 ENTRIES=${ENTRIES:-1000000}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target-netset}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
 OUT=bench/out/scan
 mkdir -p "$OUT"
 command -v grepcidr >/dev/null || { echo "grepcidr missing: run scripts/install-peers.sh" >&2; exit 1; }
@@ -28,9 +28,10 @@ if [ ! -s "$LOG" ] || [ ! -s "$LIST" ]; then
   "$EX/gen_bench" "$LIST" "$LOG" $((LOG_MB * 1024 * 1024)) "$ENTRIES"
 fi
 
-CORDON=("$EX/scan_count" "$LIST" "$LOG")
-if [ -n "${USE_CORDON_BIN:-}" ] && cargo build --quiet --release -p cordon 2>/dev/null \
-  && "$CARGO_TARGET_DIR/release/cordon" scan --help >/dev/null 2>&1; then
+if [ -n "${USE_EXAMPLE:-}" ]; then
+  CORDON=("$EX/scan_count" "$LIST" "$LOG")
+else
+  cargo build --quiet --release -p cordon
   CORDON=("$CARGO_TARGET_DIR/release/cordon" scan --count --list "$LIST" "$LOG")
 fi
 GREPCIDR=(grepcidr -c -f "$LIST" "$LOG")

@@ -71,13 +71,13 @@ pub(crate) fn lookup(cli: &Cli, args: &LookupArgs) -> anyhow::Result<ExitCode> {
         let matches = listing.covering(ip);
         if args.json {
             let obj = json!({"ip": ip.to_string(), "listed": !matches.is_empty(),
-                             "matches": matches.iter().map(|e| entry_json(e)).collect::<Vec<_>>()});
+                             "matches": matches.iter().map(entry_json).collect::<Vec<_>>()});
             serde_json::to_writer(&mut *out, &obj)?;
             writeln!(out)
         } else if matches.is_empty() {
             writeln!(out, "{ip}\tnot listed")
         } else {
-            for e in matches {
+            for e in &matches {
                 let confidence = e.confidence.map_or_else(String::new, |c| format!(" confidence {c}"));
                 writeln!(
                     out,

@@ -34,44 +34,76 @@ pub(crate) struct Entry {
 
 /// Listed networks, compiled for lookups.
 pub(crate) struct Listing {
-    /// Entry `i` is what map value `i` refers to.
-    pub(crate) entries: Vec<Entry>,
-    /// Address → entry index; the most specific entry wins.
-    pub(crate) map: IpMap<u32>,
-    /// The same networks as a set, for the scanner's fast path.
+    /// The listed networks; entry `i` explains `nets[i]`.
+    nets: Vec<IpNet>,
+    /// Why each network is listed.
+    why: Why,
+    /// The networks as a set, for the scanner's fast path.
     pub(crate) set: IpSet,
+    /// Address → entry index; the most specific entry wins. Built on first
+    /// use: counting and printing lines need only the set.
+    map: std::sync::OnceLock<IpMap<u32>>,
+}
+
+/// Where the explanations of a listing come from.
+enum Why {
+    /// The store: one entry per network.
+    Store(Vec<Entry>),
+    /// List files: `(first network index, file)`, in order; built into
+    /// entries only for the networks a lookup hits.
+    Lists(Vec<(usize, String)>),
 }
 
 impl Listing {
-    fn build(entries: Vec<Entry>, nets: Vec<IpNet>) -> Listing {
-        let mut builder = IpMapBuilder::new();
-        for (i, net) in nets.iter().enumerate() {
-            builder.insert(*net, i as u32);
+    fn build(nets: Vec<IpNet>, why: Why) -> Listing {
+        let set = nets.iter().copied().collect();
+        Listing { nets, why, set, map: std::sync::OnceLock::new() }
+    }
+
+    fn map(&self) -> &IpMap<u32> {
+        self.map.get_or_init(|| {
+            let mut builder = IpMapBuilder::new();
+            for (i, net) in self.nets.iter().enumerate() {
+                builder.insert(*net, i as u32);
+            }
+            builder.build()
+        })
+    }
+
+    fn entry(&self, index: usize) -> Option<Entry> {
+        match &self.why {
+            Why::Store(entries) => entries.get(index).cloned(),
+            Why::Lists(files) => {
+                let net = self.nets.get(index)?;
+                let file = files.iter().rev().find(|(first, _)| *first <= index).map(|(_, f)| f.clone())?;
+                let indicator =
+                    if net.prefix_len() == net.max_prefix_len() { net.addr().to_string() } else { net.to_string() };
+                Some(Entry { indicator, categories: Vec::new(), sources: vec![file], confidence: None })
+            }
         }
-        Listing { entries, map: builder.build(), set: nets.into_iter().collect() }
     }
 
     /// Every entry covering `ip`, most specific first.
-    pub(crate) fn covering(&self, ip: std::net::IpAddr) -> Vec<&Entry> {
-        let mut out: Vec<&Entry> = self.map.get_all(ip).filter_map(|i| self.entries.get(*i as usize)).collect();
-        let specificity = |e: &&Entry| e.indicator.parse::<IpNet>().map_or(128, |n| n.prefix_len());
-        out.sort_by_key(|e| std::cmp::Reverse(specificity(e)));
-        out
+    pub(crate) fn covering(&self, ip: std::net::IpAddr) -> Vec<Entry> {
+        let mut hits: Vec<(u8, Entry)> = self
+            .map()
+            .get_all(ip)
+            .filter_map(|i| Some((self.nets.get(*i as usize)?.prefix_len(), self.entry(*i as usize)?)))
+            .collect();
+        hits.sort_by_key(|(len, _)| std::cmp::Reverse(*len));
+        hits.into_iter().map(|(_, e)| e).collect()
     }
 }
 
 /// The networks of the given list files (any format `ingest` reads).
 pub(crate) fn from_lists(paths: &[String]) -> anyhow::Result<Listing> {
-    let mut entries = Vec::new();
+    let mut files = Vec::new();
     let mut nets = Vec::new();
     for path in paths {
-        for net in crate::lists::read_networks(path)? {
-            let indicator = if net.prefix_len() == net.max_prefix_len() { net.addr().to_string() } else { net.to_string() };
-            entries.push(Entry { indicator, categories: Vec::new(), sources: vec![path.clone()], confidence: None });
-            nets.push(net);
-        }
+        files.push((nets.len(), path.clone()));
+        nets.extend(crate::lists::read_networks(path)?);
     }
-    Ok(Listing::build(entries, nets))
+    Ok(Listing::build(nets, Why::Lists(files)))
 }
 
 fn snapshot_path(db: &Path, tlp: Tlp) -> PathBuf {
@@ -120,7 +152,7 @@ pub(crate) fn from_store(cli: &Cli, max_tlp: Tlp) -> anyhow::Result<Listing> {
     if let Err(e) = write_snapshot(&path, generation, &entries) {
         eprintln!("cordon: could not cache the lookup snapshot at {}: {e}", path.display());
     }
-    Ok(Listing::build(entries, nets))
+    Ok(Listing::build(nets, Why::Store(entries)))
 }
 
 fn write_snapshot(path: &Path, generation: i64, entries: &[Entry]) -> std::io::Result<()> {
@@ -170,5 +202,5 @@ fn read_snapshot(path: &Path, generation: i64) -> anyhow::Result<Option<Listing>
             confidence: confidence.parse().ok(),
         });
     }
-    Ok(Some(Listing::build(entries, nets)))
+    Ok(Some(Listing::build(nets, Why::Store(entries))))
 }

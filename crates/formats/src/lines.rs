@@ -53,7 +53,7 @@ pub(crate) fn for_each_line(
         if number == 1 {
             bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         }
-        let text = match String::from_utf8_lossy(bytes) {
+        let text = match std::str::from_utf8(bytes).map_or_else(|_| String::from_utf8_lossy(bytes), Cow::Borrowed) {
             Cow::Borrowed(text) => Cow::Borrowed(text),
             Cow::Owned(text) => {
                 sink(Event::Warning {

@@ -51,6 +51,9 @@ pub(crate) fn strip_comment(line: &str) -> &str {
     if line.starts_with(['#', ';']) {
         return "";
     }
+    if memchr::memchr2(b'#', b';', line.as_bytes()).is_none() {
+        return line;
+    }
     let mut previous_space = false;
     for (at, c) in line.char_indices() {
         if previous_space && (c == '#' || c == ';') {

@@ -12,6 +12,7 @@
 //! 5. `host/path` without a scheme is an `http://` URL;
 //! 6. anything else must be a valid domain name.
 
+use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr};
 
 use ipnet::IpNet;
@@ -39,8 +40,15 @@ fn reject(msg: impl Into<String>) -> Rejection {
 }
 
 /// Replaces the usual defanging notations (`hxxp`, `[.]`, `(.)`, `[dot]`,
-/// `[:]`, `[://]`, `[@]`) with the plain characters.
-pub fn refang(raw: &str) -> String {
+/// `[:]`, `[://]`, `[@]`) with the plain characters. Borrows when there is
+/// nothing to replace, which is the common case.
+pub fn refang(raw: &str) -> Cow<'_, str> {
+    // Every notation holds a bracket or a space, or starts the value with
+    // `hxxp`/`fxp`: a value with none of these is returned as it is.
+    let fanged_scheme = raw.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("hxx") || p.eq_ignore_ascii_case("fxp"));
+    if !fanged_scheme && !raw.bytes().any(|b| matches!(b, b'[' | b'(' | b'{' | b' ')) {
+        return Cow::Borrowed(raw);
+    }
     let mut s = raw.to_string();
     for (from, to) in [
         ("[://]", "://"),
@@ -51,24 +59,19 @@ pub fn refang(raw: &str) -> String {
         ("[dot]", "."),
         ("(dot)", "."),
         ("[@]", "@"),
+        (" dot ", "."),
     ] {
         if s.contains(from) {
             s = s.replace(from, to);
         }
     }
-    if s.contains(" dot ") {
-        s = s.replace(" dot ", ".");
-    }
-    let lower_prefix: String = s.chars().take(8).collect::<String>().to_ascii_lowercase();
-    for (fanged, plain) in
-        [("hxxps://", "https://"), ("hxxp://", "http://"), ("hxxps[", "https["), ("fxp://", "ftp://")]
-    {
-        if lower_prefix.starts_with(fanged) {
+    for (fanged, plain) in [("hxxps://", "https://"), ("hxxp://", "http://"), ("fxp://", "ftp://")] {
+        if s.get(..fanged.len()).is_some_and(|p| p.eq_ignore_ascii_case(fanged)) {
             s = format!("{plain}{}", &s[fanged.len()..]);
             break;
         }
     }
-    s
+    Cow::Owned(s)
 }
 
 /// Normalizes one raw value to canonical observables.
@@ -76,6 +79,11 @@ pub fn normalize(raw: &str) -> Result<Normalized, Rejection> {
     let trimmed = raw.trim_start_matches('\u{feff}').trim();
     if trimmed.is_empty() {
         return Err(reject("empty value"));
+    }
+    // Fast path for the most common value of all, a plain IPv4 address: it
+    // is canonical as parsed (rule 4 with nothing to refang or correct).
+    if let Ok(v4) = trimmed.parse::<Ipv4Addr>() {
+        return Ok(Normalized { observables: vec![Observable::Ip(IpAddr::V4(v4))], port: None, warnings: Vec::new() });
     }
     let value = refang(trimmed);
     let value = value.trim();

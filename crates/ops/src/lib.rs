@@ -34,6 +34,7 @@ pub mod mime;
 pub mod notify;
 pub mod package;
 pub mod report;
+pub mod smtp;
 pub mod stix;
 pub mod targets;
 pub mod tlp;

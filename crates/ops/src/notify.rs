@@ -5,7 +5,9 @@
 //! document per target), an XARF v4 JSON attachment (`xarf.json`, an array
 //! of reports, one per target) and `evidence.csv`. Only sightings that
 //! [`may_share`] allows are described. A contact is never notified about
-//! the same target twice within `interval` seconds.
+//! the same target twice within `interval` seconds. With a relay
+//! configured, each message is also sent by SMTP before it is recorded, so
+//! a failed delivery leaves its targets `referred`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -16,6 +18,7 @@ use cordon_store::ops::{ContactRef, Evidence, Operation, OpsStore, Target, Targe
 use serde_json::json;
 
 use crate::mime::{compose, header_value, mailbox, valid_address, Part};
+use crate::smtp::Relay;
 use crate::tlp::may_share;
 use crate::workflow::{targets_in, transition, Actor};
 use crate::OpsError;
@@ -31,6 +34,8 @@ pub struct NotifyConfig {
     pub from_address: String,
     /// Seconds within which a contact is not notified again about a target.
     pub interval: i64,
+    /// Also send each message through this relay (`smtp://HOST[:PORT]`).
+    pub smtp: Option<String>,
 }
 
 /// One written message.
@@ -84,6 +89,7 @@ pub fn notify(
         }
     }
     std::fs::create_dir_all(&config.outbox).map_err(|e| OpsError::io(&config.outbox, e))?;
+    let relay = config.smtp.as_deref().map(|url| Relay::new(url, &config.from_address)).transpose()?;
     let mut moved = Vec::new();
     for (address, (contact, targets)) in groups {
         let mut due = Vec::new();
@@ -97,10 +103,13 @@ pub fn notify(
         }
         let ids: Vec<i64> = due.iter().map(|t| t.id).collect();
         let evidence = store.evidence(&ids)?;
+        let mut by_target: BTreeMap<i64, Vec<&Evidence>> = BTreeMap::new();
+        for e in evidence.iter().filter(|e| may_share(e.tlp, e.share_amber)) {
+            by_target.entry(e.target_id).or_default().push(e);
+        }
         let mut shared: Vec<(&Target, Vec<&Evidence>)> = Vec::new();
         for target in due {
-            let items: Vec<&Evidence> =
-                evidence.iter().filter(|e| e.target_id == target.id && may_share(e.tlp, e.share_amber)).collect();
+            let items = by_target.remove(&target.id).unwrap_or_default();
             if items.is_empty() {
                 summary.nothing_shareable += 1;
             } else {
@@ -111,6 +120,9 @@ pub fn notify(
             continue;
         }
         let message = write_message(operation, config, &contact, &shared, actor.time)?;
+        if let Some(relay) = &relay {
+            relay.send(&contact.email, &message.text)?;
+        }
         store.record_notification(operation.id, &address, &message.message_id, &message.targets, actor.time)?;
         moved.extend(shared.iter().map(|(t, _)| (*t).clone()));
         summary.messages.push(message);

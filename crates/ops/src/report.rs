@@ -283,15 +283,9 @@ fn percent(part: u64, whole: u64) -> f64 {
 
 /// `30000` → `30,000`.
 pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    let reversed: Vec<char> = n.to_string().chars().rev().collect();
+    let groups: Vec<String> = reversed.chunks(3).map(|group| group.iter().rev().collect()).collect();
+    groups.into_iter().rev().collect::<Vec<_>>().join(",")
 }
 
 /// The ISO week of a timestamp: `2024-W36`.
@@ -353,10 +347,18 @@ pub fn html(report: &Report) -> String {
     if let Some(hours) = report.median_hours_to_takedown {
         let _ = write!(body, "<p>Median time from identified to taken down: {hours:.1} hours.</p>");
     }
-    body.push_str("<h2>Timeline</h2>");
-    let points: Vec<(String, u64, u64)> =
-        report.by_week.iter().map(|r| (r.key.clone(), r.targets, r.taken_down)).collect();
-    body.push_str(&timeline("Targets per week", ["identified", "taken down"], &points));
+    body.push_str("<h2>Timeline (cumulative)</h2>");
+    let (mut identified, mut down) = (0, 0);
+    let points: Vec<(String, u64, u64)> = report
+        .by_week
+        .iter()
+        .map(|r| {
+            identified += r.targets;
+            down += r.taken_down;
+            (r.key.clone(), identified, down)
+        })
+        .collect();
+    body.push_str(&timeline("Targets by week, cumulative", ["identified", "taken down"], &points));
     let sections =
         [("Countries", &report.by_country), ("Categories", &report.by_category), ("Providers", &report.by_provider)];
     for (title, rows) in sections {
@@ -402,4 +404,19 @@ fn row_bars(rows: &[Row]) -> Vec<Bar> {
         bars.push(Bar { label: format!("{} others", rows.len() - SHOWN), value: rest as f64, text: thousands(rest) });
     }
     bars
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_read_like_a_press_release() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(30_000), "30,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(percent(22_771, 29_962), 76.0);
+        assert_eq!(iso_week(1_725_148_800), "2024-W35");
+    }
 }

@@ -11,6 +11,7 @@
 //! Probes run on `concurrency` threads, each connect and read bounded by
 //! `timeout`. This is the only module of the crate that opens connections.
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -181,16 +182,17 @@ pub fn verify(
     let targets = targets_in(store, operation.id, TargetState::TakenDown)?;
     let ids: Vec<i64> = targets.iter().map(|t| t.id).collect();
     let evidence = store.evidence(&ids)?;
+    let mut urls: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    for e in evidence.iter().filter(|e| e.kind == Kind::Url) {
+        let list = urls.entry(e.target_id).or_default();
+        if !list.contains(&e.value) {
+            list.push(e.value.clone());
+        }
+    }
     let mut summary = VerifySummary::default();
     let mut probes = Vec::new();
     for target in &targets {
-        let mut urls: Vec<String> = evidence
-            .iter()
-            .filter(|e| e.target_id == target.id && e.kind == Kind::Url)
-            .map(|e| e.value.clone())
-            .collect();
-        urls.dedup();
-        match probe_for(target, &urls) {
+        match probe_for(target, urls.get(&target.id).map_or(&[][..], Vec::as_slice)) {
             Some(probe) => probes.push(probe),
             None => summary.skipped += 1,
         }

@@ -46,6 +46,7 @@ fn one_parsable_message_per_contact_without_header_injection() {
         from_name: "cordon hub".into(),
         from_address: "reports@hub.example".into(),
         interval: 7 * 86_400,
+        smtp: None,
     };
     let summary = notify(&mut store, &op, &config, &Actor::new("a", t, "")).unwrap();
     assert_eq!(summary.messages.len(), 1);
@@ -65,7 +66,7 @@ fn one_parsable_message_per_contact_without_header_injection() {
     assert!(body.contains("80.94.95.112") && body.contains("80.94.95.113") && !body.contains("80.94.95.114"));
     let report_txt = mail.subparts[1].get_body().unwrap();
     assert!(report_txt.contains("Version: 0.2") && report_txt.contains("Source: \"80.94.95.113\""));
-    assert_eq!(report_txt.matches("---\n").count(), 2);
+    assert_eq!(report_txt.lines().filter(|l| *l == "---").count(), 2);
     let xarf: serde_json::Value = serde_json::from_str(&mail.subparts[2].get_body().unwrap()).unwrap();
     assert_eq!(xarf.as_array().unwrap().len(), 2);
     assert_eq!(xarf[0]["xarf_version"], "4.0.0");
@@ -86,4 +87,72 @@ fn one_parsable_message_per_contact_without_header_injection() {
     assert_eq!((again.messages.len(), again.recently_notified), (0, 2));
     let later = notify(&mut store, &op, &NotifyConfig { interval: 5, ..config }, &Actor::new("a", t + 20, "")).unwrap();
     assert_eq!(later.notified, 2);
+}
+
+/// A minimal SMTP sink on 127.0.0.1: accepts everything, keeps each
+/// message's DATA.
+fn smtp_sink() -> (u16, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut writer = stream.try_clone().unwrap();
+            let mut reader = BufReader::new(stream);
+            let _ = writer.write_all(b"220 sink ESMTP\r\n");
+            let (mut data, mut in_data) = (String::new(), false);
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 0 {
+                let reply: &[u8] = if in_data {
+                    if line == ".\r\n" {
+                        in_data = false;
+                        let _ = sender.send(std::mem::take(&mut data));
+                        b"250 queued\r\n"
+                    } else {
+                        data.push_str(&line);
+                        b""
+                    }
+                } else if line.to_ascii_uppercase().starts_with("DATA") {
+                    in_data = true;
+                    b"354 go on\r\n"
+                } else if line.to_ascii_uppercase().starts_with("QUIT") {
+                    let _ = writer.write_all(b"221 bye\r\n");
+                    break;
+                } else {
+                    b"250 ok\r\n"
+                };
+                let _ = writer.write_all(reply);
+                line.clear();
+            }
+        }
+    });
+    (port, receiver)
+}
+
+#[test]
+fn sends_through_an_smtp_relay() {
+    let (port, received) = smtp_sink();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cordon.db");
+    let mut store = SqliteStore::open(&db).unwrap();
+    common::import(&mut store, "open", &[common::record("80.94.95.112", &[], Category::C2, Tlp::Green, None)]);
+    common::enrich(&db, "80.94.95.112", "RO", 64500, "");
+    common::contact(&db, "asn", "64500", "Hosting", "abuse@hosting.example");
+    let op = common::operation(&mut store);
+    common::build(&mut store, &op, &Actor::new("a", common::T0, ""));
+    advance(&mut store, &[TargetState::Triaged, TargetState::Referred], common::T0);
+    let config = NotifyConfig {
+        outbox: dir.path().join("outbox"),
+        from_name: "hub".into(),
+        from_address: "reports@hub.example".into(),
+        interval: 86_400,
+        smtp: Some(format!("smtp://127.0.0.1:{port}")),
+    };
+    let summary = notify(&mut store, &op, &config, &Actor::new("a", common::T0, "")).unwrap();
+    assert_eq!(summary.notified, 1);
+    let sent = received.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+    let mail = mailparse::parse_mail(sent.as_bytes()).unwrap();
+    assert_eq!(mail.get_headers().get_first_value("X-ARF").as_deref(), Some("YES"));
+    assert_eq!(mail.subparts.len(), 4);
 }

@@ -413,7 +413,8 @@ pub trait OpsStore {
         time: Timestamp,
     ) -> Result<i64, StoreError>;
 
-    /// When `contact` was last notified about `target_id`.
+    /// When `contact` was last notified about `target_id`. Addresses are
+    /// compared exactly: callers record and ask them in lowercase.
     fn last_notified(&self, contact: &str, target_id: i64) -> Result<Option<Timestamp>, StoreError>;
 
     /// Records a notification of `contact` about each target.

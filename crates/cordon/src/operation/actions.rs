@@ -77,7 +77,8 @@ pub(crate) struct NotifyArgs {
     /// Days within which a contact is not told again about the same target.
     #[arg(long, default_value_t = 7)]
     interval_days: i64,
-    /// Send through this SMTP server (not supported yet: messages are only written).
+    /// Also send each message through this relay: smtp://HOST[:PORT] (plain
+    /// SMTP, no authentication: a local relay).
     #[arg(long, value_name = "URL")]
     smtp: Option<String>,
     /// Who notifies (recorded in the history).
@@ -134,10 +135,6 @@ pub(crate) fn package(cli: &Cli, cmd: &PackageCommand) -> anyhow::Result<ExitCod
 }
 
 pub(crate) fn notify(cli: &Cli, args: &NotifyArgs) -> anyhow::Result<ExitCode> {
-    if args.smtp.is_some() {
-        eprintln!("cordon: --smtp is not supported yet; messages are written to the outbox only");
-        return Ok(ExitCode::from(crate::EXIT_INPUT));
-    }
     let mut store = open_store(cli)?;
     let operation = find_operation(&store, &args.operation)?;
     let config = NotifyConfig {
@@ -145,14 +142,16 @@ pub(crate) fn notify(cli: &Cli, args: &NotifyArgs) -> anyhow::Result<ExitCode> {
         from_name: args.from_name.clone(),
         from_address: args.from.clone(),
         interval: args.interval_days * 86_400,
+        smtp: args.smtp.clone(),
     };
     let actor = Actor::new(&args.actor, now(), "provider notified");
     let summary = cordon_ops::notify::notify(&mut store, &operation, &config, &actor)?;
     println!(
-        "{} messages written to {}; {} targets notified; {} without a provider contact; {} told within the \
+        "{} messages written to {}{}; {} targets notified; {} without a provider contact; {} told within the \
          interval; {} with nothing shareable",
         summary.messages.len(),
         args.outbox.display(),
+        if args.smtp.is_some() { " and sent" } else { "" },
         summary.notified,
         summary.no_contact,
         summary.recently_notified,

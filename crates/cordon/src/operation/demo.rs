@@ -131,6 +131,7 @@ pub(crate) fn run(cli: &Cli, args: &DemoArgs) -> anyhow::Result<ExitCode> {
         from_name: "cordon demo hub".into(),
         from_address: "abuse-reports@cordon.invalid".into(),
         interval: 7 * DAY,
+        smtp: None,
     };
     let notified = cordon_ops::notify::notify(&mut store, &operation, &config, &at(35, "provider notified"))?;
     steps.done(&format!("{} provider notifications, {} targets notified", notified.messages.len(), notified.notified));

@@ -434,9 +434,8 @@ impl OpsStore for SqliteStore {
     }
 
     fn last_notified(&self, contact: &str, target_id: i64) -> Result<Option<i64>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT max(time) FROM notifications WHERE contact = ?1 COLLATE NOCASE AND target_id = ?2",
-        )?;
+        let mut stmt =
+            self.conn.prepare_cached("SELECT max(time) FROM notifications WHERE contact = ?1 AND target_id = ?2")?;
         Ok(stmt.query_row(params![contact, target_id], |r| r.get(0))?)
     }
 

@@ -6,12 +6,13 @@
 #  2. the criterion lookup benchmark (crates/netset/benches/lookup.rs).
 #
 #   bench/netset/run.sh        # RUNS=5 by default; SKIP_CRITERION=1 to skip 2.
-#   USE_CORDON_BIN=1 uses `cordon net merge` instead of crates/netset/examples/merge.rs.
+#   Times `cordon net merge` (release binary); USE_EXAMPLE=1 times the library
+#   alone through crates/netset/examples/merge.rs instead.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=${RUNS:-5}
 ENTRIES=${ENTRIES:-1000000}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target-netset}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
 OUT=bench/out/netset
 mkdir -p "$OUT"
 command -v iprange >/dev/null || { echo "iprange missing: run scripts/install-peers.sh" >&2; exit 1; }
@@ -27,9 +28,10 @@ if [ ! -s "$LIST" ]; then
   rm -f "$LIST.all" "$OUT/unused.log"
 fi
 
-CORDON=("$EX/merge" "$LIST")
-if [ -n "${USE_CORDON_BIN:-}" ] && cargo build --quiet --release -p cordon 2>/dev/null \
-  && "$CARGO_TARGET_DIR/release/cordon" net merge --help >/dev/null 2>&1; then
+if [ -n "${USE_EXAMPLE:-}" ]; then
+  CORDON=("$EX/merge" "$LIST")
+else
+  cargo build --quiet --release -p cordon
   CORDON=("$CARGO_TARGET_DIR/release/cordon" net merge "$LIST")
 fi
 IPRANGE=(iprange "$LIST")

@@ -13,9 +13,7 @@ use std::net::IpAddr;
 use std::path::Path;
 
 use anyhow::Context;
-use cordon_enrich::{
-    domain_flags, ip_flags, Allowlist, ContactBook, Flag, FlagConfig, GeoDb, HostingTable,
-};
+use cordon_enrich::{domain_flags, ip_flags, Allowlist, ContactBook, Flag, FlagConfig, GeoDb, HostingTable};
 use cordon_model::{Kind, Observable};
 use cordon_store::enrichment::{ContactRow, Enrichment, EnrichmentStore, IndicatorRef};
 use cordon_store::SqliteStore;
@@ -45,11 +43,8 @@ fn csv_field(s: &str) -> String {
 
 /// The stored allowlist as the enrichment engine reads it.
 pub(crate) fn load_allowlist(store: &SqliteStore) -> anyhow::Result<Allowlist> {
-    let text: String = store
-        .allowlist()?
-        .iter()
-        .map(|e| format!("{},{}\n", csv_field(&e.value), csv_field(&e.reason)))
-        .collect();
+    let text: String =
+        store.allowlist()?.iter().map(|e| format!("{},{}\n", csv_field(&e.value), csv_field(&e.reason))).collect();
     Ok(Allowlist::from_csv("allowlist", &text).0)
 }
 
@@ -109,7 +104,8 @@ impl Enricher {
     /// The routing book's view of an address.
     pub(crate) fn route(&self, contacts: &ContactBook, ip: IpAddr) -> cordon_enrich::Route {
         let info = self.geo.lookup(ip);
-        let hosting = info.as_ref().and_then(|i| i.asn).map_or(cordon_enrich::Hosting::Unknown, |a| self.hosting.classify(a));
+        let hosting =
+            info.as_ref().and_then(|i| i.asn).map_or(cordon_enrich::Hosting::Unknown, |a| self.hosting.classify(a));
         contacts.route(ip, info.as_ref(), hosting)
     }
 }

@@ -133,7 +133,8 @@ pub(crate) fn scan(cli: &Cli, args: &ScanArgs) -> anyhow::Result<ExitCode> {
         match input.as_bytes() {
             Some(bytes) if args.count => total += scanner.count(bytes, threads),
             Some(bytes) => {
-                let hits = if args.json { scanner.hits(bytes, threads) } else { lines_as_hits(&scanner, bytes, threads) };
+                let hits =
+                    if args.json { scanner.hits(bytes, threads) } else { lines_as_hits(&scanner, bytes, threads) };
                 total += hits.len() as u64;
                 for hit in &hits {
                     emit(hit, &bytes[hit.line.start..hit.line.end]);

@@ -3,8 +3,8 @@
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 
-use cordon_store::ops::OpsStore;
 use cordon_ingest::{ingest_bytes, ingest_file, FileReport, IngestError, IngestOptions};
+use cordon_store::ops::OpsStore;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 

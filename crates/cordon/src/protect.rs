@@ -125,8 +125,11 @@ pub(crate) fn allow(cli: &Cli, args: &AllowArgs) -> anyhow::Result<ExitCode> {
         AllowCommand::List(json) => {
             for e in store.allowlist()? {
                 if json.json {
-                    json_line(&mut out, &json!({"value": e.value, "reason": e.reason,
-                        "added": cordon_model::format_timestamp(e.added)}))?;
+                    json_line(
+                        &mut out,
+                        &json!({"value": e.value, "reason": e.reason,
+                        "added": cordon_model::format_timestamp(e.added)}),
+                    )?;
                 } else {
                     writeln!(out, "{}\t{}", e.value, e.reason)?;
                 }

@@ -70,7 +70,10 @@ fn route_pins_known_facts() {
     assert_eq!(one["hosting"], "cdn");
     assert_eq!(flags(one), ["public-resolver", "cdn"]);
     let ovh = &env.json_lines(&["route", "51.38.12.34", "--json"])[0];
-    assert_eq!((ovh["asn"].as_u64(), ovh["country"].as_str(), ovh["hosting"].as_str()), (Some(16276), Some("FR"), Some("hosting")));
+    assert_eq!(
+        (ovh["asn"].as_u64(), ovh["country"].as_str(), ovh["hosting"].as_str()),
+        (Some(16276), Some("FR"), Some("hosting"))
+    );
     assert!(flags(ovh).is_empty());
     let private = &env.json_lines(&["route", "10.1.2.3", "--json"])[0];
     assert_eq!(flags(private), ["bogon:private"]);

@@ -19,10 +19,7 @@ fn cordon(db: &Path, args: &[&str]) -> Output {
 }
 
 fn grepcidr(args: &[&str]) -> Output {
-    Command::new("grepcidr")
-        .args(args)
-        .output()
-        .expect("grepcidr is installed (scripts/install-peers.sh)")
+    Command::new("grepcidr").args(args).output().expect("grepcidr is installed (scripts/install-peers.sh)")
 }
 
 /// Real public addresses from IPsum (../shared/data/ipsum.txt).
@@ -95,7 +92,8 @@ fn store_scan_matches_list_scan_and_reports_hits() {
     let from_list = cordon(&fx.db, &["scan", "--list", &fx.list, &fx.log]);
     assert_eq!(from_store.stdout, from_list.stdout);
     let json = cordon(&fx.db, &["scan", "--json", &fx.log]);
-    let hits: Vec<Value> = String::from_utf8_lossy(&json.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let hits: Vec<Value> =
+        String::from_utf8_lossy(&json.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let tor = hits.iter().find(|h| h["ip"] == "185.220.101.77").expect("the /24 hit is reported");
     assert_eq!(tor["indicator"], "185.220.101.0/24");
     assert_eq!(tor["categories"][0], "c2");
@@ -132,7 +130,8 @@ fn lookup_explains_why() {
     assert!(cordon(&fx.db, &["ingest", &fx.list, "--source", "partner-a", "--category", "c2"]).status.success());
     let out = cordon(&fx.db, &["lookup", "--json", "185.220.101.77", "8.8.8.8", "nonsense"]);
     assert_eq!(out.status.code(), Some(2), "a bad address is a usage error, after answering the others");
-    let answers: Vec<Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let answers: Vec<Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(answers.len(), 2);
     assert_eq!(answers[0]["listed"], true);
     assert_eq!(answers[0]["matches"][0]["indicator"], "185.220.101.0/24");

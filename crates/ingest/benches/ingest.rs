@@ -8,10 +8,10 @@
 use std::io::Cursor;
 use std::path::Path;
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use cordon_formats::{Event, Format, Options};
 use cordon_ingest::{ingest_file, IngestOptions};
 use cordon_store::SqliteStore;
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
 const LINES: u32 = 1_000_000;
 

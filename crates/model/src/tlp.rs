@@ -117,7 +117,10 @@ mod tests {
         for tlp in Tlp::ALL {
             assert_eq!(Tlp::from_stix_marking_id(tlp.stix_marking_id()), Some(tlp));
         }
-        assert_eq!(Tlp::from_stix_marking_id("marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9"), Some(Tlp::Clear));
+        assert_eq!(
+            Tlp::from_stix_marking_id("marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9"),
+            Some(Tlp::Clear)
+        );
         assert_eq!(Tlp::from_stix_marking_id("marking-definition--00000000-0000-4000-8000-000000000000"), None);
     }
 

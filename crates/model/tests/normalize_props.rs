@@ -15,7 +15,8 @@ fn label() -> impl Strategy<Value = String> {
 }
 
 fn domain() -> impl Strategy<Value = String> {
-    (proptest::collection::vec(label(), 1..4), "[a-z]{2,6}").prop_map(|(labels, tld)| format!("{}.{tld}", labels.join(".")))
+    (proptest::collection::vec(label(), 1..4), "[a-z]{2,6}")
+        .prop_map(|(labels, tld)| format!("{}.{tld}", labels.join(".")))
 }
 
 proptest! {

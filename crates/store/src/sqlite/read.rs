@@ -9,8 +9,8 @@ use rusqlite::{params, Row};
 
 use super::enrichment::enrichment_from_row;
 use super::import::{tlp_code, tlp_from_code};
-use crate::enrichment::Enrichment;
 use super::SqliteStore;
+use crate::enrichment::Enrichment;
 use crate::{
     ImportCounts, ImportMeta, ImportRecord, ImportSink, IndicatorDetail, IndicatorFilter, IndicatorSummary,
     SightingRow, SourceSummary, Store, StoreError,

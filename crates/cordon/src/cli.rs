@@ -64,6 +64,8 @@ pub(crate) enum Command {
     /// Write blocklists for firewalls, DNS and IDS (plain, cidr, csv, jsonl, nft, ipset,
     /// iptables, ip6tables, suricata, rpz, hosts, stix, misp, mmdb).
     Export(crate::export::ExportArgs),
+    #[command(flatten)]
+    Ops(crate::operation::OpsCommand),
 }
 
 #[derive(Args, Debug)]

@@ -14,6 +14,7 @@ mod ingest;
 mod listing;
 mod lists;
 mod net;
+mod operation;
 
 mod output;
 mod protect;
@@ -58,6 +59,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Contacts(args) => protect::contacts(cli, args),
         Command::Route(args) => protect::route(cli, args),
         Command::Export(args) => export::run(cli, args),
+        Command::Ops(cmd) => operation::run(cli, cmd),
     }
 }
 

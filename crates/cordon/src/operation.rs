@@ -48,7 +48,8 @@ pub(crate) enum OpsCommand {
     Outcome(OutcomeCommand),
     /// The operation report: headline figures, funnel, breakdowns.
     Report(ReportArgs),
-    /// Build a Synergia-scale demo operation from the committed IPsum slice.
+    /// Build a Synergia-scale demo operation from the committed IPsum slice
+    /// (in a fresh store DIR/cordon.db; --db is not used).
     Demo(demo::DemoArgs),
     /// A partner's sharing consent.
     #[command(subcommand)]

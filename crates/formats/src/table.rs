@@ -17,29 +17,41 @@ use crate::{Event, Format, FormatError};
 /// unquoted fields are trimmed. Fails on a quote that is never closed.
 pub(crate) fn split_fields(line: &str, delimiter: char, out: &mut Vec<String>) -> Result<(), String> {
     out.clear();
-    let mut chars = line.chars().peekable();
+    let mut rest = line;
     loop {
-        while chars.next_if(|c| *c != delimiter && c.is_whitespace()).is_some() {}
-        let mut field = String::new();
-        if chars.next_if_eq(&'"').is_some() {
-            loop {
+        rest = rest.trim_start_matches(|c: char| c != delimiter && c.is_whitespace());
+        if let Some(quoted) = rest.strip_prefix('"') {
+            let mut field = String::new();
+            let mut chars = quoted.char_indices();
+            let after = loop {
                 match chars.next() {
-                    Some('"') if chars.next_if_eq(&'"').is_some() => field.push('"'),
-                    Some('"') => break,
-                    Some(c) => field.push(c),
+                    Some((i, '"')) if quoted[i + 1..].starts_with('"') => {
+                        field.push('"');
+                        chars.next();
+                    }
+                    Some((i, '"')) => break &quoted[i + 1..],
+                    Some((_, c)) => field.push(c),
                     None => return Err("a quoted field is not closed".to_string()),
                 }
+            };
+            out.push(field);
+            // Anything between the closing quote and the delimiter is dropped.
+            match after.find(delimiter) {
+                Some(at) => rest = &after[at + delimiter.len_utf8()..],
+                None => return Ok(()),
             }
-            while chars.next_if(|c| *c != delimiter).is_some() {}
         } else {
-            while let Some(c) = chars.next_if(|c| *c != delimiter) {
-                field.push(c);
+            // Unquoted: the field runs to the delimiter, copied as one slice.
+            match rest.find(delimiter) {
+                Some(at) => {
+                    out.push(rest[..at].trim_end().to_string());
+                    rest = &rest[at + delimiter.len_utf8()..];
+                }
+                None => {
+                    out.push(rest.trim_end().to_string());
+                    return Ok(());
+                }
             }
-            field.truncate(field.trim_end().len());
-        }
-        out.push(field);
-        if chars.next().is_none() {
-            return Ok(());
         }
     }
 }

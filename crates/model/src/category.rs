@@ -145,7 +145,8 @@ impl Category {
     pub fn from_family(family: &str) -> Option<Category> {
         let key = family.trim().to_ascii_lowercase().replace(['_', '-'], " ");
         let compact = key.replace(' ', "");
-        let known = |list: &[&str]| list.iter().any(|f| *f == key || f.replace(' ', "") == compact);
+        let known =
+            |list: &[&str]| list.iter().any(|f| *f == key || f.bytes().filter(|b| *b != b' ').eq(compact.bytes()));
         // Feeds print `RedLine Stealer`, `Raccoon Stealer v2`, `Medusa Locker`:
         // a word that is a known family, or the words stealer / ransomware /
         // locker, say what the family is.

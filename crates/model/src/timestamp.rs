@@ -16,6 +16,13 @@ pub fn parse_timestamp(raw: &str) -> Option<Timestamp> {
     if s.is_empty() {
         return None;
     }
+    let spaced = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    // The layout of most CSV feeds, tried first.
+    if s.len() == 19 && s.as_bytes()[10] == b' ' {
+        if let Ok(t) = PrimitiveDateTime::parse(s, spaced) {
+            return Some(t.assume_utc().unix_timestamp());
+        }
+    }
     if let Ok(epoch) = s.parse::<i64>() {
         return Some(if epoch > 100_000_000_000 { epoch / 1000 } else { epoch });
     }
@@ -25,7 +32,6 @@ pub fn parse_timestamp(raw: &str) -> Option<Timestamp> {
     if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
         return Some(t.unix_timestamp());
     }
-    let spaced = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
     if let Ok(t) = PrimitiveDateTime::parse(s, spaced) {
         return Some(t.assume_utc().unix_timestamp());
     }

@@ -12,11 +12,15 @@
 //! * [`tlp::may_share`] is the one rule deciding which sightings leave the
 //!   hub, used by [`package`] (per-country action packages) and [`notify`]
 //!   (provider abuse notifications);
+//!   ([`mime`] writes the RFC 5322 messages, [`smtp`] optionally sends them);
 //! * [`verify`] probes taken-down targets; [`report`] computes the
-//!   operation's figures and renders them as JSON or self-contained HTML.
+//!   operation's figures and renders them as JSON or self-contained HTML
+//!   ([`html`]: inline SVG charts);
+//! * [`demo`] generates the demo's four partner feeds from real addresses.
 //!
 //! The crate never talks SQL (it goes through [`cordon_store::ops::OpsStore`])
-//! and opens no network connection except in [`verify`].
+//! and opens network connections only in [`verify`] (probes) and [`smtp`]
+//! (the relay it is given).
 //!
 //! ```
 //! use cordon_ops::lifecycle::{allowed, check};

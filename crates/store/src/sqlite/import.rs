@@ -24,11 +24,17 @@ impl SqliteSink<'_> {
         if let Some(id) = self.ids.get(&value) {
             return Ok(*id);
         }
-        let mut stmt = self.tx.prepare_cached(
-            "INSERT INTO indicators (value, kind, created_import) VALUES (?1, ?2, ?3)
-             ON CONFLICT (value) DO UPDATE SET kind = kind RETURNING id",
-        )?;
-        let id: i64 = stmt.query_row(params![value, observable.kind().as_str(), self.import_id], |r| r.get(0))?;
+        // No `RETURNING`: SQLite buffers returned rows in a temporary b-tree
+        // per execution, which made an upsert cost ~30x a plain insert.
+        let inserted = self
+            .tx
+            .prepare_cached("INSERT OR IGNORE INTO indicators (value, kind, created_import) VALUES (?1, ?2, ?3)")?
+            .execute(params![value, observable.kind().as_str(), self.import_id])?;
+        let id = if inserted == 1 {
+            self.tx.last_insert_rowid()
+        } else {
+            self.tx.prepare_cached("SELECT id FROM indicators WHERE value = ?1")?.query_row([&value], |r| r.get(0))?
+        };
         self.ids.insert(value, id);
         Ok(id)
     }
@@ -44,39 +50,60 @@ impl ImportSink for SqliteSink<'_> {
         let a = &sighting.attributes;
         let first_seen = a.first_seen.or(a.last_seen).unwrap_or(self.time);
         let last_seen = a.last_seen.unwrap_or(self.time).max(first_seen);
-        let mut stmt = self.tx.prepare_cached(
-            "INSERT INTO sightings (indicator_id, source_id, category, label, malware, port, derived_from,
-                 first_seen, last_seen, confidence, tlp, created_import, last_import, line)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)
-             ON CONFLICT (indicator_id, source_id, category, malware, port, derived_from) DO UPDATE SET
-                 label = excluded.label,
-                 first_seen = min(first_seen, excluded.first_seen),
-                 last_seen = max(last_seen, excluded.last_seen),
-                 confidence = excluded.confidence,
-                 tlp = excluded.tlp,
-                 last_import = excluded.last_import,
-                 line = excluded.line
-             RETURNING created_import",
-        )?;
-        let created: i64 = stmt.query_row(
-            params![
+        let category = a.category.unwrap_or(Category::Other).as_str();
+        let malware = a.malware.as_deref().unwrap_or("");
+        let port = a.port.unwrap_or(0);
+        let confidence = a.confidence.unwrap_or(DEFAULT_CONFIDENCE).min(100);
+        let tlp = tlp_code(a.tlp.unwrap_or(Tlp::Amber));
+        let line = sighting.line as i64;
+        let inserted = self
+            .tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO sightings (indicator_id, source_id, category, label, malware, port, derived_from,
+                     first_seen, last_seen, confidence, tlp, created_import, last_import, line)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)",
+            )?
+            .execute(params![
                 indicator,
                 self.source_id,
-                a.category.unwrap_or(Category::Other).as_str(),
+                category,
                 a.label,
-                a.malware.as_deref().unwrap_or(""),
-                a.port.unwrap_or(0),
+                malware,
+                port,
                 derived_from,
                 first_seen,
                 last_seen,
-                a.confidence.unwrap_or(DEFAULT_CONFIDENCE).min(100),
-                tlp_code(a.tlp.unwrap_or(Tlp::Amber)),
+                confidence,
+                tlp,
                 self.import_id,
-                sighting.line as i64,
-            ],
-            |r| r.get(0),
-        )?;
-        Ok(if created == self.import_id { Added::New } else { Added::Updated })
+                line,
+            ])?;
+        if inserted == 1 {
+            return Ok(Added::New);
+        }
+        self.tx
+            .prepare_cached(
+                "UPDATE sightings SET label = ?7, first_seen = min(first_seen, ?8), last_seen = max(last_seen, ?9),
+                     confidence = ?10, tlp = ?11, last_import = ?12, line = ?13
+                 WHERE indicator_id = ?1 AND source_id = ?2 AND category = ?3 AND malware = ?4 AND port = ?5
+                   AND derived_from = ?6",
+            )?
+            .execute(params![
+                indicator,
+                self.source_id,
+                category,
+                malware,
+                port,
+                derived_from,
+                a.label,
+                first_seen,
+                last_seen,
+                confidence,
+                tlp,
+                self.import_id,
+                line,
+            ])?;
+        Ok(Added::Updated)
     }
 }
 

@@ -56,6 +56,21 @@ impl ImportSink for SqliteSink<'_> {
         let confidence = a.confidence.unwrap_or(DEFAULT_CONFIDENCE).min(100);
         let tlp = tlp_code(a.tlp.unwrap_or(Tlp::Amber));
         let line = sighting.line as i64;
+        let values = params![
+            indicator,
+            self.source_id,
+            category,
+            a.label,
+            malware,
+            port,
+            derived_from,
+            first_seen,
+            last_seen,
+            confidence,
+            tlp,
+            self.import_id,
+            line,
+        ];
         let inserted = self
             .tx
             .prepare_cached(
@@ -63,46 +78,18 @@ impl ImportSink for SqliteSink<'_> {
                      first_seen, last_seen, confidence, tlp, created_import, last_import, line)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)",
             )?
-            .execute(params![
-                indicator,
-                self.source_id,
-                category,
-                a.label,
-                malware,
-                port,
-                derived_from,
-                first_seen,
-                last_seen,
-                confidence,
-                tlp,
-                self.import_id,
-                line,
-            ])?;
+            .execute(values)?;
         if inserted == 1 {
             return Ok(Added::New);
         }
         self.tx
             .prepare_cached(
-                "UPDATE sightings SET label = ?7, first_seen = min(first_seen, ?8), last_seen = max(last_seen, ?9),
+                "UPDATE sightings SET label = ?4, first_seen = min(first_seen, ?8), last_seen = max(last_seen, ?9),
                      confidence = ?10, tlp = ?11, last_import = ?12, line = ?13
-                 WHERE indicator_id = ?1 AND source_id = ?2 AND category = ?3 AND malware = ?4 AND port = ?5
-                   AND derived_from = ?6",
+                 WHERE indicator_id = ?1 AND source_id = ?2 AND category = ?3 AND malware = ?5 AND port = ?6
+                   AND derived_from = ?7",
             )?
-            .execute(params![
-                indicator,
-                self.source_id,
-                category,
-                malware,
-                port,
-                derived_from,
-                a.label,
-                first_seen,
-                last_seen,
-                confidence,
-                tlp,
-                self.import_id,
-                line,
-            ])?;
+            .execute(values)?;
         Ok(Added::Updated)
     }
 }

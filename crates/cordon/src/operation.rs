@@ -102,6 +102,11 @@ pub(crate) struct BuildArgs {
     /// Who builds them (recorded in the history).
     #[arg(long, default_value = "cordon")]
     actor: String,
+    /// Also make targets of indicators flagged "do not take down" (CDNs,
+    /// public resolvers, shared hosting, allowlisted); by default they are
+    /// left out and counted.
+    #[arg(long)]
+    include_flagged: bool,
 }
 
 #[derive(Args, Debug)]
@@ -334,9 +339,10 @@ pub(crate) fn build_with_contacts(
     store: &mut SqliteStore,
     operation: &Operation,
     actor: &Actor,
+    include_flagged: bool,
 ) -> anyhow::Result<BuildSummary> {
     let contacts = crate::enrichment::load_contacts(store)?;
-    Ok(build_targets(store, operation, &contacts, actor)?)
+    Ok(build_targets(store, operation, &contacts, actor, include_flagged)?)
 }
 
 /// One line about a build.
@@ -357,7 +363,8 @@ pub(crate) fn describe_build(summary: &BuildSummary) -> String {
 fn build(cli: &Cli, args: &BuildArgs) -> anyhow::Result<ExitCode> {
     let mut store = open_store(cli)?;
     let operation = find_operation(&store, &args.operation)?;
-    let summary = build_with_contacts(&mut store, &operation, &Actor::new(&args.actor, now(), ""))?;
+    let summary =
+        build_with_contacts(&mut store, &operation, &Actor::new(&args.actor, now(), ""), args.include_flagged)?;
     println!("{}", describe_build(&summary));
     Ok(ExitCode::SUCCESS)
 }

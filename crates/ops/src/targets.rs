@@ -27,13 +27,14 @@ pub struct BuildPlan {
     pub left_out: BTreeMap<String, u64>,
 }
 
-/// Groups the scope's indicators into targets.
-pub fn plan_targets(scope: &OpScope, contacts: &ContactBook) -> BuildPlan {
+/// Groups the scope's indicators into targets. Flagged indicators are left
+/// out (and counted) unless `include_flagged` (`--include-flagged`).
+pub fn plan_targets(scope: &OpScope, contacts: &ContactBook, include_flagged: bool) -> BuildPlan {
     let by_id: HashMap<i64, &OpIndicator> = scope.indicators.iter().map(|i| (i.id, i)).collect();
     let mut left_out = BTreeMap::new();
     let mut usable = HashSet::new();
     for indicator in &scope.indicators {
-        match indicator.flags.first() {
+        match indicator.flags.first().filter(|_| !include_flagged) {
             Some(flag) => *left_out.entry(flag.clone()).or_insert(0) += 1,
             None => {
                 usable.insert(indicator.id);

@@ -65,9 +65,10 @@ pub fn build_targets(
     operation: &Operation,
     contacts: &ContactBook,
     actor: &Actor,
+    include_flagged: bool,
 ) -> Result<BuildSummary, OpsError> {
     let scope = store.scope(operation.id)?;
-    let plan = plan_targets(&scope, contacts);
+    let plan = plan_targets(&scope, contacts, include_flagged);
     let ids = store.upsert_targets(operation.id, &plan.specs, actor.time)?;
     let mark = store.newest_import()?;
     let mut summary = BuildSummary { targets: plan.specs.len(), left_out: plan.left_out, ..BuildSummary::default() };

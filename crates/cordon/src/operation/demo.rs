@@ -115,7 +115,7 @@ pub(crate) fn run(cli: &Cli, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let contacts = simulated_contacts(&store, &operation)?;
     store.replace_contacts(&contacts)?;
     let at = |day: i64, note: &str| Actor::new("demo", start + day * DAY, note);
-    let summary = build_with_contacts(&mut store, &operation, &at(14, ""))?;
+    let summary = build_with_contacts(&mut store, &operation, &at(14, ""), false)?;
     steps.done(&format!("{} ({} simulated abuse/agency contacts)", describe_build(&summary), contacts.len()));
 
     triage(&mut store, &operation, &at(21, "triaged"))?;
@@ -380,7 +380,7 @@ fn simulate_reemergence(
         records: count,
     };
     ingest(store, operation, feed_dir, &feed)?;
-    Ok(build_with_contacts(store, operation, actor)?.reemerged)
+    Ok(build_with_contacts(store, operation, actor, false)?.reemerged)
 }
 
 /// 41 arrests and 59 seized servers, shared among the countries with the

@@ -94,5 +94,5 @@ pub fn build(
     actor: &cordon_ops::workflow::Actor,
 ) -> cordon_ops::workflow::BuildSummary {
     let book = book(store);
-    cordon_ops::workflow::build_targets(store, operation, &book, actor).unwrap()
+    cordon_ops::workflow::build_targets(store, operation, &book, actor, false).unwrap()
 }

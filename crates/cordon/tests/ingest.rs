@@ -1,28 +1,13 @@
 //! End-to-end tests of `cordon ingest`, `indicators`, `show`, `sources` and
 //! `imports` through the real binary.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+use common::{cordon, ipsum_path, stdout};
 use serde_json::Value;
-
-fn ipsum_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/ipsum.txt")
-}
-
-fn cordon(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cordon"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the cordon binary runs")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout)

@@ -2,36 +2,17 @@
 //! the real grepcidr (Debian package `grepcidr`, installed by
 //! scripts/install-peers.sh; these tests fail when it is missing).
 
+mod common;
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::PathBuf;
+use std::process::{Command, Output};
 
+use common::{cordon, ipsum_addresses};
 use serde_json::Value;
-
-fn cordon(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cordon"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the cordon binary runs")
-}
 
 fn grepcidr(args: &[&str]) -> Output {
     Command::new("grepcidr").args(args).output().expect("grepcidr is installed (scripts/install-peers.sh)")
-}
-
-/// Real public addresses from IPsum (../shared/data/ipsum.txt).
-fn public_addresses(n: usize) -> Vec<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/ipsum.txt");
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| l.split('\t').next().map(str::to_string))
-        .take(n)
-        .collect()
 }
 
 struct Fixture {
@@ -43,7 +24,7 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let ips = public_addresses(400);
+    let ips = ipsum_addresses(400);
     let list = dir.path().join("list.txt");
     let mut text: String = ips[..300].iter().map(|ip| format!("{ip}\n")).collect();
     text.push_str("185.220.101.0/24\n2a0b:f4c0::/32\n");

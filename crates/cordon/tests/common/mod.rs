@@ -1,0 +1,37 @@
+//! Helpers shared by the end-to-end tests of the `cordon` binary.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// Runs the real binary on the store `db` with no standard input.
+pub fn cordon(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("the cordon binary runs")
+}
+
+/// Standard output as text.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The real IPsum list (../shared/data/ipsum.txt, public domain).
+pub fn ipsum_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/ipsum.txt")
+}
+
+/// The first `n` addresses of IPsum: real, public, malicious.
+pub fn ipsum_addresses(n: usize) -> Vec<String> {
+    std::fs::read_to_string(ipsum_path())
+        .expect("../shared/data/ipsum.txt is readable")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split('\t').next().map(str::to_string))
+        .take(n)
+        .collect()
+}

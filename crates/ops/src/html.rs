@@ -81,11 +81,12 @@ pub fn bar_chart(title: &str, bars: &[Bar]) -> String {
         let len = (bar.value / max * BAR_WIDTH as f64).max(1.0);
         let _ = write!(
             svg,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text><rect x=\"{LABEL_WIDTH}\" y=\"{y}\" width=\"{len:.1}\" \
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\"><title>{}</title>{}</text><rect x=\"{LABEL_WIDTH}\" y=\"{y}\" width=\"{len:.1}\" \
              height=\"{}\" fill=\"#3b6ea8\"/><text x=\"{:.1}\" y=\"{}\">{}</text>",
             LABEL_WIDTH - 6,
             y + 14,
             escape(&bar.label),
+            escape(&short_label(&bar.label)),
             ROW_HEIGHT - 4,
             LABEL_WIDTH as f64 + len + 6.0,
             y + 14,
@@ -94,6 +95,19 @@ pub fn bar_chart(title: &str, bars: &[Bar]) -> String {
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// Labels longer than this many characters are cut (the full label stays in
+/// a tooltip), so that they fit left of the bars.
+const MAX_LABEL_CHARS: usize = 34;
+
+/// `label`, cut to [`MAX_LABEL_CHARS`] with an ellipsis when longer.
+fn short_label(label: &str) -> String {
+    if label.chars().count() <= MAX_LABEL_CHARS {
+        return label.to_string();
+    }
+    let cut: String = label.chars().take(MAX_LABEL_CHARS - 1).collect();
+    format!("{}…", cut.trim_end())
 }
 
 /// A funnel: one centred bar per stage, width proportional to its count.
@@ -173,6 +187,9 @@ mod tests {
     #[test]
     fn escapes_feed_text() {
         assert_eq!(escape("<script>\"&'"), "&lt;script&gt;&quot;&amp;&#39;");
+        let long = "INFORMATION TECHNOLOGY (HK) LIMITED OF SOMEWHERE".to_string();
+        assert_eq!(short_label(&long).chars().count(), MAX_LABEL_CHARS);
+        assert!(short_label(&long).ends_with('…'));
         let chart = bar_chart("t", &[Bar { label: "<x>".into(), value: 1.0, text: "1".into() }]);
         assert!(chart.contains("&lt;x&gt;") && !chart.contains("<x>"));
     }

@@ -3,52 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-use cordon_formats::{parse, parse_reader, Event, Format, FormatError, Options};
-use cordon_model::{normalize, parse_timestamp, Attributes, Category, Observable, Record, Tlp};
+use cordon_formats::{Event, Format, FormatError};
+use cordon_model::{Attributes, Category, Tlp};
+
+use crate::util::{events, events_of_text, record, skipped, time};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/misp").join(name)
-}
-
-fn events_of(format: Format, path: &Path) -> Result<Vec<Event>, FormatError> {
-    let mut events = Vec::new();
-    parse(format, path, &Options::default(), &mut |event| events.push(event))?;
-    Ok(events)
-}
-
-fn events_of_text(text: &str) -> Result<Vec<Event>, FormatError> {
-    let mut events = Vec::new();
-    let mut reader = text.as_bytes();
-    parse_reader(Format::Misp, Path::new("inline.json"), &mut reader, &Options::default(), &mut |event| {
-        events.push(event)
-    })?;
-    Ok(events)
-}
-
-fn obs(raw: &str) -> Observable {
-    match normalize(raw) {
-        Ok(mut normalized) => normalized.observables.remove(0),
-        Err(rejection) => panic!("{raw}: {rejection}"),
-    }
-}
-
-fn time(raw: &str) -> Option<i64> {
-    let parsed = parse_timestamp(raw);
-    assert!(parsed.is_some(), "{raw}");
-    parsed
-}
-
-fn record(line: u64, observable: &str, links: &[&str], attributes: &Attributes) -> Event {
-    Event::Record(Record {
-        line,
-        observable: obs(observable),
-        links: links.iter().map(|l| obs(l)).collect(),
-        attributes: attributes.clone(),
-    })
-}
-
-fn skipped(line: u64, reason: &str) -> Event {
-    Event::Skipped { line, reason: reason.to_string() }
 }
 
 fn assert_events(got: &[Event], expected: &[Event]) {
@@ -60,7 +21,7 @@ fn assert_events(got: &[Event], expected: &[Event]) {
 
 #[test]
 fn event_export() {
-    let events = match events_of(Format::Misp, &fixture("lockbit-event.json")) {
+    let events = match events(Format::Misp, &fixture("lockbit-event.json")) {
         Ok(events) => events,
         Err(e) => panic!("{e}"),
     };
@@ -110,7 +71,7 @@ fn event_export() {
 #[test]
 fn feed_directory() {
     let dir = fixture("feed");
-    let events = match events_of(Format::MispFeed, &dir) {
+    let events = match events(Format::MispFeed, &dir) {
         Ok(events) => events,
         Err(e) => panic!("{e}"),
     };
@@ -195,7 +156,7 @@ fn response_lists_and_bare_lists_number_attributes_on() {
         event("45.148.10.157|443", "true"),
         event("45.148.10.240|https", r#""1""#)
     );
-    let events = match events_of_text(&response) {
+    let events = match events_of_text(Format::Misp, &response) {
         Ok(events) => events,
         Err(e) => panic!("{e}"),
     };
@@ -208,28 +169,30 @@ fn response_lists_and_bare_lists_number_attributes_on() {
         ],
     );
     let bare = format!("[{}]", event("45.148.10.157|443", r#""0""#));
-    assert_eq!(events_of_text(&bare).map_err(|e| e.to_string()), Ok(vec![skipped(1, "misp:not-to-ids")]));
+    assert_eq!(events_of_text(Format::Misp, &bare).map_err(|e| e.to_string()), Ok(vec![skipped(1, "misp:not-to-ids")]));
 }
 
 #[test]
 fn broken_inputs() {
-    let truncated = events_of_text(r#"{"Event": {"info": "x", "Attribute": [{"type": "ip-dst", "value": "1.2"#);
+    let truncated =
+        events_of_text(Format::Misp, r#"{"Event": {"info": "x", "Attribute": [{"type": "ip-dst", "value": "1.2"#);
     assert!(
         matches!(&truncated, Err(FormatError::Layout { format: Format::Misp, reason, .. }) if reason.starts_with("JSON does not parse")),
         "{truncated:?}"
     );
-    let bundle = events_of_text(r#"{"type": "bundle", "id": "bundle--1", "objects": []}"#);
+    let bundle = events_of_text(Format::Misp, r#"{"type": "bundle", "id": "bundle--1", "objects": []}"#);
     assert!(
         matches!(&bundle, Err(FormatError::Layout { reason, .. })
             if reason == "expected {\"Event\": {…}}, {\"response\": [{\"Event\": …}]} or a list of events"),
         "{bundle:?}"
     );
-    let no_manifest = events_of(Format::MispFeed, &fixture("."));
+    let no_manifest = events(Format::MispFeed, &fixture("."));
     assert!(
         matches!(&no_manifest, Err(FormatError::Io { path, .. }) if path.ends_with("manifest.json")),
         "{no_manifest:?}"
     );
     let not_object = events_of_text(
+        Format::Misp,
         r#"{"Event": {"info": "x", "Attribute": [42, {"value": "1.1.1.1"}, {"type": "domain", "value": "80.82.77.33"}]}}"#,
     );
     assert_eq!(

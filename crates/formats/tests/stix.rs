@@ -3,52 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-use cordon_formats::{parse, parse_reader, Event, Format, FormatError, Options};
-use cordon_model::{normalize, parse_timestamp, Attributes, Category, Observable, Record, Tlp};
+use cordon_formats::{Event, Format, FormatError};
+use cordon_model::{Attributes, Category, Tlp};
+
+use crate::util::{events, events_of_text, record, skipped, time};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/stix").join(name)
-}
-
-fn events_of(path: &Path) -> Result<Vec<Event>, FormatError> {
-    let mut events = Vec::new();
-    parse(Format::Stix, path, &Options::default(), &mut |event| events.push(event))?;
-    Ok(events)
-}
-
-fn events_of_text(text: &str) -> Result<Vec<Event>, FormatError> {
-    let mut events = Vec::new();
-    let mut reader = text.as_bytes();
-    parse_reader(Format::Stix, Path::new("inline.json"), &mut reader, &Options::default(), &mut |event| {
-        events.push(event)
-    })?;
-    Ok(events)
-}
-
-fn obs(raw: &str) -> Observable {
-    match normalize(raw) {
-        Ok(mut normalized) => normalized.observables.remove(0),
-        Err(rejection) => panic!("{raw}: {rejection}"),
-    }
-}
-
-fn time(raw: &str) -> Option<i64> {
-    let parsed = parse_timestamp(raw);
-    assert!(parsed.is_some(), "{raw}");
-    parsed
-}
-
-fn record(line: u64, observable: &str, links: &[&str], attributes: &Attributes) -> Event {
-    Event::Record(Record {
-        line,
-        observable: obs(observable),
-        links: links.iter().map(|l| obs(l)).collect(),
-        attributes: attributes.clone(),
-    })
-}
-
-fn skipped(line: u64, reason: &str) -> Event {
-    Event::Skipped { line, reason: reason.to_string() }
 }
 
 fn rejected(line: u64, reason: &str) -> Event {
@@ -57,7 +18,7 @@ fn rejected(line: u64, reason: &str) -> Event {
 
 #[test]
 fn partner_bundle() {
-    let events = match events_of(&fixture("partner-bundle.json")) {
+    let events = match events(Format::Stix, &fixture("partner-bundle.json")) {
         Ok(events) => events,
         Err(e) => panic!("{e}"),
     };
@@ -146,7 +107,7 @@ fn indicator_confidence_and_revocation() {
         "not an object",
         {"id": "indicator--00000000-0000-4000-8000-000000000000"}
     ]}"#;
-    let events = match events_of_text(text) {
+    let events = match events_of_text(Format::Stix, text) {
         Ok(events) => events,
         Err(e) => panic!("{e}"),
     };
@@ -172,18 +133,20 @@ fn indicator_confidence_and_revocation() {
 
 #[test]
 fn broken_inputs_are_layout_errors() {
-    let truncated = events_of(&fixture("truncated-bundle.json")).map(|_| ());
+    let truncated = events(Format::Stix, &fixture("truncated-bundle.json")).map(|_| ());
     assert!(
         matches!(&truncated, Err(FormatError::Layout { format: Format::Stix, reason, .. }) if reason.starts_with("JSON does not parse: EOF while parsing")),
         "{truncated:?}"
     );
-    let not_bundle =
-        events_of_text(r#"{"type": "indicator", "id": "indicator--1", "pattern": "[ipv4-addr:value = '1.1.1.1']"}"#);
+    let not_bundle = events_of_text(
+        Format::Stix,
+        r#"{"type": "indicator", "id": "indicator--1", "pattern": "[ipv4-addr:value = '1.1.1.1']"}"#,
+    );
     assert!(
         matches!(&not_bundle, Err(FormatError::Layout { reason, .. }) if reason == "expected \"type\": \"bundle\", found \"indicator\""),
         "{not_bundle:?}"
     );
-    let misp_event = events_of_text(r#"{"Event": {"info": "x"}}"#);
+    let misp_event = events_of_text(Format::Stix, r#"{"Event": {"info": "x"}}"#);
     assert!(
         matches!(&misp_event, Err(FormatError::Layout { reason, .. }) if reason == "no \"type\": \"bundle\" and no \"objects\""),
         "{misp_event:?}"

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use cordon_formats::{parse, parse_reader, Event, Format, FormatError, Options};
-use cordon_model::Record;
+use cordon_model::{normalize, parse_timestamp, Attributes, Observable, Record};
 
 /// Everything a parse produced, sorted by kind.
 #[derive(Debug, Default)]
@@ -61,4 +61,49 @@ pub fn parse_bytes(format: Format, input: &[u8], options: &Options) -> Result<Pa
     let mut reader = input;
     parse_reader(format, Path::new("<test>"), &mut reader, options, &mut |event| parsed.push(event))?;
     Ok(parsed)
+}
+
+/// Every event of parsing the file (or directory) at `path` as `format`.
+pub fn events(format: Format, path: &Path) -> Result<Vec<Event>, FormatError> {
+    let mut events = Vec::new();
+    parse(format, path, &Options::default(), &mut |event| events.push(event))?;
+    Ok(events)
+}
+
+/// Every event of parsing `text` as `format`.
+pub fn events_of_text(format: Format, text: &str) -> Result<Vec<Event>, FormatError> {
+    let mut events = Vec::new();
+    let mut reader = text.as_bytes();
+    parse_reader(format, Path::new("inline.json"), &mut reader, &Options::default(), &mut |event| events.push(event))?;
+    Ok(events)
+}
+
+/// The canonical observable of `raw`, which must be valid.
+pub fn obs(raw: &str) -> Observable {
+    match normalize(raw) {
+        Ok(mut normalized) => normalized.observables.remove(0),
+        Err(rejection) => panic!("{raw}: {rejection}"),
+    }
+}
+
+/// The timestamp of `raw`, which must be valid.
+pub fn time(raw: &str) -> Option<i64> {
+    let parsed = parse_timestamp(raw);
+    assert!(parsed.is_some(), "{raw}");
+    parsed
+}
+
+/// The record event expected at `line`.
+pub fn record(line: u64, observable: &str, links: &[&str], attributes: &Attributes) -> Event {
+    Event::Record(Record {
+        line,
+        observable: obs(observable),
+        links: links.iter().map(|l| obs(l)).collect(),
+        attributes: attributes.clone(),
+    })
+}
+
+/// The skip event expected at `line`.
+pub fn skipped(line: u64, reason: &str) -> Event {
+    Event::Skipped { line, reason: reason.to_string() }
 }

@@ -109,20 +109,41 @@ pub(crate) struct BuildArgs {
     include_flagged: bool,
 }
 
+/// Which targets a command acts on (shared by `targets list` and
+/// `target transition`).
 #[derive(Args, Debug)]
-pub(crate) struct ListArgs {
-    /// Only this operation.
+pub(crate) struct Selection {
+    /// Only targets of this operation.
     #[arg(long)]
     operation: Option<String>,
-    /// Only this country (ISO code).
+    /// Only targets in this country (ISO code).
     #[arg(long)]
     country: Option<String>,
-    /// Only this ASN.
+    /// Only targets in this ASN.
     #[arg(long)]
     asn: Option<u32>,
-    /// Only this state.
+    /// Only targets in this state.
     #[arg(long)]
     state: Option<TargetState>,
+}
+
+impl Selection {
+    /// The store filter of this selection.
+    fn filter(&self, store: &SqliteStore) -> anyhow::Result<TargetFilter> {
+        Ok(TargetFilter {
+            operation_id: operation_id(store, self.operation.as_deref())?,
+            country: self.country.clone(),
+            asn: self.asn,
+            state: self.state,
+            ..TargetFilter::default()
+        })
+    }
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ListArgs {
+    #[command(flatten)]
+    selection: Selection,
     /// Only this category.
     #[arg(long)]
     category: Option<Category>,
@@ -159,18 +180,8 @@ pub(crate) struct TransitionArgs {
     /// Select these targets.
     #[arg(long)]
     id: Vec<i64>,
-    /// Select the targets in this country.
-    #[arg(long)]
-    country: Option<String>,
-    /// Select the targets in this ASN.
-    #[arg(long)]
-    asn: Option<u32>,
-    /// Select the targets in this state.
-    #[arg(long)]
-    state: Option<TargetState>,
-    /// Only targets of this operation.
-    #[arg(long)]
-    operation: Option<String>,
+    #[command(flatten)]
+    selection: Selection,
     /// Who decides (recorded in the history).
     #[arg(long)]
     actor: String,
@@ -389,14 +400,7 @@ fn target_json(t: &Target) -> Value {
 
 fn list_targets(cli: &Cli, args: &ListArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(cli)?;
-    let filter = TargetFilter {
-        operation_id: operation_id(&store, args.operation.as_deref())?,
-        country: args.country.clone(),
-        asn: args.asn,
-        state: args.state,
-        category: args.category,
-        id: None,
-    };
+    let filter = TargetFilter { category: args.category, ..args.selection.filter(&store)? };
     let mut out = stdout();
     for t in store.targets(&filter)? {
         if args.json {
@@ -488,18 +492,13 @@ fn show(cli: &Cli, args: &ShowArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn bulk_transition(cli: &Cli, args: &TransitionArgs) -> anyhow::Result<ExitCode> {
-    if args.id.is_empty() && args.country.is_none() && args.asn.is_none() && args.state.is_none() {
+    let chosen = &args.selection;
+    if args.id.is_empty() && chosen.country.is_none() && chosen.asn.is_none() && chosen.state.is_none() {
         eprintln!("cordon: select targets with --id, --country, --asn or --state");
         return Ok(ExitCode::from(crate::EXIT_INPUT));
     }
     let mut store = open_store(cli)?;
-    let filter = TargetFilter {
-        operation_id: operation_id(&store, args.operation.as_deref())?,
-        country: args.country.clone(),
-        asn: args.asn,
-        state: args.state,
-        ..TargetFilter::default()
-    };
+    let filter = chosen.filter(&store)?;
     let mut selected = store.targets(&filter)?;
     if !args.id.is_empty() {
         selected.retain(|t| args.id.contains(&t.id));

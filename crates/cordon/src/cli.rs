@@ -105,8 +105,9 @@ pub(crate) struct IngestArgs {
     pub(crate) json: bool,
 }
 
+/// Which indicators a read selects (shared by `indicators` and `export`).
 #[derive(Args, Debug)]
-pub(crate) struct IndicatorsArgs {
+pub(crate) struct IndicatorSelection {
     /// Only this kind (ipv4, ipv6, cidr, domain, url).
     #[arg(long)]
     pub(crate) kind: Option<Kind>,
@@ -116,6 +117,25 @@ pub(crate) struct IndicatorsArgs {
     /// Only indicators with a sighting from this source.
     #[arg(long)]
     pub(crate) source: Option<String>,
+}
+
+impl IndicatorSelection {
+    /// The store filter of this selection, as seen up to `max_tlp`.
+    pub(crate) fn filter(&self, max_tlp: Tlp) -> cordon_store::IndicatorFilter {
+        cordon_store::IndicatorFilter {
+            kind: self.kind,
+            category: self.category,
+            source: self.source.clone(),
+            max_tlp,
+            ..cordon_store::IndicatorFilter::default()
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct IndicatorsArgs {
+    #[command(flatten)]
+    pub(crate) selection: IndicatorSelection,
     /// Show only sightings up to this TLP (default: red, everything the hub holds).
     #[arg(long, default_value = "red")]
     pub(crate) tlp_max: Tlp,

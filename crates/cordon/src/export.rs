@@ -13,11 +13,11 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use cordon_export::{Entry, Format, Options, Summary};
-use cordon_model::{parse_timestamp, Category, Kind, Timestamp, Tlp};
-use cordon_store::{IndicatorFilter, IndicatorSummary, Store};
+use cordon_model::{parse_timestamp, Timestamp, Tlp};
+use cordon_store::{IndicatorSummary, Store};
 use serde_json::json;
 
-use crate::cli::Cli;
+use crate::cli::{Cli, IndicatorSelection};
 use crate::query::open_store;
 
 /// `cordon export --format F [-o PATH]`.
@@ -33,15 +33,8 @@ pub(crate) struct ExportArgs {
     /// and renamed over it, so readers never see half an export.
     #[arg(short, long, value_name = "PATH")]
     pub(crate) output: Option<PathBuf>,
-    /// Only this kind (ipv4, ipv6, cidr, domain, url).
-    #[arg(long)]
-    pub(crate) kind: Option<Kind>,
-    /// Only indicators with a sighting of this category.
-    #[arg(long)]
-    pub(crate) category: Option<Category>,
-    /// Only indicators with a sighting from this source.
-    #[arg(long)]
-    pub(crate) source: Option<String>,
+    #[command(flatten)]
+    pub(crate) selection: IndicatorSelection,
     /// Only indicators whose combined confidence is at least N (0-100).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=100))]
     pub(crate) min_confidence: Option<u8>,
@@ -75,13 +68,7 @@ pub(crate) fn run(cli: &Cli, args: &ExportArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(crate::EXIT_INPUT));
     }
     let store = open_store(cli)?;
-    let filter = IndicatorFilter {
-        kind: args.kind,
-        category: args.category,
-        source: args.source.clone(),
-        max_tlp: args.tlp_max,
-        ..IndicatorFilter::default()
-    };
+    let filter = args.selection.filter(args.tlp_max);
     let mut read = 0u64;
     let mut omitted = Omitted::default();
     let mut entries = Vec::new();

@@ -6,7 +6,7 @@
 //! based (domains, URLs) are ignored; unreadable entries are reported on
 //! stderr with file and line.
 
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::path::Path;
 
 use anyhow::Context;
@@ -35,14 +35,7 @@ pub(crate) fn read_networks(path: &str) -> anyhow::Result<Vec<IpNet>> {
         cordon_formats::parse_reader(format, name, &mut bytes.as_slice(), &options, &mut sink)?;
     } else {
         let path_ref = Path::new(path);
-        let format = cordon_formats::detect(path_ref)?;
-        if format == Format::MispFeed {
-            cordon_formats::parse(format, path_ref, &options, &mut sink)?;
-        } else {
-            let file = std::fs::File::open(path_ref).with_context(|| format!("cannot open {path}"))?;
-            let mut reader = BufReader::with_capacity(1 << 16, file);
-            cordon_formats::parse_reader(format, path_ref, &mut reader, &options, &mut sink)?;
-        }
+        cordon_formats::parse(cordon_formats::detect(path_ref)?, path_ref, &options, &mut sink)?;
     }
     Ok(out)
 }

@@ -19,10 +19,6 @@ pub(crate) fn open_store(cli: &Cli) -> anyhow::Result<SqliteStore> {
 pub(crate) fn indicators(cli: &Cli, args: &IndicatorsArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(cli)?;
     let filter = IndicatorFilter {
-        kind: args.kind,
-        category: args.category,
-        source: args.source.clone(),
-        max_tlp: args.tlp_max,
         country: args.country.as_ref().map(|c| c.to_ascii_uppercase()),
         asn: args.asn,
         flagged: match (args.flagged, args.unflagged) {
@@ -30,6 +26,7 @@ pub(crate) fn indicators(cli: &Cli, args: &IndicatorsArgs) -> anyhow::Result<Exi
             (_, true) => Some(false),
             _ => None,
         },
+        ..args.selection.filter(args.tlp_max)
     };
     let mut out = stdout();
     let mut result = Ok(());

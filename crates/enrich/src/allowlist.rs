@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use crate::source::diagnostic;
+use crate::source::{diagnostic, table_reader};
 use crate::{Diagnostic, DiagnosticKind, Location};
 
 /// Networks and domains never to act on. A domain entry also covers every
@@ -33,11 +33,7 @@ impl Allowlist {
     pub fn from_csv(file: &str, text: &str) -> (Allowlist, Vec<Diagnostic>) {
         let mut list = Allowlist::default();
         let mut diagnostics = Vec::new();
-        let mut reader = ::csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .comment(Some(b'#'))
-            .from_reader(text.as_bytes());
+        let mut reader = table_reader(text);
         for row in reader.records() {
             let row = match row {
                 Ok(row) => row,

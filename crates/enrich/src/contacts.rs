@@ -13,7 +13,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use crate::source::diagnostic;
+use crate::source::{diagnostic, table_reader};
 use crate::{Country, Diagnostic, DiagnosticKind, GeoInfo, Hosting, Location};
 
 /// What a contact row is keyed by.
@@ -89,11 +89,7 @@ impl ContactBook {
     pub fn from_csv(file: &str, text: &str) -> (ContactBook, Vec<Diagnostic>) {
         let mut book = ContactBook::default();
         let mut diagnostics = Vec::new();
-        let mut reader = ::csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .comment(Some(b'#'))
-            .from_reader(text.as_bytes());
+        let mut reader = table_reader(text);
         for row in reader.records() {
             let (line, parsed) = match row {
                 Ok(row) => {

@@ -106,6 +106,13 @@ pub(crate) struct ParsedRange {
     pub v6: bool,
 }
 
+/// A reader of a small user table (allowlist, contacts): no header handling
+/// (callers skip a header row themselves), rows of any width, `#` comment
+/// lines.
+pub(crate) fn table_reader(text: &str) -> ::csv::Reader<&[u8]> {
+    ::csv::ReaderBuilder::new().has_headers(false).flexible(true).comment(Some(b'#')).from_reader(text.as_bytes())
+}
+
 /// Builds a diagnostic for `file`.
 pub(crate) fn diagnostic(file: &str, location: Location, kind: DiagnosticKind, message: String) -> Diagnostic {
     Diagnostic { file: file.to_string(), location, kind, message }

@@ -36,7 +36,7 @@ pub(crate) enum OpsCommand {
     /// Show a target with its history, or move targets through the lifecycle.
     #[command(subcommand)]
     Target(TargetCommand),
-    /// Probe taken-down targets (TCP connect, HTTP GET) and record the checks.
+    /// Probe taken-down targets (TCP connect, HTTP(S) GET) and record the checks.
     Verify(actions::VerifyArgs),
     /// Write per-country action packages.
     #[command(subcommand)]

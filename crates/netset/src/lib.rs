@@ -40,7 +40,8 @@
 //! (65,537 `u32`s, 256 KiB, built only for tables of 4096 ranges or more),
 //! then a branch-free search within the bucket. For IPv4 sets a second,
 //! lookup-only copy cuts the ranges at `/16` boundaries and keeps only the
-//! low 16 bits of each end (4 bytes a piece, no read of the range before the
+//! low 16 bits of each end, a bucket's starts and ends side by side (4 bytes
+//! a piece, one region read per lookup, no read of the range before the
 //! bucket; see `v4lookup.rs`), and [`IpSet::contains_v4_many`] prefetches a
 //! whole group's cache lines before searching. Memory is about 12 bytes per
 //! entry at one million random entries ([`IpSet::memory_bytes`]): 8 for the
@@ -64,6 +65,7 @@
 mod bits;
 mod error;
 mod map;
+mod parse;
 mod range;
 mod ranges;
 mod set;
@@ -72,5 +74,6 @@ mod v4lookup;
 
 pub use error::Error;
 pub use map::{EntryId, IpMap, IpMapBuilder};
+pub use parse::parse_v4_net;
 pub use range::IpRange;
 pub use set::IpSet;

@@ -4,13 +4,17 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::time::Duration;
+use std::sync::mpsc::{self, Receiver};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use cordon_model::{Category, Tlp};
-use cordon_ops::verify::{verify, VerifyConfig};
+use cordon_model::{Category, Record, Tlp};
+use cordon_ops::verify::{run_probes, verify, Probe, VerifyConfig};
 use cordon_ops::workflow::{transition, Actor};
-use cordon_store::ops::{OpsStore, TargetFilter, TargetState};
+use cordon_store::ops::{Check, Operation, OpsStore, TargetFilter, TargetState};
 use cordon_store::SqliteStore;
+use rustls::pki_types::PrivatePkcs8KeyDer;
+use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
 /// Serves `HTTP/1.0 200` to every connection until the test ends.
 fn http_server() -> u16 {
@@ -28,8 +32,81 @@ fn http_server() -> u16 {
     port
 }
 
+/// What the TLS server saw on one connection.
+#[derive(Debug)]
+struct Seen {
+    /// The SNI name the client sent.
+    sni: Option<String>,
+    /// The request head (empty if the handshake or the read failed).
+    request: String,
+}
+
+/// A TLS server with a fresh self-signed certificate for `phish.example`.
+/// It answers `GET /status/NNN` with status NNN and closes without an
+/// answer after any other request; each connection's SNI and request go to
+/// the receiver.
+fn tls_server() -> (u16, Receiver<Seen>) {
+    let key = rcgen::generate_simple_self_signed(vec!["phish.example".to_string()]).unwrap();
+    let private = PrivatePkcs8KeyDer::from(key.signing_key.serialize_der());
+    let config = ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![key.cert.der().clone()], private.into())
+        .unwrap();
+    let config = Arc::new(config);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (seen, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+            let mut tls = StreamOwned::new(ServerConnection::new(Arc::clone(&config)).unwrap(), stream);
+            let mut request = Vec::new();
+            let mut buf = [0u8; 512];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match tls.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            let request = String::from_utf8_lossy(&request).into_owned();
+            if let Some(code) = request.strip_prefix("GET /status/").and_then(|r| r.get(..3)) {
+                let _ = write!(tls, "HTTP/1.0 {code} Test\r\nContent-Length: 0\r\n\r\n");
+            }
+            tls.conn.send_close_notify();
+            let _ = tls.flush();
+            let _ = seen.send(Seen { sni: tls.conn.server_name().map(str::to_string), request });
+        }
+    });
+    (port, receiver)
+}
+
 fn closed_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Imports `records`, builds an operation's targets and takes them all down.
+fn taken_down(store: &mut SqliteStore, records: &[Record]) -> Operation {
+    common::import(store, "p", records);
+    let op = common::operation(store);
+    let actor = Actor::new("a", common::T0, "");
+    common::build(store, &op, &actor);
+    for to in [TargetState::Triaged, TargetState::Referred, TargetState::TakenDown] {
+        let all = store.targets(&TargetFilter::default()).unwrap();
+        transition(store, &all, to, None, &actor).unwrap();
+    }
+    op
+}
+
+/// The check of one probe GETting `url`, and how long it took.
+fn get(url: &str, timeout: Duration) -> (Check, Duration) {
+    let probe = Probe { target_id: 1, connect: Vec::new(), get: vec![url.to_string()] };
+    let config = VerifyConfig { concurrency: 2, timeout, min_interval: 60 };
+    let start = Instant::now();
+    let mut checks = run_probes(&[probe], &config, common::T0);
+    assert_eq!(checks.len(), 1);
+    (checks.remove(0), start.elapsed())
 }
 
 #[test]
@@ -41,14 +118,7 @@ fn up_and_down_targets_and_verification_after_two_down_checks() {
     live.attributes.port = Some(open);
     let mut dead = common::record("127.0.0.2", &[], Category::C2, Tlp::Green, None);
     dead.attributes.port = Some(closed);
-    common::import(&mut store, "p", &[live, dead]);
-    let op = common::operation(&mut store);
-    let actor = Actor::new("a", common::T0, "");
-    common::build(&mut store, &op, &actor);
-    for to in [TargetState::Triaged, TargetState::Referred, TargetState::TakenDown] {
-        let all = store.targets(&TargetFilter::default()).unwrap();
-        transition(&mut store, &all, to, None, &actor).unwrap();
-    }
+    let op = taken_down(&mut store, &[live, dead]);
     let config = VerifyConfig { concurrency: 4, timeout: Duration::from_millis(500), min_interval: 60 };
     let first = verify(&mut store, &op, &config, true, &Actor::new("v", common::T0 + 100, "")).unwrap();
     assert_eq!((first.checked, first.up, first.verified), (2, 1, 0));
@@ -64,4 +134,76 @@ fn up_and_down_targets_and_verification_after_two_down_checks() {
     );
     let checks = store.checks(1).unwrap();
     assert!(checks[0].up && checks[0].detail.contains("GET http://127.0.0.1"), "{}", checks[0].detail);
+}
+
+#[test]
+fn verify_gets_a_taken_down_targets_https_url() {
+    let (port, seen) = tls_server();
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    let url = format!("https://127.0.0.1:{port}/status/200");
+    let mut live = common::record(&url, &[], Category::Phishing, Tlp::Green, None);
+    live.attributes.port = Some(port);
+    let op = taken_down(&mut store, &[live]);
+    let config = VerifyConfig { concurrency: 4, timeout: Duration::from_millis(500), min_interval: 60 };
+    let summary = verify(&mut store, &op, &config, false, &Actor::new("v", common::T0 + 100, "")).unwrap();
+    assert_eq!((summary.checked, summary.up), (1, 1));
+    let checks = store.checks(1).unwrap();
+    assert!(checks[0].detail.contains(&format!("GET {url} 200")), "{}", checks[0].detail);
+    // The first connection is the TCP probe of the port, which says nothing.
+    let request = seen.iter().take(2).map(|s| s.request).find(|r| !r.is_empty()).unwrap_or_default();
+    assert!(request.starts_with("GET /status/200 HTTP/1.0\r\n"), "{request}");
+}
+
+#[test]
+fn https_answer_2xx_or_3xx_is_up_whatever_the_certificate() {
+    let (port, seen) = tls_server();
+    for code in [200, 302] {
+        let url = format!("https://127.0.0.1:{port}/status/{code}?id=7#top");
+        let (check, _) = get(&url, Duration::from_millis(500));
+        assert!(check.up, "{}", check.detail);
+        assert_eq!(check.detail, format!("GET {url} {code}"));
+        let received = seen.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert!(received.request.starts_with(&format!("GET /status/{code}?id=7 HTTP/1.0\r\n")), "{received:?}");
+        assert!(received.request.contains(&format!("\r\nHost: 127.0.0.1:{port}\r\n")), "{received:?}");
+        assert_eq!(received.sni, None, "no SNI for an IP literal");
+    }
+}
+
+#[test]
+fn https_answer_4xx_5xx_or_none_after_the_handshake_is_down() {
+    let (port, seen) = tls_server();
+    for (path, outcome) in [("/status/404", "404"), ("/status/500", "500"), ("/login", "no answer (")] {
+        let url = format!("https://127.0.0.1:{port}{path}");
+        let (check, _) = get(&url, Duration::from_millis(500));
+        assert!(!check.up, "{}", check.detail);
+        assert!(check.detail.starts_with(&format!("GET {url} {outcome}")), "{}", check.detail);
+        let received = seen.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert!(received.request.starts_with(&format!("GET {path} HTTP/1.0\r\n")), "{received:?}");
+    }
+}
+
+#[test]
+fn https_url_on_a_non_tls_listener_is_down_within_the_timeout() {
+    let timeout = Duration::from_millis(300);
+    // Answers plain HTTP 200: garbage to a TLS client.
+    let plain = http_server();
+    let (check, elapsed) = get(&format!("https://127.0.0.1:{plain}/"), timeout);
+    assert!(!check.up && check.detail.contains("no answer (TLS handshake: "), "{}", check.detail);
+    assert!(elapsed < timeout * 4, "{elapsed:?}");
+    // Accepts connections (the kernel does) and never answers.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    let (check, elapsed) = get(&format!("https://127.0.0.1:{silent_port}/"), timeout);
+    assert_eq!(check.detail, format!("GET https://127.0.0.1:{silent_port}/ no answer (TLS handshake: timed out)"));
+    assert!(!check.up);
+    assert!(elapsed >= timeout && elapsed < timeout * 4, "{elapsed:?}");
+    drop(silent);
+}
+
+#[test]
+fn https_url_on_a_closed_port_is_down() {
+    let closed = closed_port();
+    let (check, _) = get(&format!("https://127.0.0.1:{closed}/"), Duration::from_millis(300));
+    assert!(!check.up);
+    assert!(check.detail.contains("no answer (connect: "), "{}", check.detail);
 }

@@ -4,10 +4,10 @@
 //! Usage: `scan_count LIST LOG [THREADS]`. LIST holds one address, CIDR or
 //! `first-last` range per line (`#` comments allowed).
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::process::ExitCode;
 
-use cordon_netset::{IpRange, IpSet};
+use cordon_netset::{parse_v4_net, IpRange, IpSet};
 use cordon_scan::{Input, Scanner};
 use ipnet::IpNet;
 
@@ -37,8 +37,8 @@ fn run() -> Result<(), String> {
             // Fast path for the common `a.b.c.d` and `a.b.c.d/len` lines;
             // anything else (comments, IPv6, ranges, odd spacing) goes the
             // general way below.
-            if let Some(range) = parse_v4_entry(l.as_bytes()) {
-                return Some(range);
+            if let Some(net) = parse_v4_net(l.as_bytes()) {
+                return Some(IpRange::from(IpNet::V4(net)));
             }
             let l = l.split('#').next().unwrap_or("").trim();
             if l.is_empty() {
@@ -61,46 +61,4 @@ fn run() -> Result<(), String> {
     };
     println!("{count}");
     Ok(())
-}
-
-/// Parses exactly `a.b.c.d` or `a.b.c.d/len` (decimal octets without
-/// leading zeros, `len <= 32`), the bulk of real and generated lists,
-/// several times faster than the general parsers. `None` means "not this
-/// simple form", not "invalid": the caller then tries the general parsers,
-/// which accept the same lines with the same meaning.
-fn parse_v4_entry(line: &[u8]) -> Option<IpRange> {
-    let (addr_part, len_part) = match line.iter().position(|&b| b == b'/') {
-        Some(slash) => (&line[..slash], Some(&line[slash + 1..])),
-        None => (line, None),
-    };
-    let mut value = 0u32;
-    let mut octets = 0;
-    for part in addr_part.split(|&b| b == b'.') {
-        value = (value << 8) | decimal(part, 255)?;
-        octets += 1;
-    }
-    if octets != 4 {
-        return None;
-    }
-    let prefix = match len_part {
-        Some(digits) => decimal(digits, 32)?,
-        None => 32,
-    };
-    let net = ipnet::Ipv4Net::new(Ipv4Addr::from(value), prefix as u8).ok()?;
-    Some(IpRange::from(IpNet::V4(net.trunc())))
-}
-
-/// A decimal number of 1 to 3 digits without leading zero, at most `max`.
-fn decimal(digits: &[u8], max: u32) -> Option<u32> {
-    if digits.is_empty() || digits.len() > 3 || (digits.len() > 1 && digits[0] == b'0') {
-        return None;
-    }
-    let mut value = 0u32;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        value = value * 10 + u32::from(d - b'0');
-    }
-    (value <= max).then_some(value)
 }

@@ -34,8 +34,9 @@
 //! grepcidr tests hints at every byte and calls `inet_pton` and a binary
 //! search per candidate. Here a line costs one `memchr` for its end, its
 //! `.`/`:` triggers are found 64 bytes at a time with SSE2 compares (see
-//! the `line` module), candidates are parsed in place
-//! and looked up in [`cordon_netset::IpSet`]'s bucketed table, and a
+//! the `line` module), candidates are parsed in place, gathered over many
+//! lines and looked up in [`cordon_netset::IpSet`]'s bucketed table in one
+//! prefetching batch (so their cache misses overlap), and a
 //! memory-mapped input is cut at newlines into one chunk per thread whose
 //! results are concatenated in order.
 

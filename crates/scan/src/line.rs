@@ -148,13 +148,13 @@ fn field_len(line: &[u8], p: usize, field: u8) -> usize {
 
 /// Calls `found(candidate, start..end)` for each address grepcidr would
 /// parse in `line` (without its newline), in order, testing only positions
-/// below `limit`. Stops early when `found` returns `false`.
+/// below `limit`.
 #[inline]
 pub(crate) fn for_each_candidate(
     line: &[u8],
     limit: usize,
     families: Families,
-    mut found: impl FnMut(Candidate, usize, usize) -> bool,
+    mut found: impl FnMut(Candidate, usize, usize),
 ) {
     let limit = limit.min(line.len());
     let triggers = if families.v4 { DOT } else { 0 } | if families.v6 { COLON } else { 0 };
@@ -178,9 +178,7 @@ pub(crate) fn for_each_candidate(
                 // numbers such as `5.0`) cannot parse, so skip the parser.
                 if (7..=15).contains(&len) {
                     if let Some(addr) = parse::ipv4(&line[p..p + len]) {
-                        if !found(Candidate::V4(addr), p, p + len) {
-                            return;
-                        }
+                        found(Candidate::V4(addr), p, p + len);
                     }
                 }
                 p += len.max(1);
@@ -191,9 +189,7 @@ pub(crate) fn for_each_candidate(
                 let len = field_len(line, p, FIELD6);
                 if len <= 45 {
                     if let Some(addr) = parse::ipv6(&line[p..p + len]) {
-                        if !found(Candidate::V6(addr), p, p + len) {
-                            return;
-                        }
+                        found(Candidate::V6(addr), p, p + len);
                     }
                 }
                 p += len.max(1);
@@ -320,7 +316,6 @@ mod tests {
                     Candidate::V6(a) => std::net::Ipv6Addr::from(a).to_string(),
                 }
             ));
-            true
         });
         out
     }

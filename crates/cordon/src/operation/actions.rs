@@ -23,7 +23,7 @@ pub(crate) struct VerifyArgs {
     /// Probes in flight at once.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
-    /// Timeout of each connect and read, in milliseconds.
+    /// Timeout of each connect, TLS handshake, and request with its answer, in milliseconds.
     #[arg(long, default_value_t = 3000)]
     timeout: u64,
     /// Seconds two down checks must be apart for a target to count as verified.

@@ -13,9 +13,9 @@ use std::net::IpAddr;
 use std::path::Path;
 
 use anyhow::Context;
-use cordon_enrich::{domain_flags, ip_flags, Allowlist, ContactBook, Flag, FlagConfig, GeoDb, HostingTable};
+use cordon_enrich::{domain_flags, ip_flags, Allowlist, Contact, ContactBook, Flag, FlagConfig, GeoDb, HostingTable};
 use cordon_model::{Kind, Observable};
-use cordon_store::enrichment::{ContactRow, Enrichment, EnrichmentStore, IndicatorRef};
+use cordon_store::enrichment::{Enrichment, EnrichmentStore, IndicatorRef};
 use cordon_store::SqliteStore;
 
 /// What a run of [`enrich_store`] did.
@@ -36,35 +36,31 @@ pub(crate) struct Enricher {
     allowlist: Allowlist,
 }
 
-/// Quotes a CSV field.
-fn csv_field(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
-
 /// The stored allowlist as the enrichment engine reads it.
 pub(crate) fn load_allowlist(store: &SqliteStore) -> anyhow::Result<Allowlist> {
-    let text: String =
-        store.allowlist()?.iter().map(|e| format!("{},{}\n", csv_field(&e.value), csv_field(&e.reason))).collect();
-    Ok(Allowlist::from_csv("allowlist", &text).0)
+    let mut list = Allowlist::default();
+    for entry in store.allowlist()? {
+        list.insert(&entry.value, &entry.reason).map_err(|e| anyhow::anyhow!("stored allowlist entry: {e}"))?;
+    }
+    Ok(list)
 }
 
 /// The stored contacts as a routing book.
 pub(crate) fn load_contacts(store: &SqliteStore) -> anyhow::Result<ContactBook> {
-    let text: String = store.contacts()?.iter().map(contact_csv_line).collect();
-    Ok(ContactBook::from_csv("contacts", &text).0)
-}
-
-fn contact_csv_line(c: &ContactRow) -> String {
-    let fields = [
-        c.kind.as_str(),
-        c.key.as_str(),
-        c.name.as_str(),
-        c.email.as_str(),
-        c.pgp_fingerprint.as_deref().unwrap_or(""),
-        c.language.as_deref().unwrap_or(""),
-    ];
-    let quoted: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-    format!("{}\n", quoted.join(","))
+    let mut book = ContactBook::default();
+    for c in store.contacts()? {
+        let fields = [
+            c.kind.as_str(),
+            c.key.as_str(),
+            c.name.as_str(),
+            c.email.as_str(),
+            c.pgp_fingerprint.as_deref().unwrap_or(""),
+            c.language.as_deref().unwrap_or(""),
+        ];
+        let contact = Contact::from_fields(&fields).map_err(|e| anyhow::anyhow!("stored contact {}: {e}", c.key))?;
+        book.insert(contact);
+    }
+    Ok(book)
 }
 
 impl Enricher {

@@ -54,18 +54,27 @@ impl Allowlist {
             if entry.is_empty() || (line == 1 && entry.eq_ignore_ascii_case("entry")) {
                 continue;
             }
-            if let Ok(net) = entry.parse::<IpNet>() {
-                list.nets.push((net.trunc(), reason.to_string()));
-            } else if let Ok(ip) = entry.parse::<IpAddr>() {
-                list.nets.push((IpNet::from(ip), reason.to_string()));
-            } else if let Some(domain) = normalize_domain(entry) {
-                list.domains.insert(domain, reason.to_string());
-            } else {
-                let message = format!("'{entry}' is neither an address, a network nor a domain name");
+            if let Err(message) = list.insert(entry, reason) {
                 diagnostics.push(diagnostic(file, Location::Line(line), DiagnosticKind::Malformed, message));
             }
         }
         (list, diagnostics)
+    }
+
+    /// Adds an entry (an address, a network or a domain) with the reason it
+    /// is listed; says why when the entry is none of these.
+    pub fn insert(&mut self, entry: &str, reason: &str) -> Result<(), String> {
+        let entry = entry.trim();
+        if let Ok(net) = entry.parse::<IpNet>() {
+            self.nets.push((net.trunc(), reason.to_string()));
+        } else if let Ok(ip) = entry.parse::<IpAddr>() {
+            self.nets.push((IpNet::from(ip), reason.to_string()));
+        } else if let Some(domain) = normalize_domain(entry) {
+            self.domains.insert(domain, reason.to_string());
+        } else {
+            return Err(format!("'{entry}' is neither an address, a network nor a domain name"));
+        }
+        Ok(())
     }
 
     /// The most specific listed network containing `ip`.

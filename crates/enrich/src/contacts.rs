@@ -97,7 +97,8 @@ impl ContactBook {
                     if line == 1 && row.get(0).is_some_and(|k| k.trim().eq_ignore_ascii_case("kind")) {
                         continue;
                     }
-                    (line, parse_row(&row))
+                    let fields: Vec<&str> = row.iter().collect();
+                    (line, Contact::from_fields(&fields))
                 }
                 Err(error) => (error.position().map_or(0, |p| p.line()), Err(error.to_string())),
             };
@@ -115,7 +116,7 @@ impl ContactBook {
     }
 
     /// Adds a contact; returns whether it replaced one with the same key.
-    fn insert(&mut self, contact: Contact) -> bool {
+    pub fn insert(&mut self, contact: Contact) -> bool {
         match contact.key {
             ContactKey::Prefix(net) => {
                 self.prefix_lengths[usize::from(matches!(net, IpNet::V6(_)))].insert(net.prefix_len());
@@ -174,48 +175,54 @@ impl ContactBook {
     }
 }
 
-fn parse_row(row: &::csv::StringRecord) -> Result<Contact, String> {
-    let get = |i: usize| row.get(i).map(str::trim).filter(|v| !v.is_empty());
-    let kind = get(0).ok_or("missing kind (prefix, asn or country)")?;
-    let key_text = get(1).ok_or("missing key")?;
-    let key = match kind.to_ascii_lowercase().as_str() {
-        "prefix" => key_text
-            .parse::<IpNet>()
-            .map(|n| n.trunc())
-            .or_else(|_| key_text.parse::<IpAddr>().map(IpNet::from))
-            .map(ContactKey::Prefix)
-            .map_err(|_| format!("prefix '{key_text}' is not a network"))?,
-        "asn" => {
-            let digits = key_text.trim_start_matches("AS").trim_start_matches("as");
-            ContactKey::Asn(digits.parse().map_err(|_| format!("ASN '{key_text}' is not a number"))?)
-        }
-        "country" => ContactKey::Country(key_text.parse().map_err(|e: crate::UnknownCountry| e.to_string())?),
-        other => return Err(format!("kind '{other}' is not prefix, asn or country")),
-    };
-    let name = get(2).ok_or("missing name")?.to_string();
-    let email = get(3).ok_or("missing email")?;
-    match email.split_once('@') {
-        Some((local, domain)) if !local.is_empty() && domain.contains('.') && !email.contains(char::is_whitespace) => {}
-        _ => return Err(format!("email '{email}' is not an address")),
-    }
-    let pgp_fingerprint = match get(4) {
-        None => None,
-        Some(raw) => {
-            let hex: String = raw.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
-            if hex.len() != 40 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(format!("PGP fingerprint '{raw}' is not 40 hex digits"));
+impl Contact {
+    /// A contact from the table's fields in order: `kind, key, name, email`
+    /// and optionally `pgp_fingerprint, language` (empty means absent);
+    /// says why when a field is wrong.
+    pub fn from_fields(fields: &[&str]) -> Result<Contact, String> {
+        let get = |i: usize| fields.get(i).copied().map(str::trim).filter(|v| !v.is_empty());
+        let kind = get(0).ok_or("missing kind (prefix, asn or country)")?;
+        let key_text = get(1).ok_or("missing key")?;
+        let key = match kind.to_ascii_lowercase().as_str() {
+            "prefix" => key_text
+                .parse::<IpNet>()
+                .map(|n| n.trunc())
+                .or_else(|_| key_text.parse::<IpAddr>().map(IpNet::from))
+                .map(ContactKey::Prefix)
+                .map_err(|_| format!("prefix '{key_text}' is not a network"))?,
+            "asn" => {
+                let digits = key_text.trim_start_matches("AS").trim_start_matches("as");
+                ContactKey::Asn(digits.parse().map_err(|_| format!("ASN '{key_text}' is not a number"))?)
             }
-            Some(hex)
+            "country" => ContactKey::Country(key_text.parse().map_err(|e: crate::UnknownCountry| e.to_string())?),
+            other => return Err(format!("kind '{other}' is not prefix, asn or country")),
+        };
+        let name = get(2).ok_or("missing name")?.to_string();
+        let email = get(3).ok_or("missing email")?;
+        match email.split_once('@') {
+            Some((local, domain))
+                if !local.is_empty() && domain.contains('.') && !email.contains(char::is_whitespace) => {}
+            _ => return Err(format!("email '{email}' is not an address")),
         }
-    };
-    let language = match get(5) {
-        None => None,
-        Some(lang) if (2..=3).contains(&lang.len()) && lang.bytes().all(|b| b.is_ascii_alphabetic()) => {
-            Some(lang.to_ascii_lowercase())
-        }
-        Some(lang) => return Err(format!("language '{lang}' is not a two- or three-letter code")),
-    };
-    Ok(Contact { key, name, email: email.to_string(), pgp_fingerprint, language })
+        let pgp_fingerprint = match get(4) {
+            None => None,
+            Some(raw) => {
+                let hex: String = raw.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+                if hex.len() != 40 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(format!("PGP fingerprint '{raw}' is not 40 hex digits"));
+                }
+                Some(hex)
+            }
+        };
+        let language = match get(5) {
+            None => None,
+            Some(lang) if (2..=3).contains(&lang.len()) && lang.bytes().all(|b| b.is_ascii_alphabetic()) => {
+                Some(lang.to_ascii_lowercase())
+            }
+            Some(lang) => return Err(format!("language '{lang}' is not a two- or three-letter code")),
+        };
+        Ok(Contact { key, name, email: email.to_string(), pgp_fingerprint, language })
+    }
 }
 
 #[cfg(test)]

@@ -78,13 +78,11 @@ pub fn contact(db: &std::path::Path, kind: &str, key: &str, name: &str, email: &
 /// The routing book of the contacts stored in `store`.
 pub fn book(store: &SqliteStore) -> cordon_enrich::ContactBook {
     use cordon_store::enrichment::EnrichmentStore;
-    let text: String = store
-        .contacts()
-        .unwrap()
-        .iter()
-        .map(|c| format!("{},{},\"{}\",{}\n", c.kind, c.key, c.name.replace('"', "\"\""), c.email))
-        .collect();
-    cordon_enrich::ContactBook::from_csv("contacts", &text).0
+    let mut book = cordon_enrich::ContactBook::default();
+    for c in store.contacts().unwrap() {
+        book.insert(cordon_enrich::Contact::from_fields(&[&c.kind, &c.key, &c.name, &c.email]).unwrap());
+    }
+    book
 }
 
 /// Builds the operation's targets, routed through the stored contacts.

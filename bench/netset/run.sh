@@ -10,6 +10,7 @@
 #   alone through crates/netset/examples/merge.rs instead.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. bench/lib.sh
 RUNS=${RUNS:-5}
 ENTRIES=${ENTRIES:-1000000}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
@@ -34,33 +35,10 @@ else
   cargo build --quiet --release -p cordon
   CORDON=("$CARGO_TARGET_DIR/release/cordon" net merge "$LIST")
 fi
-IPRANGE=(iprange "$LIST")
+PEER=(iprange "$LIST")
 echo "list: $LIST ($(wc -l <"$LIST") entries)"
-echo "iprange: ${IPRANGE[*]}"
-echo "cordon:  ${CORDON[*]}"
-
-time_run() {
-  local out=$1; shift
-  local start end
-  start=$(date +%s.%N)
-  "$@" >"$out"
-  end=$(date +%s.%N)
-  echo "$end - $start" | bc
-}
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-
-i_times=(); c_times=()
-for i in $(seq "$RUNS"); do
-  i_times+=("$(time_run "$OUT/iprange.out" "${IPRANGE[@]}")")
-  c_times+=("$(time_run "$OUT/cordon.out" "${CORDON[@]}")")
-  cmp -s "$OUT/iprange.out" "$OUT/cordon.out" || { echo "OUTPUT MISMATCH (see $OUT)" >&2; exit 1; }
-  echo "run $i: iprange ${i_times[-1]}s  cordon ${c_times[-1]}s  ($(wc -l <"$OUT/cordon.out") CIDRs)"
-done
-i_med=$(printf '%s\n' "${i_times[@]}" | median)
-c_med=$(printf '%s\n' "${c_times[@]}" | median)
-echo "median iprange: ${i_med}s"
-echo "median cordon:  ${c_med}s"
-echo "ratio (iprange / cordon): $(echo "scale=2; $i_med / $c_med" | bc)x"
+describe() { echo "$(wc -l <"$1") CIDRs"; }
+race iprange
 
 if [ -z "${SKIP_CRITERION:-}" ]; then
   cargo bench -p cordon-netset --bench lookup -- --warm-up-time 2 --measurement-time 10 \

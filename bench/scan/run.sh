@@ -12,6 +12,7 @@
 # crates/scan/examples/scan_count.rs instead.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. bench/lib.sh
 RUNS=${RUNS:-5}
 LOG_MB=${LOG_MB:-256}
 ENTRIES=${ENTRIES:-1000000}
@@ -34,34 +35,7 @@ else
   cargo build --quiet --release -p cordon
   CORDON=("$CARGO_TARGET_DIR/release/cordon" scan --count --list "$LIST" "$LOG")
 fi
-GREPCIDR=(grepcidr -c -f "$LIST" "$LOG")
+PEER=(grepcidr -c -f "$LIST" "$LOG")
 echo "list: $LIST ($(wc -l <"$LIST") entries)  log: $LOG ($(du -m "$LOG" | cut -f1) MiB, $(wc -l <"$LOG") lines)"
-echo "grepcidr: ${GREPCIDR[*]}"
-echo "cordon:   ${CORDON[*]}"
-
-# time_run OUTFILE CMD... : prints wall seconds, stores stdout in OUTFILE
-time_run() {
-  local out=$1; shift
-  local start end
-  start=$(date +%s.%N)
-  "$@" >"$out" || [ $? -eq 1 ]
-  end=$(date +%s.%N)
-  echo "$end - $start" | bc
-}
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-
-g_times=(); c_times=()
-for i in $(seq "$RUNS"); do
-  g_times+=("$(time_run "$OUT/grepcidr.count" "${GREPCIDR[@]}")")
-  c_times+=("$(time_run "$OUT/cordon.count" "${CORDON[@]}")")
-  if ! cmp -s "$OUT/grepcidr.count" "$OUT/cordon.count"; then
-    echo "COUNT MISMATCH: grepcidr $(cat "$OUT/grepcidr.count") vs cordon $(cat "$OUT/cordon.count")" >&2
-    exit 1
-  fi
-  echo "run $i: grepcidr ${g_times[-1]}s  cordon ${c_times[-1]}s  (count $(cat "$OUT/cordon.count"))"
-done
-g_med=$(printf '%s\n' "${g_times[@]}" | median)
-c_med=$(printf '%s\n' "${c_times[@]}" | median)
-echo "median grepcidr: ${g_med}s"
-echo "median cordon:   ${c_med}s"
-echo "ratio (grepcidr / cordon): $(echo "scale=2; $g_med / $c_med" | bc)x"
+describe() { echo "count $(cat "$1")"; }
+race grepcidr

@@ -3,20 +3,9 @@
 //! identical line for line; diff must be the same set (see below). Fails, never skips, when `iprange` is
 //! missing (install it with `scripts/install-peers.sh`).
 
+use cordon_testkit::Rng;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// xorshift64*: deterministic test data without dependencies.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-}
 
 fn workdir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("cordon-net-iprange-{}-{name}", std::process::id()));
@@ -42,7 +31,7 @@ fn ipsum_slice(skip: usize, take: usize) -> Vec<String> {
 fn generated(rng: &mut Rng, count: usize) -> Vec<String> {
     (0..count)
         .map(|_| {
-            let r = rng.next();
+            let r = rng.next_u64();
             let first = [10u32, 45, 77, 185, 192][(r % 5) as usize];
             let addr = (first << 24) | ((r >> 8) as u32 & 0x00ff_ffff);
             let len = match (r >> 40) % 6 {
@@ -103,7 +92,7 @@ fn assert_same(what: &str, ours: String, theirs: String) {
 #[test]
 fn net_matches_iprange() {
     let dir = workdir("ops");
-    let mut rng = Rng(0x1b3c_5d7e_9f00_1234);
+    let mut rng = Rng::new(0x1b3c_5d7e_9f00_1234);
     let mut a_lines = ipsum_slice(0, 20_000);
     a_lines.extend(generated(&mut rng, 5_000));
     let mut b_lines = ipsum_slice(10_000, 20_000);

@@ -8,28 +8,17 @@ use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};
 
 use cordon_netset::{IpMapBuilder, IpRange, IpSet};
+use cordon_testkit::Rng;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ipnet::{IpNet, Ipv4Net};
 
 const ENTRIES: usize = 1_000_000;
 const QUERIES: usize = 1 << 20;
 
-/// xorshift64*: deterministic, dependency-free.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-}
-
 fn random_entries(rng: &mut Rng) -> Vec<IpRange> {
     (0..ENTRIES)
         .map(|_| {
-            let r = rng.next();
+            let r = rng.next_u64();
             let addr = Ipv4Addr::from(r as u32);
             // 3 in 4 entries are single addresses, the rest /20../31.
             let len = if (r >> 32) & 3 == 0 { 20 + ((r >> 40) % 12) as u8 } else { 32 };
@@ -42,9 +31,9 @@ fn random_entries(rng: &mut Rng) -> Vec<IpRange> {
 }
 
 fn lookups(c: &mut Criterion) {
-    let mut rng = Rng(0x5eed_cafe_f00d_d00d);
+    let mut rng = Rng::new(0x5eed_cafe_f00d_d00d);
     let entries = random_entries(&mut rng);
-    let queries: Vec<u32> = (0..QUERIES).map(|_| rng.next() as u32).collect();
+    let queries: Vec<u32> = (0..QUERIES).map(|_| rng.next_u64() as u32).collect();
 
     let set = IpSet::from_ranges(entries.iter().copied());
     eprintln!(

@@ -4,23 +4,9 @@
 //! access log lines in combined format, about LOG_BYTES bytes, about 10% of
 //! client addresses drawn from LIST, 3% IPv6 clients).
 
+use cordon_testkit::Rng;
 use std::io::{BufWriter, Write};
 use std::net::{Ipv4Addr, Ipv6Addr};
-
-/// xorshift64*: fixed seed, same output on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 const PATHS: [&str; 6] = ["/", "/index.html", "/api/v1/items", "/static/app.js", "/login", "/images/logo.png"];
 const AGENTS: [&str; 4] = [
@@ -38,16 +24,17 @@ fn main() -> std::io::Result<()> {
     }
     let log_bytes: u64 = args[3].parse().unwrap_or(256 << 20);
     let entries: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
-    let mut rng = Rng(0x00c0_4d0e_5eed_2026);
+    let mut rng = Rng::new(0x00c0_4d0e_5eed_2026);
 
     let mut listed_v4: Vec<u32> = Vec::with_capacity(entries);
     let mut listed_v6: Vec<u128> = Vec::new();
     let mut list = BufWriter::new(std::fs::File::create(&args[1])?);
     for _ in 0..entries {
-        let r = rng.next();
+        let r = rng.next_u64();
         if matches!(r % 100, 0) {
-            let addr: u128 =
-                (0x2001_0db8u128 << 96) | (u128::from(rng.next() as u32) << 64) | u128::from(rng.next() & 0xffff);
+            let addr: u128 = (0x2001_0db8u128 << 96)
+                | (u128::from(rng.next_u64() as u32) << 64)
+                | u128::from(rng.next_u64() & 0xffff);
             listed_v6.push(addr);
             if matches!(r % 200, 0) {
                 writeln!(list, "{}/64", Ipv6Addr::from(addr & !((1u128 << 64) - 1)))?;
@@ -76,7 +63,7 @@ fn main() -> std::io::Result<()> {
         let pick = rng.below(100);
         let client = if pick < 3 {
             let addr = if listed_v6.is_empty() || rng.below(2) == 0 {
-                (0x2001_0db8u128 << 96) | u128::from(rng.next())
+                (0x2001_0db8u128 << 96) | u128::from(rng.next_u64())
             } else {
                 listed_v6[rng.below(listed_v6.len() as u64) as usize]
             };
@@ -84,7 +71,7 @@ fn main() -> std::io::Result<()> {
         } else if pick < 13 && !listed_v4.is_empty() {
             Ipv4Addr::from(listed_v4[rng.below(listed_v4.len() as u64) as usize]).to_string()
         } else {
-            Ipv4Addr::from(rng.next() as u32).to_string()
+            Ipv4Addr::from(rng.next_u64() as u32).to_string()
         };
         let (day, hour, min, sec) = (1 + rng.below(28), rng.below(24), rng.below(60), rng.below(60));
         let path = PATHS[rng.below(PATHS.len() as u64) as usize];
@@ -92,7 +79,7 @@ fn main() -> std::io::Result<()> {
         let status = [200, 200, 200, 304, 404, 500][rng.below(6) as usize];
         let size = rng.below(100_000);
         let referer = if rng.below(10) == 0 {
-            format!("http://{}/r?id={}", Ipv4Addr::from(rng.next() as u32), rng.below(1000))
+            format!("http://{}/r?id={}", Ipv4Addr::from(rng.next_u64() as u32), rng.below(1000))
         } else {
             "-".to_string()
         };

@@ -1,0 +1,44 @@
+# Shared by the bench/*/run.sh scripts: times cordon against a peer tool.
+#
+# race NAME : runs "${PEER[@]}" and "${CORDON[@]}" alternately $RUNS times,
+#   stdout to $OUT/NAME.out and $OUT/cordon.out, stops if the two outputs
+#   differ, prints each run (with `describe FILE` if the caller defines it),
+#   the median wall time of each and the ratio peer / cordon.
+
+# time_run OUTFILE CMD... : prints the wall seconds of CMD, its stdout in
+# OUTFILE. Exit status 1 is not a failure (grep-like tools: nothing found).
+time_run() {
+  local out=$1; shift
+  local start end
+  start=$(date +%s.%N)
+  "$@" >"$out" || [ $? -eq 1 ]
+  end=$(date +%s.%N)
+  echo "$end - $start" | bc
+}
+
+# median: the median of the numbers on stdin, one per line.
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+race() {
+  local name=$1 i p_med c_med
+  local p_times=() c_times=()
+  echo "$name: ${PEER[*]}"
+  echo "cordon: ${CORDON[*]}"
+  for i in $(seq "$RUNS"); do
+    p_times+=("$(time_run "$OUT/$name.out" "${PEER[@]}")")
+    c_times+=("$(time_run "$OUT/cordon.out" "${CORDON[@]}")")
+    if ! cmp -s "$OUT/$name.out" "$OUT/cordon.out"; then
+      echo "OUTPUT MISMATCH between $OUT/$name.out and $OUT/cordon.out" >&2
+      exit 1
+    fi
+    echo "run $i: $name ${p_times[-1]}s  cordon ${c_times[-1]}s  ($(describe "$OUT/cordon.out"))"
+  done
+  p_med=$(printf '%s\n' "${p_times[@]}" | median)
+  c_med=$(printf '%s\n' "${c_times[@]}" | median)
+  echo "median $name: ${p_med}s"
+  echo "median cordon: ${c_med}s"
+  echo "ratio ($name / cordon): $(echo "scale=2; $p_med / $c_med" | bc)x"
+}
+
+# describe FILE: what a run produced; callers may redefine it.
+describe() { echo "$(wc -l <"$1") lines of output"; }

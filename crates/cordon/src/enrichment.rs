@@ -177,17 +177,38 @@ fn own_domain(r: &IndicatorRef) -> Option<String> {
     }
 }
 
-/// Enriches every indicator in the store and records the results.
-pub(crate) fn enrich_store(store: &mut SqliteStore, snapshot: &Path) -> anyhow::Result<EnrichSummary> {
+/// Which indicators a run of [`enrich_store`] covers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// Every indicator (after the geo data or the allowlist changed).
+    All,
+    /// What the given imports may have changed: the indicators with a
+    /// sighting they created, those never enriched, and everything within
+    /// two links of these (a new domain changes its IP's count of linked
+    /// domains; a new IP gives its domains a network).
+    Imports(Vec<i64>),
+}
+
+/// Enriches the indicators in `scope` and records the results.
+pub(crate) fn enrich_store(store: &mut SqliteStore, snapshot: &Path, scope: &Scope) -> anyhow::Result<EnrichSummary> {
     let enricher = Enricher::load(store, snapshot)?;
     let links = Links::load(store)?;
     let mut refs = Vec::new();
     store.indicator_refs(&mut |r| refs.push(r))?;
     let by_id: HashMap<i64, &IndicatorRef> = refs.iter().map(|r| (r.id, r)).collect();
+    let covered: Option<BTreeSet<i64>> = match scope {
+        Scope::All => None,
+        Scope::Imports(imports) => {
+            let stale = store.stale_indicators(imports)?;
+            Some(stale.iter().flat_map(|&id| links.near(id).into_iter().chain([id])).collect())
+        }
+    };
+    let refs: Vec<&IndicatorRef> =
+        refs.iter().filter(|r| covered.as_ref().is_none_or(|ids| ids.contains(&r.id))).collect();
     let mut summary = EnrichSummary::default();
     let mut rows = Vec::with_capacity(refs.len());
     let progress = progress_bar(refs.len() as u64);
-    for r in &refs {
+    for &r in &refs {
         progress.inc(1);
         let near = links.near(r.id);
         let near_refs = || near.iter().filter_map(|id| by_id.get(id).copied());

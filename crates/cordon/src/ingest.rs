@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 
 use crate::cli::{Cli, IngestArgs};
+use crate::enrichment::Scope;
 use crate::output::{json_line, stdout};
 use crate::query::open_store;
 
@@ -35,7 +36,7 @@ pub(crate) fn run(cli: &Cli, args: &IngestArgs) -> anyhow::Result<ExitCode> {
         parse: cordon_formats::Options { columns: args.columns.clone(), delimiter: args.delimiter },
     };
     let mut exit = 0u8;
-    let mut stored_any = false;
+    let mut imports = Vec::new();
     let mut files = Vec::new();
     let mut out = stdout();
     for path in &args.files {
@@ -58,7 +59,7 @@ pub(crate) fn run(cli: &Cli, args: &IngestArgs) -> anyhow::Result<ExitCode> {
         };
         match result {
             Ok(report) => {
-                stored_any = true;
+                imports.extend(report.import_id);
                 if let (Some(name), Some(id)) = (&args.operation, report.import_id) {
                     store.attach_import(name, id)?;
                 }
@@ -81,7 +82,7 @@ pub(crate) fn run(cli: &Cli, args: &IngestArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    let enrichment = if stored_any { enrich_after_ingest(cli, &mut store) } else { None };
+    let enrichment = if imports.is_empty() { None } else { enrich_after_ingest(cli, &mut store, imports) };
     if args.json {
         json_line(&mut out, &json!({ "files": files, "enrichment": enrichment }))?;
     } else if let Some(e) = &enrichment {
@@ -91,10 +92,11 @@ pub(crate) fn run(cli: &Cli, args: &IngestArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(exit))
 }
 
-/// Re-runs enrichment when a geo snapshot exists. A failure here does not
-/// undo the import: it is reported and `cordon enrich` can be run later.
-fn enrich_after_ingest(cli: &Cli, store: &mut cordon_store::SqliteStore) -> Option<Value> {
-    match crate::protect::refresh(cli, store) {
+/// Enriches what the imports changed when a geo snapshot exists. A failure
+/// here does not undo the imports: it is reported and `cordon enrich` can
+/// be run later.
+fn enrich_after_ingest(cli: &Cli, store: &mut cordon_store::SqliteStore, imports: Vec<i64>) -> Option<Value> {
+    match crate::protect::refresh(cli, store, &Scope::Imports(imports)) {
         Ok(summary) => summary.map(|s| json!({"indicators": s.indicators, "flagged": s.flagged})),
         Err(e) => {
             eprintln!("cordon: the import is stored, but enrichment failed: {e:#}");

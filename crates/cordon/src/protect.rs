@@ -15,7 +15,7 @@ use cordon_store::{IndicatorFilter, SqliteStore, Store};
 use serde_json::{json, Value};
 
 use crate::cli::{Cli, JsonArg};
-use crate::enrichment::{enrich_store, load_contacts, EnrichSummary, Enricher};
+use crate::enrichment::{enrich_store, load_contacts, EnrichSummary, Enricher, Scope};
 use crate::output::{flags_json, json_line, stdout};
 use crate::query::open_store;
 
@@ -80,17 +80,17 @@ pub(crate) struct RouteArgs {
 
 /// Re-runs enrichment after data changed, when a snapshot exists; returns
 /// the summary, or `None` without a snapshot.
-pub(crate) fn refresh(cli: &Cli, store: &mut SqliteStore) -> anyhow::Result<Option<EnrichSummary>> {
+pub(crate) fn refresh(cli: &Cli, store: &mut SqliteStore, scope: &Scope) -> anyhow::Result<Option<EnrichSummary>> {
     let snapshot = cli.geo_snapshot();
     if !snapshot.exists() {
         return Ok(None);
     }
-    enrich_store(store, &snapshot).map(Some)
+    enrich_store(store, &snapshot, scope).map(Some)
 }
 
 pub(crate) fn enrich(cli: &Cli, args: &JsonArg) -> anyhow::Result<ExitCode> {
     let mut store = open_store(cli)?;
-    let summary = enrich_store(&mut store, &cli.geo_snapshot())?;
+    let summary = enrich_store(&mut store, &cli.geo_snapshot(), &Scope::All)?;
     let mut out = stdout();
     if args.json {
         let obj = json!({"indicators": summary.indicators, "unknown_network": summary.unknown_network,
@@ -119,7 +119,7 @@ pub(crate) fn allow(cli: &Cli, args: &AllowArgs) -> anyhow::Result<ExitCode> {
                 }
             };
             store.allow_add(&canonical, reason)?;
-            refresh(cli, &mut store)?;
+            refresh(cli, &mut store, &Scope::All)?;
             writeln!(out, "allowlisted {canonical}")?;
         }
         AllowCommand::List(json) => {
@@ -141,7 +141,7 @@ pub(crate) fn allow(cli: &Cli, args: &AllowArgs) -> anyhow::Result<ExitCode> {
                 eprintln!("cordon: {canonical} is not in the allowlist");
                 return Ok(ExitCode::from(1));
             }
-            refresh(cli, &mut store)?;
+            refresh(cli, &mut store, &Scope::All)?;
             writeln!(out, "removed {canonical}")?;
         }
     }

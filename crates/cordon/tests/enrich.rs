@@ -109,6 +109,27 @@ fn ingest_enriches_and_filters_work() {
     assert_eq!(routed[0]["ip"], "88.198.5.6");
 }
 
+/// After an ingest only what it changed is enriched again: its new
+/// sightings' indicators and their link neighbours.
+#[test]
+fn later_ingests_enrich_only_what_they_changed() {
+    let env = Env::new();
+    let enriched = |args: &[&str]| {
+        let out = env.run(args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()["enrichment"]["indicators"].as_u64()
+    };
+    let list = env.file("list.txt", "51.38.12.34\n88.198.5.6\n");
+    assert_eq!(enriched(&["ingest", &list, "--source", "a", "--json"]), Some(2));
+    assert_eq!(enriched(&["ingest", &list, "--source", "a", "--json"]), Some(0), "a re-ingest changes nothing");
+    let csv = env.file("phish.csv", "url,ip,category\nhttp://paypa1-verify.com/login,51.38.12.34,phishing\n");
+    assert_eq!(enriched(&["ingest", &csv, "--source", "b", "--json"]), Some(3), "the URL, its domain and its IP");
+    let all = env.json_lines(&["indicators", "--json"]);
+    let domain = all.iter().find(|i| i["value"] == "paypa1-verify.com").unwrap();
+    assert_eq!(domain["asn"], 16276, "the new domain is enriched through the IP it was linked to");
+    assert_eq!(all.iter().filter(|i| i["hosting"].is_string()).count(), 4, "every indicator stays enriched");
+}
+
 #[test]
 fn allowlist_flags_and_unflags() {
     let env = Env::new();

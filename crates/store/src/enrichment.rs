@@ -66,6 +66,10 @@ pub trait EnrichmentStore {
     /// Every link between two indicators that a sighting records (derived
     /// observable, source observable), as pairs of ids.
     fn links(&self) -> Result<Vec<(i64, i64)>, crate::StoreError>;
+    /// Indicators whose enrichment may be out of date after the given
+    /// imports: those with a sighting one of them created (new indicators,
+    /// new sources, new links), and those never enriched. Sorted by id.
+    fn stale_indicators(&self, imports: &[i64]) -> Result<Vec<i64>, crate::StoreError>;
     /// Replaces the enrichment of the given indicators, in one transaction.
     fn write_enrichment(&mut self, rows: &[(i64, Enrichment)]) -> Result<(), crate::StoreError>;
     /// The enrichment of one indicator, if any.

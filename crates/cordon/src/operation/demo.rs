@@ -97,7 +97,7 @@ pub(crate) fn run(cli: &Cli, args: &DemoArgs) -> anyhow::Result<ExitCode> {
 
     match geo_snapshot(cli, out) {
         Some(snapshot) => {
-            let summary = crate::enrichment::enrich_store(&mut store, &snapshot)?;
+            let summary = crate::enrichment::enrich_store(&mut store, &snapshot, &crate::enrichment::Scope::All)?;
             steps.done(&format!(
                 "enriched {} indicators ({} without network data) from {}",
                 summary.indicators,

@@ -63,6 +63,24 @@ impl EnrichmentStore for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn stale_indicators(&self, imports: &[i64]) -> Result<Vec<i64>, StoreError> {
+        let mut ids = std::collections::BTreeSet::new();
+        let mut created =
+            self.conn.prepare_cached("SELECT DISTINCT indicator_id FROM sightings WHERE created_import = ?1")?;
+        for import in imports {
+            for id in created.query_map([import], |r| r.get::<_, i64>(0))? {
+                ids.insert(id?);
+            }
+        }
+        let mut never = self.conn.prepare_cached(
+            "SELECT id FROM indicators WHERE NOT EXISTS (SELECT 1 FROM enrichment WHERE indicator_id = indicators.id)",
+        )?;
+        for id in never.query_map([], |r| r.get::<_, i64>(0))? {
+            ids.insert(id?);
+        }
+        Ok(ids.into_iter().collect())
+    }
+
     fn write_enrichment(&mut self, rows: &[(i64, Enrichment)]) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         {

@@ -188,6 +188,7 @@ fn import(paths: &[PathBuf], snapshot: &Path, as_json: bool) -> anyhow::Result<E
             report.v6_segments,
             report.diagnostics.len()
         )?;
+        writeln!(out, "indicators already stored keep their enrichment until `cordon enrich` is run")?;
     }
     out.flush()?;
     Ok(if fatal { ExitCode::FAILURE } else { ExitCode::SUCCESS })

@@ -363,6 +363,9 @@ pub(crate) fn describe_build(summary: &BuildSummary) -> String {
     if summary.reemerged > 0 {
         text.push_str(&format!(", {} re-emerged (back to triaged)", summary.reemerged));
     }
+    if summary.withdrawn > 0 {
+        text.push_str(&format!(", {} withdrawn (now flagged: rejected as out-of-scope)", summary.withdrawn));
+    }
     let total: u64 = summary.left_out.values().sum();
     if total > 0 {
         let why: Vec<String> = summary.left_out.iter().map(|(k, n)| format!("{n} {k}")).collect();

@@ -1,7 +1,7 @@
 //! The lifecycle applied to stored targets: building and rebuilding them,
 //! and moving them from state to state with a recorded history.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use cordon_enrich::ContactBook;
 use cordon_model::Timestamp;
@@ -41,6 +41,10 @@ pub struct BuildSummary {
     /// Taken-down or verified targets seen again in a newer import, moved
     /// back to triaged.
     pub reemerged: usize,
+    /// Earlier targets that the feeds no longer make (their indicators got
+    /// flagged since, e.g. allowlisted), rejected as out of scope. Those
+    /// already taken down are left as they are.
+    pub withdrawn: usize,
     /// Indicators left out, by reason.
     pub left_out: BTreeMap<String, u64>,
 }
@@ -93,6 +97,16 @@ pub fn build_targets(
         }
     }
     let targets = store.targets(&TargetFilter { operation_id: Some(operation.id), ..TargetFilter::default() })?;
+    let planned: HashSet<i64> = ids.iter().map(|(id, _)| *id).collect();
+    for target in targets.iter().filter(|t| !planned.contains(&t.id)) {
+        if check(target.state, TargetState::Rejected, Some(RejectReason::OutOfScope)).is_ok() {
+            summary.withdrawn += 1;
+            transitions.push(Transition {
+                reason: Some(RejectReason::OutOfScope.as_str().to_string()),
+                ..step(target.id, Some(target.state), TargetState::Rejected, WITHDRAWN)
+            });
+        }
+    }
     let takedowns = last_takedown_marks(&store.operation_history(operation.id)?);
     for target in targets.iter().filter(|t| matches!(t.state, TargetState::TakenDown | TargetState::Verified)) {
         if takedowns.get(&target.id).is_some_and(|mark| target.spec.last_import > *mark) {
@@ -109,6 +123,10 @@ pub fn build_targets(
     store.append_transitions(&transitions)?;
     Ok(summary)
 }
+
+/// The note on a target the feeds no longer make.
+const WITHDRAWN: &str =
+    "no longer built from the feeds: its indicators are now flagged (allowlist, CDN, resolver, bogon)";
 
 /// The import mark of each target's latest move to taken-down.
 fn last_takedown_marks(history: &[Transition]) -> HashMap<i64, i64> {

@@ -4,7 +4,7 @@ mod common;
 
 use cordon_model::{Category, Tlp};
 use cordon_ops::workflow::Actor;
-use cordon_store::ops::{OpsStore, TargetFilter, TargetKind};
+use cordon_store::ops::{OpsStore, TargetFilter, TargetKind, TargetState};
 use cordon_store::SqliteStore;
 
 #[test]
@@ -61,4 +61,16 @@ fn servers_networks_and_domains_with_flagged_left_out() {
             .unwrap();
     assert_eq!((forced.targets, forced.new), (4, 1));
     assert!(forced.left_out.is_empty());
+
+    // The server got allowlisted since: a rebuild rejects its target (with
+    // the reason recorded), and the resolver built by --include-flagged goes
+    // too; its domain, tied to no usable address now, becomes a domain target.
+    common::enrich(&db, "80.94.95.112", "RO", 204428, "allowlisted\tour own server");
+    let withdrawn = common::build(&mut store, &op, &Actor::new("t", common::T0 + 12, ""));
+    assert_eq!((withdrawn.targets, withdrawn.new, withdrawn.withdrawn), (3, 1, 2));
+    let history = store.history(server.id).unwrap();
+    let last = history.last().unwrap();
+    assert_eq!((last.to, last.reason.as_deref()), (TargetState::Rejected, Some("out-of-scope")));
+    let again = common::build(&mut store, &op, &Actor::new("t", common::T0 + 15, ""));
+    assert_eq!(again.withdrawn, 0, "a rejected target is not withdrawn twice");
 }

@@ -16,12 +16,12 @@
 use std::io::BufRead;
 use std::path::Path;
 
-use cordon_model::{Attributes, Category};
+use cordon_model::Attributes;
 
-use crate::emit::{self, emit_value};
+use crate::emit::{self, emit_value, CategoryCache};
 use crate::json::layout;
 use crate::lines::for_each_line;
-use crate::table::{split_fields, Header, Row};
+use crate::table::{split_fields, Fields, Header, Row};
 use crate::{Event, Format, FormatError, Options};
 
 /// The fields a column can hold, each with the header names that mean it.
@@ -62,7 +62,8 @@ pub(crate) fn parse(
     let mapped = mapped_columns(name, options)?;
     let mut delimiter = options.delimiter.map(char::from);
     let mut columns: Option<Columns> = None;
-    let mut fields = Vec::new();
+    let mut fields = Fields::default();
+    let mut categories = CategoryCache::default();
     for_each_line(name, reader, sink, &mut |line, text, sink| {
         if text.trim().is_empty() || text.trim_start().starts_with('#') {
             return Ok(());
@@ -73,7 +74,7 @@ pub(crate) fn parse(
             return Ok(());
         }
         if columns.is_none() {
-            let header = Header::new(&fields);
+            let header = Header::new(fields.iter());
             let from_header: Columns = FIELDS.map(|(_, names)| header.find(names));
             let is_header = from_header.iter().any(Option::is_some);
             columns = Some(resolve(name, line, is_header.then_some(from_header), &mapped, &fields)?);
@@ -84,18 +85,18 @@ pub(crate) fn parse(
         let Some(columns) = &columns else {
             return Ok(());
         };
-        emit_row(line, columns, &Row::new(&fields), sink);
+        emit_row(line, columns, &Row::new(&fields), &mut categories, sink);
         Ok(())
     })
 }
 
 /// True when `line` is a header: one of its cells names a known field.
 pub(crate) fn is_header(line: &str) -> bool {
-    let mut cells = Vec::new();
+    let mut cells = Fields::default();
     if split_fields(line, guess_delimiter(line), &mut cells).is_err() {
         return false;
     }
-    let header = Header::new(&cells);
+    let header = Header::new(cells.iter());
     FIELDS.iter().any(|(_, names)| header.find(names).is_some())
 }
 
@@ -103,7 +104,7 @@ pub(crate) fn is_header(line: &str) -> bool {
 fn mapped_columns(name: &Path, options: &Options) -> Result<Columns, FormatError> {
     let mut columns: Columns = [None; FIELDS.len()];
     for (field, number) in &options.columns {
-        let wanted = Header::new(std::slice::from_ref(field));
+        let wanted = Header::new([field.as_str()]);
         let slot = FIELDS
             .iter()
             .position(|(canonical, names)| wanted.find(&[canonical]).is_some() || wanted.find(names).is_some());
@@ -130,7 +131,7 @@ fn resolve(
     line: u64,
     header: Option<Columns>,
     mapped: &Columns,
-    cells: &[String],
+    cells: &Fields,
 ) -> Result<Columns, FormatError> {
     let mut columns = header.unwrap_or([None; FIELDS.len()]);
     for (slot, index) in mapped.iter().enumerate() {
@@ -143,7 +144,10 @@ fn resolve(
     }
     let wanted = FIELDS[..INDICATOR_FIELDS].iter().map(|(f, _)| *f).collect::<Vec<_>>().join(", ");
     let reason = match header {
-        Some(_) => format!("line {line}: the header ({}) names no indicator column ({wanted})", cells.join(", ")),
+        Some(_) => format!(
+            "line {line}: the header ({}) names no indicator column ({wanted})",
+            cells.iter().collect::<Vec<_>>().join(", ")
+        ),
         None => format!(
             "line {line}: no header naming the columns and no column mapping; \
              add a header or map a column, e.g. --column ip=1 (fields: {wanted}, …)"
@@ -164,7 +168,7 @@ fn guess_delimiter(line: &str) -> char {
     best.0
 }
 
-fn emit_row(line: u64, columns: &Columns, row: &Row<'_>, sink: &mut dyn FnMut(Event)) {
+fn emit_row(line: u64, columns: &Columns, row: &Row<'_>, categories: &mut CategoryCache, sink: &mut dyn FnMut(Event)) {
     let [indicator, url, domain, ip, host, kind, category, malware, first_seen, last_seen, confidence, tlp, port] =
         columns.map(|column| row.get(column));
     if let Some(kind) = kind {
@@ -180,7 +184,7 @@ fn emit_row(line: u64, columns: &Columns, row: &Row<'_>, sink: &mut dyn FnMut(Ev
         return;
     };
     let attributes = Attributes {
-        category: Category::from_label(category, malware),
+        category: categories.category(category, malware),
         label: category.map(str::to_string),
         malware: malware.map(str::to_string),
         first_seen: emit::timestamp(line, "first_seen", first_seen, sink),
@@ -190,7 +194,7 @@ fn emit_row(line: u64, columns: &Columns, row: &Row<'_>, sink: &mut dyn FnMut(Ev
         port: emit::port(line, "port", port, sink),
     };
     let links = emit::links(line, values.filter(|v| *v != primary), sink);
-    emit_value(line, primary, &attributes, &links, sink);
+    emit_value(line, primary, attributes, &links, sink);
 }
 
 #[cfg(test)]

@@ -99,5 +99,5 @@ fn emit_entry(line: u64, entry: &Entry<'_>, ip_field: &str, sink: &mut dyn FnMut
         port: emit::port(line, "port", entry.port, sink),
         ..Attributes::default()
     };
-    emit_value(line, ip, &attributes, &[], sink);
+    emit_value(line, ip, attributes, &[], sink);
 }

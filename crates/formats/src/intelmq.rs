@@ -57,5 +57,5 @@ fn emit_event(line: u64, event: &Object, sink: &mut dyn FnMut(Event)) {
         port: emit::port(line, "source.port", text(event, "source.port").as_deref(), sink),
     };
     let links = emit::links(line, linked.iter().map(|v| v.as_ref()), sink);
-    emit_value(line, primary, &attributes, &links, sink);
+    emit_value(line, primary, attributes, &links, sink);
 }

@@ -43,7 +43,7 @@ pub(crate) fn parse(name: &Path, reader: &mut dyn BufRead, sink: &mut dyn FnMut(
             }
         };
         let attributes = Attributes { confidence, ..Attributes::default() };
-        emit_value(line, value, &attributes, &[], sink);
+        emit_value(line, value, attributes, &[], sink);
         Ok(())
     })
 }

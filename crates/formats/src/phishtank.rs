@@ -47,5 +47,5 @@ fn emit_object(index: u64, object: &Object, sink: &mut dyn FnMut(Event)) {
         .filter_map(|detail| text(detail, "ip_address"))
         .collect();
     let links = emit::links(index, addresses.iter().map(|a| a.as_ref()), sink);
-    emit_value(index, &url, &attributes, &links, sink);
+    emit_value(index, &url, attributes, &links, sink);
 }

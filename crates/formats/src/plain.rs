@@ -38,7 +38,7 @@ fn parse_list(
     for_each_line(name, reader, sink, &mut |line, text, sink| {
         let value = strip_comment(text);
         if !value.is_empty() {
-            emit_value(line, value, attributes, &[], sink);
+            emit_value(line, value, attributes.clone(), &[], sink);
         }
         Ok(())
     })

@@ -35,7 +35,7 @@ pub(crate) fn parse_text(
             Some((cidr, rest)) => (cidr, rest.split_whitespace().next()),
             None => (text, None),
         };
-        emit_value(line, cidr, &attributes(sblid), &[], sink);
+        emit_value(line, cidr, attributes(sblid), &[], sink);
         Ok(())
     })
 }
@@ -49,7 +49,7 @@ pub(crate) fn parse_json(
     for_each_json_line(name, reader, sink, &mut |line, object: &Object, sink| {
         if let Some(cidr) = text(object, "cidr") {
             let sblid = text(object, "sblid");
-            emit_value(line, &cidr, &attributes(sblid.as_deref()), &[], sink);
+            emit_value(line, &cidr, attributes(sblid.as_deref()), &[], sink);
         } else if object.contains_key("asn") {
             sink(Event::Skipped { line, reason: ASN_LISTING.to_string() });
         } else if text(object, "type").as_deref() != Some("metadata") {

@@ -12,29 +12,78 @@ use crate::json::layout;
 use crate::lines::for_each_line;
 use crate::{Event, Format, FormatError};
 
+/// The fields of one row, back to back in one buffer that is reused from
+/// row to row: splitting a row allocates nothing once the buffer has grown
+/// to the longest row (a `String` per field was the CSV reader's largest
+/// cost after normalization).
+#[derive(Debug, Default)]
+pub(crate) struct Fields {
+    text: String,
+    /// Where each field ends in `text`.
+    ends: Vec<usize>,
+}
+
+impl Fields {
+    fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+
+    /// Ends the field whose text was pushed since the last one ended.
+    fn end_field(&mut self) {
+        self.ends.push(self.text.len());
+    }
+
+    fn push_field(&mut self, field: &str) {
+        self.text.push_str(field);
+        self.end_field();
+    }
+
+    /// The number of fields.
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Field `index` (0-based), as split.
+    pub(crate) fn get(&self, index: usize) -> Option<&str> {
+        let end = *self.ends.get(index)?;
+        let start = index.checked_sub(1).and_then(|i| self.ends.get(i)).copied().unwrap_or(0);
+        self.text.get(start..end)
+    }
+
+    /// Every field, in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+}
+
 /// Splits `line` at `delimiter` into `out` (cleared first). A field may be
 /// quoted with `"`, a doubled `""` inside quotes standing for one `"`;
-/// unquoted fields are trimmed. Fails on a quote that is never closed.
-pub(crate) fn split_fields(line: &str, delimiter: char, out: &mut Vec<String>) -> Result<(), String> {
+/// unquoted fields are trimmed. Fails on a quote that is never closed,
+/// leaving `out` empty.
+pub(crate) fn split_fields(line: &str, delimiter: char, out: &mut Fields) -> Result<(), String> {
     out.clear();
     let mut rest = line;
     loop {
         rest = rest.trim_start_matches(|c: char| c != delimiter && c.is_whitespace());
         if let Some(quoted) = rest.strip_prefix('"') {
-            let mut field = String::new();
-            let mut chars = quoted.char_indices();
+            // Copied a run between quotes at a time.
+            let mut tail = quoted;
             let after = loop {
-                match chars.next() {
-                    Some((i, '"')) if quoted[i + 1..].starts_with('"') => {
-                        field.push('"');
-                        chars.next();
+                let Some(at) = tail.find('"') else {
+                    out.clear();
+                    return Err("a quoted field is not closed".to_string());
+                };
+                out.text.push_str(&tail[..at]);
+                match tail[at + 1..].strip_prefix('"') {
+                    Some(next) => {
+                        out.text.push('"');
+                        tail = next;
                     }
-                    Some((i, '"')) => break &quoted[i + 1..],
-                    Some((_, c)) => field.push(c),
-                    None => return Err("a quoted field is not closed".to_string()),
+                    None => break &tail[at + 1..],
                 }
             };
-            out.push(field);
+            out.end_field();
             // Anything between the closing quote and the delimiter is dropped.
             match after.find(delimiter) {
                 Some(at) => rest = &after[at + delimiter.len_utf8()..],
@@ -44,11 +93,11 @@ pub(crate) fn split_fields(line: &str, delimiter: char, out: &mut Vec<String>) -
             // Unquoted: the field runs to the delimiter, copied as one slice.
             match rest.find(delimiter) {
                 Some(at) => {
-                    out.push(rest[..at].trim_end().to_string());
+                    out.push_field(rest[..at].trim_end());
                     rest = &rest[at + delimiter.len_utf8()..];
                 }
                 None => {
-                    out.push(rest.trim_end().to_string());
+                    out.push_field(rest.trim_end());
                     return Ok(());
                 }
             }
@@ -68,8 +117,8 @@ pub(crate) struct Header {
 
 impl Header {
     /// A header from its column names.
-    pub(crate) fn new(names: &[String]) -> Header {
-        Header { keys: names.iter().map(|n| key(n)).collect() }
+    pub(crate) fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> Header {
+        Header { keys: names.into_iter().map(key).collect() }
     }
 
     /// The 0-based index of the first column named one of `names`, trying
@@ -88,18 +137,25 @@ fn key(name: &str) -> String {
 
 /// The fields of one row.
 pub(crate) struct Row<'a> {
-    fields: &'a [String],
+    fields: &'a Fields,
 }
 
 impl<'a> Row<'a> {
     /// A row of `fields`.
-    pub(crate) fn new(fields: &'a [String]) -> Row<'a> {
+    pub(crate) fn new(fields: &'a Fields) -> Row<'a> {
         Row { fields }
     }
 
     /// The trimmed, non-empty value of column `index`, if any.
     pub(crate) fn get(&self, index: Option<usize>) -> Option<&'a str> {
-        self.fields.get(index?).map(|f| f.trim()).filter(|f| !f.is_empty())
+        let field = self.fields.get(index?)?;
+        // Most fields are trimmed already: a printable ASCII byte at both
+        // ends cannot be whitespace, which spares decoding characters.
+        let trimmed = match (field.as_bytes().first(), field.as_bytes().last()) {
+            (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => field,
+            _ => field.trim(),
+        };
+        (!trimmed.is_empty()).then_some(trimmed)
     }
 }
 
@@ -118,7 +174,7 @@ pub(crate) fn read_commented<C>(
 ) -> Result<(), FormatError> {
     let mut columns: Option<C> = None;
     let mut last_problem: Option<String> = None;
-    let mut fields = Vec::new();
+    let mut fields = Fields::default();
     for_each_line(name, reader, sink, &mut |line, text, sink| {
         let text = text.trim();
         if text.is_empty() {
@@ -126,7 +182,7 @@ pub(crate) fn read_commented<C>(
         }
         if let Some(comment) = text.strip_prefix('#') {
             if columns.is_none() && split_fields(comment, ',', &mut fields).is_ok() && fields.len() > 1 {
-                match resolve(&Header::new(&fields)) {
+                match resolve(&Header::new(fields.iter())) {
                     Ok(resolved) => columns = Some(resolved),
                     Err(problem) => last_problem = Some(problem),
                 }
@@ -137,7 +193,7 @@ pub(crate) fn read_commented<C>(
             // With no candidate header, an empty one tells which column is missing.
             let why = match last_problem.take() {
                 Some(problem) => problem,
-                None => resolve(&Header::new(&[])).err().unwrap_or_default(),
+                None => resolve(&Header::new([])).err().unwrap_or_default(),
             };
             let reason = format!("line {line}: data before a '#' comment line naming the columns ({why})");
             return Err(layout(name, format, reason));
@@ -155,8 +211,8 @@ mod tests {
     use super::*;
 
     fn split(line: &str, delimiter: char) -> Result<Vec<String>, String> {
-        let mut out = Vec::new();
-        split_fields(line, delimiter, &mut out).map(|()| out)
+        let mut out = Fields::default();
+        split_fields(line, delimiter, &mut out).map(|()| out.iter().map(String::from).collect())
     }
 
     #[test]
@@ -168,11 +224,25 @@ mod tests {
         assert_eq!(split("a\t\tb", '\t'), Ok(vec!["a".into(), "".into(), "b".into()]));
         assert_eq!(split("a,", ','), Ok(vec!["a".into(), "".into()]));
         assert!(split(r#""open"#, ',').is_err());
+        assert_eq!(split(r#""""#, ','), Ok(vec!["".into()]));
+        assert_eq!(split(r#"x,"a""""b" junk ,"é""#, ','), Ok(vec!["x".into(), "a\"\"b".into(), "é".into()]));
+        assert_eq!(split("", ','), Ok(vec!["".into()]));
+    }
+
+    #[test]
+    fn fields_are_reused_across_rows() {
+        let mut fields = Fields::default();
+        split_fields("a,bb,ccc", ',', &mut fields).unwrap();
+        split_fields("d,\"e\"", ',', &mut fields).unwrap();
+        assert_eq!(fields.iter().collect::<Vec<_>>(), ["d", "e"]);
+        assert_eq!((fields.len(), fields.get(2)), (2, None));
+        assert!(split_fields("\"open", ',', &mut fields).is_err());
+        assert_eq!(fields.len(), 0);
     }
 
     #[test]
     fn header_names_ignore_case_and_separators() {
-        let header = Header::new(&["First Seen".into(), "DST_IP".into()]);
+        let header = Header::new(["First Seen", "DST_IP"]);
         assert_eq!(header.find(&["ip", "dst-ip"]), Some(1));
         assert_eq!(header.find(&["first_seen"]), Some(0));
         assert_eq!(header.find(&["url"]), None);

@@ -140,5 +140,5 @@ fn emit_ioc(line: u64, ioc: &Ioc<'_>, sink: &mut dyn FnMut(Event)) {
         confidence: emit::confidence(line, "confidence_level", ioc.confidence, sink),
         ..Attributes::default()
     };
-    emit_value(line, value, &attributes, &[], sink);
+    emit_value(line, value, attributes, &[], sink);
 }

@@ -128,5 +128,5 @@ fn emit_entry(line: u64, entry: &Entry<'_>, sink: &mut dyn FnMut(Event)) {
         ..Attributes::default()
     };
     let links = emit::links(line, entry.links.iter().copied(), sink);
-    emit_value(line, url, &attributes, &links, sink);
+    emit_value(line, url, attributes, &links, sink);
 }

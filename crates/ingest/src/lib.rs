@@ -24,7 +24,7 @@ use std::path::Path;
 
 use cordon_formats::{Event, Format, FormatError};
 use cordon_model::{not_targetable, Category, Record, Tlp};
-use cordon_store::{Added, ImportMeta, ImportSink, Store, StoreError};
+use cordon_store::{ImportMeta, ImportSink, Store, StoreError};
 
 pub use report::{FileReport, Rejection, MAX_LISTED_ERRORS};
 
@@ -164,6 +164,9 @@ fn ingest_events(
         if let Some((line, reason)) = &strict_failure {
             return Err(StoreError::Aborted(format!("line {line}: {reason}")));
         }
+        let stored = sink.flush()?;
+        report.counts.new = stored.new;
+        report.counts.updated = stored.updated;
         Ok(report.counts)
     });
     if let Some(e) = parse_error {
@@ -192,17 +195,14 @@ fn store_record(
     let attributes = &mut record.attributes;
     attributes.category = attributes.category.or(options.category).or(Some(Category::Other));
     attributes.tlp = attributes.tlp.or(options.tlp).or(Some(DEFAULT_TLP));
-    for sighting in record.sightings() {
+    for sighting in record.into_sightings() {
         if sighting.derived_from.is_some() {
             if let Some(reason) = not_targetable(&sighting.observable) {
                 report.skip_derived(reason.key());
                 continue;
             }
         }
-        match sink.add(&sighting)? {
-            Added::New => report.counts.new += 1,
-            Added::Updated => report.counts.updated += 1,
-        }
+        sink.add(&sighting)?;
         report.counts.accepted += 1;
     }
     Ok(())

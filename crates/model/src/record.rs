@@ -66,25 +66,26 @@ impl Record {
     /// derived sighting for each distinct linked observable (the URL's host
     /// first), carrying the same attributes.
     pub fn sightings(&self) -> Vec<Sighting> {
-        let mut out = vec![Sighting {
-            observable: self.observable.clone(),
-            derived_from: None,
-            attributes: self.attributes.clone(),
-            line: self.line,
-        }];
-        let linked = self.observable.url_host().into_iter().chain(self.links.iter().cloned());
-        for obs in linked {
-            if out.iter().any(|s| s.observable == obs) {
-                continue;
+        self.clone().into_sightings().collect()
+    }
+
+    /// [`Record::sightings`], consuming the record: the first sighting takes
+    /// its observable and attributes instead of copies, and a record with
+    /// nothing derived allocates nothing.
+    pub fn into_sightings(self) -> impl Iterator<Item = Sighting> {
+        let Record { line, observable, links, attributes } = self;
+        let mut derived: Vec<Sighting> = Vec::new();
+        for obs in observable.url_host().into_iter().chain(links) {
+            if obs != observable && !derived.iter().any(|s| s.observable == obs) {
+                derived.push(Sighting {
+                    observable: obs,
+                    derived_from: Some(observable.clone()),
+                    attributes: attributes.clone(),
+                    line,
+                });
             }
-            out.push(Sighting {
-                observable: obs,
-                derived_from: Some(self.observable.clone()),
-                attributes: self.attributes.clone(),
-                line: self.line,
-            });
         }
-        out
+        std::iter::once(Sighting { observable, derived_from: None, attributes, line }).chain(derived)
     }
 }
 

@@ -19,7 +19,9 @@
 //! store.import(&meta, &mut |sink| {
 //!     let observable = normalize("80.94.95.112").unwrap().observables.remove(0);
 //!     sink.add(&Sighting { observable, derived_from: None, attributes: Attributes::default(), line: 1 })?;
-//!     Ok(ImportCounts { read: 1, accepted: 1, new: 1, ..ImportCounts::default() })
+//!     let stored = sink.flush()?;
+//!     assert_eq!(stored.new, 1);
+//!     Ok(ImportCounts { read: 1, accepted: 1, new: stored.new, ..ImportCounts::default() })
 //! })?;
 //! let mut values = Vec::new();
 //! store.indicators(&IndicatorFilter::default(), &mut |i| values.push(i.value))?;
@@ -35,8 +37,8 @@ mod types;
 
 pub use sqlite::SqliteStore;
 pub use types::{
-    Added, ImportCounts, ImportMeta, ImportRecord, IndicatorDetail, IndicatorFilter, IndicatorSummary, SightingRow,
-    SourceSummary,
+    ImportCounts, ImportMeta, ImportRecord, IndicatorDetail, IndicatorFilter, IndicatorSummary, SightingRow,
+    SourceSummary, Stored,
 };
 
 /// Why the store could not do what was asked.
@@ -60,10 +62,19 @@ pub enum StoreError {
 }
 
 /// Adds sightings inside an open import.
+///
+/// A backend may queue sightings and write them in batches, in any order
+/// that keeps the adds of one sighting in the order they were made; what
+/// was added is in the store when the import commits. [`ImportSink::flush`]
+/// writes the queue and says how many adds were new.
 pub trait ImportSink {
-    /// Stores one sighting (creating its indicator if needed) and says whether
-    /// it was new or refreshed an existing one.
-    fn add(&mut self, sighting: &cordon_model::Sighting) -> Result<Added, StoreError>;
+    /// Adds one sighting (creating its indicator if needed): a new sighting,
+    /// or a refresh of one the store has (last seen, confidence, TLP, label).
+    fn add(&mut self, sighting: &cordon_model::Sighting) -> Result<(), StoreError>;
+
+    /// Writes every queued sighting and returns the counts of all adds so
+    /// far in this import.
+    fn flush(&mut self) -> Result<Stored, StoreError>;
 }
 
 /// The operations every storage backend provides.

@@ -44,13 +44,15 @@ pub struct ImportCounts {
     pub skipped: u64,
 }
 
-/// Whether an added sighting was new.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Added {
-    /// A sighting that did not exist before.
-    New,
-    /// An existing sighting, refreshed (last seen, confidence, TLP, label).
-    Updated,
+/// What the sightings added to an import did: the first add of a sighting
+/// the store did not have is new, every other add refreshes one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stored {
+    /// Adds that created a sighting.
+    pub new: u64,
+    /// Adds that refreshed an existing sighting (last seen, confidence, TLP,
+    /// label).
+    pub updated: u64,
 }
 
 /// Which indicators a read returns.

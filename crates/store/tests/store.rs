@@ -1,7 +1,7 @@
 //! Integration tests of the SQLite store through the `Store` trait.
 
 use cordon_model::{normalize, Attributes, Category, Record, Tlp};
-use cordon_store::{Added, ImportCounts, ImportMeta, IndicatorFilter, SqliteStore, Store, StoreError};
+use cordon_store::{ImportCounts, ImportMeta, IndicatorFilter, SqliteStore, Store, StoreError};
 
 fn record(line: u64, raw: &str, category: Category, tlp: Tlp) -> Record {
     let mut rec = Record::new(line, normalize(raw).unwrap().observables.remove(0));
@@ -18,12 +18,11 @@ fn import(store: &mut SqliteStore, source: &str, records: &[Record]) -> (u64, u6
         .import(&meta, &mut |sink| {
             for rec in records {
                 for s in rec.sightings() {
-                    match sink.add(&s)? {
-                        Added::New => counts.new += 1,
-                        Added::Updated => counts.updated += 1,
-                    }
+                    sink.add(&s)?;
                 }
             }
+            let stored = sink.flush()?;
+            (counts.new, counts.updated) = (stored.new, stored.updated);
             Ok(counts)
         })
         .unwrap();

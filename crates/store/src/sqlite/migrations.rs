@@ -188,6 +188,37 @@ const MIGRATIONS: &[&str] = &[
         date INTEGER NOT NULL,
         note TEXT NOT NULL DEFAULT ''
     );",
+    // 4: sightings keyed by what identifies them, without a rowid (issue 2):
+    // one b-tree instead of a table plus its unique index, ordered by
+    // indicator so an import's new sightings append. Reads that ordered by
+    // the old `id` order by (created_import, line) and the key instead. The
+    // index by source is gone: it cost every sighting an insert, and its
+    // one reader, the per-source counts, scans the sightings once instead.
+    "CREATE TABLE sightings_keyed (
+        indicator_id INTEGER NOT NULL REFERENCES indicators(id),
+        source_id INTEGER NOT NULL REFERENCES sources(id),
+        category TEXT NOT NULL,
+        label TEXT,
+        malware TEXT NOT NULL DEFAULT '',
+        port INTEGER NOT NULL DEFAULT 0,
+        derived_from INTEGER NOT NULL DEFAULT 0,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        confidence INTEGER NOT NULL,
+        tlp INTEGER NOT NULL,
+        created_import INTEGER NOT NULL REFERENCES imports(id),
+        last_import INTEGER NOT NULL REFERENCES imports(id),
+        line INTEGER NOT NULL,
+        PRIMARY KEY (indicator_id, source_id, category, malware, port, derived_from)
+    ) WITHOUT ROWID;
+    INSERT INTO sightings_keyed (indicator_id, source_id, category, label, malware, port, derived_from,
+                                 first_seen, last_seen, confidence, tlp, created_import, last_import, line)
+        SELECT indicator_id, source_id, category, label, malware, port, derived_from,
+               first_seen, last_seen, confidence, tlp, created_import, last_import, line
+        FROM sightings ORDER BY indicator_id, source_id, category, malware, port, derived_from;
+    DROP TABLE sightings;
+    ALTER TABLE sightings_keyed RENAME TO sightings;
+    CREATE INDEX sightings_derived_from ON sightings(derived_from) WHERE derived_from <> 0;",
 ];
 
 /// The schema version this build writes.
@@ -221,5 +252,50 @@ mod tests {
         assert_eq!(v, SCHEMA_VERSION);
         conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
         assert!(matches!(migrate(&mut conn), Err(StoreError::TooNew { .. })));
+    }
+
+    #[test]
+    fn sightings_survive_the_move_to_a_keyed_table() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        for sql in &MIGRATIONS[..3] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 3).unwrap();
+        conn.execute_batch(
+            "INSERT INTO sources (id, name, created) VALUES (1, 'a', 0);
+             INSERT INTO imports (id, source_id, path, sha256, format, time) VALUES (1, 1, 'f', '00', 'plain', 0);
+             INSERT INTO indicators (id, value, kind, created_import) VALUES (1, 'http://x.example/', 'url', 1),
+                 (2, 'x.example', 'domain', 1);
+             INSERT INTO sightings (indicator_id, source_id, category, label, malware, port, derived_from,
+                                    first_seen, last_seen, confidence, tlp, created_import, last_import, line)
+             VALUES (1, 1, 'phishing', 'phish', '', 0, 0, 10, 20, 60, 1, 1, 1, 7),
+                    (2, 1, 'phishing', NULL, '', 0, 1, 10, 20, 60, 1, 1, 1, 7);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let rows: Vec<(i64, Option<String>, i64, i64)> = conn
+            .prepare("SELECT indicator_id, label, derived_from, line FROM sightings ORDER BY indicator_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows, [(1, Some("phish".into()), 0, 7), (2, None, 1, 7)]);
+        let indexes: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'sightings' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(indexes, ["sightings_derived_from"]);
+        let duplicate = conn.execute(
+            "INSERT INTO sightings (indicator_id, source_id, category, first_seen, last_seen, confidence, tlp,
+                                    created_import, last_import, line)
+             VALUES (1, 1, 'phishing', 0, 0, 0, 0, 1, 1, 1)",
+            [],
+        );
+        assert!(duplicate.is_err(), "the key stays unique");
     }
 }

@@ -11,7 +11,7 @@ use rusqlite::{params, OptionalExtension, Row};
 
 use super::enrichment::decode_flags;
 use super::import::tlp_from_code;
-use super::SqliteStore;
+use super::{SqliteStore, SIGHTING_ORDER};
 use crate::ops::{
     Check, ContactRef, Evidence, OpIndicator, OpScope, Operation, OpsStore, Outcome, Target, TargetFilter, TargetKind,
     TargetSpec, TargetState, Transition,
@@ -375,13 +375,14 @@ impl OpsStore for SqliteStore {
     }
 
     fn evidence(&self, target_ids: &[i64]) -> Result<Vec<Evidence>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
+        let sql = format!(
             "SELECT m.target_id, i.value, i.kind, src.name, src.share_amber, s.category, s.malware, s.tlp, s.port,
                     s.first_seen, s.last_seen, s.confidence
              FROM target_members m JOIN indicators i ON i.id = m.indicator_id
              JOIN sightings s ON s.indicator_id = i.id JOIN sources src ON src.id = s.source_id
-             WHERE m.target_id = ?1 ORDER BY i.value, src.name, s.id",
-        )?;
+             WHERE m.target_id = ?1 ORDER BY i.value, src.name, {SIGHTING_ORDER}"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut out = Vec::new();
         for target in target_ids {
             let rows = stmt.query_map([target], |r| {

@@ -2,14 +2,14 @@
 //! are never read, so an indicator none of whose sightings are visible does
 //! not exist for that reader.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use cordon_model::{combined_confidence, Category, Kind, Tlp};
 use rusqlite::{params, Row};
 
 use super::enrichment::enrichment_from_row;
 use super::import::{tlp_code, tlp_from_code};
-use super::SqliteStore;
+use super::{SqliteStore, SIGHTING_ORDER};
 use crate::enrichment::Enrichment;
 use crate::{
     ImportCounts, ImportMeta, ImportRecord, ImportSink, IndicatorDetail, IndicatorFilter, IndicatorSummary,
@@ -66,6 +66,14 @@ impl Summarizer {
     }
 }
 
+/// What [`Store::sources`] counts for one source while scanning sightings.
+#[derive(Clone, Copy, Default)]
+struct SourceCounts {
+    indicators: u64,
+    sightings: u64,
+    last_indicator: Option<i64>,
+}
+
 fn parse_kind(s: &str) -> rusqlite::Result<Kind> {
     s.parse().map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
 }
@@ -115,7 +123,7 @@ impl SqliteStore {
                AND (?3 IS NULL OR EXISTS (SELECT 1 FROM sightings c WHERE c.indicator_id = i.id AND c.category = ?3 AND c.tlp <= ?1))
                AND (?4 IS NULL OR EXISTS (SELECT 1 FROM sightings c JOIN sources cs ON cs.id = c.source_id
                                           WHERE c.indicator_id = i.id AND cs.name = ?4 AND c.tlp <= ?1))
-             ORDER BY i.value, s.id"
+             ORDER BY i.value"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(params![
@@ -149,7 +157,7 @@ impl SqliteStore {
     }
 
     fn sighting_rows(&self, value: &str, max_tlp: Tlp) -> Result<Vec<SightingRow>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
+        let sql = format!(
             "SELECT src.name, s.category, s.label, s.malware, s.first_seen, s.last_seen, s.confidence, s.tlp, s.port,
                     d.value, imp.path, s.line
              FROM indicators i JOIN sightings s ON s.indicator_id = i.id
@@ -157,8 +165,9 @@ impl SqliteStore {
              JOIN imports imp ON imp.id = s.last_import
              LEFT JOIN indicators d ON d.id = s.derived_from
              WHERE i.value = ?1 AND s.tlp <= ?2
-             ORDER BY src.name, s.id",
-        )?;
+             ORDER BY src.name, {SIGHTING_ORDER}"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params![value, tlp_code(max_tlp)], |row| {
             let malware: String = row.get(3)?;
             let port: i64 = row.get(8)?;
@@ -223,21 +232,37 @@ impl Store for SqliteStore {
     }
 
     fn sources(&self) -> Result<Vec<SourceSummary>, StoreError> {
+        // One pass over the sightings in key order, indicator first, so a
+        // source's sightings of one indicator are adjacent: there is no index
+        // by source, which would cost every imported sighting an insert.
+        let mut per_source: HashMap<i64, SourceCounts> = HashMap::new();
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT indicator_id, source_id FROM sightings ORDER BY indicator_id, source_id")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let (indicator, source): (i64, i64) = (row.get(0)?, row.get(1)?);
+            let counts = per_source.entry(source).or_default();
+            counts.sightings += 1;
+            if counts.last_indicator != Some(indicator) {
+                counts.indicators += 1;
+                counts.last_indicator = Some(indicator);
+            }
+        }
         let mut stmt = self.conn.prepare_cached(
-            "SELECT src.name,
+            "SELECT src.id, src.name,
                     (SELECT count(*) FROM imports WHERE source_id = src.id),
-                    (SELECT count(DISTINCT indicator_id) FROM sightings WHERE source_id = src.id),
-                    (SELECT count(*) FROM sightings WHERE source_id = src.id),
                     (SELECT max(time) FROM imports WHERE source_id = src.id)
              FROM sources src ORDER BY src.name",
         )?;
         let rows = stmt.query_map([], |r| {
+            let counts = per_source.get(&r.get(0)?).copied().unwrap_or_default();
             Ok(SourceSummary {
-                name: r.get(0)?,
-                imports: r.get::<_, i64>(1)? as u64,
-                indicators: r.get::<_, i64>(2)? as u64,
-                sightings: r.get::<_, i64>(3)? as u64,
-                last_import: r.get(4)?,
+                name: r.get(1)?,
+                imports: r.get::<_, i64>(2)? as u64,
+                indicators: counts.indicators,
+                sightings: counts.sightings,
+                last_import: r.get(3)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

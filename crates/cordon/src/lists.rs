@@ -79,8 +79,6 @@ fn sink<'a>(path: &'a str, out: &'a mut Vec<IpNet>) -> impl FnMut(Event) + 'a {
 /// without spaces or comment markers goes to [`cordon_model::normalize`],
 /// exactly as the plain-list parser would send it.
 fn plain_networks(path: &str, bytes: &[u8]) -> Option<Vec<IpNet>> {
-    /// The plain-list parser's line limit; longer lines take the general path.
-    const MAX_LINE: usize = 64 * 1024;
     let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
     let mut out = Vec::with_capacity(bytes.len() / 14);
     for (index, line) in bytes.split(|&b| b == b'\n').enumerate() {
@@ -92,7 +90,9 @@ fn plain_networks(path: &str, bytes: &[u8]) -> Option<Vec<IpNet>> {
             out.push(IpNet::V4(net));
             continue;
         }
-        if line.len() > MAX_LINE || line.iter().any(|&b| b.is_ascii_whitespace() || b == b'#' || b == b';') {
+        if line.len() > cordon_formats::MAX_LINE
+            || line.iter().any(|&b| b.is_ascii_whitespace() || b == b'#' || b == b';')
+        {
             return None;
         }
         match cordon_model::normalize(std::str::from_utf8(line).ok()?) {

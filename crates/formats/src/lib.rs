@@ -273,6 +273,7 @@ pub fn parse_reader(
 }
 
 pub use detect::DETECT_LIMIT;
+pub use lines::MAX_LINE;
 
 mod delimited;
 mod detect;

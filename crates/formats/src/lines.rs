@@ -15,7 +15,7 @@ use std::path::Path;
 use crate::{Event, FormatError};
 
 /// The longest line a line-based format accepts, in bytes (64 KiB).
-pub(crate) const MAX_LINE: usize = 64 * 1024;
+pub const MAX_LINE: usize = 64 * 1024;
 
 /// What [`for_each_line`] calls with each line's number and text; events go
 /// to the sink it is given.

@@ -14,9 +14,18 @@ pub(crate) struct Cli {
     #[arg(long, global = true, env = "CORDON_DB", default_value = "cordon.db", value_name = "PATH")]
     pub(crate) db: PathBuf,
 
-    /// The compiled geo/ASN snapshot (default: cordon-geo.snap beside the store).
+    /// The compiled geo/ASN snapshot (default: cordon-geo.snap beside the
+    /// store). Build it with `cordon geo import` from the data that
+    /// scripts/fetch-geodata.sh (in cordon's source tree) fetches.
     #[arg(long, global = true, env = "CORDON_GEO", value_name = "PATH")]
     pub(crate) geo: Option<PathBuf>,
+
+    /// Answer as organisation ORG would see it: only the sightings the
+    /// visibility rule (TLP 2.0, the submitting organisation, its consents)
+    /// lets it see. Default: the hub's administrator, who sees everything
+    /// submitted to the hub.
+    #[arg(long = "as", global = true, env = "CORDON_AS", value_name = "ORG")]
+    pub(crate) as_org: Option<String>,
 
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -26,10 +35,23 @@ impl Cli {
     /// The geo snapshot file: `--geo`, `$CORDON_GEO`, or `cordon-geo.snap`
     /// in the store's directory.
     pub(crate) fn geo_snapshot(&self) -> PathBuf {
-        match &self.geo {
-            Some(path) => path.clone(),
-            None => self.db.with_file_name("cordon-geo.snap"),
+        self.config().geo
+    }
+
+    /// Where the store and its data are.
+    pub(crate) fn config(&self) -> cordon_app::Config {
+        let mut config = cordon_app::Config::new(self.db.clone());
+        if let Some(geo) = &self.geo {
+            config.geo = geo.clone();
         }
+        config
+    }
+
+    /// Opens the store and resolves `--as`.
+    pub(crate) fn open(&self) -> Result<(cordon_app::App, cordon_model::Viewer), cordon_app::AppError> {
+        let app = cordon_app::App::open(&self.config())?;
+        let viewer = app.viewer(self.as_org.as_deref())?;
+        Ok((app, viewer))
     }
 }
 
@@ -64,6 +86,15 @@ pub(crate) enum Command {
     /// Write blocklists for firewalls, DNS and IDS (plain, cidr, csv, jsonl, nft, ipset,
     /// iptables, ip6tables, suricata, rpz, hosts, stix, misp, mmdb).
     Export(crate::export::ExportArgs),
+    /// Organisations of the hub's community (partners, agencies, providers, defenders).
+    #[command(subcommand)]
+    Org(crate::orgs::OrgCommand),
+    /// Which organisation a source belongs to, and where its AMBER sightings may go.
+    #[command(subcommand)]
+    Source(crate::orgs::SourceCommand),
+    /// Build a Synergia-scale demo operation from the committed IPsum slice
+    /// (in a fresh directory; --db is not used).
+    Demo(crate::demo::DemoArgs),
     #[command(flatten)]
     Ops(crate::operation::OpsCommand),
 }
@@ -120,14 +151,14 @@ pub(crate) struct IndicatorSelection {
 }
 
 impl IndicatorSelection {
-    /// The store filter of this selection, as seen up to `max_tlp`.
-    pub(crate) fn filter(&self, max_tlp: Tlp) -> cordon_store::IndicatorFilter {
+    /// The store filter of this selection, as `viewer` sees it up to `max_tlp`.
+    pub(crate) fn filter(&self, viewer: cordon_model::Viewer, max_tlp: Tlp) -> cordon_store::IndicatorFilter {
         cordon_store::IndicatorFilter {
             kind: self.kind,
             category: self.category,
             source: self.source.clone(),
             max_tlp,
-            ..cordon_store::IndicatorFilter::default()
+            ..cordon_store::IndicatorFilter::new(viewer)
         }
     }
 }

@@ -1,8 +1,8 @@
 //! `cordon export`: the store's indicators in the formats defenders load
 //! (blocklists, firewall scripts, IDS rules, DNS zones, STIX, MISP, MaxMind
-//! DB). This module only filters, converts to [`cordon_export::Entry`],
-//! picks the output and prints the summary; the writers are in
-//! cordon-export.
+//! DB). The selection is the application layer's
+//! ([`cordon_app::App::export_entries`]); this module picks the output and
+//! prints the summary; the writers are in cordon-export.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -12,13 +12,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
+use cordon_app::exports::{ExportSelection, Omitted};
 use cordon_export::{Entry, Format, Options, Summary};
 use cordon_model::{parse_timestamp, Timestamp, Tlp};
-use cordon_store::{IndicatorSummary, Store};
 use serde_json::json;
 
 use crate::cli::{Cli, IndicatorSelection};
-use crate::query::open_store;
 
 /// `cordon export --format F [-o PATH]`.
 #[derive(Args, Debug)]
@@ -67,29 +66,14 @@ pub(crate) fn run(cli: &Cli, args: &ExportArgs) -> anyhow::Result<ExitCode> {
         eprintln!("cordon: the {} format needs -o PATH", args.format);
         return Ok(ExitCode::from(crate::EXIT_INPUT));
     }
-    let store = open_store(cli)?;
-    let filter = args.selection.filter(args.tlp_max);
-    let mut read = 0u64;
-    let mut omitted = Omitted::default();
-    let mut entries = Vec::new();
-    store.indicators(&filter, &mut |summary| {
-        read += 1;
-        let flags = summary.enrichment.as_ref().map(|e| e.flags.as_slice()).unwrap_or_default();
-        if !args.include_flagged && !flags.is_empty() {
-            omitted.flagged += 1;
-            for (flag, _) in flags {
-                *omitted.by_flag.entry(flag.clone()).or_default() += 1;
-            }
-            return;
-        }
-        let recent = args.since.is_none_or(|since| summary.last_seen >= since);
-        let confident = args.min_confidence.is_none_or(|min| summary.confidence >= min);
-        if recent && confident {
-            entries.push(entry(summary));
-        } else {
-            omitted.filtered += 1;
-        }
-    })?;
+    let (app, viewer) = cli.open()?;
+    let selection = ExportSelection {
+        filter: args.selection.filter(viewer, args.tlp_max),
+        min_confidence: args.min_confidence,
+        since: args.since,
+        include_flagged: args.include_flagged,
+    };
+    let (entries, omitted) = app.export_entries(&selection)?;
     let options = Options::new(generation_time()?);
     let summary = match &args.output {
         Some(path) if args.format.is_directory() => cordon_export::write_misp_feed(&entries, &options, path)
@@ -105,22 +89,8 @@ pub(crate) fn run(cli: &Cli, args: &ExportArgs) -> anyhow::Result<ExitCode> {
             cordon_export::write(args.format, &entries, &options, &mut out)?
         }
     };
-    report(args, read, &omitted, &summary);
+    report(args, &omitted, &summary);
     Ok(ExitCode::SUCCESS)
-}
-
-/// The writers' view of a stored indicator.
-fn entry(summary: IndicatorSummary) -> Entry {
-    Entry {
-        value: summary.value,
-        kind: summary.kind,
-        categories: summary.categories,
-        sources: summary.sources,
-        tlp: summary.tlp,
-        confidence: summary.confidence,
-        first_seen: summary.first_seen,
-        last_seen: summary.last_seen,
-    }
 }
 
 /// Writes a stream format to `path` through a temporary file beside it,
@@ -146,19 +116,8 @@ fn write_file(format: Format, entries: &[Entry], options: &Options, path: &Path)
     written.with_context(|| format!("cannot export to {}", path.display()))
 }
 
-/// Indicators read but not exported, and why.
-#[derive(Debug, Default)]
-struct Omitted {
-    /// Left out for "do not take down" flags (without `--include-flagged`).
-    flagged: u64,
-    /// How often each flag was the reason.
-    by_flag: BTreeMap<String, u64>,
-    /// Below `--min-confidence` or older than `--since`.
-    filtered: u64,
-}
-
 /// Prints the summary on standard error.
-fn report(args: &ExportArgs, read: u64, omitted: &Omitted, summary: &Summary) {
+fn report(args: &ExportArgs, omitted: &Omitted, summary: &Summary) {
     let by_kind: BTreeMap<&str, u64> = summary.exported.iter().map(|(kind, n)| (kind.as_str(), *n)).collect();
     let output = args.output.as_ref().map(|p| p.display().to_string());
     if args.json {
@@ -166,7 +125,7 @@ fn report(args: &ExportArgs, read: u64, omitted: &Omitted, summary: &Summary) {
             "format": args.format.as_str(),
             "output": output,
             "tlp_max": args.tlp_max.as_str(),
-            "read": read,
+            "read": omitted.read,
             "filtered_out": omitted.filtered,
             "flagged_out": omitted.flagged,
             "flagged_by_reason": omitted.by_flag,

@@ -1,5 +1,7 @@
-//! `cordon geo`: fetch the free IP→ASN/country data, compile it into the
-//! snapshot file, and look addresses up.
+//! `cordon geo`: compile the free IP→ASN/country data into the snapshot
+//! file, and look addresses up. The data itself is fetched by
+//! scripts/fetch-geodata.sh in cordon's source tree: cordon never runs a
+//! script it finds on disk.
 //!
 //! The library work is in `cordon-enrich`; this module only finds files,
 //! decides exit codes and prints. Policy: `import` writes the snapshot when
@@ -32,13 +34,6 @@ pub(crate) struct GeoArgs {
 /// The `cordon geo` subcommands.
 #[derive(clap::Subcommand, Debug)]
 enum GeoCommand {
-    /// Download the ip-location-db ASN and country data from npm into
-    /// data/geo/ (runs scripts/fetch-geodata.sh).
-    Fetch {
-        /// Where to put the data (default: data/geo next to the script's checkout).
-        #[arg(long)]
-        dest: Option<PathBuf>,
-    },
     /// Compile CSV range files and MaxMind DB files into the snapshot.
     ///
     /// A directory stands for its *.csv and *.mmdb files; in a directory,
@@ -77,39 +72,12 @@ enum GeoCommand {
 /// Runs `cordon geo`; `snapshot` is the configured snapshot file.
 pub(crate) fn run(args: &GeoArgs, snapshot: &Path) -> anyhow::Result<ExitCode> {
     match &args.command {
-        GeoCommand::Fetch { dest } => fetch(dest.as_deref()),
         GeoCommand::Import { paths, json } => import(paths, snapshot, *json),
         GeoCommand::Lookup { ips, hosting, allowlist, contacts, json } => {
             let tables = Tables::load(hosting.as_deref(), allowlist.as_deref(), contacts.as_deref())?;
             lookup(ips, snapshot, &tables, *json)
         }
     }
-}
-
-/// Finds scripts/fetch-geodata.sh: `CORDON_FETCH_GEODATA`, then the current
-/// directory and its parents, then the source checkout cordon was built from.
-fn fetch_script() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("CORDON_FETCH_GEODATA") {
-        return Some(PathBuf::from(path));
-    }
-    let relative = Path::new("scripts/fetch-geodata.sh");
-    let cwd = std::env::current_dir().ok();
-    let from_cwd = cwd.iter().flat_map(|d| d.ancestors()).map(|d| d.join(relative)).find(|p| p.is_file());
-    from_cwd.or_else(|| {
-        let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(relative);
-        built.is_file().then_some(built)
-    })
-}
-
-fn fetch(dest: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let script = fetch_script().context("cannot find scripts/fetch-geodata.sh (set CORDON_FETCH_GEODATA)")?;
-    let mut command = std::process::Command::new("bash");
-    command.arg(&script);
-    if let Some(dest) = dest {
-        command.env("GEO_DATA_DIR", dest);
-    }
-    let status = command.status().with_context(|| format!("cannot run {}", script.display()))?;
-    Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 /// The input files `paths` stand for, in order.

@@ -3,15 +3,14 @@
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 
-use cordon_ingest::{ingest_bytes, ingest_file, FileReport, IngestError, IngestOptions};
-use cordon_store::ops::OpsStore;
+use cordon_app::intake::{Input, InputError};
+use cordon_app::view::FileReportView;
+use cordon_ingest::{FileReport, IngestOptions};
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::cli::{Cli, IngestArgs};
-use crate::enrichment::Scope;
-use crate::output::{json_line, stdout};
-use crate::query::open_store;
+use crate::output::{clean, human, json_line, stdout};
 
 /// Files larger than this get a progress bar (when stderr is a terminal).
 const PROGRESS_MIN_BYTES: u64 = 8 << 20;
@@ -20,13 +19,8 @@ const PROGRESS_MIN_BYTES: u64 = 8 << 20;
 const SHOWN_ERRORS: usize = 10;
 
 pub(crate) fn run(cli: &Cli, args: &IngestArgs) -> anyhow::Result<ExitCode> {
-    let mut store = open_store(cli)?;
-    if let Some(name) = &args.operation {
-        if store.operation(name)?.is_none() {
-            eprintln!("cordon: no operation named '{name}' (create it with `cordon operation create`)");
-            return Ok(ExitCode::from(crate::EXIT_INPUT));
-        }
-    }
+    let (mut app, viewer) = cli.open()?;
+    app.check_ingest(&viewer, args.operation.as_deref())?;
     let options = IngestOptions {
         source: args.source.clone(),
         format: args.format,
@@ -38,16 +32,22 @@ pub(crate) fn run(cli: &Cli, args: &IngestArgs) -> anyhow::Result<ExitCode> {
     let mut exit = 0u8;
     let mut imports = Vec::new();
     let mut files = Vec::new();
-    let mut out = stdout();
+    let mut out = human();
     for path in &args.files {
         let display = path.display().to_string();
         let result = if display == "-" {
             let mut bytes = Vec::new();
             std::io::stdin().read_to_end(&mut bytes)?;
-            ingest_bytes(&mut store, "-", &bytes, &options)
+            app.ingest(
+                &viewer,
+                Input::Bytes { name: "-", bytes: &bytes },
+                &options,
+                args.operation.as_deref(),
+                &mut |_| {},
+            )
         } else {
             let bar = progress_bar(path);
-            let result = ingest_file(&mut store, path, &options, &mut |n| {
+            let result = app.ingest(&viewer, Input::Path(path), &options, args.operation.as_deref(), &mut |n| {
                 if let Some(bar) = &bar {
                     bar.set_position(n);
                 }
@@ -60,49 +60,42 @@ pub(crate) fn run(cli: &Cli, args: &IngestArgs) -> anyhow::Result<ExitCode> {
         match result {
             Ok(report) => {
                 imports.extend(report.import_id);
-                if let (Some(name), Some(id)) = (&args.operation, report.import_id) {
-                    store.attach_import(name, id)?;
-                }
                 if args.json {
-                    files.push(report_json(&report));
+                    files.push(serde_json::to_value(FileReportView::from(&report))?);
                 } else {
                     print_summary(&mut out, &report)?;
                 }
             }
             Err(err) => {
                 let code = match &err {
-                    IngestError::Format(_) => crate::EXIT_INPUT,
-                    IngestError::Strict { .. } | IngestError::Store(_) => 1,
+                    InputError::Unreadable(_) => crate::EXIT_INPUT,
+                    _ => 1,
                 };
                 exit = exit.max(code);
-                eprintln!("cordon: {err}");
+                eprintln!("cordon: {}", clean(&err.to_string()));
                 if args.json {
                     files.push(json!({"path": display, "error": err.to_string()}));
                 }
             }
         }
     }
-    let enrichment = if imports.is_empty() { None } else { enrich_after_ingest(cli, &mut store, imports) };
+    let enrichment = match app.enrich_imports(imports, &mut |_, _| {}) {
+        Ok(summary) => summary.map(|s| json!({"indicators": s.indicators, "flagged": s.flagged})),
+        Err(e) => {
+            // The imports are stored; `cordon enrich` can be run later.
+            eprintln!("cordon: the import is stored, but enrichment failed: {e}");
+            None
+        }
+    };
     if args.json {
-        json_line(&mut out, &json!({ "files": files, "enrichment": enrichment }))?;
+        let mut json = stdout();
+        json_line(&mut json, &json!({ "files": files, "enrichment": enrichment }))?;
+        json.flush()?;
     } else if let Some(e) = &enrichment {
         writeln!(out, "enriched {} indicators; flagged: {}", e["indicators"], e["flagged"])?;
     }
     out.flush()?;
     Ok(ExitCode::from(exit))
-}
-
-/// Enriches what the imports changed when a geo snapshot exists. A failure
-/// here does not undo the imports: it is reported and `cordon enrich` can
-/// be run later.
-fn enrich_after_ingest(cli: &Cli, store: &mut cordon_store::SqliteStore, imports: Vec<i64>) -> Option<Value> {
-    match crate::protect::refresh(cli, store, &Scope::Imports(imports)) {
-        Ok(summary) => summary.map(|s| json!({"indicators": s.indicators, "flagged": s.flagged})),
-        Err(e) => {
-            eprintln!("cordon: the import is stored, but enrichment failed: {e:#}");
-            None
-        }
-    }
 }
 
 fn progress_bar(path: &std::path::Path) -> Option<ProgressBar> {
@@ -113,26 +106,8 @@ fn progress_bar(path: &std::path::Path) -> Option<ProgressBar> {
     let bar = ProgressBar::new(len);
     let style = ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({eta})").ok()?;
     bar.set_style(style.progress_chars("=> "));
-    bar.set_message(path.display().to_string());
+    bar.set_message(clean(&path.display().to_string()).into_owned());
     Some(bar)
-}
-
-fn report_json(r: &FileReport) -> Value {
-    let c = r.counts;
-    json!({
-        "path": r.path,
-        "format": r.format.name(),
-        "read": c.read,
-        "accepted": c.accepted,
-        "new": c.new,
-        "updated": c.updated,
-        "rejected": c.rejected,
-        "skipped": c.skipped,
-        "errors": r.errors.iter().map(|e| json!({"line": e.line, "reason": e.reason})).collect::<Vec<_>>(),
-        "warnings": r.warnings.iter().map(|e| json!({"line": e.line, "message": e.reason})).collect::<Vec<_>>(),
-        "skip_reasons": r.skip_reasons,
-        "import": r.import_id,
-    })
 }
 
 fn print_summary(out: &mut impl Write, r: &FileReport) -> std::io::Result<()> {

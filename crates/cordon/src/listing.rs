@@ -3,21 +3,23 @@
 //! explain it.
 //!
 //! For the store, the listing is cached in a snapshot file beside the
-//! database (`<db>.lookup-<tlp>`), stamped with the store's generation:
-//! loading reads one line per indicator and never touches the sightings; a
-//! store that changed since is re-read and the snapshot rewritten.
+//! database (`<db>.lookup-<view>-<tlp>`), stamped with the store's identity,
+//! its generation and the view (who reads, up to which TLP): loading reads
+//! one line per indicator and never touches the sightings; a snapshot of
+//! another store, another generation or another view is never used, but
+//! re-read from the store and rewritten (through a temporary file of its
+//! own, renamed into place).
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use cordon_model::{Kind, Tlp};
+use cordon_model::{Kind, Tlp, Viewer};
 use cordon_netset::{IpMap, IpMapBuilder, IpSet};
-use cordon_store::{IndicatorFilter, Store};
+use cordon_store::IndicatorFilter;
 use ipnet::IpNet;
 
 use crate::cli::Cli;
-use crate::query::open_store;
 
 /// One listed network and why it is listed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,32 +108,46 @@ pub(crate) fn from_lists(paths: &[String]) -> anyhow::Result<Listing> {
     Ok(Listing::build(nets, Why::Lists(files)))
 }
 
-fn snapshot_path(db: &Path, tlp: Tlp) -> PathBuf {
+/// The view a snapshot is of: who reads, up to which TLP.
+fn view_key(viewer: &Viewer, tlp: Tlp) -> String {
+    let who = match viewer {
+        Viewer::Public => "public".to_string(),
+        Viewer::Org { id, kind } => format!("{kind}{id}"),
+    };
+    format!("{who}-{}", tlp.as_str().replace('+', "-"))
+}
+
+fn snapshot_path(db: &Path, view: &str) -> PathBuf {
     let mut name = db.as_os_str().to_owned();
-    name.push(format!(".lookup-{}", tlp.as_str().replace('+', "-")));
+    name.push(format!(".lookup-{view}"));
     PathBuf::from(name)
 }
 
-const HEADER: &str = "cordon-lookup-snapshot v1 generation=";
+/// What a snapshot's first line says: the format, the store's identity, its
+/// generation and the view.
+fn header(identity: i64, generation: i64, view: &str) -> String {
+    format!("cordon-lookup-snapshot v2 store={identity} generation={generation} view={view}")
+}
 
 /// Field separator inside a snapshot column (ASCII unit separator).
 const SEP: char = '\u{1f}';
 
-/// The store's IP-based indicators visible up to `max_tlp`, from the
-/// snapshot when it is current, else from the store (rewriting the
-/// snapshot).
+/// The store's IP-based indicators the `--as` viewer may see up to
+/// `max_tlp`, from the snapshot when it is current, else from the store
+/// (rewriting the snapshot).
 pub(crate) fn from_store(cli: &Cli, max_tlp: Tlp) -> anyhow::Result<Listing> {
-    let store = open_store(cli)?;
-    let generation = store.generation()?;
-    let path = snapshot_path(&cli.db, max_tlp);
-    if let Some(listing) = read_snapshot(&path, generation)? {
+    let (app, viewer) = cli.open()?;
+    let view = view_key(&viewer, max_tlp);
+    let stamp = header(app.identity()?, app.generation()?, &view);
+    let path = snapshot_path(&cli.db, &view);
+    if let Some(listing) = read_snapshot(&path, &stamp)? {
         return Ok(listing);
     }
     let mut entries = Vec::new();
     let mut nets = Vec::new();
     for kind in [Kind::Ipv4, Kind::Ipv6, Kind::Cidr] {
-        let filter = IndicatorFilter { kind: Some(kind), max_tlp, ..IndicatorFilter::default() };
-        store.indicators(&filter, &mut |i| {
+        let filter = IndicatorFilter { kind: Some(kind), max_tlp, ..IndicatorFilter::new(viewer) };
+        app.indicators(&filter, &mut |i| {
             let net = match i.value.parse::<IpNet>() {
                 Ok(net) => net,
                 Err(_) => match i.value.parse::<std::net::IpAddr>() {
@@ -149,34 +165,49 @@ pub(crate) fn from_store(cli: &Cli, max_tlp: Tlp) -> anyhow::Result<Listing> {
         })?;
     }
     // A failed cache write only costs the next run a rebuild.
-    if let Err(e) = write_snapshot(&path, generation, &entries) {
+    if let Err(e) = write_snapshot(&path, &stamp, &entries) {
         eprintln!("cordon: could not cache the lookup snapshot at {}: {e}", path.display());
     }
     Ok(Listing::build(nets, Why::Store(entries)))
 }
 
-fn write_snapshot(path: &Path, generation: i64, entries: &[Entry]) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    let mut out = BufWriter::new(std::fs::File::create(&tmp)?);
-    writeln!(out, "{HEADER}{generation}")?;
-    let clean = |s: &str| s.replace(['\t', '\n', '\r', SEP], " ");
-    for e in entries {
-        let join = |v: &[String]| v.iter().map(|s| clean(s)).collect::<Vec<_>>().join(&SEP.to_string());
-        let confidence = e.confidence.map_or_else(String::new, |c| c.to_string());
-        writeln!(out, "{}\t{}\t{}\t{}", e.indicator, confidence, join(&e.categories), join(&e.sources))?;
+/// Writes the snapshot through a temporary file unique to this process and
+/// call, renamed over `path` once complete: concurrent writers never mix
+/// their lines, and readers see a whole snapshot or none.
+fn write_snapshot(path: &Path, stamp: &str, entries: &[Entry]) -> std::io::Result<()> {
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".tmp-{}-{call}", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    let written = (|| {
+        let mut out = BufWriter::new(std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?);
+        writeln!(out, "{stamp}")?;
+        let clean = |s: &str| s.replace(['\t', '\n', '\r', SEP], " ");
+        for e in entries {
+            let join = |v: &[String]| v.iter().map(|s| clean(s)).collect::<Vec<_>>().join(&SEP.to_string());
+            let confidence = e.confidence.map_or_else(String::new, |c| c.to_string());
+            writeln!(out, "{}\t{}\t{}\t{}", e.indicator, confidence, join(&e.categories), join(&e.sources))?;
+        }
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        // Best effort: the error that matters is the one returned.
+        let _ = std::fs::remove_file(&tmp);
     }
-    out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-    std::fs::rename(tmp, path)
+    written
 }
 
-/// The snapshot at `path` if it exists and is of `generation`.
-fn read_snapshot(path: &Path, generation: i64) -> anyhow::Result<Option<Listing>> {
+/// The snapshot at `path` if it exists and carries `stamp` (this store,
+/// this generation, this view).
+fn read_snapshot(path: &Path, stamp: &str) -> anyhow::Result<Option<Listing>> {
     let Ok(file) = std::fs::File::open(path) else {
         return Ok(None);
     };
     let mut lines = BufReader::new(file).lines();
-    let header = lines.next().transpose()?.unwrap_or_default();
-    if header != format!("{HEADER}{generation}") {
+    let first = lines.next().transpose()?.unwrap_or_default();
+    if first != stamp {
         return Ok(None);
     }
     let mut entries = Vec::new();

@@ -6,7 +6,7 @@
 //! and unreadable or unrecognised input.
 
 mod cli;
-mod enrichment;
+mod demo;
 mod export;
 mod geo;
 mod hunt;
@@ -15,8 +15,9 @@ mod listing;
 mod lists;
 mod net;
 mod operation;
-
+mod orgs;
 mod output;
+mod progress;
 mod protect;
 mod query;
 
@@ -37,8 +38,8 @@ fn main() -> ExitCode {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("cordon: {err:#}");
-            ExitCode::from(1)
+            eprintln!("cordon: {}", output::clean(&format!("{err:#}")));
+            ExitCode::from(exit_status(&err))
         }
     }
 }
@@ -59,7 +60,19 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Contacts(args) => protect::contacts(cli, args),
         Command::Route(args) => protect::route(cli, args),
         Command::Export(args) => export::run(cli, args),
+        Command::Org(cmd) => orgs::org(cli, cmd),
+        Command::Source(cmd) => orgs::source(cli, cmd),
+        Command::Demo(args) => demo::run(cli, args),
         Command::Ops(cmd) => operation::run(cli, cmd),
+    }
+}
+
+/// The exit status of a failed command: 2 for input that makes no sense
+/// (usage, unreadable or unrecognised input), 1 for everything else.
+fn exit_status(err: &anyhow::Error) -> u8 {
+    match err.downcast_ref::<cordon_app::AppError>() {
+        Some(cordon_app::AppError::Invalid(_)) => EXIT_INPUT,
+        _ => 1,
     }
 }
 

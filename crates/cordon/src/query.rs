@@ -1,23 +1,18 @@
-//! Read-only commands: `indicators`, `show`, `sources`, `imports`.
+//! Read-only commands: `indicators`, `show`, `sources`, `imports`, each as
+//! the `--as` organisation may see it.
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::Context;
-use cordon_model::{format_timestamp, normalize};
-use cordon_store::{IndicatorFilter, SqliteStore, Store};
-use serde_json::json;
+use cordon_app::view::{ImportView, IndicatorDetailView, IndicatorView, SourceView};
+use cordon_model::format_timestamp;
+use cordon_store::IndicatorFilter;
 
 use crate::cli::{Cli, IndicatorsArgs, JsonArg, ShowArgs};
-use crate::output::{indicator_json, json_line, stdout};
-
-/// Opens the store named on the command line.
-pub(crate) fn open_store(cli: &Cli) -> anyhow::Result<SqliteStore> {
-    SqliteStore::open(&cli.db).with_context(|| format!("cannot open the store {}", cli.db.display()))
-}
+use crate::output::{human, json_line, stdout};
 
 pub(crate) fn indicators(cli: &Cli, args: &IndicatorsArgs) -> anyhow::Result<ExitCode> {
-    let store = open_store(cli)?;
+    let (app, viewer) = cli.open()?;
     let filter = IndicatorFilter {
         country: args.country.as_ref().map(|c| c.to_ascii_uppercase()),
         asn: args.asn,
@@ -26,20 +21,20 @@ pub(crate) fn indicators(cli: &Cli, args: &IndicatorsArgs) -> anyhow::Result<Exi
             (_, true) => Some(false),
             _ => None,
         },
-        ..args.selection.filter(args.tlp_max)
+        ..args.selection.filter(viewer, args.tlp_max)
     };
-    let mut out = stdout();
+    let (mut json, mut text) = (stdout(), human());
     let mut result = Ok(());
-    store.indicators(&filter, &mut |i| {
+    app.indicators(&filter, &mut |i| {
         if result.is_err() {
             return;
         }
         result = if args.json {
-            json_line(&mut out, &indicator_json(&i))
+            json_line(&mut json, &IndicatorView::from(&i))
         } else {
             let categories: Vec<&str> = i.categories.iter().map(|c| c.as_str()).collect();
             writeln!(
-                out,
+                text,
                 "{}\t{}\t{}\t{}\t{}\t{}",
                 i.value,
                 i.kind,
@@ -51,120 +46,89 @@ pub(crate) fn indicators(cli: &Cli, args: &IndicatorsArgs) -> anyhow::Result<Exi
         };
     })?;
     result?;
-    out.flush()?;
+    json.flush()?;
+    text.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub(crate) fn show(cli: &Cli, args: &ShowArgs) -> anyhow::Result<ExitCode> {
-    let normalized = match normalize(&args.value) {
-        Ok(n) => n,
-        Err(e) => {
-            eprintln!("cordon: {e}");
-            return Ok(ExitCode::from(crate::EXIT_INPUT));
-        }
-    };
-    let [observable] = normalized.observables.as_slice() else {
-        eprintln!("cordon: '{}' is a range of several networks; show takes one indicator", args.value);
-        return Ok(ExitCode::from(crate::EXIT_INPUT));
-    };
-    let value = observable.to_string();
-    let store = open_store(cli)?;
-    let filter = IndicatorFilter { max_tlp: args.tlp_max, ..IndicatorFilter::default() };
-    let Some(detail) = store.indicator(&value, &filter)? else {
-        eprintln!("cordon: {value} is not in the store");
-        return Ok(ExitCode::from(1));
-    };
-    let mut out = stdout();
+    let (app, viewer) = cli.open()?;
+    let filter = IndicatorFilter { max_tlp: args.tlp_max, ..IndicatorFilter::new(viewer) };
+    let detail = app.indicator(&args.value, &filter)?;
     if args.json {
-        let mut obj = indicator_json(&detail.summary);
-        obj["sightings"] = detail
-            .sightings
-            .iter()
-            .map(|s| {
-                json!({
-                    "source": s.source, "category": s.category.as_str(), "label": s.label,
-                    "malware": s.malware, "first_seen": format_timestamp(s.first_seen),
-                    "last_seen": format_timestamp(s.last_seen), "confidence": s.confidence,
-                    "tlp": s.tlp.as_str(), "port": s.port, "derived_from": s.derived_from,
-                    "file": s.file, "line": s.line,
-                })
-            })
-            .collect();
-        obj["linked"] = json!(detail.linked);
-        json_line(&mut out, &obj)?;
-    } else {
-        let s = &detail.summary;
-        let categories: Vec<&str> = s.categories.iter().map(|c| c.as_str()).collect();
-        writeln!(out, "{} ({})", s.value, s.kind)?;
-        writeln!(out, "  categories: {}", categories.join(", "))?;
-        writeln!(out, "  sources:    {}", s.sources.join(", "))?;
-        writeln!(out, "  tlp:        {}   confidence: {}", s.tlp, s.confidence)?;
-        writeln!(out, "  seen:       {} .. {}", format_timestamp(s.first_seen), format_timestamp(s.last_seen))?;
-        writeln!(out, "  sightings:")?;
-        for r in &detail.sightings {
-            let mut extra = Vec::new();
-            if let Some(l) = &r.label {
-                extra.push(format!("label {l}"));
-            }
-            if let Some(m) = &r.malware {
-                extra.push(format!("malware {m}"));
-            }
-            if let Some(p) = r.port {
-                extra.push(format!("port {p}"));
-            }
-            if let Some(d) = &r.derived_from {
-                extra.push(format!("from {d}"));
-            }
-            writeln!(
-                out,
-                "    {} {} tlp:{} conf {} [{}:{}] {}",
-                r.source,
-                r.category,
-                r.tlp,
-                r.confidence,
-                r.file,
-                r.line,
-                extra.join(", ")
-            )?;
+        let mut out = stdout();
+        json_line(&mut out, &IndicatorDetailView::from(&detail))?;
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut out = human();
+    let s = &detail.summary;
+    let categories: Vec<&str> = s.categories.iter().map(|c| c.as_str()).collect();
+    writeln!(out, "{} ({})", s.value, s.kind)?;
+    writeln!(out, "  categories: {}", categories.join(", "))?;
+    writeln!(out, "  sources:    {}", s.sources.join(", "))?;
+    writeln!(out, "  tlp:        {}   confidence: {}", s.tlp, s.confidence)?;
+    writeln!(out, "  seen:       {} .. {}", format_timestamp(s.first_seen), format_timestamp(s.last_seen))?;
+    writeln!(out, "  sightings:")?;
+    for r in &detail.sightings {
+        let mut extra = Vec::new();
+        if let Some(l) = &r.label {
+            extra.push(format!("label {l}"));
         }
-        if !detail.linked.is_empty() {
-            writeln!(out, "  linked:     {}", detail.linked.join(", "))?;
+        if let Some(m) = &r.malware {
+            extra.push(format!("malware {m}"));
         }
+        if let Some(p) = r.port {
+            extra.push(format!("port {p}"));
+        }
+        if let Some(d) = &r.derived_from {
+            extra.push(format!("from {d}"));
+        }
+        writeln!(
+            out,
+            "    {} {} tlp:{} conf {} [{}:{}] {}",
+            r.source,
+            r.category,
+            r.tlp,
+            r.confidence,
+            r.file,
+            r.line,
+            extra.join(", ")
+        )?;
+    }
+    if !detail.linked.is_empty() {
+        writeln!(out, "  linked:     {}", detail.linked.join(", "))?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub(crate) fn sources(cli: &Cli, args: &JsonArg) -> anyhow::Result<ExitCode> {
-    let store = open_store(cli)?;
-    let mut out = stdout();
-    for s in store.sources()? {
+    let (app, viewer) = cli.open()?;
+    let (mut json, mut text) = (stdout(), human());
+    for s in app.sources(&viewer)? {
         if args.json {
-            let last = s.last_import.map(format_timestamp);
-            let obj = json!({"name": s.name, "imports": s.imports, "indicators": s.indicators,
-                             "sightings": s.sightings, "last_import": last});
-            json_line(&mut out, &obj)?;
+            json_line(&mut json, &SourceView::from(&s))?;
         } else {
-            writeln!(out, "{}\t{} imports\t{} indicators\t{} sightings", s.name, s.imports, s.indicators, s.sightings)?;
+            let imports = s.imports.map_or_else(String::new, |n| format!("\t{n} imports"));
+            writeln!(text, "{}\t{}{imports}\t{} indicators\t{} sightings", s.name, s.org, s.indicators, s.sightings)?;
         }
     }
-    out.flush()?;
+    json.flush()?;
+    text.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub(crate) fn imports(cli: &Cli, args: &JsonArg) -> anyhow::Result<ExitCode> {
-    let store = open_store(cli)?;
-    let mut out = stdout();
-    for i in store.imports()? {
+    let (app, viewer) = cli.open()?;
+    let (mut json, mut text) = (stdout(), human());
+    for i in app.imports(&viewer)? {
         let c = i.counts;
         if args.json {
-            let obj = json!({"id": i.id, "source": i.source, "path": i.path, "sha256": i.sha256,
-                "format": i.format, "time": format_timestamp(i.time), "read": c.read, "accepted": c.accepted,
-                "new": c.new, "updated": c.updated, "rejected": c.rejected, "skipped": c.skipped});
-            json_line(&mut out, &obj)?;
+            json_line(&mut json, &ImportView::from(&i))?;
         } else {
             writeln!(
-                out,
+                text,
                 "#{}\t{}\t{}\t{}\t{}\t{} read, {} accepted ({} new, {} updated), {} rejected, {} skipped",
                 i.id,
                 format_timestamp(i.time),
@@ -180,6 +144,7 @@ pub(crate) fn imports(cli: &Cli, args: &JsonArg) -> anyhow::Result<ExitCode> {
             )?;
         }
     }
-    out.flush()?;
+    json.flush()?;
+    text.flush()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -97,7 +97,7 @@ fn operation_lifecycle_packages_notify_report() {
         serde_json::from_str(&std::fs::read_to_string(packages.join("RO/report.json")).unwrap()).unwrap();
     assert_eq!(ro["targets"].as_array().unwrap().len(), 1);
     assert!(!packages.join("NL").exists(), "RED only: no NL package");
-    env.ok(&["source", "consent", "harbor", "--share-amber"]);
+    env.ok(&["source", "consent", "harbor", "--amber-to", "agencies,providers"]);
     env.ok(&["package", "build", "--operation", "synergia", "--country", "ro", "--out", packages.to_str().unwrap()]);
     let ro: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(packages.join("RO/report.json")).unwrap()).unwrap();

@@ -86,6 +86,16 @@ impl Allowlist {
             .map(|(net, reason)| (*net, reason.as_str()))
     }
 
+    /// A listed network that shares an address with `net` (inside it, or
+    /// containing it), the most specific first.
+    pub fn overlapping(&self, net: IpNet) -> Option<(IpNet, &str)> {
+        self.nets
+            .iter()
+            .filter(|(listed, _)| listed.contains(&net.network()) || net.contains(&listed.network()))
+            .max_by_key(|(listed, _)| listed.prefix_len())
+            .map(|(listed, reason)| (*listed, reason.as_str()))
+    }
+
     /// The entry listing `domain` itself or its nearest listed parent.
     pub fn match_domain(&self, domain: &str) -> Option<AllowMatch<'_>> {
         let domain = normalize_domain(domain)?;

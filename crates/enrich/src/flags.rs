@@ -4,7 +4,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use cordon_model::{ip_not_targetable, SkipReason};
+use cordon_model::{ip_not_targetable, Kind, Observable, SkipReason};
 
 use crate::{Allowlist, GeoInfo, Hosting};
 
@@ -180,6 +180,38 @@ pub fn domain_flags(domain: &str, config: &FlagConfig<'_>) -> Vec<Flag> {
         .collect()
 }
 
+/// The flags of an indicator that need no geo data: for an address,
+/// bogon, allowlisted and public resolver; for a CIDR, those of its
+/// addresses' allowlisted networks (any overlap) and of its network
+/// address; for a domain, allowlisted; for a URL, those of its host.
+///
+/// Target planning and exports check these themselves, so the allowlist
+/// holds whether or not enrichment has run.
+pub fn offline_flags(kind: Kind, value: &str, config: &FlagConfig<'_>) -> Vec<Flag> {
+    match kind {
+        Kind::Ipv4 | Kind::Ipv6 => {
+            value.parse().map(|ip| ip_flags(ip, None, Hosting::Unknown, 0, config)).unwrap_or_default()
+        }
+        Kind::Cidr => {
+            let Ok(net) = value.parse::<ipnet::IpNet>() else { return Vec::new() };
+            let mut flags = ip_flags(net.network(), None, Hosting::Unknown, 0, config);
+            if !flags.iter().any(|f| f.kind == FlagKind::Allowlisted) {
+                if let Some((listed, reason)) = config.allowlist.overlapping(net) {
+                    let reason = format!("{net} overlaps allowlisted {listed}: {reason}");
+                    flags.push(Flag { kind: FlagKind::Allowlisted, reason });
+                }
+            }
+            flags
+        }
+        Kind::Domain => domain_flags(value, config),
+        Kind::Url => match Observable::Url(value.to_string()).url_host() {
+            Some(Observable::Ip(ip)) => ip_flags(ip, None, Hosting::Unknown, 0, config),
+            Some(Observable::Domain(domain)) => domain_flags(&domain, config),
+            _ => Vec::new(),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,6 +236,22 @@ mod tests {
         );
         assert_eq!(keys(&domain_flags("a.b.example.net", &config)), ["allowlisted"]);
         assert!(domain_flags("example.com", &config).is_empty());
+    }
+
+    #[test]
+    fn offline_flags_need_no_geo() {
+        let (allow, _) = Allowlist::from_csv("a.csv", "51.38.0.0/16,ours\nexample.net,ours\n");
+        let config = FlagConfig::new(&allow);
+        let check = |kind, value| keys(&offline_flags(kind, value, &config));
+        assert_eq!(check(Kind::Ipv4, "51.38.1.2"), ["allowlisted"]);
+        assert_eq!(check(Kind::Ipv4, "8.8.8.8"), ["public-resolver"]);
+        assert_eq!(check(Kind::Cidr, "51.0.0.0/8"), ["allowlisted"]);
+        assert_eq!(check(Kind::Cidr, "51.38.7.0/24"), ["allowlisted"]);
+        assert!(check(Kind::Cidr, "52.0.0.0/8").is_empty());
+        assert_eq!(check(Kind::Domain, "www.example.net"), ["allowlisted"]);
+        assert_eq!(check(Kind::Url, "http://www.example.net/x"), ["allowlisted"]);
+        assert_eq!(check(Kind::Url, "http://51.38.9.9/x"), ["allowlisted"]);
+        assert!(check(Kind::Url, "http://evil.example/x").is_empty());
     }
 
     #[test]

@@ -46,7 +46,8 @@ pub use contacts::{Contact, ContactBook, ContactKey, Route};
 pub use country::{Country, UnknownCountry};
 pub use diag::{Diagnostic, DiagnosticKind, Location};
 pub use flags::{
-    domain_flags, ip_flags, Flag, FlagConfig, FlagKind, DEFAULT_SHARED_HOSTING_THRESHOLD, PUBLIC_RESOLVERS,
+    domain_flags, ip_flags, offline_flags, Flag, FlagConfig, FlagKind, DEFAULT_SHARED_HOSTING_THRESHOLD,
+    PUBLIC_RESOLVERS,
 };
 pub use hosting::{Hosting, HostingTable, UnknownHosting, BUILTIN as BUILTIN_HOSTING};
 pub use import::{FileSummary, Import, ImportReport};

@@ -21,7 +21,9 @@ pub struct Entry {
     pub categories: Vec<Category>,
     /// The sources that reported it, sorted, distinct.
     pub sources: Vec<String>,
-    /// The least restrictive TLP among the sightings the export may show.
+    /// The most restrictive TLP among the sightings the export may show:
+    /// the entry names their sources and categories, so it is as sensitive
+    /// as the most sensitive of them.
     pub tlp: Tlp,
     /// Combined confidence, 0–100.
     pub confidence: u8,

@@ -15,7 +15,10 @@
 //!   line; [`Record::sightings`] expands it into [`Sighting`]s, including the
 //!   derived ones for linked hosts (a URL's server);
 //! * [`combined_confidence`] is how corroboration raises an indicator's
-//!   confidence.
+//!   confidence;
+//! * [`may_see`] is the one visibility rule (TLP 2.0, the submitting
+//!   organisation and its consents) every read path applies, and
+//!   [`most_restrictive`] the TLP of anything built from several sightings.
 //!
 //! ```
 //! use cordon_model::{normalize, Observable};
@@ -38,6 +41,7 @@ mod observable;
 mod record;
 mod timestamp;
 mod tlp;
+mod visibility;
 
 pub use bogon::{ip_not_targetable, not_targetable, SkipReason};
 pub use category::{Category, UnknownCategory};
@@ -47,3 +51,4 @@ pub use observable::{Kind, Observable, UnknownKind};
 pub use record::{Attributes, Record, Sighting};
 pub use timestamp::{format_timestamp, parse_timestamp, Timestamp};
 pub use tlp::{Tlp, UnknownTlp};
+pub use visibility::{may_see, most_restrictive, Consent, OrgKind, SightingAccess, UnknownOrgKind, Viewer};

@@ -9,9 +9,11 @@
 //!   stores them idempotently;
 //! * [`lifecycle`] is the pure state machine every target follows, and
 //!   [`workflow::transition`] applies it with an append-only history;
-//! * [`tlp::may_share`] is the one rule deciding which sightings leave the
-//!   hub, used by [`package`] (per-country action packages) and [`notify`]
-//!   (provider abuse notifications);
+//! * [`tlp::may_pass_on`] asks the one visibility rule
+//!   ([`cordon_model::may_see`]) which sightings may leave the hub, for
+//!   [`package`] (per-country action packages, to agencies) and [`notify`]
+//!   (provider abuse notifications); [`csvcell`] keeps feed strings in
+//!   their CSV files from running as spreadsheet formulas;
 //!   ([`mime`] writes the RFC 5322 messages, [`smtp`] optionally sends them);
 //! * [`verify`] probes taken-down targets; [`report`] computes the
 //!   operation's figures and renders them as JSON or self-contained HTML
@@ -31,6 +33,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod csvcell;
 pub mod demo;
 pub mod html;
 pub mod lifecycle;

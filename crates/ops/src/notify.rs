@@ -4,7 +4,7 @@
 //! Each message has a plain-text part, an X-ARF 0.2 `report.txt` (YAML, one
 //! document per target), an XARF v4 JSON attachment (`xarf.json`, an array
 //! of reports, one per target) and `evidence.csv`. Only sightings that
-//! [`may_share`] allows are described. A contact is never notified about
+//! [`may_pass_on`] lets go to a provider are described. A contact is never notified about
 //! the same target twice within `interval` seconds. With a relay
 //! configured, each message is also sent by SMTP before it is recorded, so
 //! a failed delivery leaves its targets `referred`.
@@ -17,9 +17,10 @@ use cordon_model::{format_timestamp, Category, Timestamp};
 use cordon_store::ops::{ContactRef, Evidence, Operation, OpsStore, Target, TargetState};
 use serde_json::json;
 
+use crate::csvcell::cell;
 use crate::mime::{compose, header_value, mailbox, valid_address, Part};
 use crate::smtp::Relay;
-use crate::tlp::may_share;
+use crate::tlp::{may_pass_on, Recipient};
 use crate::workflow::{targets_in, transition, Actor};
 use crate::OpsError;
 
@@ -104,7 +105,7 @@ pub fn notify(
         let ids: Vec<i64> = due.iter().map(|t| t.id).collect();
         let evidence = store.evidence(&ids)?;
         let mut by_target: BTreeMap<i64, Vec<&Evidence>> = BTreeMap::new();
-        for e in evidence.iter().filter(|e| may_share(e.tlp, e.share_amber)) {
+        for e in evidence.iter().filter(|e| may_pass_on(Recipient::Provider, e)) {
             by_target.entry(e.target_id).or_default().push(e);
         }
         let mut shared: Vec<(&Target, Vec<&Evidence>)> = Vec::new();
@@ -232,7 +233,7 @@ fn write_message(
                 format_timestamp(e.first_seen),
                 format_timestamp(e.last_seen),
             ];
-            csv.write_record(&row).map_err(csv_error)?;
+            csv.write_record(row.iter().map(|field| cell(field).into_owned())).map_err(csv_error)?;
         }
     }
     text.push_str("\nThe attached report.txt (X-ARF 0.2), xarf.json (XARF v4) and evidence.csv carry the details.\n");

@@ -2,7 +2,8 @@
 //!
 //! `DIR/<CC>/` holds `report.html`, `targets.csv`, `report.json`,
 //! `bundle.stix.json` and `manifest.json` (SHA-256 of the others). A
-//! sighting goes in only if [`may_share`] allows it; a target none of whose
+//! sighting goes in only if [`may_pass_on`] allows it for the country's
+//! agency, and everything in the package is built from those sightings; a target none of whose
 //! sightings may be shared is withheld. Targets still `identified` (not
 //! triaged) and rejected ones are never packaged; packaging moves
 //! `triaged` targets to `referred`.
@@ -16,10 +17,11 @@ use cordon_store::ops::{Evidence, Operation, OpsStore, Target, TargetFilter, Tar
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::csvcell::cell;
 use crate::html::{bar_chart, escape, page, table, Bar};
 use crate::report::{thousands, GEO_ATTRIBUTION};
 use crate::stix::{bundle, Shared};
-use crate::tlp::may_share;
+use crate::tlp::{may_pass_on, Recipient};
 use crate::workflow::{transition, Actor};
 use crate::OpsError;
 
@@ -99,7 +101,7 @@ pub fn build_packages(
         };
         let all = by_target.remove(&target.id).unwrap_or_default();
         let total = all.len();
-        let shared: Vec<&Evidence> = all.into_iter().filter(|e| may_share(e.tlp, e.share_amber)).collect();
+        let shared: Vec<&Evidence> = all.into_iter().filter(|e| may_pass_on(Recipient::Agency, e)).collect();
         let entry = by_country.entry(cc.to_ascii_uppercase()).or_default();
         entry.1 += total - shared.len();
         if shared.is_empty() {
@@ -219,7 +221,7 @@ fn csv_targets(shared: &[Shared<'_>]) -> Result<String, OpsError> {
             format_timestamp(s.evidence.iter().map(|e| e.last_seen).max().unwrap_or(t.last_seen)),
             distinct(s.evidence.iter().map(|e| e.value.as_str())).join(" "),
         ];
-        writer.write_record(&record).map_err(csv_error)?;
+        writer.write_record(record.iter().map(|field| cell(field).into_owned())).map_err(csv_error)?;
     }
     let bytes = writer.into_inner().map_err(|e| OpsError::Invalid(format!("cannot write CSV: {e}")))?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
@@ -274,7 +276,7 @@ fn html_report(operation: &Operation, country: &str, shared: &[Shared<'_>], gene
         thousands(shared.len() as u64)
     );
     body.push_str("<h2>Targets by category</h2>");
-    let categories = shared.iter().flat_map(|s| s.target.spec.categories.iter().map(|c| c.as_str()));
+    let categories = shared.iter().flat_map(|s| distinct(s.evidence.iter().map(|e| e.category.as_str())));
     body.push_str(&bar_chart("Targets by category", &counted(categories)));
     body.push_str("<h2>Targets by provider</h2>");
     let providers = shared.iter().map(|s| s.target.spec.as_org.as_deref().unwrap_or("unknown"));

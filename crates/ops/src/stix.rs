@@ -80,13 +80,17 @@ pub fn bundle(operation: &str, country: &str, shared: &[Shared<'_>], generated: 
     let mut report_tlp = Tlp::Clear;
     for item in shared {
         let infra = id("infrastructure");
+        // From the shared sightings only: the target's own categories span
+        // sightings that may not leave the hub.
+        let categories: Vec<Category> =
+            item.evidence.iter().map(|e| e.category).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
         let infra_tlp = item.evidence.iter().map(|e| e.tlp).max().unwrap_or(Tlp::Clear);
         report_tlp = report_tlp.max(infra_tlp);
         used.insert(infra_tlp, ());
         objects.push(json!({
             "type": "infrastructure", "spec_version": "2.1", "id": infra, "created": now, "modified": now,
             "created_by_ref": identity, "name": item.target.spec.key,
-            "infrastructure_types": [infrastructure_type(&item.target.spec.categories)],
+            "infrastructure_types": [infrastructure_type(&categories)],
             "object_marking_refs": [infra_tlp.stix_marking_id()],
         }));
         refs.push(infra.clone());

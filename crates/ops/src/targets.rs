@@ -8,13 +8,15 @@
 //!   its URLs.
 //!
 //! Flagged indicators (CDN, public resolver, allowlisted, bogon, shared
-//! hosting: a non-empty `flags` in their enrichment) never become targets or
+//! hosting: a non-empty `flags` in their enrichment, or a flag that
+//! [`cordon_enrich::offline_flags`] finds without geo data, so that the
+//! allowlist holds before enrichment has run) never become targets or
 //! members; they are counted by their first flag. A URL left without any
 //! target (its host was flagged) is counted as `host-flagged`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use cordon_enrich::{ContactBook, Country};
+use cordon_enrich::{offline_flags, Allowlist, ContactBook, Country, FlagConfig};
 use cordon_model::Kind;
 use cordon_store::ops::{ContactRef, OpIndicator, OpScope, TargetKind, TargetSpec};
 
@@ -29,13 +31,24 @@ pub struct BuildPlan {
 
 /// Groups the scope's indicators into targets. Flagged indicators are left
 /// out (and counted) unless `include_flagged` (`--include-flagged`).
-pub fn plan_targets(scope: &OpScope, contacts: &ContactBook, include_flagged: bool) -> BuildPlan {
+pub fn plan_targets(
+    scope: &OpScope,
+    contacts: &ContactBook,
+    allowlist: &Allowlist,
+    include_flagged: bool,
+) -> BuildPlan {
     let by_id: HashMap<i64, &OpIndicator> = scope.indicators.iter().map(|i| (i.id, i)).collect();
     let mut left_out = BTreeMap::new();
     let mut usable = HashSet::new();
+    let config = FlagConfig::new(allowlist);
     for indicator in &scope.indicators {
-        match indicator.flags.first().filter(|_| !include_flagged) {
-            Some(flag) => *left_out.entry(flag.clone()).or_insert(0) += 1,
+        let flag = match indicator.flags.first() {
+            _ if include_flagged => None,
+            Some(flag) => Some(flag.clone()),
+            None => offline_flags(indicator.kind, &indicator.value, &config).first().map(|f| f.kind.key().to_string()),
+        };
+        match flag {
+            Some(flag) => *left_out.entry(flag).or_insert(0) += 1,
             None => {
                 usable.insert(indicator.id);
             }

@@ -58,8 +58,17 @@ pub struct TransitionSummary {
     pub refused: Vec<(i64, TransitionError)>,
 }
 
+/// What target planning routes by and never acts on.
+#[derive(Clone, Debug, Default)]
+pub struct Routing {
+    /// Abuse contacts and agencies.
+    pub contacts: ContactBook,
+    /// What must never be a target, checked whether or not enrichment ran.
+    pub allowlist: cordon_enrich::Allowlist,
+}
+
 /// Builds (or rebuilds) the operation's targets, routing them through
-/// `contacts`. Idempotent: existing
+/// `routing`'s contacts and leaving out what its allowlist names. Idempotent: existing
 /// targets keep their state and history and get their data refreshed; new
 /// ones start `identified`; a taken-down or verified target whose members
 /// appear in an import newer than its takedown goes `reemerged`, then
@@ -67,12 +76,12 @@ pub struct TransitionSummary {
 pub fn build_targets(
     store: &mut dyn OpsStore,
     operation: &Operation,
-    contacts: &ContactBook,
+    routing: &Routing,
     actor: &Actor,
     include_flagged: bool,
 ) -> Result<BuildSummary, OpsError> {
     let scope = store.scope(operation.id)?;
-    let plan = plan_targets(&scope, contacts, include_flagged);
+    let plan = plan_targets(&scope, &routing.contacts, &routing.allowlist, include_flagged);
     let ids = store.upsert_targets(operation.id, &plan.specs, actor.time)?;
     let mark = store.newest_import()?;
     let mut summary = BuildSummary { targets: plan.specs.len(), left_out: plan.left_out, ..BuildSummary::default() };

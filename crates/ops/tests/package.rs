@@ -5,11 +5,13 @@ mod common;
 
 use std::path::Path;
 
+use cordon_model::Consent;
 use cordon_model::{Category, Tlp};
 use cordon_ops::package::{build_packages, sha256, FILES};
+use cordon_ops::report;
 use cordon_ops::workflow::{transition, Actor};
-use cordon_ops::{report, tlp::may_share};
 use cordon_store::ops::{OpsStore, Outcome, TargetFilter, TargetState};
+use cordon_store::orgs::OrgStore;
 use cordon_store::SqliteStore;
 use serde_json::Value;
 
@@ -40,7 +42,7 @@ fn fixture(db: &Path) -> (SqliteStore, cordon_store::ops::Operation) {
             rec("2.57.122.53", &[], Category::Spam, Tlp::AmberStrict, None),
         ],
     );
-    assert!(store.set_share_amber("consenting", true).unwrap());
+    assert!(store.set_consent("consenting", Consent { agencies: true, providers: false }).unwrap());
     for (ip, cc) in [("80.94.95.112", "RO"), ("45.148.10.7", "NL"), ("193.47.62.69", "NL"), ("2.57.122.53", "RO")] {
         common::enrich(db, ip, cc, 64500, "");
     }
@@ -85,7 +87,8 @@ fn packages_respect_tlp_and_validate() {
             for e in target["evidence"].as_array().unwrap() {
                 let tlp: Tlp = e["tlp"].as_str().unwrap().parse().unwrap();
                 let consent = e["source"] == "consenting";
-                assert!(may_share(tlp, consent), "{e} must not be shared");
+                let allowed = matches!(tlp, Tlp::Clear | Tlp::Green) || (tlp == Tlp::Amber && consent);
+                assert!(allowed, "{e} must not be shared");
             }
         }
         let all_text: String =
@@ -94,6 +97,14 @@ fn packages_respect_tlp_and_validate() {
         assert!(!all_text.contains("\"private\""), "no sighting of the non-consenting partner is shared");
         assert!(!all_text.contains("e828b379"), "no TLP:RED marking");
         validate_stix(&package.dir.join("bundle.stix.json"));
+    }
+    // Regression (issue 9): the RO target 80.94.95.112 is a botnet only by
+    // the non-consenting partner's AMBER sighting; its package's chart and
+    // STIX infrastructure type come from the shared (GREEN phishing)
+    // sightings alone.
+    for file in ["report.html", "bundle.stix.json", "targets.csv", "report.json"] {
+        let text = std::fs::read_to_string(out.join("RO").join(file)).unwrap();
+        assert!(!text.contains("botnet"), "RO/{file} names the withheld sighting's category");
     }
     let nl = read_json(&out.join("NL/report.json"));
     let sources: Vec<&str> =

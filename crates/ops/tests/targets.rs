@@ -55,9 +55,9 @@ fn servers_networks_and_domains_with_flagged_left_out() {
     assert_eq!((server.spec.country.as_deref(), server.spec.asn), (Some("RO"), Some(204428)));
 
     // --include-flagged: the resolver becomes a target too, and nothing is left out.
-    let contacts = cordon_enrich::ContactBook::default();
+    let routing = cordon_ops::workflow::Routing::default();
     let forced =
-        cordon_ops::workflow::build_targets(&mut store, &op, &contacts, &Actor::new("t", common::T0 + 9, ""), true)
+        cordon_ops::workflow::build_targets(&mut store, &op, &routing, &Actor::new("t", common::T0 + 9, ""), true)
             .unwrap();
     assert_eq!((forced.targets, forced.new), (4, 1));
     assert!(forced.left_out.is_empty());

@@ -91,7 +91,7 @@ fn taken_down(store: &mut SqliteStore, records: &[Record]) -> Operation {
     common::import(store, "p", records);
     let op = common::operation(store);
     let actor = Actor::new("a", common::T0, "");
-    common::build(store, &op, &actor);
+    common::build_including_flagged(store, &op, &actor);
     for to in [TargetState::Triaged, TargetState::Referred, TargetState::TakenDown] {
         let all = store.targets(&TargetFilter::default()).unwrap();
         transition(store, &all, to, None, &actor).unwrap();

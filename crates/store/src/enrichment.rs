@@ -1,7 +1,7 @@
 //! Plain data for enrichment, the allowlist and contacts, stored beside the
 //! indicators.
 
-use cordon_model::Kind;
+use cordon_model::{Kind, Tlp};
 
 /// What enrichment knows about one indicator.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -18,6 +18,24 @@ pub struct Enrichment {
     pub hosting: String,
     /// "Do not take down" flags with their reasons, e.g. `("cdn", "…")`.
     pub flags: Vec<(String, String)>,
+    /// When the network, ASN and country come from a linked address rather
+    /// than the indicator's own (a domain's from its IP): the TLP of the
+    /// sightings that link them. Such enrichment is as sensitive as the
+    /// link, and readers see it only where they could see the link.
+    pub via: Option<Tlp>,
+}
+
+/// A link between two indicators that sightings record: `derived` was
+/// derived from `from` (a URL's host from the URL, a feed's linked address).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Link {
+    /// The derived indicator's id.
+    pub derived: i64,
+    /// The indicator it was derived from.
+    pub from: i64,
+    /// The least restrictive TLP among the sightings that record the link:
+    /// who may see any of them may know the link.
+    pub tlp: Tlp,
 }
 
 /// An indicator as enrichment sees it.
@@ -63,9 +81,8 @@ pub struct ContactRow {
 pub trait EnrichmentStore {
     /// Every indicator (id, value, kind), ordered by id.
     fn indicator_refs(&self, each: &mut dyn FnMut(IndicatorRef)) -> Result<(), crate::StoreError>;
-    /// Every link between two indicators that a sighting records (derived
-    /// observable, source observable), as pairs of ids.
-    fn links(&self) -> Result<Vec<(i64, i64)>, crate::StoreError>;
+    /// Every link between two indicators that a sighting records.
+    fn links(&self) -> Result<Vec<Link>, crate::StoreError>;
     /// Indicators whose enrichment may be out of date after the given
     /// imports: those with a sighting one of them created (new indicators,
     /// new sources, new links), and those never enriched. Sorted by id.

@@ -12,6 +12,7 @@
 //!
 //! ```
 //! use cordon_model::{normalize, Attributes, Sighting};
+//! use cordon_store::orgs::OrgStore;
 //! use cordon_store::{ImportCounts, ImportMeta, IndicatorFilter, SqliteStore, Store};
 //!
 //! let mut store = SqliteStore::open_in_memory()?;
@@ -24,7 +25,8 @@
 //!     Ok(ImportCounts { read: 1, accepted: 1, new: stored.new, ..ImportCounts::default() })
 //! })?;
 //! let mut values = Vec::new();
-//! store.indicators(&IndicatorFilter::default(), &mut |i| values.push(i.value))?;
+//! let hub = store.hub()?.viewer();
+//! store.indicators(&IndicatorFilter::new(hub), &mut |i| values.push(i.value))?;
 //! assert_eq!(values, ["80.94.95.112"]);
 //! # Ok::<(), cordon_store::StoreError>(())
 //! ```
@@ -32,6 +34,7 @@
 
 pub mod enrichment;
 pub mod ops;
+pub mod orgs;
 mod sqlite;
 mod types;
 
@@ -59,6 +62,13 @@ pub enum StoreError {
     /// The caller aborted the import; nothing was stored.
     #[error("{0}")]
     Aborted(String),
+    /// What was asked clashes with what is stored (a name taken, a state
+    /// moved on meanwhile).
+    #[error("{0}")]
+    Conflict(String),
+    /// Another writer holds the store and did not let go in time.
+    #[error("the store is busy: another process is writing to it (an import?); try again when it is done")]
+    Busy,
 }
 
 /// Adds sightings inside an open import.
@@ -91,15 +101,17 @@ pub trait Store {
     /// Streams the indicators matching `filter`, ordered by value.
     fn indicators(&self, filter: &IndicatorFilter, each: &mut dyn FnMut(IndicatorSummary)) -> Result<(), StoreError>;
 
-    /// One indicator with every sighting visible under `filter.max_tlp` and
-    /// the observables linked to it, or `None` when there is none visible.
+    /// One indicator with every sighting the filter's viewer may see (up to
+    /// `filter.max_tlp`) and the observables linked to it by such
+    /// sightings, or `None` when none is visible.
     fn indicator(&self, value: &str, filter: &IndicatorFilter) -> Result<Option<IndicatorDetail>, StoreError>;
 
-    /// Every source with its counts.
-    fn sources(&self) -> Result<Vec<SourceSummary>, StoreError>;
+    /// The sources with a sighting `viewer` may see (and the viewer's own),
+    /// with counts of what it may see.
+    fn sources(&self, viewer: &cordon_model::Viewer) -> Result<Vec<SourceSummary>, StoreError>;
 
-    /// Every import, oldest first.
-    fn imports(&self) -> Result<Vec<ImportRecord>, StoreError>;
+    /// The imports `viewer` made (every import for the hub), oldest first.
+    fn imports(&self, viewer: &cordon_model::Viewer) -> Result<Vec<ImportRecord>, StoreError>;
 
     /// A number that changes whenever the indicators change (for caches).
     fn generation(&self) -> Result<i64, StoreError>;

@@ -12,7 +12,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use cordon_model::{Category, Kind, Timestamp, Tlp};
+use cordon_model::{Category, Consent, Kind, Timestamp, Tlp};
 
 use crate::StoreError;
 
@@ -288,7 +288,8 @@ pub struct TargetFilter {
     pub category: Option<Category>,
 }
 
-/// One sighting of one member of a target, with what the TLP rule needs.
+/// One sighting of one member of a target, with what the visibility rule
+/// needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Evidence {
     /// The target.
@@ -299,8 +300,10 @@ pub struct Evidence {
     pub kind: Kind,
     /// The reporting source.
     pub source: String,
-    /// Whether the source consented to share its AMBER sightings with agencies.
-    pub share_amber: bool,
+    /// The organisation that owns the source.
+    pub source_org: i64,
+    /// Where the source lets its AMBER sightings go.
+    pub consent: Consent,
     /// Category.
     pub category: Category,
     /// Malware family.
@@ -360,10 +363,6 @@ pub trait OpsStore {
 
     /// Puts an import in an operation's scope (`cordon ingest --operation`).
     fn attach_import(&mut self, operation: &str, import_id: i64) -> Result<(), StoreError>;
-
-    /// Sets a source's consent to share its AMBER sightings with national
-    /// agencies; `false` when there is no such source.
-    fn set_share_amber(&mut self, source: &str, share: bool) -> Result<bool, StoreError>;
 
     /// The operation's indicators: those with a sighting inside its window
     /// and those of its attached imports, with their links.

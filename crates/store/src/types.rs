@@ -1,6 +1,6 @@
 //! Plain data crossing the [`crate::Store`] boundary.
 
-use cordon_model::{Category, Kind, Timestamp, Tlp};
+use cordon_model::{Category, Kind, Timestamp, Tlp, Viewer};
 
 /// What an import is, recorded with it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,17 +55,23 @@ pub struct Stored {
     pub updated: u64,
 }
 
-/// Which indicators a read returns.
+/// Which indicators a read returns, and who is reading.
+///
+/// There is deliberately no `Default`: every read names its [`Viewer`], and
+/// what the viewer may see ([`cordon_model::may_see`]) is applied before
+/// any other filter.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IndicatorFilter {
+    /// Who reads: sightings the viewer may not see do not exist for it.
+    pub viewer: Viewer,
     /// Only this kind.
     pub kind: Option<Kind>,
     /// Only indicators with a visible sighting of this category.
     pub category: Option<Category>,
     /// Only indicators with a visible sighting from this source.
     pub source: Option<String>,
-    /// The most restrictive TLP the reader may see: sightings above it are
-    /// invisible, and an indicator with no visible sighting does not exist.
+    /// A further narrowing: sightings above this TLP are left out too (an
+    /// export for a community of defenders stops at GREEN even for the hub).
     pub max_tlp: Tlp,
     /// Only indicators enriched to this country (ISO alpha-2, uppercase).
     pub country: Option<String>,
@@ -75,10 +81,11 @@ pub struct IndicatorFilter {
     pub flagged: Option<bool>,
 }
 
-impl Default for IndicatorFilter {
-    /// Everything, as the coordinating analyst sees it (up to TLP:RED).
-    fn default() -> IndicatorFilter {
+impl IndicatorFilter {
+    /// Everything `viewer` may see.
+    pub fn new(viewer: Viewer) -> IndicatorFilter {
         IndicatorFilter {
+            viewer,
             kind: None,
             category: None,
             source: None,
@@ -101,7 +108,9 @@ pub struct IndicatorSummary {
     pub categories: Vec<Category>,
     /// Distinct sources, sorted.
     pub sources: Vec<String>,
-    /// The least restrictive TLP among its visible sightings.
+    /// The most restrictive TLP among its visible sightings: the summary
+    /// is built from all of them, so it is as sensitive as the most
+    /// sensitive one.
     pub tlp: Tlp,
     /// The earliest first-seen.
     pub first_seen: Timestamp,
@@ -111,8 +120,14 @@ pub struct IndicatorSummary {
     /// ([`cordon_model::combined_confidence`]).
     pub confidence: u8,
     /// What enrichment knows, once `cordon enrich` (or an ingest with a
-    /// geo snapshot) has run.
+    /// geo snapshot) has run, when the viewer may see it (enrichment derived
+    /// through a link is as sensitive as the link).
     pub enrichment: Option<crate::enrichment::Enrichment>,
+    /// The "do not take down" flags of the indicator, whether or not the
+    /// viewer may see the enrichment they come from: outputs leave flagged
+    /// indicators out by these, and a hidden enrichment must not make a CDN
+    /// a blocklist entry.
+    pub flags: Vec<String>,
 }
 
 /// One stored sighting, as read back.
@@ -162,13 +177,16 @@ pub struct IndicatorDetail {
 pub struct SourceSummary {
     /// The name.
     pub name: String,
-    /// Imports from it.
-    pub imports: u64,
-    /// Indicators it reported.
+    /// The organisation it belongs to.
+    pub org: String,
+    /// Imports from it; shown (`Some`) to the hub and the owning
+    /// organisation only.
+    pub imports: Option<u64>,
+    /// Indicators it reported that the viewer may see.
     pub indicators: u64,
-    /// Its sightings.
+    /// Its sightings that the viewer may see.
     pub sightings: u64,
-    /// Its latest import.
+    /// Its latest import (hub and owner only).
     pub last_import: Option<Timestamp>,
 }
 

@@ -59,8 +59,9 @@ fn scope_is_window_plus_attached_imports() {
     assert_eq!(values(&store), ["80.94.95.112", "45.148.10.7"]);
     assert!(store.attach_import("nope", outside).is_err());
     assert!(store.create_operation(&op).is_err(), "names are unique");
-    assert!(store.set_share_amber("a", true).unwrap());
-    assert!(!store.set_share_amber("nobody", true).unwrap());
+    let both = cordon_model::Consent { agencies: true, providers: true };
+    assert!(cordon_store::orgs::OrgStore::set_consent(&store, "a", both).unwrap());
+    assert!(!cordon_store::orgs::OrgStore::set_consent(&store, "nobody", both).unwrap());
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Integration tests of the SQLite store through the `Store` trait.
 
-use cordon_model::{normalize, Attributes, Category, Record, Tlp};
+use cordon_model::{normalize, Attributes, Category, Record, Tlp, Viewer};
+use cordon_store::orgs::OrgStore;
 use cordon_store::{ImportCounts, ImportMeta, IndicatorFilter, SqliteStore, Store, StoreError};
 
 fn record(line: u64, raw: &str, category: Category, tlp: Tlp) -> Record {
@@ -29,6 +30,16 @@ fn import(store: &mut SqliteStore, source: &str, records: &[Record]) -> (u64, u6
     (counts.new, counts.updated)
 }
 
+/// The hub, which sees everything submitted to it.
+fn hub(store: &SqliteStore) -> Viewer {
+    store.hub().unwrap().viewer()
+}
+
+/// Everything, as the hub sees it.
+fn everything(store: &SqliteStore) -> IndicatorFilter {
+    IndicatorFilter::new(hub(store))
+}
+
 fn values(store: &SqliteStore, filter: &IndicatorFilter) -> Vec<String> {
     let mut out = Vec::new();
     store.indicators(filter, &mut |i| out.push(i.value)).unwrap();
@@ -44,15 +55,15 @@ fn reimport_is_idempotent_and_other_sources_add_sightings() {
     ];
     assert_eq!(import(&mut store, "a", &recs), (3, 0));
     assert_eq!(import(&mut store, "a", &recs), (0, 3));
-    assert_eq!(values(&store, &IndicatorFilter::default()).len(), 3);
+    assert_eq!(values(&store, &everything(&store)).len(), 3);
     assert_eq!(import(&mut store, "b", &recs[..1]), (1, 0));
-    let detail = store.indicator("80.94.95.112", &IndicatorFilter::default()).unwrap().unwrap();
+    let detail = store.indicator("80.94.95.112", &everything(&store)).unwrap().unwrap();
     assert_eq!(detail.summary.sources, ["a", "b"]);
     assert_eq!(detail.summary.confidence, 84, "two sources at 60 corroborate to 84");
     assert_eq!(detail.sightings.len(), 2);
-    assert_eq!(store.imports().unwrap().len(), 3);
-    let sources = store.sources().unwrap();
-    assert_eq!((sources[0].name.as_str(), sources[0].imports, sources[0].indicators), ("a", 2, 3));
+    assert_eq!(store.imports(&hub(&store)).unwrap().len(), 3);
+    let sources = store.sources(&hub(&store)).unwrap();
+    assert_eq!((sources[0].name.as_str(), sources[0].imports, sources[0].indicators), ("a", Some(2), 3));
 }
 
 #[test]
@@ -61,9 +72,9 @@ fn url_and_host_find_each_other() {
     let mut rec = record(1, "http://evil-shop.com/login", Category::Phishing, Tlp::Clear);
     rec.links.push(normalize("80.94.95.112").unwrap().observables.remove(0));
     import(&mut store, "a", &[rec]);
-    let ip = store.indicator("80.94.95.112", &IndicatorFilter::default()).unwrap().unwrap();
+    let ip = store.indicator("80.94.95.112", &everything(&store)).unwrap().unwrap();
     assert_eq!(ip.linked, ["http://evil-shop.com/login"]);
-    let url = store.indicator("http://evil-shop.com/login", &IndicatorFilter::default()).unwrap().unwrap();
+    let url = store.indicator("http://evil-shop.com/login", &everything(&store)).unwrap().unwrap();
     assert_eq!(url.linked, ["80.94.95.112", "evil-shop.com"]);
     assert_eq!(ip.sightings[0].derived_from.as_deref(), Some("http://evil-shop.com/login"));
 }
@@ -77,12 +88,12 @@ fn tlp_hides_sightings_and_indicators() {
         &[record(1, "80.94.95.112", Category::C2, Tlp::Red), record(2, "45.148.10.1", Category::C2, Tlp::Green)],
     );
     import(&mut store, "b", &[record(1, "80.94.95.112", Category::Ransomware, Tlp::Green)]);
-    let green = IndicatorFilter { max_tlp: Tlp::Green, ..IndicatorFilter::default() };
+    let green = IndicatorFilter { max_tlp: Tlp::Green, ..everything(&store) };
     assert_eq!(values(&store, &green), ["45.148.10.1", "80.94.95.112"]);
     let detail = store.indicator("80.94.95.112", &green).unwrap().unwrap();
     assert_eq!(detail.summary.sources, ["b"]);
     assert_eq!(detail.summary.categories, [Category::Ransomware]);
-    let clear = IndicatorFilter { max_tlp: Tlp::Clear, ..IndicatorFilter::default() };
+    let clear = IndicatorFilter { max_tlp: Tlp::Clear, ..everything(&store) };
     assert!(values(&store, &clear).is_empty());
     assert!(store.indicator("80.94.95.112", &clear).unwrap().is_none());
     let c2_green = IndicatorFilter { category: Some(Category::C2), ..green };
@@ -102,8 +113,8 @@ fn failed_import_leaves_store_unchanged() {
         Err(StoreError::Aborted("line 2: rejected under --strict".into()))
     });
     assert!(result.is_err());
-    assert_eq!(values(&store, &IndicatorFilter::default()), ["80.94.95.112"]);
-    assert_eq!(store.imports().unwrap().len(), 1);
-    assert_eq!(store.sources().unwrap().len(), 1);
+    assert_eq!(values(&store, &everything(&store)), ["80.94.95.112"]);
+    assert_eq!(store.imports(&hub(&store)).unwrap().len(), 1);
+    assert_eq!(store.sources(&hub(&store)).unwrap().len(), 1);
     assert_eq!(store.generation().unwrap(), generation);
 }

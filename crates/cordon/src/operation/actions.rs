@@ -6,14 +6,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
+use cordon_app::{now, App};
+use cordon_model::Viewer;
 use cordon_ops::notify::NotifyConfig;
-use cordon_ops::package::build_packages;
 use cordon_ops::verify::VerifyConfig;
-use cordon_ops::workflow::{operation as find_operation, Actor};
-
-use super::now;
-use crate::cli::Cli;
-use crate::query::open_store;
+use cordon_ops::workflow::Actor;
 
 #[derive(Args, Debug)]
 pub(crate) struct VerifyArgs {
@@ -86,16 +83,15 @@ pub(crate) struct NotifyArgs {
     actor: String,
 }
 
-pub(crate) fn verify(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
-    let mut store = open_store(cli)?;
-    let operation = find_operation(&store, &args.operation)?;
+pub(crate) fn verify(app: &mut App, viewer: &Viewer, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
+    let operation = app.operation(&args.operation)?;
     let config = VerifyConfig {
         concurrency: args.concurrency.max(1),
         timeout: Duration::from_millis(args.timeout.max(1)),
         min_interval: args.min_interval,
     };
     let actor = Actor::new(&args.actor, now(), "down in two checks");
-    let summary = cordon_ops::verify::verify(&mut store, &operation, &config, args.apply, &actor)?;
+    let summary = app.verify(viewer, &operation, &config, args.apply, &actor)?;
     println!(
         "{} taken-down targets checked: {} still up, {} down; {} not probed; {} eligible for verified{}",
         summary.checked,
@@ -108,12 +104,11 @@ pub(crate) fn verify(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) fn package(cli: &Cli, cmd: &PackageCommand) -> anyhow::Result<ExitCode> {
+pub(crate) fn package(app: &mut App, viewer: &Viewer, cmd: &PackageCommand) -> anyhow::Result<ExitCode> {
     let PackageCommand::Build(args) = cmd;
-    let mut store = open_store(cli)?;
-    let operation = find_operation(&store, &args.operation)?;
+    let operation = app.operation(&args.operation)?;
     let actor = Actor::new(&args.actor, now(), "sent in an action package");
-    let summary = build_packages(&mut store, &operation, args.country.as_deref(), &args.out, &actor)?;
+    let summary = app.build_packages(viewer, &operation, args.country.as_deref(), &args.out, &actor)?;
     for p in &summary.packages {
         println!(
             "{}\t{} targets\t{} sightings withheld by TLP\t{}",
@@ -134,9 +129,8 @@ pub(crate) fn package(cli: &Cli, cmd: &PackageCommand) -> anyhow::Result<ExitCod
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) fn notify(cli: &Cli, args: &NotifyArgs) -> anyhow::Result<ExitCode> {
-    let mut store = open_store(cli)?;
-    let operation = find_operation(&store, &args.operation)?;
+pub(crate) fn notify(app: &mut App, viewer: &Viewer, args: &NotifyArgs) -> anyhow::Result<ExitCode> {
+    let operation = app.operation(&args.operation)?;
     let config = NotifyConfig {
         outbox: args.outbox.clone(),
         from_name: args.from_name.clone(),
@@ -145,7 +139,7 @@ pub(crate) fn notify(cli: &Cli, args: &NotifyArgs) -> anyhow::Result<ExitCode> {
         smtp: args.smtp.clone(),
     };
     let actor = Actor::new(&args.actor, now(), "provider notified");
-    let summary = cordon_ops::notify::notify(&mut store, &operation, &config, &actor)?;
+    let summary = app.notify(viewer, &operation, &config, &actor)?;
     println!(
         "{} messages written to {}{}; {} targets notified; {} without a provider contact; {} told within the \
          interval; {} with nothing shareable",

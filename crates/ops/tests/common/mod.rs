@@ -91,6 +91,17 @@ pub fn build(
     operation: &Operation,
     actor: &cordon_ops::workflow::Actor,
 ) -> cordon_ops::workflow::BuildSummary {
-    let book = book(store);
-    cordon_ops::workflow::build_targets(store, operation, &book, actor, false).unwrap()
+    let routing = cordon_ops::workflow::Routing { contacts: book(store), ..Default::default() };
+    cordon_ops::workflow::build_targets(store, operation, &routing, actor, false).unwrap()
+}
+
+/// Builds targets of flagged indicators too: the verification tests probe
+/// servers on loopback addresses, which are bogons.
+pub fn build_including_flagged(
+    store: &mut SqliteStore,
+    operation: &Operation,
+    actor: &cordon_ops::workflow::Actor,
+) -> cordon_ops::workflow::BuildSummary {
+    let routing = cordon_ops::workflow::Routing { contacts: book(store), ..Default::default() };
+    cordon_ops::workflow::build_targets(store, operation, &routing, actor, true).unwrap()
 }

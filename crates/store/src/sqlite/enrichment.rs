@@ -2,8 +2,9 @@
 
 use rusqlite::{params, OptionalExtension};
 
-use super::SqliteStore;
-use crate::enrichment::{AllowEntry, ContactRow, Enrichment, EnrichmentStore, IndicatorRef};
+use super::import::{tlp_code, tlp_from_code};
+use super::{now, SqliteStore};
+use crate::enrichment::{AllowEntry, ContactRow, Enrichment, EnrichmentStore, IndicatorRef, Link};
 use crate::StoreError;
 
 /// Flags are stored as `flag<TAB>reason` lines.
@@ -22,7 +23,8 @@ pub(super) fn decode_flags(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Reads an enrichment row selected as `network, asn, as_org, country, hosting, flags` from `first`.
+/// Reads an enrichment row selected as `network, asn, as_org, country,
+/// hosting, flags, via_tlp` from `first`.
 pub(super) fn enrichment_from_row(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Option<Enrichment>> {
     let hosting: Option<String> = row.get(first + 4)?;
     let Some(hosting) = hosting else {
@@ -36,11 +38,8 @@ pub(super) fn enrichment_from_row(row: &rusqlite::Row<'_>, first: usize) -> rusq
         country: row.get(first + 3)?,
         hosting,
         flags: decode_flags(&row.get::<_, String>(first + 5)?),
+        via: row.get::<_, Option<i64>>(first + 6)?.map(tlp_from_code),
     }))
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 impl EnrichmentStore for SqliteStore {
@@ -55,11 +54,13 @@ impl EnrichmentStore for SqliteStore {
         Ok(())
     }
 
-    fn links(&self) -> Result<Vec<(i64, i64)>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT DISTINCT indicator_id, derived_from FROM sightings WHERE derived_from <> 0")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    fn links(&self) -> Result<Vec<Link>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT indicator_id, derived_from, min(tlp) FROM sightings WHERE derived_from <> 0
+             GROUP BY indicator_id, derived_from",
+        )?;
+        let rows =
+            stmt.query_map([], |r| Ok(Link { derived: r.get(0)?, from: r.get(1)?, tlp: tlp_from_code(r.get(2)?) }))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -85,8 +86,9 @@ impl EnrichmentStore for SqliteStore {
         let tx = self.conn.transaction()?;
         {
             let mut stmt = tx.prepare_cached(
-                "INSERT OR REPLACE INTO enrichment (indicator_id, network, asn, as_org, country, hosting, flags, enriched)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT OR REPLACE INTO enrichment (indicator_id, network, asn, as_org, country, hosting, flags, enriched,
+                                                    via_tlp)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
             let time = now();
             for (id, e) in rows {
@@ -98,7 +100,8 @@ impl EnrichmentStore for SqliteStore {
                     e.country,
                     e.hosting,
                     encode_flags(&e.flags),
-                    time
+                    time,
+                    e.via.map(tlp_code)
                 ])?;
             }
         }
@@ -109,7 +112,7 @@ impl EnrichmentStore for SqliteStore {
 
     fn enrichment_of(&self, value: &str) -> Result<Option<Enrichment>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT e.network, e.asn, e.as_org, e.country, e.hosting, e.flags
+            "SELECT e.network, e.asn, e.as_org, e.country, e.hosting, e.flags, e.via_tlp
              FROM enrichment e JOIN indicators i ON i.id = e.indicator_id WHERE i.value = ?1",
         )?;
         Ok(stmt.query_row([value], |row| enrichment_from_row(row, 0)).optional()?.flatten())
@@ -121,11 +124,16 @@ impl EnrichmentStore for SqliteStore {
              ON CONFLICT (value) DO UPDATE SET reason = excluded.reason",
             params![value, reason, now()],
         )?;
-        Ok(())
+        // What may be exported and targeted changed.
+        self.bump_generation()
     }
 
     fn allow_remove(&mut self, value: &str) -> Result<bool, StoreError> {
-        Ok(self.conn.execute("DELETE FROM allowlist WHERE value = ?1", [value])? > 0)
+        let removed = self.conn.execute("DELETE FROM allowlist WHERE value = ?1", [value])? > 0;
+        if removed {
+            self.bump_generation()?;
+        }
+        Ok(removed)
     }
 
     fn allowlist(&self) -> Result<Vec<AllowEntry>, StoreError> {

@@ -511,8 +511,17 @@ impl SqliteStore {
         feed: &mut dyn FnMut(&mut dyn ImportSink) -> Result<ImportCounts, StoreError>,
     ) -> Result<i64, StoreError> {
         let tx = self.conn.transaction()?;
+        // A new source belongs to the organisation of its name, a partner
+        // made for it unless one exists (`cordon source set` moves it).
         tx.execute(
-            "INSERT INTO sources (name, created) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+            "INSERT INTO organisations (name, kind, created)
+             SELECT ?1, 'partner', ?2 WHERE NOT EXISTS (SELECT 1 FROM sources WHERE name = ?1)
+             ON CONFLICT (name) DO NOTHING",
+            params![meta.source, meta.time],
+        )?;
+        tx.execute(
+            "INSERT INTO sources (name, created, org_id)
+             VALUES (?1, ?2, (SELECT id FROM organisations WHERE name = ?1)) ON CONFLICT (name) DO NOTHING",
             params![meta.source, meta.time],
         )?;
         let source_id: i64 = tx.query_row("SELECT id FROM sources WHERE name = ?1", [&meta.source], |r| r.get(0))?;
@@ -617,12 +626,18 @@ mod tests {
         ];
         // The URL brings its host as a derived sighting.
         assert_eq!(import(&mut store, &records), Stored { new: 3, updated: 2 });
-        let detail = store.indicator("45.0.0.1", &IndicatorFilter::default()).unwrap().unwrap();
+        let detail = store
+            .indicator("45.0.0.1", &IndicatorFilter::new(crate::orgs::OrgStore::hub(&store).unwrap().viewer()))
+            .unwrap()
+            .unwrap();
         let sighting = &detail.sightings[0];
         assert_eq!((sighting.label.as_deref(), sighting.line), (Some("third"), 4));
         assert_eq!((sighting.first_seen, sighting.last_seen), (790, 1_000));
         assert_eq!(import(&mut store, &records), Stored { new: 0, updated: 5 });
-        let host = store.indicator("evil.example", &IndicatorFilter::default()).unwrap().unwrap();
+        let host = store
+            .indicator("evil.example", &IndicatorFilter::new(crate::orgs::OrgStore::hub(&store).unwrap().viewer()))
+            .unwrap()
+            .unwrap();
         assert_eq!(host.sightings[0].derived_from.as_deref(), Some("http://evil.example/a"));
     }
 
@@ -637,7 +652,10 @@ mod tests {
             .map(|i| record(u64::from(i) + 1, &address(i % count), if i < count { "old" } else { "new" }, 1_000))
             .collect();
         assert_eq!(import(&mut store, &records), Stored { new: u64::from(count), updated: u64::from(count) });
-        let detail = store.indicator(&address(7), &IndicatorFilter::default()).unwrap().unwrap();
+        let detail = store
+            .indicator(&address(7), &IndicatorFilter::new(crate::orgs::OrgStore::hub(&store).unwrap().viewer()))
+            .unwrap()
+            .unwrap();
         assert_eq!(detail.sightings[0].label.as_deref(), Some("new"));
         assert_eq!(detail.sightings[0].line, u64::from(count + 8));
     }
@@ -652,7 +670,13 @@ mod tests {
         // Chunks mixing known and unknown values take the slow path for ids.
         assert_eq!(import(&mut store, &urls), Stored { new: 100, updated: 200 });
         for i in [0, 63, 64, 99, 100, 149] {
-            let host = store.indicator(&format!("h{i}.example.net"), &IndicatorFilter::default()).unwrap().unwrap();
+            let host = store
+                .indicator(
+                    &format!("h{i}.example.net"),
+                    &IndicatorFilter::new(crate::orgs::OrgStore::hub(&store).unwrap().viewer()),
+                )
+                .unwrap()
+                .unwrap();
             assert_eq!(host.linked, [url(i)]);
             assert_eq!(host.sightings[0].line, i as u64 + 1);
         }

@@ -219,23 +219,64 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE sightings;
     ALTER TABLE sightings_keyed RENAME TO sightings;
     CREATE INDEX sightings_derived_from ON sightings(derived_from) WHERE derived_from <> 0;",
+    // 5: organisations and viewers (issue 9). Every source belongs to an
+    // organisation (a partner of the same name until told otherwise); one
+    // hub organisation per store; consent to pass AMBER on per recipient
+    // class (the old single consent covered packages and notifications, so
+    // it becomes both); enrichment derived over a link remembers the TLP of
+    // that link; the store gets a random identity for caches.
+    "CREATE TABLE organisations (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        country TEXT,
+        created INTEGER NOT NULL
+    );
+    CREATE UNIQUE INDEX organisations_one_hub ON organisations(kind) WHERE kind = 'hub';
+    CREATE TABLE organisation_asns (
+        org_id INTEGER NOT NULL REFERENCES organisations(id),
+        asn INTEGER NOT NULL,
+        PRIMARY KEY (org_id, asn)
+    ) WITHOUT ROWID;
+    INSERT INTO organisations (name, kind, created) VALUES ('hub', 'hub', CAST(strftime('%s', 'now') AS INTEGER));
+    INSERT INTO organisations (name, kind, created)
+        SELECT name, 'partner', created FROM sources WHERE name NOT IN (SELECT name FROM organisations);
+    ALTER TABLE sources ADD COLUMN org_id INTEGER REFERENCES organisations(id);
+    UPDATE sources SET org_id = (SELECT o.id FROM organisations o WHERE o.name = sources.name);
+    ALTER TABLE sources ADD COLUMN amber_agencies INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sources ADD COLUMN amber_providers INTEGER NOT NULL DEFAULT 0;
+    UPDATE sources SET amber_agencies = share_amber, amber_providers = share_amber;
+    ALTER TABLE enrichment ADD COLUMN via_tlp INTEGER;
+    INSERT INTO meta VALUES ('store_id', abs(random()));",
 ];
 
 /// The schema version this build writes.
 pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Brings the schema to [`SCHEMA_VERSION`]; refuses a newer database.
+///
+/// Safe when several processes open a new store at once: the migrations
+/// run in one `IMMEDIATE` transaction (the write lock, waited for under the
+/// connection's busy timeout), and the version is read again under that
+/// lock, so the process that got there second finds the work done.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if found > SCHEMA_VERSION {
-        return Err(StoreError::TooNew { found, supported: SCHEMA_VERSION });
+    let version = |conn: &Connection| -> Result<i64, StoreError> {
+        let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::TooNew { found, supported: SCHEMA_VERSION });
+        }
+        Ok(found)
+    };
+    if version(conn)? == SCHEMA_VERSION {
+        return Ok(());
     }
-    for (version, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let found = version(&tx)?;
+    for sql in MIGRATIONS.iter().skip(found as usize) {
         tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", version as i64 + 1)?;
-        tx.commit()?;
     }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()?;
     Ok(())
 }
 

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use cordon_model::{Category, Kind};
+use cordon_model::{Category, Consent, Kind};
 use rusqlite::{params, OptionalExtension, Row};
 
 use super::enrichment::decode_flags;
@@ -130,12 +130,6 @@ impl OpsStore for SqliteStore {
             return Err(StoreError::Aborted(format!("there is no operation '{operation}'")));
         }
         Ok(())
-    }
-
-    fn set_share_amber(&mut self, source: &str, share: bool) -> Result<bool, StoreError> {
-        let changed =
-            self.conn.execute("UPDATE sources SET share_amber = ?2 WHERE name = ?1", params![source, share as i64])?;
-        Ok(changed > 0)
     }
 
     fn scope(&self, operation_id: i64) -> Result<OpScope, StoreError> {
@@ -376,8 +370,8 @@ impl OpsStore for SqliteStore {
 
     fn evidence(&self, target_ids: &[i64]) -> Result<Vec<Evidence>, StoreError> {
         let sql = format!(
-            "SELECT m.target_id, i.value, i.kind, src.name, src.share_amber, s.category, s.malware, s.tlp, s.port,
-                    s.first_seen, s.last_seen, s.confidence
+            "SELECT m.target_id, i.value, i.kind, src.name, src.org_id, s.category, s.malware, s.tlp, s.port,
+                    s.first_seen, s.last_seen, s.confidence, src.amber_agencies, src.amber_providers
              FROM target_members m JOIN indicators i ON i.id = m.indicator_id
              JOIN sightings s ON s.indicator_id = i.id JOIN sources src ON src.id = s.source_id
              WHERE m.target_id = ?1 ORDER BY i.value, src.name, {SIGHTING_ORDER}"
@@ -392,7 +386,8 @@ impl OpsStore for SqliteStore {
                     value: r.get(1)?,
                     kind: r.get::<_, String>(2)?.parse::<Kind>().map_err(conversion)?,
                     source: r.get(3)?,
-                    share_amber: r.get::<_, i64>(4)? != 0,
+                    source_org: r.get(4)?,
+                    consent: Consent { agencies: r.get::<_, i64>(12)? != 0, providers: r.get::<_, i64>(13)? != 0 },
                     category: r.get::<_, String>(5)?.parse().map_err(conversion)?,
                     malware: (!malware.is_empty()).then_some(malware),
                     tlp: tlp_from_code(r.get(7)?),

@@ -1,20 +1,36 @@
-//! Read paths. Every query takes the reader's maximum TLP: sightings above it
-//! are never read, so an indicator none of whose sightings are visible does
-//! not exist for that reader.
+//! Read paths. Every query applies the viewer's visibility
+//! ([`super::orgs::VISIBLE`], the SQL form of [`cordon_model::may_see`]) and
+//! the filter's maximum TLP: sightings the viewer may not see are never
+//! read, so an indicator none of whose sightings are visible does not exist
+//! for that viewer, and every summary is built from visible sightings only
+//! and carries the most restrictive TLP among them.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use cordon_model::{combined_confidence, Category, Kind, Tlp};
-use rusqlite::{params, Row};
+use cordon_model::{combined_confidence, Category, Kind, Tlp, Viewer};
+use rusqlite::{Row, Statement, ToSql};
 
 use super::enrichment::enrichment_from_row;
 use super::import::{tlp_code, tlp_from_code};
+use super::orgs::{viewer_params, ENRICHMENT_VISIBLE, VISIBLE};
 use super::{SqliteStore, SIGHTING_ORDER};
 use crate::enrichment::Enrichment;
 use crate::{
     ImportCounts, ImportMeta, ImportRecord, ImportSink, IndicatorDetail, IndicatorFilter, IndicatorSummary,
     SightingRow, SourceSummary, Store, StoreError,
 };
+
+/// Binds the named parameters a statement uses, from `params`; names the
+/// statement does not use are skipped, names it uses and `params` lacks
+/// stay NULL.
+pub(crate) fn bind(stmt: &mut Statement<'_>, params: &[(&str, &dyn ToSql)]) -> rusqlite::Result<()> {
+    for (name, value) in params {
+        if let Some(index) = stmt.parameter_index(name)? {
+            stmt.raw_bind_parameter(index, value)?;
+        }
+    }
+    Ok(())
+}
 
 /// Accumulates one indicator's sighting rows into its summary.
 struct Summarizer {
@@ -26,17 +42,19 @@ struct Summarizer {
     first_seen: i64,
     last_seen: i64,
     enrichment: Option<Enrichment>,
+    flags: Vec<String>,
 }
 
 impl Summarizer {
-    fn new(value: String, kind: Kind, enrichment: Option<Enrichment>) -> Summarizer {
+    fn new(value: String, kind: Kind, enrichment: Option<Enrichment>, flags: Vec<String>) -> Summarizer {
         Summarizer {
             value,
             kind,
             enrichment,
+            flags,
             categories: BTreeSet::new(),
             per_source: BTreeMap::new(),
-            tlp: Tlp::Red,
+            tlp: Tlp::Clear,
             first_seen: i64::MAX,
             last_seen: i64::MIN,
         }
@@ -46,7 +64,10 @@ impl Summarizer {
         self.categories.insert(category);
         let best = self.per_source.entry(source.to_string()).or_insert(0);
         *best = (*best).max(confidence);
-        self.tlp = self.tlp.min(tlp);
+        // Aggregates never downgrade: the summary names every visible
+        // sighting's source and category, so it is as sensitive as the most
+        // sensitive of them.
+        self.tlp = self.tlp.max(tlp);
         self.first_seen = self.first_seen.min(first);
         self.last_seen = self.last_seen.max(last);
     }
@@ -62,6 +83,7 @@ impl Summarizer {
             first_seen: self.first_seen,
             last_seen: self.last_seen,
             enrichment: self.enrichment,
+            flags: self.flags,
         }
     }
 }
@@ -82,12 +104,19 @@ fn parse_category(s: &str) -> rusqlite::Result<Category> {
     s.parse().map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
 }
 
-/// The sighting columns every summary query selects, after `i.id, i.value, i.kind`.
-const SUMMARY_COLUMNS: &str = "i.id, i.value, i.kind, src.name, s.category, s.tlp, s.first_seen, s.last_seen,
-     s.confidence, e.network, e.asn, e.as_org, e.country, e.hosting, e.flags";
+/// The columns every summary query selects.
+fn summary_columns() -> String {
+    format!(
+        "i.id, i.value, i.kind, src.name, s.category, s.tlp, s.first_seen, s.last_seen, s.confidence,
+         e.network, e.asn, e.as_org, e.country, e.hosting, e.flags, e.via_tlp, {ENRICHMENT_VISIBLE}"
+    )
+}
 
-/// Where the enrichment columns start in [`SUMMARY_COLUMNS`].
+/// Where the enrichment columns start in [`summary_columns`].
 const ENRICHMENT_COLUMN: usize = 9;
+
+/// Where the "enrichment visible" column is in [`summary_columns`].
+const ENRICHMENT_VISIBLE_COLUMN: usize = 16;
 
 fn add_row(acc: &mut Summarizer, row: &Row<'_>) -> rusqlite::Result<()> {
     let source: String = row.get(3)?;
@@ -103,6 +132,69 @@ fn add_row(acc: &mut Summarizer, row: &Row<'_>) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// The named parameters of the viewer and the filter.
+struct FilterParams<'a> {
+    viewer: (Option<i64>, Option<&'static str>, i64),
+    max_tlp: i64,
+    filter: &'a IndicatorFilter,
+}
+
+impl<'a> FilterParams<'a> {
+    fn new(filter: &'a IndicatorFilter) -> FilterParams<'a> {
+        FilterParams { viewer: viewer_params(&filter.viewer), max_tlp: tlp_code(filter.max_tlp), filter }
+    }
+
+    fn bind(&self, stmt: &mut Statement<'_>, value: Option<&str>) -> rusqlite::Result<()> {
+        let f = self.filter;
+        bind(
+            stmt,
+            &[
+                (":viewer_org", &self.viewer.0),
+                (":viewer_kind", &self.viewer.1),
+                (":viewer_hub", &self.viewer.2),
+                (":max_tlp", &self.max_tlp),
+                (":kind", &f.kind.map(Kind::as_str)),
+                (":category", &f.category.map(Category::as_str)),
+                (":source", &f.source),
+                (":value", &value),
+                (":country", &f.country),
+                (":asn", &f.asn),
+                (":flagged", &f.flagged),
+            ],
+        )
+    }
+}
+
+/// The conditions of a summary query after the indicator selection.
+fn summary_conditions() -> String {
+    format!(
+        "s.tlp <= :max_tlp AND {VISIBLE}
+           AND (:country IS NULL OR (e.country = :country AND {ENRICHMENT_VISIBLE}))
+           AND (:asn IS NULL OR (e.asn = :asn AND {ENRICHMENT_VISIBLE}))
+           AND (:flagged IS NULL OR (coalesce(e.flags, '') <> '') = :flagged)
+           AND (:kind IS NULL OR i.kind = :kind)
+           AND (:category IS NULL OR EXISTS (
+                 SELECT 1 FROM sightings s JOIN sources src ON src.id = s.source_id
+                      LEFT JOIN enrichment e ON e.indicator_id = s.indicator_id
+                 WHERE s.indicator_id = i.id AND s.category = :category AND s.tlp <= :max_tlp AND {VISIBLE}))
+           AND (:source IS NULL OR EXISTS (
+                 SELECT 1 FROM sightings s JOIN sources src ON src.id = s.source_id
+                      LEFT JOIN enrichment e ON e.indicator_id = s.indicator_id
+                 WHERE s.indicator_id = i.id AND src.name = :source AND s.tlp <= :max_tlp AND {VISIBLE}))"
+    )
+}
+
+/// Binds the viewer's named parameters (see [`VISIBLE`]).
+pub(crate) fn bind_viewer(stmt: &mut Statement<'_>, viewer: &Viewer) -> rusqlite::Result<()> {
+    let (org, kind, hub) = viewer_params(viewer);
+    bind(stmt, &[(":viewer_org", &org), (":viewer_kind", &kind), (":viewer_hub", &hub)])
+}
+
+/// A sighting joined with its source and its indicator's enrichment, as
+/// [`VISIBLE`] expects them.
+pub(crate) const SIGHTING_JOINS: &str =
+    "JOIN sources src ON src.id = s.source_id LEFT JOIN enrichment e ON e.indicator_id = s.indicator_id";
+
 impl SqliteStore {
     fn summaries(
         &self,
@@ -110,32 +202,20 @@ impl SqliteStore {
         value: Option<&str>,
         each: &mut dyn FnMut(IndicatorSummary),
     ) -> Result<(), StoreError> {
+        // A point read names the value outright so that the unique index
+        // on `indicators.value` answers it.
+        let selection = if value.is_some() { "i.value = :value AND" } else { "" };
         let sql = format!(
-            "SELECT {SUMMARY_COLUMNS}
-             FROM indicators i JOIN sightings s ON s.indicator_id = i.id JOIN sources src ON src.id = s.source_id
-                  LEFT JOIN enrichment e ON e.indicator_id = i.id
-             WHERE s.tlp <= ?1
-               AND (?6 IS NULL OR e.country = ?6)
-               AND (?7 IS NULL OR e.asn = ?7)
-               AND (?8 IS NULL OR (coalesce(e.flags, '') <> '') = ?8)
-               AND (?2 IS NULL OR i.kind = ?2)
-               AND (?5 IS NULL OR i.value = ?5)
-               AND (?3 IS NULL OR EXISTS (SELECT 1 FROM sightings c WHERE c.indicator_id = i.id AND c.category = ?3 AND c.tlp <= ?1))
-               AND (?4 IS NULL OR EXISTS (SELECT 1 FROM sightings c JOIN sources cs ON cs.id = c.source_id
-                                          WHERE c.indicator_id = i.id AND cs.name = ?4 AND c.tlp <= ?1))
-             ORDER BY i.value"
+            "SELECT {columns}
+             FROM indicators i JOIN sightings s ON s.indicator_id = i.id {SIGHTING_JOINS}
+             WHERE {selection} {conditions}
+             ORDER BY i.value",
+            columns = summary_columns(),
+            conditions = summary_conditions(),
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut rows = stmt.query(params![
-            tlp_code(filter.max_tlp),
-            filter.kind.map(Kind::as_str),
-            filter.category.map(Category::as_str),
-            filter.source,
-            value,
-            filter.country,
-            filter.asn,
-            filter.flagged
-        ])?;
+        FilterParams::new(filter).bind(&mut stmt, value)?;
+        let mut rows = stmt.raw_query();
         let mut current: Option<(i64, Summarizer)> = None;
         while let Some(row) = rows.next()? {
             let id: i64 = row.get(0)?;
@@ -144,7 +224,12 @@ impl SqliteStore {
                     each(done.finish());
                 }
                 let enrichment = enrichment_from_row(row, ENRICHMENT_COLUMN)?;
-                current = Some((id, Summarizer::new(row.get(1)?, parse_kind(&row.get::<_, String>(2)?)?, enrichment)));
+                let flags: Vec<String> =
+                    enrichment.iter().flat_map(|e| e.flags.iter().map(|(f, _)| f.clone())).collect();
+                let shown = row.get::<_, Option<bool>>(ENRICHMENT_VISIBLE_COLUMN)?.unwrap_or(false);
+                let enrichment = enrichment.filter(|_| shown);
+                let summary = Summarizer::new(row.get(1)?, parse_kind(&row.get::<_, String>(2)?)?, enrichment, flags);
+                current = Some((id, summary));
             }
             if let Some((_, acc)) = current.as_mut() {
                 add_row(acc, row)?;
@@ -156,22 +241,24 @@ impl SqliteStore {
         Ok(())
     }
 
-    fn sighting_rows(&self, value: &str, max_tlp: Tlp) -> Result<Vec<SightingRow>, StoreError> {
+    fn sighting_rows(&self, value: &str, filter: &IndicatorFilter) -> Result<Vec<SightingRow>, StoreError> {
         let sql = format!(
             "SELECT src.name, s.category, s.label, s.malware, s.first_seen, s.last_seen, s.confidence, s.tlp, s.port,
                     d.value, imp.path, s.line
-             FROM indicators i JOIN sightings s ON s.indicator_id = i.id
-             JOIN sources src ON src.id = s.source_id
+             FROM indicators i JOIN sightings s ON s.indicator_id = i.id {SIGHTING_JOINS}
              JOIN imports imp ON imp.id = s.last_import
              LEFT JOIN indicators d ON d.id = s.derived_from
-             WHERE i.value = ?1 AND s.tlp <= ?2
+             WHERE i.value = :value AND s.tlp <= :max_tlp AND {VISIBLE}
              ORDER BY src.name, {SIGHTING_ORDER}"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![value, tlp_code(max_tlp)], |row| {
+        FilterParams::new(filter).bind(&mut stmt, Some(value))?;
+        let mut rows = stmt.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
             let malware: String = row.get(3)?;
             let port: i64 = row.get(8)?;
-            Ok(SightingRow {
+            out.push(SightingRow {
                 source: row.get(0)?,
                 category: parse_category(&row.get::<_, String>(1)?)?,
                 label: row.get(2)?,
@@ -184,24 +271,31 @@ impl SqliteStore {
                 derived_from: row.get(9)?,
                 file: row.get(10)?,
                 line: row.get::<_, i64>(11)? as u64,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            });
+        }
+        Ok(out)
     }
 
-    fn linked(&self, value: &str, max_tlp: Tlp) -> Result<Vec<String>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT d.value FROM indicators i JOIN sightings s ON s.indicator_id = i.id
+    /// The observables linked to `value` by a sighting the viewer may see.
+    fn linked(&self, value: &str, filter: &IndicatorFilter) -> Result<Vec<String>, StoreError> {
+        let sql = format!(
+            "SELECT d.value FROM indicators i JOIN sightings s ON s.indicator_id = i.id {SIGHTING_JOINS}
                  JOIN indicators d ON d.id = s.derived_from
-             WHERE i.value = ?1 AND s.tlp <= ?2
+             WHERE i.value = :value AND s.tlp <= :max_tlp AND {VISIBLE}
              UNION
-             SELECT c.value FROM indicators i JOIN sightings s ON s.derived_from = i.id
+             SELECT c.value FROM indicators i JOIN sightings s ON s.derived_from = i.id {SIGHTING_JOINS}
                  JOIN indicators c ON c.id = s.indicator_id
-             WHERE i.value = ?1 AND s.tlp <= ?2
-             ORDER BY 1",
-        )?;
-        let rows = stmt.query_map(params![value, tlp_code(max_tlp)], |r| r.get(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+             WHERE i.value = :value AND s.tlp <= :max_tlp AND {VISIBLE}
+             ORDER BY 1"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        FilterParams::new(filter).bind(&mut stmt, Some(value))?;
+        let mut rows = stmt.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(row.get(0)?);
+        }
+        Ok(out)
     }
 }
 
@@ -225,21 +319,25 @@ impl Store for SqliteStore {
             return Ok(None);
         };
         Ok(Some(IndicatorDetail {
-            sightings: self.sighting_rows(value, filter.max_tlp)?,
-            linked: self.linked(value, filter.max_tlp)?,
+            sightings: self.sighting_rows(value, filter)?,
+            linked: self.linked(value, filter)?,
             summary,
         }))
     }
 
-    fn sources(&self) -> Result<Vec<SourceSummary>, StoreError> {
-        // One pass over the sightings in key order, indicator first, so a
-        // source's sightings of one indicator are adjacent: there is no index
-        // by source, which would cost every imported sighting an insert.
+    fn sources(&self, viewer: &Viewer) -> Result<Vec<SourceSummary>, StoreError> {
+        // One pass over the visible sightings in key order, indicator
+        // first, so a source's sightings of one indicator are adjacent:
+        // there is no index by source, which would cost every imported
+        // sighting an insert.
         let mut per_source: HashMap<i64, SourceCounts> = HashMap::new();
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT indicator_id, source_id FROM sightings ORDER BY indicator_id, source_id")?;
-        let mut rows = stmt.query([])?;
+        let sql = format!(
+            "SELECT s.indicator_id, s.source_id FROM sightings s {SIGHTING_JOINS}
+             WHERE {VISIBLE} ORDER BY s.indicator_id, s.source_id"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        bind_viewer(&mut stmt, viewer)?;
+        let mut rows = stmt.raw_query();
         while let Some(row) = rows.next()? {
             let (indicator, source): (i64, i64) = (row.get(0)?, row.get(1)?);
             let counts = per_source.entry(source).or_default();
@@ -249,34 +347,49 @@ impl Store for SqliteStore {
                 counts.last_indicator = Some(indicator);
             }
         }
+        // Imports are shown to the hub and to the organisation that made
+        // them: another organisation's import counts would count sightings
+        // the viewer may not see.
         let mut stmt = self.conn.prepare_cached(
-            "SELECT src.id, src.name,
+            "SELECT src.id, src.name, o.name, :viewer_hub = 1 OR src.org_id = :viewer_org,
                     (SELECT count(*) FROM imports WHERE source_id = src.id),
                     (SELECT max(time) FROM imports WHERE source_id = src.id)
-             FROM sources src ORDER BY src.name",
+             FROM sources src JOIN organisations o ON o.id = src.org_id ORDER BY src.name",
         )?;
-        let rows = stmt.query_map([], |r| {
-            let counts = per_source.get(&r.get(0)?).copied().unwrap_or_default();
-            Ok(SourceSummary {
+        bind_viewer(&mut stmt, viewer)?;
+        let mut rows = stmt.raw_query();
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let own = r.get::<_, Option<bool>>(3)?.unwrap_or(false);
+            let Some(counts) = per_source.get(&r.get(0)?).copied().or(own.then(SourceCounts::default)) else {
+                continue;
+            };
+            out.push(SourceSummary {
                 name: r.get(1)?,
-                imports: r.get::<_, i64>(2)? as u64,
+                org: r.get(2)?,
+                imports: if own { Some(r.get::<_, i64>(4)? as u64) } else { None },
                 indicators: counts.indicators,
                 sightings: counts.sightings,
-                last_import: r.get(3)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+                last_import: if own { r.get(5)? } else { None },
+            });
+        }
+        Ok(out)
     }
 
-    fn imports(&self) -> Result<Vec<ImportRecord>, StoreError> {
+    fn imports(&self, viewer: &Viewer) -> Result<Vec<ImportRecord>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT imp.id, src.name, imp.path, imp.sha256, imp.format, imp.time,
                     imp.read, imp.accepted, imp.new, imp.updated, imp.rejected, imp.skipped
-             FROM imports imp JOIN sources src ON src.id = imp.source_id ORDER BY imp.id",
+             FROM imports imp JOIN sources src ON src.id = imp.source_id
+             WHERE :viewer_hub = 1 OR src.org_id = :viewer_org
+             ORDER BY imp.id",
         )?;
-        let rows = stmt.query_map([], |r| {
+        bind_viewer(&mut stmt, viewer)?;
+        let mut rows = stmt.raw_query();
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
             let n = |i: usize| r.get::<_, i64>(i).map(|v| v as u64);
-            Ok(ImportRecord {
+            out.push(ImportRecord {
                 id: r.get(0)?,
                 source: r.get(1)?,
                 path: r.get(2)?,
@@ -291,9 +404,9 @@ impl Store for SqliteStore {
                     rejected: n(10)?,
                     skipped: n(11)?,
                 },
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            });
+        }
+        Ok(out)
     }
 
     fn generation(&self) -> Result<i64, StoreError> {

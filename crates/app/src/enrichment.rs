@@ -6,47 +6,54 @@
 //! them (a URL's host, PhishTank's hosting IP, MISP `domain|ip`): an
 //! observable is linked to another when a sighting derives one from the
 //! other, and to the other's links in turn (a domain and an IP that came
-//! from one URL are linked through it).
+//! from one URL are linked through it). Such enrichment is as sensitive as
+//! the links it went through: the row records that TLP
+//! ([`Enrichment::via`]) and readers see it only where they could see the
+//! link. Of several linked addresses, the one reached through the least
+//! restrictive links is used.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::path::Path;
 
-use anyhow::Context;
 use cordon_enrich::{domain_flags, ip_flags, Allowlist, Contact, ContactBook, Flag, FlagConfig, GeoDb, HostingTable};
-use cordon_model::{Kind, Observable};
+use cordon_model::{Kind, Observable, Tlp};
 use cordon_store::enrichment::{Enrichment, EnrichmentStore, IndicatorRef};
 use cordon_store::SqliteStore;
+use serde::Serialize;
 
-/// What a run of [`enrich_store`] did.
-#[derive(Debug, Default)]
-pub(crate) struct EnrichSummary {
+use crate::AppError;
+
+/// What a run of enrichment did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct EnrichSummary {
     /// Indicators enriched.
-    pub(crate) indicators: u64,
+    pub indicators: u64,
     /// Indicators for which the snapshot knew no network.
-    pub(crate) unknown_network: u64,
+    pub unknown_network: u64,
     /// Flagged indicators per flag.
-    pub(crate) flagged: BTreeMap<String, u64>,
+    pub flagged: BTreeMap<String, u64>,
 }
 
 /// Everything enrichment reads besides the indicators.
-pub(crate) struct Enricher {
+pub struct Enricher {
     geo: GeoDb,
     hosting: HostingTable,
     allowlist: Allowlist,
 }
 
 /// The stored allowlist as the enrichment engine reads it.
-pub(crate) fn load_allowlist(store: &SqliteStore) -> anyhow::Result<Allowlist> {
+pub(crate) fn load_allowlist(store: &SqliteStore) -> Result<Allowlist, AppError> {
     let mut list = Allowlist::default();
     for entry in store.allowlist()? {
-        list.insert(&entry.value, &entry.reason).map_err(|e| anyhow::anyhow!("stored allowlist entry: {e}"))?;
+        list.insert(&entry.value, &entry.reason)
+            .map_err(|e| AppError::Storage(format!("stored allowlist entry: {e}")))?;
     }
     Ok(list)
 }
 
 /// The stored contacts as a routing book.
-pub(crate) fn load_contacts(store: &SqliteStore) -> anyhow::Result<ContactBook> {
+pub(crate) fn load_contacts(store: &SqliteStore) -> Result<ContactBook, AppError> {
     let mut book = ContactBook::default();
     for c in store.contacts()? {
         let fields = [
@@ -57,7 +64,8 @@ pub(crate) fn load_contacts(store: &SqliteStore) -> anyhow::Result<ContactBook> 
             c.pgp_fingerprint.as_deref().unwrap_or(""),
             c.language.as_deref().unwrap_or(""),
         ];
-        let contact = Contact::from_fields(&fields).map_err(|e| anyhow::anyhow!("stored contact {}: {e}", c.key))?;
+        let contact =
+            Contact::from_fields(&fields).map_err(|e| AppError::Storage(format!("stored contact {}: {e}", c.key)))?;
         book.insert(contact);
     }
     Ok(book)
@@ -65,19 +73,16 @@ pub(crate) fn load_contacts(store: &SqliteStore) -> anyhow::Result<ContactBook> 
 
 impl Enricher {
     /// Loads the snapshot at `snapshot` and the store's allowlist.
-    pub(crate) fn load(store: &SqliteStore, snapshot: &Path) -> anyhow::Result<Enricher> {
-        let geo = GeoDb::load(snapshot).with_context(|| {
-            format!(
-                "no usable geo snapshot at {} (build one with `cordon geo fetch` then `cordon geo import data/geo/…`)",
-                snapshot.display()
-            )
+    pub(crate) fn load(store: &SqliteStore, snapshot: &Path) -> Result<Enricher, AppError> {
+        let geo = GeoDb::load(snapshot).map_err(|e| {
+            AppError::Invalid(format!("no usable geo snapshot at {} ({e}): {}", snapshot.display(), crate::GEO_HELP))
         })?;
         Ok(Enricher { geo, hosting: HostingTable::builtin(), allowlist: load_allowlist(store)? })
     }
 
     /// The enrichment of one address, given how many distinct domains the
     /// feeds link to it.
-    pub(crate) fn enrich_ip(&self, ip: IpAddr, linked_domains: usize) -> Enrichment {
+    pub fn enrich_ip(&self, ip: IpAddr, linked_domains: usize) -> Enrichment {
         let info = self.geo.lookup(ip);
         let asn = info.as_ref().and_then(|i| i.asn);
         let hosting = asn.map_or(cordon_enrich::Hosting::Unknown, |a| self.hosting.classify(a));
@@ -89,16 +94,17 @@ impl Enricher {
             country: info.as_ref().and_then(|i| i.country.map(|c| c.to_string())),
             hosting: hosting.as_str().to_string(),
             flags: flag_pairs(flags),
+            via: None,
         }
     }
 
     /// The flags of a domain (allowlisted, or under an allowlisted parent).
-    pub(crate) fn domain_flags(&self, domain: &str) -> Vec<(String, String)> {
+    pub fn domain_flags(&self, domain: &str) -> Vec<(String, String)> {
         flag_pairs(domain_flags(domain, &FlagConfig::new(&self.allowlist)))
     }
 
     /// The routing book's view of an address.
-    pub(crate) fn route(&self, contacts: &ContactBook, ip: IpAddr) -> cordon_enrich::Route {
+    pub fn route(&self, contacts: &ContactBook, ip: IpAddr) -> cordon_enrich::Route {
         let info = self.geo.lookup(ip);
         let hosting =
             info.as_ref().and_then(|i| i.asn).map_or(cordon_enrich::Hosting::Unknown, |a| self.hosting.classify(a));
@@ -124,27 +130,36 @@ fn range_text(first: IpAddr, last: IpAddr) -> String {
     }
 }
 
-/// The store's link graph: for each indicator, its neighbours.
+/// The store's link graph: for each indicator, its neighbours and the TLP
+/// of the sightings that link them.
 pub(crate) struct Links {
-    neighbours: HashMap<i64, Vec<i64>>,
+    neighbours: HashMap<i64, Vec<(i64, Tlp)>>,
 }
 
 impl Links {
-    pub(crate) fn load(store: &SqliteStore) -> anyhow::Result<Links> {
-        let mut neighbours: HashMap<i64, Vec<i64>> = HashMap::new();
-        for (a, b) in store.links()? {
-            neighbours.entry(a).or_default().push(b);
-            neighbours.entry(b).or_default().push(a);
+    pub(crate) fn load(store: &SqliteStore) -> Result<Links, AppError> {
+        let mut neighbours: HashMap<i64, Vec<(i64, Tlp)>> = HashMap::new();
+        for link in store.links()? {
+            neighbours.entry(link.derived).or_default().push((link.from, link.tlp));
+            neighbours.entry(link.from).or_default().push((link.derived, link.tlp));
         }
         Ok(Links { neighbours })
     }
 
-    /// Indicators within two links of `id` (its neighbours, and theirs).
-    pub(crate) fn near(&self, id: i64) -> BTreeSet<i64> {
-        let mut out = BTreeSet::new();
-        for n in self.neighbours.get(&id).into_iter().flatten() {
-            out.insert(*n);
-            out.extend(self.neighbours.get(n).into_iter().flatten().copied());
+    /// Indicators within two links of `id` (its neighbours, and theirs),
+    /// each with the least restrictive TLP at which the path to it can be
+    /// known (the most restrictive link along the path).
+    pub(crate) fn near(&self, id: i64) -> BTreeMap<i64, Tlp> {
+        let mut out: BTreeMap<i64, Tlp> = BTreeMap::new();
+        let mut reach = |to: i64, tlp: Tlp| {
+            let best = out.entry(to).or_insert(tlp);
+            *best = (*best).min(tlp);
+        };
+        for (n, first) in self.neighbours.get(&id).into_iter().flatten() {
+            reach(*n, *first);
+            for (m, second) in self.neighbours.get(n).into_iter().flatten() {
+                reach(*m, (*first).max(*second));
+            }
         }
         out.remove(&id);
         out
@@ -177,9 +192,9 @@ fn own_domain(r: &IndicatorRef) -> Option<String> {
     }
 }
 
-/// Which indicators a run of [`enrich_store`] covers.
+/// Which indicators a run of enrichment covers.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Scope {
+pub enum Scope {
     /// Every indicator (after the geo data or the allowlist changed).
     All,
     /// What the given imports may have changed: the indicators with a
@@ -189,8 +204,14 @@ pub(crate) enum Scope {
     Imports(Vec<i64>),
 }
 
-/// Enriches the indicators in `scope` and records the results.
-pub(crate) fn enrich_store(store: &mut SqliteStore, snapshot: &Path, scope: &Scope) -> anyhow::Result<EnrichSummary> {
+/// Enriches the indicators in `scope` and records the results; `progress`
+/// is told how many of how many are done.
+pub(crate) fn enrich_store(
+    store: &mut SqliteStore,
+    snapshot: &Path,
+    scope: &Scope,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<EnrichSummary, AppError> {
     let enricher = Enricher::load(store, snapshot)?;
     let links = Links::load(store)?;
     let mut refs = Vec::new();
@@ -200,25 +221,27 @@ pub(crate) fn enrich_store(store: &mut SqliteStore, snapshot: &Path, scope: &Sco
         Scope::All => None,
         Scope::Imports(imports) => {
             let stale = store.stale_indicators(imports)?;
-            Some(stale.iter().flat_map(|&id| links.near(id).into_iter().chain([id])).collect())
+            Some(stale.iter().flat_map(|&id| links.near(id).into_keys().chain([id])).collect())
         }
     };
     let refs: Vec<&IndicatorRef> =
         refs.iter().filter(|r| covered.as_ref().is_none_or(|ids| ids.contains(&r.id))).collect();
     let mut summary = EnrichSummary::default();
     let mut rows = Vec::with_capacity(refs.len());
-    let progress = progress_bar(refs.len() as u64);
-    for &r in &refs {
-        progress.inc(1);
+    let total = refs.len() as u64;
+    for (done, &r) in refs.iter().enumerate() {
+        progress(done as u64, total);
         let near = links.near(r.id);
-        let near_refs = || near.iter().filter_map(|id| by_id.get(id).copied());
+        let near_refs = || near.iter().filter_map(|(id, tlp)| Some((by_id.get(id).copied()?, *tlp)));
         let mut enrichment = match own_ip(r) {
             Some(ip) => {
-                let domains: BTreeSet<String> = near_refs().filter_map(own_domain).collect();
+                let domains: BTreeSet<String> = near_refs().filter_map(|(n, _)| own_domain(n)).collect();
                 enricher.enrich_ip(ip, if r.kind == Kind::Url { 0 } else { domains.len() })
             }
-            None => match near_refs().find_map(own_ip) {
-                Some(ip) => Enrichment { flags: Vec::new(), ..enricher.enrich_ip(ip, 0) },
+            // The linked address reached through the least restrictive
+            // links (then the lowest id, so the choice is stable).
+            None => match near_refs().filter_map(|(n, tlp)| Some((tlp, n.id, own_ip(n)?))).min() {
+                Some((tlp, _, ip)) => Enrichment { flags: Vec::new(), via: Some(tlp), ..enricher.enrich_ip(ip, 0) },
                 None => Enrichment { hosting: "unknown".into(), ..Enrichment::default() },
             },
         };
@@ -234,23 +257,7 @@ pub(crate) fn enrich_store(store: &mut SqliteStore, snapshot: &Path, scope: &Sco
         summary.indicators += 1;
         rows.push((r.id, enrichment));
     }
-    progress.finish_and_clear();
+    progress(total, total);
     store.write_enrichment(&rows)?;
     Ok(summary)
 }
-
-/// A progress bar on stderr for large stores, hidden otherwise.
-fn progress_bar(len: u64) -> indicatif::ProgressBar {
-    use std::io::IsTerminal;
-    if len < PROGRESS_MIN_INDICATORS || !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(len);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("enriching [{bar:40}] {pos}/{len} ({eta})") {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar
-}
-
-/// Stores with at least this many indicators show enrichment progress.
-const PROGRESS_MIN_INDICATORS: u64 = 100_000;

@@ -1,0 +1,91 @@
+//! Export selection: which indicators a blocklist, IDS rule set, DNS zone,
+//! STIX bundle or MISP feed carries, as the viewer may see them. The
+//! writers are in `cordon-export`.
+
+use std::collections::BTreeMap;
+
+use cordon_enrich::{offline_flags, FlagConfig};
+use cordon_export::Entry;
+use cordon_model::Timestamp;
+use cordon_store::{IndicatorFilter, IndicatorSummary, Store};
+use serde::Serialize;
+
+use crate::enrichment::load_allowlist;
+use crate::{App, AppError};
+
+/// What an export selects.
+#[derive(Clone, Debug)]
+pub struct ExportSelection {
+    /// The viewer and the store filter (exports default to TLP:GREEN).
+    pub filter: IndicatorFilter,
+    /// Only indicators of at least this combined confidence.
+    pub min_confidence: Option<u8>,
+    /// Only indicators last seen at or after this time.
+    pub since: Option<Timestamp>,
+    /// Also indicators flagged "do not take down".
+    pub include_flagged: bool,
+}
+
+/// Indicators read but not exported, and why.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Omitted {
+    /// Indicators read.
+    pub read: u64,
+    /// Left out for "do not take down" flags.
+    pub flagged: u64,
+    /// How often each flag was the reason.
+    pub by_flag: BTreeMap<String, u64>,
+    /// Below the minimum confidence or older than `since`.
+    pub filtered: u64,
+}
+
+/// The writers' view of a stored indicator: built from the sightings the
+/// viewer may see, marked with the most restrictive TLP among them.
+pub fn entry(summary: IndicatorSummary) -> Entry {
+    Entry {
+        value: summary.value,
+        kind: summary.kind,
+        categories: summary.categories,
+        sources: summary.sources,
+        tlp: summary.tlp,
+        confidence: summary.confidence,
+        first_seen: summary.first_seen,
+        last_seen: summary.last_seen,
+    }
+}
+
+impl App {
+    /// The entries `selection` exports, and what it left out. An indicator
+    /// is flagged by its enrichment or, whether or not enrichment ran, by
+    /// the allowlist and the rules that need no geo data.
+    pub fn export_entries(&self, selection: &ExportSelection) -> Result<(Vec<Entry>, Omitted), AppError> {
+        let allowlist = load_allowlist(&self.store)?;
+        let config = FlagConfig::new(&allowlist);
+        let mut omitted = Omitted::default();
+        let mut entries = Vec::new();
+        self.store.indicators(&selection.filter, &mut |summary| {
+            omitted.read += 1;
+            let mut flags = summary.flags.clone();
+            if flags.is_empty() {
+                flags.extend(
+                    offline_flags(summary.kind, &summary.value, &config).iter().map(|f| f.kind.key().to_string()),
+                );
+            }
+            if !selection.include_flagged && !flags.is_empty() {
+                omitted.flagged += 1;
+                for flag in flags {
+                    *omitted.by_flag.entry(flag).or_default() += 1;
+                }
+                return;
+            }
+            let recent = selection.since.is_none_or(|since| summary.last_seen >= since);
+            let confident = selection.min_confidence.is_none_or(|min| summary.confidence >= min);
+            if recent && confident {
+                entries.push(entry(summary));
+            } else {
+                omitted.filtered += 1;
+            }
+        })?;
+        Ok((entries, omitted))
+    }
+}

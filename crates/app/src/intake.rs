@@ -1,0 +1,102 @@
+//! Ingest: feed files into the store, one import per file, then the
+//! operation attach and the enrichment of what the imports changed.
+
+use std::path::Path;
+
+use cordon_ingest::{FileReport, IngestError, IngestOptions};
+use cordon_model::Viewer;
+use cordon_store::ops::OpsStore;
+
+use crate::enrichment::{EnrichSummary, Scope};
+use crate::{require_hub, App, AppError};
+
+/// One input of an ingest.
+#[derive(Clone, Copy, Debug)]
+pub enum Input<'a> {
+    /// A file or MISP feed directory.
+    Path(&'a Path),
+    /// Bytes already read (standard input), with the name to record.
+    Bytes {
+        /// The name the import records (`-` for standard input).
+        name: &'a str,
+        /// The content.
+        bytes: &'a [u8],
+    },
+}
+
+/// Why one input was not imported.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// The input cannot be read or its format is unknown or broken
+    /// (nothing stored).
+    #[error("{0}")]
+    Unreadable(String),
+    /// A record was rejected under `--strict` (nothing stored).
+    #[error("{0}")]
+    Strict(String),
+    /// The store failed.
+    #[error("{0}")]
+    Store(String),
+}
+
+impl From<IngestError> for InputError {
+    fn from(e: IngestError) -> InputError {
+        match &e {
+            IngestError::Format(_) => InputError::Unreadable(e.to_string()),
+            IngestError::Strict { .. } => InputError::Strict(e.to_string()),
+            IngestError::Store(_) => InputError::Store(e.to_string()),
+        }
+    }
+}
+
+impl App {
+    /// Checks, before any input is read, that an ingest by `viewer` into
+    /// `operation` can go ahead. Ingesting under any source name is the
+    /// hub's (partners submit through the server, as their organisation).
+    pub fn check_ingest(&self, viewer: &Viewer, operation: Option<&str>) -> Result<(), AppError> {
+        require_hub(viewer, "ingesting under a chosen source name")?;
+        if let Some(name) = operation {
+            if self.store.operation(name)?.is_none() {
+                return Err(AppError::NotFound(format!(
+                    "no operation named '{name}' (create it with `cordon operation create`)"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Imports one input as one transaction and attaches the import to
+    /// `operation`. `progress` is told the bytes read so far.
+    pub fn ingest(
+        &mut self,
+        viewer: &Viewer,
+        input: Input<'_>,
+        options: &IngestOptions,
+        operation: Option<&str>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<FileReport, InputError> {
+        require_hub(viewer, "ingesting under a chosen source name").map_err(|e| InputError::Store(e.to_string()))?;
+        let report = match input {
+            Input::Path(path) => cordon_ingest::ingest_file(&mut self.store, path, options, progress)?,
+            Input::Bytes { name, bytes } => cordon_ingest::ingest_bytes(&mut self.store, name, bytes, options)?,
+        };
+        if let (Some(name), Some(id)) = (operation, report.import_id) {
+            self.store.attach_import(name, id).map_err(|e| InputError::Store(e.to_string()))?;
+        }
+        Ok(report)
+    }
+
+    /// Enriches what `imports` changed, when there is a geo snapshot
+    /// (`None` without one).
+    pub fn enrich_imports(
+        &mut self,
+        imports: Vec<i64>,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<Option<EnrichSummary>, AppError> {
+        if imports.is_empty() || !self.has_geo() {
+            return Ok(None);
+        }
+        self.enrich_scope(&Scope::Imports(imports), progress).map(Some)
+    }
+}

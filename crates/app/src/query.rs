@@ -1,0 +1,63 @@
+//! Reads: indicators, one indicator, sources and imports, each as the
+//! filter's viewer may see them.
+
+use cordon_model::{normalize, Viewer};
+use cordon_store::{ImportRecord, IndicatorDetail, IndicatorFilter, IndicatorSummary, SourceSummary, Store};
+
+use crate::{App, AppError};
+
+/// The canonical value of one indicator given in any form that normalizes
+/// to it (defanged too).
+pub fn canonical(raw: &str) -> Result<String, AppError> {
+    let normalized = normalize(raw).map_err(|e| AppError::Invalid(e.to_string()))?;
+    match normalized.observables.as_slice() {
+        [one] => Ok(one.to_string()),
+        _ => Err(AppError::Invalid(format!("'{raw}' is a range of several networks; name one indicator"))),
+    }
+}
+
+impl App {
+    /// Streams the indicators matching `filter`, ordered by value; returns
+    /// how many there were.
+    pub fn indicators(
+        &self,
+        filter: &IndicatorFilter,
+        each: &mut dyn FnMut(IndicatorSummary),
+    ) -> Result<u64, AppError> {
+        let mut count = 0;
+        self.store.indicators(filter, &mut |i| {
+            count += 1;
+            each(i);
+        })?;
+        Ok(count)
+    }
+
+    /// One indicator, named in any form that normalizes to it, with its
+    /// visible sightings and links; [`AppError::NotFound`] when the viewer
+    /// sees none.
+    pub fn indicator(&self, raw: &str, filter: &IndicatorFilter) -> Result<IndicatorDetail, AppError> {
+        let value = canonical(raw)?;
+        self.store.indicator(&value, filter)?.ok_or_else(|| AppError::NotFound(format!("{value} is not in the store")))
+    }
+
+    /// The sources `viewer` may see something of, with what it may see.
+    pub fn sources(&self, viewer: &Viewer) -> Result<Vec<SourceSummary>, AppError> {
+        Ok(self.store.sources(viewer)?)
+    }
+
+    /// The imports `viewer` made (all of them for the hub).
+    pub fn imports(&self, viewer: &Viewer) -> Result<Vec<ImportRecord>, AppError> {
+        Ok(self.store.imports(viewer)?)
+    }
+
+    /// A number that changes whenever what readers see may have changed.
+    pub fn generation(&self) -> Result<i64, AppError> {
+        Ok(self.store.generation()?)
+    }
+
+    /// The store's identity, drawn when it was created: caches of a store
+    /// that was deleted and made anew are not taken for its.
+    pub fn identity(&self) -> Result<i64, AppError> {
+        Ok(self.store.identity()?)
+    }
+}

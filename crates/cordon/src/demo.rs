@@ -1,0 +1,59 @@
+//! `cordon demo`: the Synergia-scale demo operation (the work is
+//! `cordon_app::demo`); this module parses, prints each step and the report.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Args;
+use cordon_app::demo::DemoOptions;
+
+use crate::cli::Cli;
+use crate::output::human;
+
+/// `cordon demo`.
+#[derive(Args, Debug)]
+pub(crate) struct DemoArgs {
+    /// Where to write the store, feeds, packages, outbox and report: a new
+    /// directory, or one an earlier demo made (its files are replaced).
+    /// Anything else is refused; --db is not used.
+    #[arg(long, default_value = "demo-out")]
+    out: PathBuf,
+    /// The share of the 30,000 addresses to use (0 < SCALE ≤ 1).
+    #[arg(long, default_value_t = 1.0)]
+    scale: f64,
+    /// The ip-location-db data (fetched by scripts/fetch-geodata.sh in
+    /// cordon's source tree), compiled into the demo's own snapshot when
+    /// --geo names none. Without it the demo runs without enrichment.
+    #[arg(long, default_value = "data/geo", value_name = "DIR")]
+    geo_data: PathBuf,
+}
+
+pub(crate) fn run(cli: &Cli, args: &DemoArgs) -> anyhow::Result<ExitCode> {
+    let options = DemoOptions {
+        out: args.out.clone(),
+        scale: args.scale,
+        geo_snapshot: cli.geo.clone(),
+        geo_data: args.geo_data.clone(),
+    };
+    let started = Instant::now();
+    let mut step_started = Instant::now();
+    let mut out = human();
+    let result = cordon_app::demo::run(&options, &mut |what| {
+        // A failed progress line is not worth failing the demo for.
+        let _ = writeln!(out, "[{:6.1}s] {what}", step_started.elapsed().as_secs_f64());
+        let _ = out.flush();
+        step_started = Instant::now();
+    })?;
+    writeln!(out)?;
+    write!(out, "{}", cordon_ops::report::text(&result.report))?;
+    writeln!(
+        out,
+        "\nwrote {0}/report.html, {0}/packages/, {0}/outbox/ and the store {0}/cordon.db in {1:.1}s",
+        args.out.display(),
+        started.elapsed().as_secs_f64()
+    )?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -35,3 +35,30 @@ pub fn ipsum_addresses(n: usize) -> Vec<String> {
         .take(n)
         .collect()
 }
+
+/// Runs the real binary inside `dir` (its working directory) on the store
+/// `dir/cordon.db`, with the geo snapshot `dir/geo.snap` (absent unless a
+/// test makes it) and no standard input.
+pub fn cordon_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .args(args)
+        .env("CORDON_DB", dir.join("cordon.db"))
+        .env("CORDON_GEO", dir.join("geo.snap"))
+        .env_remove("CORDON_AS")
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("the cordon binary runs")
+}
+
+/// Like [`cordon_in`], and the command must succeed; returns its stdout.
+pub fn ok_in(dir: &Path, args: &[&str]) -> String {
+    let out = cordon_in(dir, args);
+    assert!(
+        out.status.success(),
+        "cordon {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout(&out)
+}

@@ -73,6 +73,9 @@ pub struct Routing {
 /// ones start `identified`; a taken-down or verified target whose members
 /// appear in an import newer than its takedown goes `reemerged`, then
 /// `triaged`.
+///
+/// One transaction: the targets and their first transitions are written
+/// together or not at all.
 pub fn build_targets(
     store: &mut dyn OpsStore,
     operation: &Operation,
@@ -80,6 +83,22 @@ pub fn build_targets(
     actor: &Actor,
     include_flagged: bool,
 ) -> Result<BuildSummary, OpsError> {
+    let mut summary = BuildSummary::default();
+    store.atomically(&mut |store| {
+        summary = plan_and_store(store, operation, routing, actor, include_flagged)?;
+        Ok(())
+    })?;
+    Ok(summary)
+}
+
+/// [`build_targets`] inside its transaction.
+fn plan_and_store(
+    store: &mut dyn OpsStore,
+    operation: &Operation,
+    routing: &Routing,
+    actor: &Actor,
+    include_flagged: bool,
+) -> Result<BuildSummary, cordon_store::StoreError> {
     let scope = store.scope(operation.id)?;
     let plan = plan_targets(&scope, &routing.contacts, &routing.allowlist, include_flagged);
     let ids = store.upsert_targets(operation.id, &plan.specs, actor.time)?;
@@ -143,7 +162,9 @@ fn last_takedown_marks(history: &[Transition]) -> HashMap<i64, i64> {
 }
 
 /// Moves each target to `to` where the lifecycle allows it, in one
-/// transaction; the others are returned refused, with the reason.
+/// transaction that reads each target's current state under the write lock
+/// (so a move another analyst made meanwhile is seen, never overwritten);
+/// the others are returned refused, with the reason.
 pub fn transition(
     store: &mut dyn OpsStore,
     targets: &[Target],
@@ -151,28 +172,36 @@ pub fn transition(
     reason: Option<RejectReason>,
     actor: &Actor,
 ) -> Result<TransitionSummary, OpsError> {
-    let mark = store.newest_import()?;
     let mut summary = TransitionSummary::default();
-    let mut transitions = Vec::new();
-    for target in targets {
-        match check(target.state, to, reason) {
-            Ok(()) => {
-                summary.applied.push(target.id);
-                transitions.push(Transition {
-                    target_id: target.id,
-                    time: actor.time,
-                    from: Some(target.state),
-                    to,
-                    reason: reason.map(|r| r.as_str().to_string()),
-                    actor: actor.name.clone(),
-                    note: actor.note.clone(),
-                    import_mark: mark,
-                });
+    store.atomically(&mut |store| {
+        summary = TransitionSummary::default();
+        let mark = store.newest_import()?;
+        // The state as it is now, under the write lock: the caller's copy
+        // may be stale if another analyst moved the target meanwhile.
+        let ids: Vec<i64> = targets.iter().map(|t| t.id).collect();
+        let current = store.states(&ids)?;
+        let mut transitions = Vec::new();
+        for target in targets {
+            let Some(&state) = current.get(&target.id) else { continue };
+            match check(state, to, reason) {
+                Ok(()) => {
+                    summary.applied.push(target.id);
+                    transitions.push(Transition {
+                        target_id: target.id,
+                        time: actor.time,
+                        from: Some(state),
+                        to,
+                        reason: reason.map(|r| r.as_str().to_string()),
+                        actor: actor.name.clone(),
+                        note: actor.note.clone(),
+                        import_mark: mark,
+                    });
+                }
+                Err(err) => summary.refused.push((target.id, err)),
             }
-            Err(err) => summary.refused.push((target.id, err)),
         }
-    }
-    store.append_transitions(&transitions)?;
+        store.append_transitions(&transitions)
+    })?;
     Ok(summary)
 }
 

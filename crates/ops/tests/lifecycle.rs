@@ -64,8 +64,22 @@ fn refusal_names_allowed_states_and_stale_from_is_refused() {
     assert!(result.applied.is_empty());
     assert!(result.refused[0].1.to_string().contains("allowed from identified: triaged, rejected"));
     transition(&mut store, &targets, TargetState::Triaged, None, &Actor::new("a", 1, "")).unwrap();
-    // `targets` still says identified: the store refuses the stale step.
-    assert!(transition(&mut store, &targets, TargetState::Triaged, None, &Actor::new("a", 1, "")).is_err());
+    // `targets` still says identified: the move is judged from the state
+    // the store holds now (triaged), and refused, not applied twice.
+    let again = transition(&mut store, &targets, TargetState::Triaged, None, &Actor::new("a", 1, "")).unwrap();
+    assert!(again.applied.is_empty() && again.refused[0].1.to_string().contains("allowed from triaged"));
+    // The store itself refuses a step whose `from` is not the current state.
+    let stale = cordon_store::ops::Transition {
+        target_id: targets[0].id,
+        time: 1,
+        from: Some(TargetState::Identified),
+        to: TargetState::Triaged,
+        reason: None,
+        actor: "a".into(),
+        note: String::new(),
+        import_mark: 0,
+    };
+    assert!(store.append_transitions(&[stale]).is_err());
 }
 
 #[test]

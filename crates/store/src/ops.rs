@@ -352,6 +352,19 @@ pub struct Outcome {
 
 /// Storage for operations, implemented by every backend.
 pub trait OpsStore {
+    /// Runs `work` as one transaction holding the write lock from its
+    /// start: every read inside sees what no other writer can change before
+    /// the writes commit (no lost update when two analysts move the same
+    /// target), and a failure leaves nothing of the work behind. The other
+    /// methods of this trait nest inside it.
+    fn atomically(
+        &mut self,
+        work: &mut dyn FnMut(&mut dyn OpsStore) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+
+    /// The current state of each of the given targets that exists.
+    fn states(&self, target_ids: &[i64]) -> Result<std::collections::HashMap<i64, TargetState>, StoreError>;
+
     /// Stores a new operation and returns its id; fails if the name is taken.
     fn create_operation(&mut self, operation: &Operation) -> Result<i64, StoreError>;
 

@@ -97,6 +97,46 @@ struct ScopeAcc {
 }
 
 impl OpsStore for SqliteStore {
+    fn atomically(
+        &mut self,
+        work: &mut dyn FnMut(&mut dyn OpsStore) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        if !self.conn.is_autocommit() {
+            // Already inside a transaction (nested work): it commits there.
+            return work(self);
+        }
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let result = work(self);
+        match &result {
+            Ok(()) => {
+                if let Err(e) = self.conn.execute_batch("COMMIT") {
+                    // Best effort: the commit's error is the one that matters.
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                    return Err(e.into());
+                }
+            }
+            Err(_) => {
+                // Best effort: the work's error is the one that matters.
+                let _ = self.conn.execute_batch("ROLLBACK");
+            }
+        }
+        result
+    }
+
+    fn states(&self, target_ids: &[i64]) -> Result<std::collections::HashMap<i64, TargetState>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT state FROM targets WHERE id = ?1")?;
+        let mut out = std::collections::HashMap::with_capacity(target_ids.len());
+        for id in target_ids {
+            if let Some(state) = stmt.query_row([id], |r| r.get::<_, String>(0)).optional()? {
+                out.insert(
+                    *id,
+                    state.parse().map_err(|e: crate::ops::UnknownState| StoreError::Database(e.to_string()))?,
+                );
+            }
+        }
+        Ok(out)
+    }
+
     fn create_operation(&mut self, operation: &Operation) -> Result<i64, StoreError> {
         self.conn.execute(
             "INSERT INTO operations (name, start, end, description, created) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -212,7 +252,7 @@ impl OpsStore for SqliteStore {
         specs: &[TargetSpec],
         time: i64,
     ) -> Result<Vec<(i64, bool)>, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         let mut out = Vec::with_capacity(specs.len());
         {
             let mut upsert = tx.prepare_cached(
@@ -322,7 +362,7 @@ impl OpsStore for SqliteStore {
     }
 
     fn append_transitions(&mut self, transitions: &[Transition]) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         {
             let mut current = tx.prepare_cached("SELECT state FROM targets WHERE id = ?1")?;
             let mut has_history = tx.prepare_cached("SELECT 1 FROM transitions WHERE target_id = ?1")?;
@@ -413,7 +453,7 @@ impl OpsStore for SqliteStore {
         target_ids: &[i64],
         time: i64,
     ) -> Result<i64, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         tx.execute(
             "INSERT INTO packages (operation_id, country, path, manifest_sha256, created) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![operation_id, country, path, manifest_sha256, time],
@@ -443,7 +483,7 @@ impl OpsStore for SqliteStore {
         target_ids: &[i64],
         time: i64,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO notifications (operation_id, contact, target_id, message_id, time)
@@ -458,7 +498,7 @@ impl OpsStore for SqliteStore {
     }
 
     fn record_checks(&mut self, checks: &[Check]) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         {
             let mut stmt =
                 tx.prepare_cached("INSERT INTO checks (target_id, time, up, detail) VALUES (?1, ?2, ?3, ?4)")?;

@@ -1,10 +1,13 @@
-//! The operations storage: scope, attachment, consent, append-only history.
+//! The operations storage: scope, attachment, consent, history checked
+//! against the current state.
 
 use cordon_model::{normalize, Attributes, Record};
 use cordon_store::ops::{Operation, OpsStore, TargetFilter, TargetKind, TargetSpec, TargetState, Transition};
-use cordon_store::{ImportCounts, ImportMeta, SqliteStore, Store};
+use cordon_store::{ImportCounts, ImportMeta, Store};
 
-fn import(store: &mut SqliteStore, source: &str, raw: &str, seen: i64) -> i64 {
+use super::{fresh, Backend};
+
+pub fn import(store: &mut impl Store, source: &str, raw: &str, seen: i64) -> i64 {
     let mut rec = Record::new(1, normalize(raw).unwrap().observables.remove(0));
     rec.attributes = Attributes { first_seen: Some(seen), last_seen: Some(seen), ..Attributes::default() };
     let meta = ImportMeta::new(source, "f.txt", "00", "plain");
@@ -18,13 +21,13 @@ fn import(store: &mut SqliteStore, source: &str, raw: &str, seen: i64) -> i64 {
         .unwrap()
 }
 
-fn operation(store: &mut SqliteStore) -> Operation {
+pub fn operation(store: &mut impl OpsStore) -> Operation {
     let mut op = Operation { id: 0, name: "op".into(), start: 1000, end: 2000, description: String::new(), created: 0 };
     op.id = store.create_operation(&op).unwrap();
     op
 }
 
-fn spec(key: &str, members: Vec<i64>) -> TargetSpec {
+pub fn spec(key: &str, members: Vec<i64>) -> TargetSpec {
     TargetSpec {
         key: key.into(),
         kind: TargetKind::Server,
@@ -45,14 +48,13 @@ fn spec(key: &str, members: Vec<i64>) -> TargetSpec {
     }
 }
 
-#[test]
-fn scope_is_window_plus_attached_imports() {
-    let mut store = SqliteStore::open_in_memory().unwrap();
-    import(&mut store, "a", "80.94.95.112", 1500);
-    let outside = import(&mut store, "a", "45.148.10.7", 5000);
-    import(&mut store, "a", "193.47.62.69", 9000);
-    let op = operation(&mut store);
-    let values = |s: &SqliteStore| s.scope(op.id).unwrap().indicators.into_iter().map(|i| i.value).collect::<Vec<_>>();
+pub fn scope_is_window_plus_attached_imports<B: Backend>() {
+    let mut store = fresh::<B>();
+    import(&mut *store, "a", "80.94.95.112", 1500);
+    let outside = import(&mut *store, "a", "45.148.10.7", 5000);
+    import(&mut *store, "a", "193.47.62.69", 9000);
+    let op = operation(&mut *store);
+    let values = |s: &B| s.scope(op.id).unwrap().indicators.into_iter().map(|i| i.value).collect::<Vec<_>>();
     assert_eq!(values(&store), ["80.94.95.112"]);
     store.attach_import("op", outside).unwrap();
     store.attach_import("op", outside).unwrap();
@@ -60,17 +62,16 @@ fn scope_is_window_plus_attached_imports() {
     assert!(store.attach_import("nope", outside).is_err());
     assert!(store.create_operation(&op).is_err(), "names are unique");
     let both = cordon_model::Consent { agencies: true, providers: true };
-    assert!(cordon_store::orgs::OrgStore::set_consent(&store, "a", both).unwrap());
-    assert!(!cordon_store::orgs::OrgStore::set_consent(&store, "nobody", both).unwrap());
+    assert!(cordon_store::orgs::OrgStore::set_consent(&*store, "a", both).unwrap());
+    assert!(!cordon_store::orgs::OrgStore::set_consent(&*store, "nobody", both).unwrap());
 }
 
-#[test]
-fn history_is_append_only_and_checked_against_the_current_state() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("c.db");
-    let mut store = SqliteStore::open(&db).unwrap();
-    import(&mut store, "a", "80.94.95.112", 1500);
-    let op = operation(&mut store);
+/// Returns the store for a backend's own checks that the history cannot be
+/// edited behind the trait's back.
+pub fn transitions_are_checked_against_the_current_state<B: Backend>() -> super::Fresh<B> {
+    let mut store = fresh::<B>();
+    import(&mut *store, "a", "80.94.95.112", 1500);
+    let op = operation(&mut *store);
     let ids = store.upsert_targets(op.id, &[spec("80.94.95.112", vec![1])], 10).unwrap();
     assert_eq!(ids, [(1, true)]);
     let step = |from, to| Transition {
@@ -95,8 +96,5 @@ fn history_is_append_only_and_checked_against_the_current_state() {
     let target = &store.targets(&TargetFilter { country: Some("nl".into()), ..TargetFilter::default() }).unwrap()[0];
     assert_eq!((target.state, target.spec.ports.as_slice()), (TargetState::Identified, &[8080u16][..]));
     assert_eq!(store.members(1).unwrap(), ["80.94.95.112"]);
-
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    assert!(conn.execute("UPDATE transitions SET actor = 'x'", []).is_err());
-    assert!(conn.execute("DELETE FROM transitions", []).is_err());
+    store
 }

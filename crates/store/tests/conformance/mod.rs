@@ -1,0 +1,113 @@
+//! The conformance suite of the store traits: every backend runs these
+//! tests unchanged. A driver (`tests/sqlite.rs`) implements [`Backend`] for
+//! its store and expands [`suite!`]; a PostgreSQL driver does the same.
+#![allow(dead_code)] // each driver uses all of it; rustc sees one at a time
+
+pub mod ops;
+pub mod reads;
+pub mod visibility;
+
+use std::ops::{Deref, DerefMut};
+use std::path::Path;
+
+use cordon_model::Viewer;
+use cordon_store::enrichment::EnrichmentStore;
+use cordon_store::ops::OpsStore;
+use cordon_store::orgs::OrgStore;
+use cordon_store::{IndicatorFilter, Store};
+
+/// A backend under test.
+pub trait Backend: Store + OrgStore + EnrichmentStore + OpsStore + Sized + 'static {
+    /// Opens (creating) the store that lives at `dir`; opening the same
+    /// `dir` again reaches the same data.
+    fn open(dir: &Path) -> Self;
+}
+
+/// A fresh store and the directory that holds it.
+pub struct Fresh<B> {
+    store: B,
+    dir: tempfile::TempDir,
+}
+
+impl<B: Backend> Fresh<B> {
+    /// Another handle on the same store (another connection).
+    pub fn reopen(&self) -> B {
+        B::open(self.dir.path())
+    }
+
+    /// The directory the store lives in.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl<B> Deref for Fresh<B> {
+    type Target = B;
+    fn deref(&self) -> &B {
+        &self.store
+    }
+}
+
+impl<B> DerefMut for Fresh<B> {
+    fn deref_mut(&mut self) -> &mut B {
+        &mut self.store
+    }
+}
+
+/// A new, empty store.
+pub fn fresh<B: Backend>() -> Fresh<B> {
+    let dir = tempfile::tempdir().unwrap();
+    Fresh { store: B::open(dir.path()), dir }
+}
+
+/// The hub, which sees everything submitted to it.
+pub fn hub(store: &impl OrgStore) -> Viewer {
+    store.hub().unwrap().viewer()
+}
+
+/// Everything, as the hub sees it.
+pub fn everything(store: &impl OrgStore) -> IndicatorFilter {
+    IndicatorFilter::new(hub(store))
+}
+
+/// Expands into one `#[test]` per conformance test for `$backend`.
+#[macro_export]
+macro_rules! suite {
+    ($backend:ty) => {
+        #[test]
+        fn reimport_is_idempotent_and_other_sources_add_sightings() {
+            conformance::reads::reimport_is_idempotent_and_other_sources_add_sightings::<$backend>()
+        }
+        #[test]
+        fn url_and_host_find_each_other() {
+            conformance::reads::url_and_host_find_each_other::<$backend>()
+        }
+        #[test]
+        fn tlp_hides_sightings_and_indicators() {
+            conformance::reads::tlp_hides_sightings_and_indicators::<$backend>()
+        }
+        #[test]
+        fn failed_import_leaves_store_unchanged() {
+            conformance::reads::failed_import_leaves_store_unchanged::<$backend>()
+        }
+        #[test]
+        fn threads_share_a_store() {
+            conformance::reads::threads_share_a_store::<$backend>()
+        }
+        #[test]
+        fn scope_is_window_plus_attached_imports() {
+            conformance::ops::scope_is_window_plus_attached_imports::<$backend>()
+        }
+        #[test]
+        fn transitions_are_checked_against_the_current_state() {
+            conformance::ops::transitions_are_checked_against_the_current_state::<$backend>();
+        }
+        proptest::proptest! {
+            #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+            #[test]
+            fn visibility_agrees_with_may_see(case in conformance::visibility::cases()) {
+                conformance::visibility::agrees_with_may_see::<$backend>(case)?;
+            }
+        }
+    };
+}

@@ -1,0 +1,143 @@
+//! Imports and reads through the `Store` trait.
+
+use cordon_model::{normalize, Attributes, Category, Record, Tlp};
+use cordon_store::{ImportCounts, ImportMeta, IndicatorFilter, Store, StoreError};
+
+use super::{everything, fresh, hub, Backend};
+
+fn record(line: u64, raw: &str, category: Category, tlp: Tlp) -> Record {
+    let mut rec = Record::new(line, normalize(raw).unwrap().observables.remove(0));
+    rec.attributes =
+        Attributes { category: Some(category), tlp: Some(tlp), confidence: Some(60), ..Attributes::default() };
+    rec
+}
+
+/// Imports `records` from `source` and returns the counts of new and updated sightings.
+fn import(store: &mut impl Store, source: &str, records: &[Record]) -> (u64, u64) {
+    let meta = ImportMeta::new(source, "feed.txt", "ab", "plain");
+    let mut counts = ImportCounts::default();
+    store
+        .import(&meta, &mut |sink| {
+            for rec in records {
+                for s in rec.sightings() {
+                    sink.add(&s)?;
+                }
+            }
+            let stored = sink.flush()?;
+            (counts.new, counts.updated) = (stored.new, stored.updated);
+            Ok(counts)
+        })
+        .unwrap();
+    (counts.new, counts.updated)
+}
+
+fn values(store: &impl Store, filter: &IndicatorFilter) -> Vec<String> {
+    let mut out = Vec::new();
+    store.indicators(filter, &mut |i| out.push(i.value)).unwrap();
+    out
+}
+
+pub fn reimport_is_idempotent_and_other_sources_add_sightings<B: Backend>() {
+    let mut store = fresh::<B>();
+    let recs = [
+        record(1, "80.94.95.112", Category::C2, Tlp::Green),
+        record(2, "hxxp://evil-shop[.]com/login", Category::Phishing, Tlp::Green),
+    ];
+    assert_eq!(import(&mut *store, "a", &recs), (3, 0));
+    assert_eq!(import(&mut *store, "a", &recs), (0, 3));
+    assert_eq!(values(&*store, &everything(&*store)).len(), 3);
+    assert_eq!(import(&mut *store, "b", &recs[..1]), (1, 0));
+    let detail = store.indicator("80.94.95.112", &everything(&*store)).unwrap().unwrap();
+    assert_eq!(detail.summary.sources, ["a", "b"]);
+    assert_eq!(detail.summary.confidence, 84, "two sources at 60 corroborate to 84");
+    assert_eq!(detail.sightings.len(), 2);
+    assert_eq!(store.imports(&hub(&*store)).unwrap().len(), 3);
+    let sources = store.sources(&hub(&*store)).unwrap();
+    assert_eq!((sources[0].name.as_str(), sources[0].imports, sources[0].indicators), ("a", Some(2), 3));
+}
+
+pub fn url_and_host_find_each_other<B: Backend>() {
+    let mut store = fresh::<B>();
+    let mut rec = record(1, "http://evil-shop.com/login", Category::Phishing, Tlp::Clear);
+    rec.links.push(normalize("80.94.95.112").unwrap().observables.remove(0));
+    import(&mut *store, "a", &[rec]);
+    let ip = store.indicator("80.94.95.112", &everything(&*store)).unwrap().unwrap();
+    assert_eq!(ip.linked, ["http://evil-shop.com/login"]);
+    let url = store.indicator("http://evil-shop.com/login", &everything(&*store)).unwrap().unwrap();
+    assert_eq!(url.linked, ["80.94.95.112", "evil-shop.com"]);
+    assert_eq!(ip.sightings[0].derived_from.as_deref(), Some("http://evil-shop.com/login"));
+}
+
+pub fn tlp_hides_sightings_and_indicators<B: Backend>() {
+    let mut store = fresh::<B>();
+    import(
+        &mut *store,
+        "a",
+        &[record(1, "80.94.95.112", Category::C2, Tlp::Red), record(2, "45.148.10.1", Category::C2, Tlp::Green)],
+    );
+    import(&mut *store, "b", &[record(1, "80.94.95.112", Category::Ransomware, Tlp::Green)]);
+    let green = IndicatorFilter { max_tlp: Tlp::Green, ..everything(&*store) };
+    assert_eq!(values(&*store, &green), ["45.148.10.1", "80.94.95.112"]);
+    let detail = store.indicator("80.94.95.112", &green).unwrap().unwrap();
+    assert_eq!(detail.summary.sources, ["b"]);
+    assert_eq!(detail.summary.categories, [Category::Ransomware]);
+    let clear = IndicatorFilter { max_tlp: Tlp::Clear, ..everything(&*store) };
+    assert!(values(&*store, &clear).is_empty());
+    assert!(store.indicator("80.94.95.112", &clear).unwrap().is_none());
+    let c2_green = IndicatorFilter { category: Some(Category::C2), ..green };
+    assert_eq!(values(&*store, &c2_green), ["45.148.10.1"], "the red C2 sighting must not leak through the filter");
+}
+
+pub fn failed_import_leaves_store_unchanged<B: Backend>() {
+    let mut store = fresh::<B>();
+    import(&mut *store, "a", &[record(1, "80.94.95.112", Category::C2, Tlp::Green)]);
+    let generation = store.generation().unwrap();
+    let meta = ImportMeta::new("b", "bad.txt", "cd", "plain");
+    let result = store.import(&meta, &mut |sink| {
+        for s in record(1, "45.148.10.1", Category::C2, Tlp::Green).sightings() {
+            sink.add(&s)?;
+        }
+        Err(StoreError::Aborted("line 2: rejected under --strict".into()))
+    });
+    assert!(result.is_err());
+    assert_eq!(values(&*store, &everything(&*store)), ["80.94.95.112"]);
+    assert_eq!(store.imports(&hub(&*store)).unwrap().len(), 1);
+    assert_eq!(store.sources(&hub(&*store)).unwrap().len(), 1);
+    assert_eq!(store.generation().unwrap(), generation);
+}
+
+/// Threads share one store: each opens its own connection and writes;
+/// nothing is lost and no open fails.
+pub fn threads_share_a_store<B: Backend>() {
+    let shared = fresh::<B>();
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            let dir = shared.dir().to_path_buf();
+            std::thread::spawn(move || {
+                let mut store = B::open(&dir);
+                for round in 0..5 {
+                    let meta = ImportMeta::new(&format!("t{t}"), "f", "00", "plain");
+                    store
+                        .import(&meta, &mut |sink| {
+                            let value = format!("45.{t}.{round}.1");
+                            let rec = Record::new(1, normalize(&value).unwrap().observables.remove(0));
+                            for s in rec.sightings() {
+                                sink.add(&s)?;
+                            }
+                            sink.flush()?;
+                            Ok(ImportCounts::default())
+                        })
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().unwrap();
+    }
+    let store = shared.reopen();
+    let mut count = 0;
+    store.indicators(&everything(&store), &mut |_| count += 1).unwrap();
+    assert_eq!(count, 20);
+    assert_eq!(store.imports(&hub(&store)).unwrap().len(), 20);
+}

@@ -5,7 +5,8 @@ mod conformance;
 
 use std::path::Path;
 
-use cordon_store::SqliteStore;
+use cordon_model::{normalize, Record};
+use cordon_store::{ImportMeta, SqliteStore, Store, StoreError};
 
 impl conformance::Backend for SqliteStore {
     fn open(dir: &Path) -> SqliteStore {
@@ -21,4 +22,27 @@ fn the_database_refuses_to_edit_history() {
     let conn = rusqlite::Connection::open(store.dir().join("cordon.db")).unwrap();
     assert!(conn.execute("UPDATE transitions SET actor = 'x'", []).is_err());
     assert!(conn.execute("DELETE FROM transitions", []).is_err());
+}
+
+/// A failed import on a full disk left a 20 MB `-wal` file behind: a
+/// rolled-back import gives the log's space back.
+#[test]
+fn a_failed_import_leaves_no_write_ahead_log_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cordon.db");
+    let mut store = SqliteStore::open(&db).unwrap();
+    let meta = ImportMeta::new("a", "big.txt", "00", "plain");
+    let result = store.import(&meta, &mut |sink| {
+        for i in 0..100_000u32 {
+            let value = format!("45.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+            for s in Record::new(1, normalize(&value).unwrap().observables.remove(0)).sightings() {
+                sink.add(&s)?;
+            }
+        }
+        sink.flush()?;
+        Err(StoreError::Aborted("line 100001: rejected under --strict".into()))
+    });
+    assert!(result.is_err());
+    let wal = std::fs::metadata(dir.path().join("cordon.db-wal")).map(|m| m.len()).unwrap_or(0);
+    assert!(wal < 64 << 10, "the log kept {wal} bytes");
 }

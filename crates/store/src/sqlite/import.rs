@@ -499,6 +499,13 @@ impl SqliteStore {
         // The pragma is a no-op inside a transaction, so it goes around it.
         self.conn.pragma_update(None, "foreign_keys", "OFF")?;
         let result = self.import_transaction(meta, feed);
+        if result.is_err() {
+            // A rolled-back import leaves its pages in the write-ahead log
+            // (tens of MB for a big file, on a disk that may be full):
+            // give them back. Best effort: the import's error is the one
+            // that matters, and a reader holding the log only delays this.
+            let _ = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
         let restored = self.conn.pragma_update(None, "foreign_keys", "ON");
         let import_id = result?;
         restored?;

@@ -186,3 +186,27 @@ fn human_output_escapes_control_characters() {
     let value: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
     assert_eq!(value["name"], "evil\u{1b}]0;pwned\u{7}");
 }
+
+/// A second writer behind a long import failed after 10 s with "database is
+/// locked": it waits for the writer to finish.
+#[test]
+fn a_writer_waits_for_another_to_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    ok_in(&d, &["org", "list"]);
+    let (locked, ready) = std::sync::mpsc::channel();
+    let db = d.join("cordon.db");
+    let holder = std::thread::spawn(move || {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch("BEGIN IMMEDIATE; UPDATE meta SET value = value WHERE key = 'generation';").unwrap();
+        locked.send(()).unwrap();
+        std::thread::sleep(std::time::Duration::from_secs(12));
+        conn.execute_batch("COMMIT").unwrap();
+    });
+    ready.recv().unwrap();
+    let started = std::time::Instant::now();
+    ok_in(&d, &["allow", "add", "45.9.20.31", "--reason", "ours"]);
+    assert!(started.elapsed() >= std::time::Duration::from_secs(10), "it did not wait for the lock");
+    holder.join().unwrap();
+    assert!(ok_in(&d, &["allow", "list"]).contains("45.9.20.31"));
+}

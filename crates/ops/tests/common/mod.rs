@@ -91,8 +91,7 @@ pub fn build(
     operation: &Operation,
     actor: &cordon_ops::workflow::Actor,
 ) -> cordon_ops::workflow::BuildSummary {
-    let routing = cordon_ops::workflow::Routing { contacts: book(store), ..Default::default() };
-    cordon_ops::workflow::build_targets(store, operation, &routing, actor, false).unwrap()
+    build_with(store, operation, actor, false)
 }
 
 /// Builds targets of flagged indicators too: the verification tests probe
@@ -102,6 +101,15 @@ pub fn build_including_flagged(
     operation: &Operation,
     actor: &cordon_ops::workflow::Actor,
 ) -> cordon_ops::workflow::BuildSummary {
+    build_with(store, operation, actor, true)
+}
+
+fn build_with(
+    store: &mut SqliteStore,
+    operation: &Operation,
+    actor: &cordon_ops::workflow::Actor,
+    include_flagged: bool,
+) -> cordon_ops::workflow::BuildSummary {
     let routing = cordon_ops::workflow::Routing { contacts: book(store), ..Default::default() };
-    cordon_ops::workflow::build_targets(store, operation, &routing, actor, true).unwrap()
+    cordon_ops::workflow::build_targets(store, operation, &routing, actor, include_flagged).unwrap()
 }

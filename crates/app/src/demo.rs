@@ -70,7 +70,7 @@ pub fn run(options: &DemoOptions, step: &mut dyn FnMut(String)) -> Result<DemoRe
     let geo = geo_snapshot(options);
     let config =
         Config { db: out.join("cordon.db"), geo: geo.clone().unwrap_or_else(|| out.join(crate::GEO_SNAPSHOT)) };
-    let mut app = App::open(&config)?;
+    let app = App::open(&config)?;
     let hub = app.viewer(None)?;
     let start = parse_timestamp("2024-04-01").unwrap_or(0);
     let description = "Demo at Synergia II scale: real IPsum addresses, simulated partners and lifecycle";
@@ -83,7 +83,7 @@ pub fn run(options: &DemoOptions, step: &mut dyn FnMut(String)) -> Result<DemoRe
     let feed_dir = out.join("feeds");
     std::fs::create_dir_all(&feed_dir).map_err(|e| io_error(&feed_dir, e))?;
     for feed in &demo_feeds {
-        ingest(&mut app, &hub, &operation, &feed_dir, feed)?;
+        ingest(&app, &hub, &operation, &feed_dir, feed)?;
         if feed.share_amber {
             app.set_consent(&hub, feed.source, Consent { agencies: true, providers: true })?;
         }
@@ -113,7 +113,7 @@ pub fn run(options: &DemoOptions, step: &mut dyn FnMut(String)) -> Result<DemoRe
     let summary = app.build_targets(&hub, &operation, &at(14, ""), false)?;
     step(format!("{} ({} simulated abuse/agency contacts)", describe_build(&summary), contacts.len()));
 
-    triage(&mut app, &hub, &operation, &at(21, "triaged"))?;
+    triage(&app, &hub, &operation, &at(21, "triaged"))?;
     let packages = app.build_packages(&hub, &operation, None, &out.join("packages"), &at(28, "package"))?;
     step(format!(
         "triage; {} country packages, {} targets referred, {} withheld by TLP",
@@ -133,9 +133,9 @@ pub fn run(options: &DemoOptions, step: &mut dyn FnMut(String)) -> Result<DemoRe
 
     let servers = summary.by_kind.get(&TargetKind::Server).copied().unwrap_or(0);
     let comeback = (servers / 1000).clamp(1, 25);
-    let (down, verified) = simulate_takedowns(&mut app, &hub, &operation, start, comeback)?;
-    let reemerged = simulate_reemergence(&mut app, &hub, &operation, &feed_dir, comeback, &at(150, ""))?;
-    record_outcomes(&mut app, &hub, &operation, start)?;
+    let (down, verified) = simulate_takedowns(&app, &hub, &operation, start, comeback)?;
+    let reemerged = simulate_reemergence(&app, &hub, &operation, &feed_dir, comeback, &at(150, ""))?;
+    record_outcomes(&app, &hub, &operation, start)?;
     step(format!("simulated {down} takedowns, {verified} verifications, {reemerged} re-emerged; outcomes"));
 
     let report = app.report(&hub, &operation)?;
@@ -203,7 +203,7 @@ fn fresh_output(out: &Path) -> Result<(), AppError> {
     Ok(())
 }
 
-fn ingest(app: &mut App, hub: &Viewer, operation: &Operation, dir: &Path, feed: &DemoFeed) -> Result<(), AppError> {
+fn ingest(app: &App, hub: &Viewer, operation: &Operation, dir: &Path, feed: &DemoFeed) -> Result<(), AppError> {
     let path = dir.join(feed.file);
     std::fs::write(&path, &feed.text).map_err(|e| io_error(&path, e))?;
     let options = IngestOptions {
@@ -283,7 +283,7 @@ fn simulated_contacts(app: &App, operation: &Operation) -> Result<Vec<ContactRow
 
 /// Triage: about 4 % rejected (false positive, duplicate, out of scope),
 /// the rest triaged.
-fn triage(app: &mut App, hub: &Viewer, operation: &Operation, actor: &Actor) -> Result<(), AppError> {
+fn triage(app: &App, hub: &Viewer, operation: &Operation, actor: &Actor) -> Result<(), AppError> {
     let identified = targets_in(&app.store, operation.id, TargetState::Identified)?;
     let mut groups: BTreeMap<u64, Vec<Target>> = BTreeMap::new();
     for target in identified {
@@ -308,7 +308,7 @@ fn triage(app: &mut App, hub: &Viewer, operation: &Operation, actor: &Actor) -> 
 
 /// Walks `targets` along the lifecycle to `to`, one legal step at a time.
 fn advance(
-    app: &mut App,
+    app: &App,
     hub: &Viewer,
     mut targets: Vec<Target>,
     to: TargetState,
@@ -340,7 +340,7 @@ fn advance(
 /// re-emerge), spread over weeks 6–20, and verifies 40 % of those a week
 /// later (simulated: nothing is probed).
 fn simulate_takedowns(
-    app: &mut App,
+    app: &App,
     hub: &Viewer,
     operation: &Operation,
     start: i64,
@@ -378,7 +378,7 @@ fn simulate_takedowns(
 /// A partner reports `count` taken-down servers again: rebuilding the
 /// targets moves them to `reemerged`, then back to `triaged`.
 fn simulate_reemergence(
-    app: &mut App,
+    app: &App,
     hub: &Viewer,
     operation: &Operation,
     feed_dir: &Path,
@@ -407,7 +407,7 @@ fn simulate_reemergence(
 
 /// 41 arrests and 59 seized servers, shared among the countries with the
 /// most takedowns (largest remainder), as the press release counted them.
-fn record_outcomes(app: &mut App, hub: &Viewer, operation: &Operation, start: i64) -> Result<(), AppError> {
+fn record_outcomes(app: &App, hub: &Viewer, operation: &Operation, start: i64) -> Result<(), AppError> {
     let report = app.report(hub, operation)?;
     let top: Vec<(String, u64)> = report
         .by_country

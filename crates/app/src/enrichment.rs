@@ -207,7 +207,7 @@ pub enum Scope {
 /// Enriches the indicators in `scope` and records the results; `progress`
 /// is told how many of how many are done.
 pub(crate) fn enrich_store(
-    store: &mut SqliteStore,
+    store: &SqliteStore,
     snapshot: &Path,
     scope: &Scope,
     progress: &mut dyn FnMut(u64, u64),

@@ -69,7 +69,7 @@ impl App {
     /// Imports one input as one transaction and attaches the import to
     /// `operation`. `progress` is told the bytes read so far.
     pub fn ingest(
-        &mut self,
+        &self,
         viewer: &Viewer,
         input: Input<'_>,
         options: &IngestOptions,
@@ -78,8 +78,8 @@ impl App {
     ) -> Result<FileReport, InputError> {
         require_hub(viewer, "ingesting under a chosen source name").map_err(|e| InputError::Store(e.to_string()))?;
         let report = match input {
-            Input::Path(path) => cordon_ingest::ingest_file(&mut self.store, path, options, progress)?,
-            Input::Bytes { name, bytes } => cordon_ingest::ingest_bytes(&mut self.store, name, bytes, options)?,
+            Input::Path(path) => cordon_ingest::ingest_file(&self.store, path, options, progress)?,
+            Input::Bytes { name, bytes } => cordon_ingest::ingest_bytes(&self.store, name, bytes, options)?,
         };
         if let (Some(name), Some(id)) = (operation, report.import_id) {
             self.store.attach_import(name, id).map_err(|e| InputError::Store(e.to_string()))?;
@@ -90,7 +90,7 @@ impl App {
     /// Enriches what `imports` changed, when there is a geo snapshot
     /// (`None` without one).
     pub fn enrich_imports(
-        &mut self,
+        &self,
         imports: Vec<i64>,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<Option<EnrichSummary>, AppError> {

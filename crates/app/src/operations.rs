@@ -47,7 +47,7 @@ impl App {
     /// Creates an operation over `[start, end]` (a bare end date means the
     /// whole of that day).
     pub fn create_operation(
-        &mut self,
+        &self,
         viewer: &Viewer,
         name: &str,
         start: i64,
@@ -83,7 +83,7 @@ impl App {
     /// Builds (or rebuilds) the operation's targets, routed through the
     /// stored contacts, leaving out what is flagged or allowlisted.
     pub fn build_targets(
-        &mut self,
+        &self,
         viewer: &Viewer,
         operation: &Operation,
         actor: &Actor,
@@ -91,7 +91,7 @@ impl App {
     ) -> Result<BuildSummary, AppError> {
         require_hub(viewer, "building targets")?;
         let routing = Routing { contacts: load_contacts(&self.store)?, allowlist: load_allowlist(&self.store)? };
-        Ok(build_targets(&mut self.store, operation, &routing, actor, include_flagged)?)
+        Ok(build_targets(&self.store, operation, &routing, actor, include_flagged)?)
     }
 
     /// The targets `selection` names.
@@ -129,7 +129,7 @@ impl App {
 
     /// Moves the targets to `to` where the lifecycle allows it.
     pub fn transition(
-        &mut self,
+        &self,
         viewer: &Viewer,
         targets: &[Target],
         to: TargetState,
@@ -137,12 +137,12 @@ impl App {
         actor: &Actor,
     ) -> Result<TransitionSummary, AppError> {
         require_hub(viewer, "moving targets")?;
-        Ok(transition(&mut self.store, targets, to, reason, actor)?)
+        Ok(transition(&self.store, targets, to, reason, actor)?)
     }
 
     /// Writes the operation's packages (all countries, or one) under `out`.
     pub fn build_packages(
-        &mut self,
+        &self,
         viewer: &Viewer,
         operation: &Operation,
         country: Option<&str>,
@@ -150,25 +150,25 @@ impl App {
         actor: &Actor,
     ) -> Result<PackageSummary, AppError> {
         require_hub(viewer, "writing packages")?;
-        Ok(build_packages(&mut self.store, operation, country, out, actor)?)
+        Ok(build_packages(&self.store, operation, country, out, actor)?)
     }
 
     /// Writes (and optionally sends) the providers' notifications.
     pub fn notify(
-        &mut self,
+        &self,
         viewer: &Viewer,
         operation: &Operation,
         config: &NotifyConfig,
         actor: &Actor,
     ) -> Result<NotifySummary, AppError> {
         require_hub(viewer, "notifying providers")?;
-        Ok(cordon_ops::notify::notify(&mut self.store, operation, config, actor)?)
+        Ok(cordon_ops::notify::notify(&self.store, operation, config, actor)?)
     }
 
     /// Probes the operation's taken-down targets; with `apply`, moves those
     /// down twice far enough apart to verified.
     pub fn verify(
-        &mut self,
+        &self,
         viewer: &Viewer,
         operation: &Operation,
         config: &VerifyConfig,
@@ -176,11 +176,11 @@ impl App {
         actor: &Actor,
     ) -> Result<VerifySummary, AppError> {
         require_hub(viewer, "verifying takedowns")?;
-        Ok(cordon_ops::verify::verify(&mut self.store, operation, config, apply, actor)?)
+        Ok(cordon_ops::verify::verify(&self.store, operation, config, apply, actor)?)
     }
 
     /// Records an outcome (counts only).
-    pub fn add_outcome(&mut self, viewer: &Viewer, outcome: &Outcome) -> Result<(), AppError> {
+    pub fn add_outcome(&self, viewer: &Viewer, outcome: &Outcome) -> Result<(), AppError> {
         require_hub(viewer, "recording outcomes")?;
         let country = crate::orgs::country_code(&outcome.country)?;
         self.store.add_outcome(&Outcome { country, ..outcome.clone() })?;

@@ -61,16 +61,16 @@ fn allow_value(raw: &str) -> Result<String, AppError> {
 impl App {
     /// Enriches the indicators in `scope`.
     pub(crate) fn enrich_scope(
-        &mut self,
+        &self,
         scope: &Scope,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<EnrichSummary, AppError> {
         let geo = self.config.geo.clone();
-        enrich_store(&mut self.store, &geo, scope, progress)
+        enrich_store(&self.store, &geo, scope, progress)
     }
 
     /// Re-runs enrichment over the whole store.
-    pub fn enrich(&mut self, viewer: &Viewer, progress: &mut dyn FnMut(u64, u64)) -> Result<EnrichSummary, AppError> {
+    pub fn enrich(&self, viewer: &Viewer, progress: &mut dyn FnMut(u64, u64)) -> Result<EnrichSummary, AppError> {
         require_hub(viewer, "enrichment")?;
         self.enrich_scope(&Scope::All, progress)
     }
@@ -78,7 +78,7 @@ impl App {
     /// Re-enriches everything after the allowlist changed, when there is
     /// geo data (targets and exports check the allowlist themselves either
     /// way).
-    fn refresh(&mut self) -> Result<(), AppError> {
+    fn refresh(&self) -> Result<(), AppError> {
         if self.has_geo() {
             self.enrich_scope(&Scope::All, &mut |_, _| {})?;
         }
@@ -86,7 +86,7 @@ impl App {
     }
 
     /// Allowlists an address, CIDR or domain; returns its canonical form.
-    pub fn allow_add(&mut self, viewer: &Viewer, raw: &str, reason: &str) -> Result<String, AppError> {
+    pub fn allow_add(&self, viewer: &Viewer, raw: &str, reason: &str) -> Result<String, AppError> {
         require_hub(viewer, "changing the allowlist")?;
         let value = allow_value(raw)?;
         self.store.allow_add(&value, reason)?;
@@ -95,7 +95,7 @@ impl App {
     }
 
     /// Removes an allowlist entry; returns its canonical form.
-    pub fn allow_remove(&mut self, viewer: &Viewer, raw: &str) -> Result<String, AppError> {
+    pub fn allow_remove(&self, viewer: &Viewer, raw: &str) -> Result<String, AppError> {
         require_hub(viewer, "changing the allowlist")?;
         let value = allow_value(raw).unwrap_or_else(|_| raw.to_string());
         if !self.store.allow_remove(&value)? {
@@ -113,7 +113,7 @@ impl App {
 
     /// Replaces the contacts with those of a CSV table (`name` is the file
     /// for messages).
-    pub fn import_contacts(&mut self, viewer: &Viewer, name: &str, text: &str) -> Result<ContactsImport, AppError> {
+    pub fn import_contacts(&self, viewer: &Viewer, name: &str, text: &str) -> Result<ContactsImport, AppError> {
         require_hub(viewer, "changing contacts")?;
         let (book, diagnostics) = ContactBook::from_csv(name, text);
         let rows: Vec<ContactRow> = book.contacts().map(contact_row).collect();

@@ -147,7 +147,7 @@ fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let config = Config::new(dir.path().join("cordon.db"));
     write_geo(&config.geo);
-    let mut app = App::open(&config).unwrap();
+    let app = App::open(&config).unwrap();
     let hub = app.viewer(None).unwrap();
     let org = |name: &str, kind, country: Option<&str>, asns: Vec<u32>| NewOrganisation {
         name: name.into(),
@@ -377,7 +377,7 @@ fn hub_only(app: &App, who: Who, viewer: &Viewer) {
 /// providers) follows the recipient class's consent.
 #[test]
 fn packages_and_notifications_carry_only_what_may_leave() {
-    let mut f = fixture();
+    let f = fixture();
     let hub = f.viewers[0].1;
     let contacts = "asn,64500,Provider RO abuse,abuse@prov-ro.invalid\ncountry,RO,NCU RO,ncu@ro.invalid\n\
                     asn,64501,Provider DE abuse,abuse@prov-de.invalid\ncountry,DE,NCU DE,ncu@de.invalid\n";

@@ -19,7 +19,7 @@ const PROGRESS_MIN_BYTES: u64 = 8 << 20;
 const SHOWN_ERRORS: usize = 10;
 
 pub(crate) fn run(cli: &Cli, args: &IngestArgs) -> anyhow::Result<ExitCode> {
-    let (mut app, viewer) = cli.open()?;
+    let (app, viewer) = cli.open()?;
     app.check_ingest(&viewer, args.operation.as_deref())?;
     let options = IngestOptions {
         source: args.source.clone(),

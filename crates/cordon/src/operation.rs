@@ -252,8 +252,8 @@ fn parse_outcome_kind(raw: &str) -> Result<String, String> {
 
 /// Runs one operations command.
 pub(crate) fn run(cli: &Cli, cmd: &OpsCommand) -> anyhow::Result<ExitCode> {
-    let (mut app, viewer) = cli.open()?;
-    let app = &mut app;
+    let (app, viewer) = cli.open()?;
+    let app = &app;
     match cmd {
         OpsCommand::Operation(OperationCommand::Create(args)) => create(app, &viewer, args),
         OpsCommand::Operation(OperationCommand::List(args)) => list_operations(app, &viewer, args),
@@ -270,7 +270,7 @@ pub(crate) fn run(cli: &Cli, cmd: &OpsCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn create(app: &mut App, viewer: &Viewer, args: &CreateArgs) -> anyhow::Result<ExitCode> {
+fn create(app: &App, viewer: &Viewer, args: &CreateArgs) -> anyhow::Result<ExitCode> {
     let op = app.create_operation(viewer, &args.name, args.start, args.end, &args.description)?;
     let mut out = human();
     writeln!(
@@ -285,7 +285,7 @@ fn create(app: &mut App, viewer: &Viewer, args: &CreateArgs) -> anyhow::Result<E
     Ok(ExitCode::SUCCESS)
 }
 
-fn list_operations(app: &mut App, viewer: &Viewer, args: &JsonFlag) -> anyhow::Result<ExitCode> {
+fn list_operations(app: &App, viewer: &Viewer, args: &JsonFlag) -> anyhow::Result<ExitCode> {
     let (mut json, mut out) = (stdout(), human());
     for op in app.operations(viewer)? {
         if args.json {
@@ -306,7 +306,7 @@ fn list_operations(app: &mut App, viewer: &Viewer, args: &JsonFlag) -> anyhow::R
     Ok(ExitCode::SUCCESS)
 }
 
-fn build(app: &mut App, viewer: &Viewer, args: &BuildArgs) -> anyhow::Result<ExitCode> {
+fn build(app: &App, viewer: &Viewer, args: &BuildArgs) -> anyhow::Result<ExitCode> {
     let operation = app.operation(&args.operation)?;
     let summary = app.build_targets(viewer, &operation, &Actor::new(&args.actor, now(), ""), args.include_flagged)?;
     let mut out = human();
@@ -315,7 +315,7 @@ fn build(app: &mut App, viewer: &Viewer, args: &BuildArgs) -> anyhow::Result<Exi
     Ok(ExitCode::SUCCESS)
 }
 
-fn list_targets(app: &mut App, viewer: &Viewer, args: &ListArgs) -> anyhow::Result<ExitCode> {
+fn list_targets(app: &App, viewer: &Viewer, args: &ListArgs) -> anyhow::Result<ExitCode> {
     let selection = TargetSelection { category: args.category, ..args.selection.selection() };
     let (mut json, mut out) = (stdout(), human());
     for t in app.targets(viewer, &selection)? {
@@ -343,7 +343,7 @@ fn list_targets(app: &mut App, viewer: &Viewer, args: &ListArgs) -> anyhow::Resu
     Ok(ExitCode::SUCCESS)
 }
 
-fn show(app: &mut App, viewer: &Viewer, args: &ShowArgs) -> anyhow::Result<ExitCode> {
+fn show(app: &App, viewer: &Viewer, args: &ShowArgs) -> anyhow::Result<ExitCode> {
     let detail = app.target(viewer, args.id)?;
     if args.json {
         let mut json = stdout();
@@ -381,7 +381,7 @@ fn show(app: &mut App, viewer: &Viewer, args: &ShowArgs) -> anyhow::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-fn bulk_transition(app: &mut App, viewer: &Viewer, args: &TransitionArgs) -> anyhow::Result<ExitCode> {
+fn bulk_transition(app: &App, viewer: &Viewer, args: &TransitionArgs) -> anyhow::Result<ExitCode> {
     let chosen = &args.selection;
     if args.id.is_empty() && chosen.country.is_none() && chosen.asn.is_none() && chosen.state.is_none() {
         eprintln!("cordon: select targets with --id, --country, --asn or --state");
@@ -409,7 +409,7 @@ fn bulk_transition(app: &mut App, viewer: &Viewer, args: &TransitionArgs) -> any
     Ok(if result.refused.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-fn add_outcome(app: &mut App, viewer: &Viewer, args: &OutcomeArgs) -> anyhow::Result<ExitCode> {
+fn add_outcome(app: &App, viewer: &Viewer, args: &OutcomeArgs) -> anyhow::Result<ExitCode> {
     let operation = app.operation(&args.operation)?;
     let outcome = Outcome {
         operation_id: operation.id,
@@ -427,7 +427,7 @@ fn add_outcome(app: &mut App, viewer: &Viewer, args: &OutcomeArgs) -> anyhow::Re
     Ok(ExitCode::SUCCESS)
 }
 
-fn list_outcomes(app: &mut App, viewer: &Viewer, args: &OutcomeListArgs) -> anyhow::Result<ExitCode> {
+fn list_outcomes(app: &App, viewer: &Viewer, args: &OutcomeListArgs) -> anyhow::Result<ExitCode> {
     let operation = app.operation(&args.operation)?;
     let (mut json, mut out) = (stdout(), human());
     for o in app.outcomes(viewer, &operation)? {
@@ -442,7 +442,7 @@ fn list_outcomes(app: &mut App, viewer: &Viewer, args: &OutcomeListArgs) -> anyh
     Ok(ExitCode::SUCCESS)
 }
 
-fn report(app: &mut App, viewer: &Viewer, args: &ReportArgs) -> anyhow::Result<ExitCode> {
+fn report(app: &App, viewer: &Viewer, args: &ReportArgs) -> anyhow::Result<ExitCode> {
     let operation = app.operation(&args.operation)?;
     let report = app.report(viewer, &operation)?;
     if args.json {

@@ -73,7 +73,7 @@ pub(crate) struct RouteArgs {
 }
 
 pub(crate) fn enrich(cli: &Cli, args: &JsonArg) -> anyhow::Result<ExitCode> {
-    let (mut app, viewer) = cli.open()?;
+    let (app, viewer) = cli.open()?;
     let mut bar = crate::progress::counter("enriching");
     let summary = app.enrich(&viewer, &mut |done, total| bar.update(done, total))?;
     bar.finish();
@@ -93,7 +93,7 @@ pub(crate) fn enrich(cli: &Cli, args: &JsonArg) -> anyhow::Result<ExitCode> {
 }
 
 pub(crate) fn allow(cli: &Cli, args: &AllowArgs) -> anyhow::Result<ExitCode> {
-    let (mut app, viewer) = cli.open()?;
+    let (app, viewer) = cli.open()?;
     let (mut json, mut out) = (stdout(), human());
     match &args.command {
         AllowCommand::Add { value, reason } => {
@@ -127,7 +127,7 @@ fn contact_json(c: &Contact) -> Value {
 }
 
 pub(crate) fn contacts(cli: &Cli, args: &ContactsArgs) -> anyhow::Result<ExitCode> {
-    let (mut app, viewer) = cli.open()?;
+    let (app, viewer) = cli.open()?;
     let (mut json, mut out) = (stdout(), human());
     match &args.command {
         ContactsCommand::Import { file, json: as_json } => {

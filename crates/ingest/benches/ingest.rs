@@ -90,8 +90,8 @@ fn persisted(c: &mut Criterion) {
                     }
                     SqliteStore::open(&db).expect("open store")
                 },
-                |mut store| {
-                    let report = ingest_file(&mut store, &input, &options, &mut |_| {}).expect("ingest");
+                |store| {
+                    let report = ingest_file(&store, &input, &options, &mut |_| {}).expect("ingest");
                     assert_eq!(report.counts.new, u64::from(LINES));
                 },
                 BatchSize::PerIteration,

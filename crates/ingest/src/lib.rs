@@ -73,7 +73,7 @@ pub enum IngestError {
 /// Ingests the file (or MISP feed directory) at `path` into `store` as one
 /// import. `progress` is called with the number of bytes read so far.
 pub fn ingest_file(
-    store: &mut dyn Store,
+    store: &dyn Store,
     path: &Path,
     options: &IngestOptions,
     progress: &mut dyn FnMut(u64),
@@ -97,7 +97,7 @@ pub fn ingest_file(
 
 /// Ingests bytes already in memory (standard input), named `name`.
 pub fn ingest_bytes(
-    store: &mut dyn Store,
+    store: &dyn Store,
     name: &str,
     bytes: &[u8],
     options: &IngestOptions,
@@ -120,7 +120,7 @@ type ParseRun<'a> = dyn FnMut(&mut dyn FnMut(Event)) -> Result<(), FormatError> 
 /// The part of an import shared by files and standard input: run the
 /// parser inside one store transaction and account for every event.
 fn ingest_events(
-    store: &mut dyn Store,
+    store: &dyn Store,
     display: &str,
     format: Format,
     sha256: &str,

@@ -72,7 +72,7 @@ pub struct NotifySummary {
 /// Writes the messages for the operation's referred targets, records them
 /// and moves the reported targets to `notified`.
 pub fn notify(
-    store: &mut dyn OpsStore,
+    store: &dyn OpsStore,
     operation: &Operation,
     config: &NotifyConfig,
     actor: &Actor,

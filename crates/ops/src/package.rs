@@ -70,7 +70,7 @@ fn packaged(state: TargetState) -> bool {
 /// Builds the packages of `operation` (all countries, or just `country`)
 /// under `out`.
 pub fn build_packages(
-    store: &mut dyn OpsStore,
+    store: &dyn OpsStore,
     operation: &Operation,
     country: Option<&str>,
     out: &Path,

@@ -415,7 +415,7 @@ pub fn eligible(checks: &[Check], min_interval: i64) -> bool {
 /// Probes the operation's taken-down targets, records the checks, and with
 /// `apply` moves the eligible ones to `verified`.
 pub fn verify(
-    store: &mut dyn OpsStore,
+    store: &dyn OpsStore,
     operation: &Operation,
     config: &VerifyConfig,
     apply: bool,

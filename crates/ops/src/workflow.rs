@@ -77,7 +77,7 @@ pub struct Routing {
 /// One transaction: the targets and their first transitions are written
 /// together or not at all.
 pub fn build_targets(
-    store: &mut dyn OpsStore,
+    store: &dyn OpsStore,
     operation: &Operation,
     routing: &Routing,
     actor: &Actor,
@@ -93,7 +93,7 @@ pub fn build_targets(
 
 /// [`build_targets`] inside its transaction.
 fn plan_and_store(
-    store: &mut dyn OpsStore,
+    store: &dyn OpsStore,
     operation: &Operation,
     routing: &Routing,
     actor: &Actor,
@@ -166,7 +166,7 @@ fn last_takedown_marks(history: &[Transition]) -> HashMap<i64, i64> {
 /// (so a move another analyst made meanwhile is seen, never overwritten);
 /// the others are returned refused, with the reason.
 pub fn transition(
-    store: &mut dyn OpsStore,
+    store: &dyn OpsStore,
     targets: &[Target],
     to: TargetState,
     reason: Option<RejectReason>,

@@ -11,10 +11,10 @@ use cordon_store::SqliteStore;
 use proptest::prelude::*;
 
 fn store_with_target() -> (SqliteStore, i64) {
-    let mut store = SqliteStore::open_in_memory().unwrap();
-    common::import(&mut store, "a", &[common::record("80.94.95.112", &[], Category::C2, Tlp::Green, None)]);
-    let op = common::operation(&mut store);
-    common::build(&mut store, &op, &Actor::new("t", common::T0, ""));
+    let store = SqliteStore::open_in_memory().unwrap();
+    common::import(&store, "a", &[common::record("80.94.95.112", &[], Category::C2, Tlp::Green, None)]);
+    let op = common::operation(&store);
+    common::build(&store, &op, &Actor::new("t", common::T0, ""));
     (store, op.id)
 }
 
@@ -32,11 +32,11 @@ proptest! {
     fn no_command_sequence_reaches_an_illegal_state(
         commands in proptest::collection::vec((any_state(), any_reason()), 1..24)
     ) {
-        let (mut store, op) = store_with_target();
+        let (store, op) = store_with_target();
         for (to, reason) in commands {
             let targets = store.targets(&TargetFilter { operation_id: Some(op), ..TargetFilter::default() }).unwrap();
             let before = targets[0].state;
-            let result = transition(&mut store, &targets, to, reason, &Actor::new("p", common::T0, "")).unwrap();
+            let result = transition(&store, &targets, to, reason, &Actor::new("p", common::T0, "")).unwrap();
             let after = store.targets(&TargetFilter::default()).unwrap()[0].state;
             if result.applied.is_empty() {
                 prop_assert_eq!(after, before);
@@ -58,15 +58,15 @@ proptest! {
 
 #[test]
 fn refusal_names_allowed_states_and_stale_from_is_refused() {
-    let (mut store, op) = store_with_target();
+    let (store, op) = store_with_target();
     let targets = store.targets(&TargetFilter { operation_id: Some(op), ..TargetFilter::default() }).unwrap();
-    let result = transition(&mut store, &targets, TargetState::Verified, None, &Actor::new("a", 1, "")).unwrap();
+    let result = transition(&store, &targets, TargetState::Verified, None, &Actor::new("a", 1, "")).unwrap();
     assert!(result.applied.is_empty());
     assert!(result.refused[0].1.to_string().contains("allowed from identified: triaged, rejected"));
-    transition(&mut store, &targets, TargetState::Triaged, None, &Actor::new("a", 1, "")).unwrap();
+    transition(&store, &targets, TargetState::Triaged, None, &Actor::new("a", 1, "")).unwrap();
     // `targets` still says identified: the move is judged from the state
     // the store holds now (triaged), and refused, not applied twice.
-    let again = transition(&mut store, &targets, TargetState::Triaged, None, &Actor::new("a", 1, "")).unwrap();
+    let again = transition(&store, &targets, TargetState::Triaged, None, &Actor::new("a", 1, "")).unwrap();
     assert!(again.applied.is_empty() && again.refused[0].1.to_string().contains("allowed from triaged"));
     // The store itself refuses a step whose `from` is not the current state.
     let stale = cordon_store::ops::Transition {
@@ -84,17 +84,17 @@ fn refusal_names_allowed_states_and_stale_from_is_refused() {
 
 #[test]
 fn takedown_then_newer_import_reemerges_into_triage() {
-    let (mut store, op) = store_with_target();
+    let (store, op) = store_with_target();
     let actor = Actor::new("a", common::T0, "");
     for to in [TargetState::Triaged, TargetState::Referred, TargetState::Notified, TargetState::TakenDown] {
         let targets = store.targets(&TargetFilter::default()).unwrap();
-        transition(&mut store, &targets, to, None, &actor).unwrap();
+        transition(&store, &targets, to, None, &actor).unwrap();
     }
     let operation = store.operation("synergia").unwrap().unwrap();
-    let again = common::build(&mut store, &operation, &actor);
+    let again = common::build(&store, &operation, &actor);
     assert_eq!((again.new, again.reemerged), (0, 0), "a rebuild without a new import changes nothing");
-    common::import(&mut store, "b", &[common::record("80.94.95.112", &[], Category::C2, Tlp::Clear, None)]);
-    let summary = common::build(&mut store, &operation, &actor);
+    common::import(&store, "b", &[common::record("80.94.95.112", &[], Category::C2, Tlp::Clear, None)]);
+    let summary = common::build(&store, &operation, &actor);
     assert_eq!(summary.reemerged, 1);
     let states: Vec<_> = store.history(1).unwrap().iter().map(|t| t.to).collect();
     assert_eq!(

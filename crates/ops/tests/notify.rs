@@ -9,7 +9,7 @@ use cordon_store::ops::{OpsStore, TargetFilter, TargetState};
 use cordon_store::SqliteStore;
 use mailparse::MailHeaderMap;
 
-fn advance(store: &mut SqliteStore, to: &[TargetState], time: i64) {
+fn advance(store: &SqliteStore, to: &[TargetState], time: i64) {
     for state in to {
         let all = store.targets(&TargetFilter::default()).unwrap();
         transition(store, &all, *state, None, &Actor::new("a", time, "")).unwrap();
@@ -20,10 +20,10 @@ fn advance(store: &mut SqliteStore, to: &[TargetState], time: i64) {
 fn one_parsable_message_per_contact_without_header_injection() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cordon.db");
-    let mut store = SqliteStore::open(&db).unwrap();
+    let store = SqliteStore::open(&db).unwrap();
     let rec = common::record;
     common::import(
-        &mut store,
+        &store,
         "open",
         &[
             rec("http://evil.example/a\r\nBcc: x@y.z", &["80.94.95.112"], Category::Phishing, Tlp::Green, None),
@@ -35,10 +35,10 @@ fn one_parsable_message_per_contact_without_header_injection() {
         common::enrich(&db, ip, "RO", 64500, "");
     }
     common::contact(&db, "asn", "64500", "Evil Hosting\r\nBcc: victim@example.com", "abuse@evil-hosting.example");
-    let op = common::operation(&mut store);
+    let op = common::operation(&store);
     let t = common::T0 + 86_400;
-    common::build(&mut store, &op, &Actor::new("a", t, ""));
-    advance(&mut store, &[TargetState::Triaged, TargetState::Referred], t);
+    common::build(&store, &op, &Actor::new("a", t, ""));
+    advance(&store, &[TargetState::Triaged, TargetState::Referred], t);
 
     let outbox = dir.path().join("outbox");
     let config = NotifyConfig {
@@ -48,7 +48,7 @@ fn one_parsable_message_per_contact_without_header_injection() {
         interval: 7 * 86_400,
         smtp: None,
     };
-    let summary = notify(&mut store, &op, &config, &Actor::new("a", t, "")).unwrap();
+    let summary = notify(&store, &op, &config, &Actor::new("a", t, "")).unwrap();
     assert_eq!(summary.messages.len(), 1);
     assert_eq!((summary.notified, summary.nothing_shareable), (2, 1), "the RED-only target is not reported");
     let files: Vec<_> = std::fs::read_dir(&outbox).unwrap().collect();
@@ -80,12 +80,12 @@ fn one_parsable_message_per_contact_without_header_injection() {
 
     // Back through reemergence to referred: within the interval the same
     // contact is not told again about the same target.
-    advance(&mut store, &[TargetState::TakenDown, TargetState::Reemerged, TargetState::Triaged], t + 10);
+    advance(&store, &[TargetState::TakenDown, TargetState::Reemerged, TargetState::Triaged], t + 10);
     let fresh = store.targets(&TargetFilter { state: Some(TargetState::Triaged), ..TargetFilter::default() }).unwrap();
-    transition(&mut store, &fresh, TargetState::Referred, None, &Actor::new("a", t + 10, "")).unwrap();
-    let again = notify(&mut store, &op, &config, &Actor::new("a", t + 20, "")).unwrap();
+    transition(&store, &fresh, TargetState::Referred, None, &Actor::new("a", t + 10, "")).unwrap();
+    let again = notify(&store, &op, &config, &Actor::new("a", t + 20, "")).unwrap();
     assert_eq!((again.messages.len(), again.recently_notified), (0, 2));
-    let later = notify(&mut store, &op, &NotifyConfig { interval: 5, ..config }, &Actor::new("a", t + 20, "")).unwrap();
+    let later = notify(&store, &op, &NotifyConfig { interval: 5, ..config }, &Actor::new("a", t + 20, "")).unwrap();
     assert_eq!(later.notified, 2);
 }
 
@@ -135,13 +135,13 @@ fn sends_through_an_smtp_relay() {
     let (port, received) = smtp_sink();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cordon.db");
-    let mut store = SqliteStore::open(&db).unwrap();
-    common::import(&mut store, "open", &[common::record("80.94.95.112", &[], Category::C2, Tlp::Green, None)]);
+    let store = SqliteStore::open(&db).unwrap();
+    common::import(&store, "open", &[common::record("80.94.95.112", &[], Category::C2, Tlp::Green, None)]);
     common::enrich(&db, "80.94.95.112", "RO", 64500, "");
     common::contact(&db, "asn", "64500", "Hosting", "abuse@hosting.example");
-    let op = common::operation(&mut store);
-    common::build(&mut store, &op, &Actor::new("a", common::T0, ""));
-    advance(&mut store, &[TargetState::Triaged, TargetState::Referred], common::T0);
+    let op = common::operation(&store);
+    common::build(&store, &op, &Actor::new("a", common::T0, ""));
+    advance(&store, &[TargetState::Triaged, TargetState::Referred], common::T0);
     let config = NotifyConfig {
         outbox: dir.path().join("outbox"),
         from_name: "hub".into(),
@@ -149,7 +149,7 @@ fn sends_through_an_smtp_relay() {
         interval: 86_400,
         smtp: Some(format!("smtp://127.0.0.1:{port}")),
     };
-    let summary = notify(&mut store, &op, &config, &Actor::new("a", common::T0, "")).unwrap();
+    let summary = notify(&store, &op, &config, &Actor::new("a", common::T0, "")).unwrap();
     assert_eq!(summary.notified, 1);
     let sent = received.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
     let mail = mailparse::parse_mail(sent.as_bytes()).unwrap();

@@ -18,23 +18,19 @@ use serde_json::Value;
 /// Partner `open` shares GREEN/CLEAR, `consenting` AMBER with consent,
 /// `private` AMBER without consent and one RED sighting.
 fn fixture(db: &Path) -> (SqliteStore, cordon_store::ops::Operation) {
-    let mut store = SqliteStore::open(db).unwrap();
+    let store = SqliteStore::open(db).unwrap();
     let rec = common::record;
     common::import(
-        &mut store,
+        &store,
         "open",
         &[
             rec("http://evil.example/login", &["80.94.95.112"], Category::Phishing, Tlp::Green, None),
             rec("45.148.10.7", &[], Category::C2, Tlp::Clear, Some("LockBit")),
         ],
     );
+    common::import(&store, "consenting", &[rec("45.148.10.7", &[], Category::C2, Tlp::Amber, Some("Cobalt'Strike"))]);
     common::import(
-        &mut store,
-        "consenting",
-        &[rec("45.148.10.7", &[], Category::C2, Tlp::Amber, Some("Cobalt'Strike"))],
-    );
-    common::import(
-        &mut store,
+        &store,
         "private",
         &[
             rec("80.94.95.112", &[], Category::Botnet, Tlp::Amber, None),
@@ -46,11 +42,11 @@ fn fixture(db: &Path) -> (SqliteStore, cordon_store::ops::Operation) {
     for (ip, cc) in [("80.94.95.112", "RO"), ("45.148.10.7", "NL"), ("193.47.62.69", "NL"), ("2.57.122.53", "RO")] {
         common::enrich(db, ip, cc, 64500, "");
     }
-    let op = common::operation(&mut store);
+    let op = common::operation(&store);
     let actor = Actor::new("analyst", common::T0 + 86_400, "");
-    common::build(&mut store, &op, &actor);
+    common::build(&store, &op, &actor);
     let all = store.targets(&TargetFilter::default()).unwrap();
-    transition(&mut store, &all, TargetState::Triaged, None, &actor).unwrap();
+    transition(&store, &all, TargetState::Triaged, None, &actor).unwrap();
     (store, op)
 }
 
@@ -62,9 +58,9 @@ fn read_json(path: &Path) -> Value {
 fn packages_respect_tlp_and_validate() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cordon.db");
-    let (mut store, op) = fixture(&db);
+    let (store, op) = fixture(&db);
     let out = dir.path().join("packages");
-    let summary = build_packages(&mut store, &op, None, &out, &Actor::new("a", common::T0 + 2 * 86_400, "")).unwrap();
+    let summary = build_packages(&store, &op, None, &out, &Actor::new("a", common::T0 + 2 * 86_400, "")).unwrap();
     let countries: Vec<&str> = summary.packages.iter().map(|p| p.country.as_str()).collect();
     assert_eq!(countries, ["NL", "RO"]);
     // 193.47.62.69 (RED only) and 2.57.122.53 (AMBER+STRICT, no consent) are withheld.
@@ -127,15 +123,15 @@ fn validate_stix(path: &Path) {
 fn report_figures_and_self_contained_html() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cordon.db");
-    let (mut store, op) = fixture(&db);
+    let (store, op) = fixture(&db);
     let actor = |hours: i64| Actor::new("a", common::T0 + 86_400 + hours * 3600, "");
     let all = store.targets(&TargetFilter::default()).unwrap();
-    transition(&mut store, &all[..1], TargetState::Referred, None, &actor(1)).unwrap();
+    transition(&store, &all[..1], TargetState::Referred, None, &actor(1)).unwrap();
     let first = store.targets(&TargetFilter { id: Some(all[0].id), ..TargetFilter::default() }).unwrap();
-    transition(&mut store, &first, TargetState::TakenDown, None, &actor(10)).unwrap();
+    transition(&store, &first, TargetState::TakenDown, None, &actor(10)).unwrap();
     let reject = store.targets(&TargetFilter { id: Some(all[1].id), ..TargetFilter::default() }).unwrap();
     let fp = Some(cordon_ops::lifecycle::RejectReason::FalsePositive);
-    transition(&mut store, &reject, TargetState::Rejected, fp, &actor(2)).unwrap();
+    transition(&store, &reject, TargetState::Rejected, fp, &actor(2)).unwrap();
     for (kind, count) in [("arrest", 41), ("server-seized", 59)] {
         let outcome = Outcome {
             operation_id: op.id,

@@ -11,9 +11,9 @@ use cordon_store::SqliteStore;
 fn servers_networks_and_domains_with_flagged_left_out() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cordon.db");
-    let mut store = SqliteStore::open(&db).unwrap();
+    let store = SqliteStore::open(&db).unwrap();
     common::import(
-        &mut store,
+        &store,
         "a",
         &[
             common::record("http://evil.example/x", &["80.94.95.112"], Category::Phishing, Tlp::Green, None),
@@ -26,12 +26,12 @@ fn servers_networks_and_domains_with_flagged_left_out() {
     let mut old = common::record("1.2.3.4", &[], Category::C2, Tlp::Clear, None);
     old.attributes.first_seen = Some(1000);
     old.attributes.last_seen = Some(2000);
-    common::import(&mut store, "b", &[old]);
-    let op = common::operation(&mut store);
+    common::import(&store, "b", &[old]);
+    let op = common::operation(&store);
     common::enrich(&db, "8.8.8.8", "US", 15169, "public-resolver\tGoogle Public DNS");
     common::enrich(&db, "80.94.95.112", "RO", 204428, "");
 
-    let summary = common::build(&mut store, &op, &Actor::new("t", common::T0, ""));
+    let summary = common::build(&store, &op, &Actor::new("t", common::T0, ""));
     assert_eq!(summary.left_out.get("public-resolver"), Some(&1));
     let targets = store.targets(&TargetFilter { operation_id: Some(op.id), ..TargetFilter::default() }).unwrap();
     let mut keys: Vec<(TargetKind, String)> = targets.iter().map(|t| (t.spec.kind, t.spec.key.clone())).collect();
@@ -49,7 +49,7 @@ fn servers_networks_and_domains_with_flagged_left_out() {
     let lonely = targets.iter().find(|t| t.spec.kind == TargetKind::Domain).unwrap();
     assert_eq!(store.members(lonely.id).unwrap(), ["http://lonely.example/y", "lonely.example"]);
 
-    let again = common::build(&mut store, &op, &Actor::new("t", common::T0 + 5, ""));
+    let again = common::build(&store, &op, &Actor::new("t", common::T0 + 5, ""));
     assert_eq!((again.targets, again.new), (3, 0));
     assert_eq!(store.history(server.id).unwrap().len(), 1);
     assert_eq!((server.spec.country.as_deref(), server.spec.asn), (Some("RO"), Some(204428)));
@@ -57,8 +57,7 @@ fn servers_networks_and_domains_with_flagged_left_out() {
     // --include-flagged: the resolver becomes a target too, and nothing is left out.
     let routing = cordon_ops::workflow::Routing::default();
     let forced =
-        cordon_ops::workflow::build_targets(&mut store, &op, &routing, &Actor::new("t", common::T0 + 9, ""), true)
-            .unwrap();
+        cordon_ops::workflow::build_targets(&store, &op, &routing, &Actor::new("t", common::T0 + 9, ""), true).unwrap();
     assert_eq!((forced.targets, forced.new), (4, 1));
     assert!(forced.left_out.is_empty());
 
@@ -66,11 +65,11 @@ fn servers_networks_and_domains_with_flagged_left_out() {
     // the reason recorded), and the resolver built by --include-flagged goes
     // too; its domain, tied to no usable address now, becomes a domain target.
     common::enrich(&db, "80.94.95.112", "RO", 204428, "allowlisted\tour own server");
-    let withdrawn = common::build(&mut store, &op, &Actor::new("t", common::T0 + 12, ""));
+    let withdrawn = common::build(&store, &op, &Actor::new("t", common::T0 + 12, ""));
     assert_eq!((withdrawn.targets, withdrawn.new, withdrawn.withdrawn), (3, 1, 2));
     let history = store.history(server.id).unwrap();
     let last = history.last().unwrap();
     assert_eq!((last.to, last.reason.as_deref()), (TargetState::Rejected, Some("out-of-scope")));
-    let again = common::build(&mut store, &op, &Actor::new("t", common::T0 + 15, ""));
+    let again = common::build(&store, &op, &Actor::new("t", common::T0 + 15, ""));
     assert_eq!(again.withdrawn, 0, "a rejected target is not withdrawn twice");
 }

@@ -87,7 +87,7 @@ fn closed_port() -> u16 {
 }
 
 /// Imports `records`, builds an operation's targets and takes them all down.
-fn taken_down(store: &mut SqliteStore, records: &[Record]) -> Operation {
+fn taken_down(store: &SqliteStore, records: &[Record]) -> Operation {
     common::import(store, "p", records);
     let op = common::operation(store);
     let actor = Actor::new("a", common::T0, "");
@@ -113,18 +113,18 @@ fn get(url: &str, timeout: Duration) -> (Check, Duration) {
 fn up_and_down_targets_and_verification_after_two_down_checks() {
     let open = http_server();
     let closed = closed_port();
-    let mut store = SqliteStore::open_in_memory().unwrap();
+    let store = SqliteStore::open_in_memory().unwrap();
     let mut live = common::record(&format!("http://127.0.0.1:{open}/panel"), &[], Category::C2, Tlp::Green, None);
     live.attributes.port = Some(open);
     let mut dead = common::record("127.0.0.2", &[], Category::C2, Tlp::Green, None);
     dead.attributes.port = Some(closed);
-    let op = taken_down(&mut store, &[live, dead]);
+    let op = taken_down(&store, &[live, dead]);
     let config = VerifyConfig { concurrency: 4, timeout: Duration::from_millis(500), min_interval: 60 };
-    let first = verify(&mut store, &op, &config, true, &Actor::new("v", common::T0 + 100, "")).unwrap();
+    let first = verify(&store, &op, &config, true, &Actor::new("v", common::T0 + 100, "")).unwrap();
     assert_eq!((first.checked, first.up, first.verified), (2, 1, 0));
-    let too_soon = verify(&mut store, &op, &config, true, &Actor::new("v", common::T0 + 110, "")).unwrap();
+    let too_soon = verify(&store, &op, &config, true, &Actor::new("v", common::T0 + 110, "")).unwrap();
     assert!(too_soon.eligible.is_empty(), "two down checks 10 s apart are not enough");
-    let later = verify(&mut store, &op, &config, true, &Actor::new("v", common::T0 + 200, "")).unwrap();
+    let later = verify(&store, &op, &config, true, &Actor::new("v", common::T0 + 200, "")).unwrap();
     assert_eq!((later.eligible.len(), later.verified), (1, 1));
     let states: Vec<(String, TargetState)> =
         store.targets(&TargetFilter::default()).unwrap().into_iter().map(|t| (t.spec.key, t.state)).collect();
@@ -139,13 +139,13 @@ fn up_and_down_targets_and_verification_after_two_down_checks() {
 #[test]
 fn verify_gets_a_taken_down_targets_https_url() {
     let (port, seen) = tls_server();
-    let mut store = SqliteStore::open_in_memory().unwrap();
+    let store = SqliteStore::open_in_memory().unwrap();
     let url = format!("https://127.0.0.1:{port}/status/200");
     let mut live = common::record(&url, &[], Category::Phishing, Tlp::Green, None);
     live.attributes.port = Some(port);
-    let op = taken_down(&mut store, &[live]);
+    let op = taken_down(&store, &[live]);
     let config = VerifyConfig { concurrency: 4, timeout: Duration::from_millis(500), min_interval: 60 };
-    let summary = verify(&mut store, &op, &config, false, &Actor::new("v", common::T0 + 100, "")).unwrap();
+    let summary = verify(&store, &op, &config, false, &Actor::new("v", common::T0 + 100, "")).unwrap();
     assert_eq!((summary.checked, summary.up), (1, 1));
     let checks = store.checks(1).unwrap();
     assert!(checks[0].detail.contains(&format!("GET {url} 200")), "{}", checks[0].detail);

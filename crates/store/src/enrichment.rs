@@ -88,17 +88,17 @@ pub trait EnrichmentStore {
     /// new sources, new links), and those never enriched. Sorted by id.
     fn stale_indicators(&self, imports: &[i64]) -> Result<Vec<i64>, crate::StoreError>;
     /// Replaces the enrichment of the given indicators, in one transaction.
-    fn write_enrichment(&mut self, rows: &[(i64, Enrichment)]) -> Result<(), crate::StoreError>;
+    fn write_enrichment(&self, rows: &[(i64, Enrichment)]) -> Result<(), crate::StoreError>;
     /// The enrichment of one indicator, if any.
     fn enrichment_of(&self, value: &str) -> Result<Option<Enrichment>, crate::StoreError>;
     /// Adds (or re-words) an allowlist entry.
-    fn allow_add(&mut self, value: &str, reason: &str) -> Result<(), crate::StoreError>;
+    fn allow_add(&self, value: &str, reason: &str) -> Result<(), crate::StoreError>;
     /// Removes an allowlist entry; false when there was none.
-    fn allow_remove(&mut self, value: &str) -> Result<bool, crate::StoreError>;
+    fn allow_remove(&self, value: &str) -> Result<bool, crate::StoreError>;
     /// The allowlist, ordered by value.
     fn allowlist(&self) -> Result<Vec<AllowEntry>, crate::StoreError>;
     /// Replaces every contact with `rows`, in one transaction.
-    fn replace_contacts(&mut self, rows: &[ContactRow]) -> Result<(), crate::StoreError>;
+    fn replace_contacts(&self, rows: &[ContactRow]) -> Result<(), crate::StoreError>;
     /// Every contact.
     fn contacts(&self) -> Result<Vec<ContactRow>, crate::StoreError>;
 }

@@ -15,7 +15,7 @@
 //! use cordon_store::orgs::OrgStore;
 //! use cordon_store::{ImportCounts, ImportMeta, IndicatorFilter, SqliteStore, Store};
 //!
-//! let mut store = SqliteStore::open_in_memory()?;
+//! let store = SqliteStore::open_in_memory()?;
 //! let meta = ImportMeta::new("partner-a", "feed.txt", "00", "plain");
 //! store.import(&meta, &mut |sink| {
 //!     let observable = normalize("80.94.95.112").unwrap().observables.remove(0);
@@ -88,12 +88,17 @@ pub trait ImportSink {
 }
 
 /// The operations every storage backend provides.
+///
+/// Every method takes `&self`: a backend is shared by threads (the server's
+/// requests), so it serialises writers and lets readers run beside them
+/// itself. Backends are `Send + Sync` (`SqliteStore` is; the server holds
+/// an `Arc<dyn Store + Send + Sync>`-like handle).
 pub trait Store {
     /// Runs one import as one transaction: `feed` adds sightings to the sink
     /// and returns the counts to record; the transaction commits when `feed`
     /// returns `Ok` and rolls back otherwise. Returns the import's id.
     fn import(
-        &mut self,
+        &self,
         meta: &ImportMeta,
         feed: &mut dyn FnMut(&mut dyn ImportSink) -> Result<ImportCounts, StoreError>,
     ) -> Result<i64, StoreError>;

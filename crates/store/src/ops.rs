@@ -357,16 +357,13 @@ pub trait OpsStore {
     /// the writes commit (no lost update when two analysts move the same
     /// target), and a failure leaves nothing of the work behind. The other
     /// methods of this trait nest inside it.
-    fn atomically(
-        &mut self,
-        work: &mut dyn FnMut(&mut dyn OpsStore) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError>;
+    fn atomically(&self, work: &mut dyn FnMut(&dyn OpsStore) -> Result<(), StoreError>) -> Result<(), StoreError>;
 
     /// The current state of each of the given targets that exists.
     fn states(&self, target_ids: &[i64]) -> Result<std::collections::HashMap<i64, TargetState>, StoreError>;
 
     /// Stores a new operation and returns its id; fails if the name is taken.
-    fn create_operation(&mut self, operation: &Operation) -> Result<i64, StoreError>;
+    fn create_operation(&self, operation: &Operation) -> Result<i64, StoreError>;
 
     /// Every operation, by name.
     fn operations(&self) -> Result<Vec<Operation>, StoreError>;
@@ -375,7 +372,7 @@ pub trait OpsStore {
     fn operation(&self, name: &str) -> Result<Option<Operation>, StoreError>;
 
     /// Puts an import in an operation's scope (`cordon ingest --operation`).
-    fn attach_import(&mut self, operation: &str, import_id: i64) -> Result<(), StoreError>;
+    fn attach_import(&self, operation: &str, import_id: i64) -> Result<(), StoreError>;
 
     /// The operation's indicators: those with a sighting inside its window
     /// and those of its attached imports, with their links.
@@ -385,7 +382,7 @@ pub trait OpsStore {
     /// key), in one transaction. Returns each spec's target id and whether
     /// it is new, in the order given. State and history are not touched.
     fn upsert_targets(
-        &mut self,
+        &self,
         operation_id: i64,
         specs: &[TargetSpec],
         time: Timestamp,
@@ -406,7 +403,7 @@ pub trait OpsStore {
     /// Appends transitions in one transaction and moves each target to its
     /// `to` state. Fails, appending none, if a transition's `from` is not
     /// its target's current state.
-    fn append_transitions(&mut self, transitions: &[Transition]) -> Result<(), StoreError>;
+    fn append_transitions(&self, transitions: &[Transition]) -> Result<(), StoreError>;
 
     /// The newest import id (0 when none).
     fn newest_import(&self) -> Result<i64, StoreError>;
@@ -416,7 +413,7 @@ pub trait OpsStore {
 
     /// Records a written package and the targets it carries.
     fn record_package(
-        &mut self,
+        &self,
         operation_id: i64,
         country: &str,
         path: &str,
@@ -431,7 +428,7 @@ pub trait OpsStore {
 
     /// Records a notification of `contact` about each target.
     fn record_notification(
-        &mut self,
+        &self,
         operation_id: i64,
         contact: &str,
         message_id: &str,
@@ -440,13 +437,13 @@ pub trait OpsStore {
     ) -> Result<(), StoreError>;
 
     /// Records verification checks.
-    fn record_checks(&mut self, checks: &[Check]) -> Result<(), StoreError>;
+    fn record_checks(&self, checks: &[Check]) -> Result<(), StoreError>;
 
     /// A target's checks, oldest first.
     fn checks(&self, target_id: i64) -> Result<Vec<Check>, StoreError>;
 
     /// Records an outcome.
-    fn add_outcome(&mut self, outcome: &Outcome) -> Result<(), StoreError>;
+    fn add_outcome(&self, outcome: &Outcome) -> Result<(), StoreError>;
 
     /// The operation's outcomes, oldest first.
     fn outcomes(&self, operation_id: i64) -> Result<Vec<Outcome>, StoreError>;

@@ -83,7 +83,7 @@ pub(crate) struct NotifyArgs {
     actor: String,
 }
 
-pub(crate) fn verify(app: &mut App, viewer: &Viewer, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn verify(app: &App, viewer: &Viewer, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let operation = app.operation(&args.operation)?;
     let config = VerifyConfig {
         concurrency: args.concurrency.max(1),
@@ -104,7 +104,7 @@ pub(crate) fn verify(app: &mut App, viewer: &Viewer, args: &VerifyArgs) -> anyho
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) fn package(app: &mut App, viewer: &Viewer, cmd: &PackageCommand) -> anyhow::Result<ExitCode> {
+pub(crate) fn package(app: &App, viewer: &Viewer, cmd: &PackageCommand) -> anyhow::Result<ExitCode> {
     let PackageCommand::Build(args) = cmd;
     let operation = app.operation(&args.operation)?;
     let actor = Actor::new(&args.actor, now(), "sent in an action package");
@@ -129,7 +129,7 @@ pub(crate) fn package(app: &mut App, viewer: &Viewer, cmd: &PackageCommand) -> a
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) fn notify(app: &mut App, viewer: &Viewer, args: &NotifyArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn notify(app: &App, viewer: &Viewer, args: &NotifyArgs) -> anyhow::Result<ExitCode> {
     let operation = app.operation(&args.operation)?;
     let config = NotifyConfig {
         outbox: args.outbox.clone(),

@@ -25,7 +25,7 @@ pub fn record(raw: &str, links: &[&str], category: Category, tlp: Tlp, malware: 
 }
 
 /// Imports `records` from `source`; returns the import id.
-pub fn import(store: &mut SqliteStore, source: &str, records: &[Record]) -> i64 {
+pub fn import(store: &SqliteStore, source: &str, records: &[Record]) -> i64 {
     let meta = ImportMeta::new(source, "feed.txt", "00", "plain");
     store
         .import(&meta, &mut |sink| {
@@ -40,7 +40,7 @@ pub fn import(store: &mut SqliteStore, source: &str, records: &[Record]) -> i64 
 }
 
 /// Creates operation "synergia" spanning September 2024.
-pub fn operation(store: &mut SqliteStore) -> Operation {
+pub fn operation(store: &SqliteStore) -> Operation {
     let mut op = Operation {
         id: 0,
         name: "synergia".into(),
@@ -87,7 +87,7 @@ pub fn book(store: &SqliteStore) -> cordon_enrich::ContactBook {
 
 /// Builds the operation's targets, routed through the stored contacts.
 pub fn build(
-    store: &mut SqliteStore,
+    store: &SqliteStore,
     operation: &Operation,
     actor: &cordon_ops::workflow::Actor,
 ) -> cordon_ops::workflow::BuildSummary {
@@ -97,7 +97,7 @@ pub fn build(
 /// Builds targets of flagged indicators too: the verification tests probe
 /// servers on loopback addresses, which are bogons.
 pub fn build_including_flagged(
-    store: &mut SqliteStore,
+    store: &SqliteStore,
     operation: &Operation,
     actor: &cordon_ops::workflow::Actor,
 ) -> cordon_ops::workflow::BuildSummary {
@@ -105,7 +105,7 @@ pub fn build_including_flagged(
 }
 
 fn build_with(
-    store: &mut SqliteStore,
+    store: &SqliteStore,
     operation: &Operation,
     actor: &cordon_ops::workflow::Actor,
     include_flagged: bool,

@@ -3,7 +3,7 @@
 use rusqlite::{params, OptionalExtension};
 
 use super::import::{tlp_code, tlp_from_code};
-use super::{now, SqliteStore};
+use super::{now, Conn};
 use crate::enrichment::{AllowEntry, ContactRow, Enrichment, EnrichmentStore, IndicatorRef, Link};
 use crate::StoreError;
 
@@ -42,7 +42,7 @@ pub(super) fn enrichment_from_row(row: &rusqlite::Row<'_>, first: usize) -> rusq
     }))
 }
 
-impl EnrichmentStore for SqliteStore {
+impl EnrichmentStore for Conn {
     fn indicator_refs(&self, each: &mut dyn FnMut(IndicatorRef)) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare_cached("SELECT id, value, kind FROM indicators ORDER BY id")?;
         let mut rows = stmt.query([])?;
@@ -82,8 +82,8 @@ impl EnrichmentStore for SqliteStore {
         Ok(ids.into_iter().collect())
     }
 
-    fn write_enrichment(&mut self, rows: &[(i64, Enrichment)]) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+    fn write_enrichment(&self, rows: &[(i64, Enrichment)]) -> Result<(), StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT OR REPLACE INTO enrichment (indicator_id, network, asn, as_org, country, hosting, flags, enriched,
@@ -118,7 +118,7 @@ impl EnrichmentStore for SqliteStore {
         Ok(stmt.query_row([value], |row| enrichment_from_row(row, 0)).optional()?.flatten())
     }
 
-    fn allow_add(&mut self, value: &str, reason: &str) -> Result<(), StoreError> {
+    fn allow_add(&self, value: &str, reason: &str) -> Result<(), StoreError> {
         self.conn.execute(
             "INSERT INTO allowlist (value, reason, added) VALUES (?1, ?2, ?3)
              ON CONFLICT (value) DO UPDATE SET reason = excluded.reason",
@@ -128,7 +128,7 @@ impl EnrichmentStore for SqliteStore {
         self.bump_generation()
     }
 
-    fn allow_remove(&mut self, value: &str) -> Result<bool, StoreError> {
+    fn allow_remove(&self, value: &str) -> Result<bool, StoreError> {
         let removed = self.conn.execute("DELETE FROM allowlist WHERE value = ?1", [value])? > 0;
         if removed {
             self.bump_generation()?;
@@ -142,8 +142,8 @@ impl EnrichmentStore for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn replace_contacts(&mut self, rows: &[ContactRow]) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+    fn replace_contacts(&self, rows: &[ContactRow]) -> Result<(), StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
         tx.execute("DELETE FROM contacts", [])?;
         {
             let mut stmt = tx.prepare_cached(

@@ -32,7 +32,7 @@
 use cordon_model::{Category, Kind, Observable, Sighting, Tlp, DEFAULT_CONFIDENCE};
 use rusqlite::{params, CachedStatement, Transaction};
 
-use super::SqliteStore;
+use super::Conn;
 use crate::{ImportCounts, ImportMeta, ImportSink, StoreError, Stored};
 
 /// A batch is written when it holds this many sightings. Larger batches
@@ -481,7 +481,7 @@ pub(super) fn tlp_from_code(code: i64) -> Tlp {
     usize::try_from(code).ok().and_then(|i| Tlp::ALL.get(i).copied()).unwrap_or(Tlp::Red)
 }
 
-impl SqliteStore {
+impl Conn {
     /// Runs `feed` in one transaction with foreign keys unenforced.
     ///
     /// Checking the four references of every sighting was an eighth of an
@@ -492,7 +492,7 @@ impl SqliteStore {
     /// commits or not; a test checks `PRAGMA foreign_key_check` after
     /// imports.
     pub(super) fn run_import(
-        &mut self,
+        &self,
         meta: &ImportMeta,
         feed: &mut dyn FnMut(&mut dyn ImportSink) -> Result<ImportCounts, StoreError>,
     ) -> Result<i64, StoreError> {
@@ -513,11 +513,11 @@ impl SqliteStore {
     }
 
     fn import_transaction(
-        &mut self,
+        &self,
         meta: &ImportMeta,
         feed: &mut dyn FnMut(&mut dyn ImportSink) -> Result<ImportCounts, StoreError>,
     ) -> Result<i64, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.unchecked_transaction()?;
         // A new source belongs to the organisation of its name, a partner
         // made for it unless one exists (`cordon source set` moves it).
         tx.execute(
@@ -568,6 +568,7 @@ mod tests {
     use cordon_model::{normalize, Attributes, Record};
 
     use super::*;
+    use crate::SqliteStore;
     use crate::{IndicatorFilter, Store};
 
     fn record(line: u64, raw: &str, label: &str, last_seen: i64) -> Record {
@@ -582,7 +583,7 @@ mod tests {
     }
 
     /// Imports `records`, flushing once at the end; returns what the flush counted.
-    fn import(store: &mut SqliteStore, records: &[Record]) -> Stored {
+    fn import(store: &SqliteStore, records: &[Record]) -> Stored {
         let mut stored = Stored::default();
         store
             .import(&ImportMeta::new("a", "feed.txt", "00", "plain"), &mut |sink| {
@@ -624,7 +625,7 @@ mod tests {
 
     #[test]
     fn repeats_in_one_import_count_as_updates_and_the_last_one_wins() {
-        let mut store = SqliteStore::open_in_memory().unwrap();
+        let store = SqliteStore::open_in_memory().unwrap();
         let records = [
             record(1, "45.0.0.1", "first", 1_000),
             record(2, "hxxp://evil.example/a", "url", 1_000),
@@ -632,7 +633,7 @@ mod tests {
             record(4, "45.0.0.1", "third", 800),
         ];
         // The URL brings its host as a derived sighting.
-        assert_eq!(import(&mut store, &records), Stored { new: 3, updated: 2 });
+        assert_eq!(import(&store, &records), Stored { new: 3, updated: 2 });
         let detail = store
             .indicator("45.0.0.1", &IndicatorFilter::new(crate::orgs::OrgStore::hub(&store).unwrap().viewer()))
             .unwrap()
@@ -640,7 +641,7 @@ mod tests {
         let sighting = &detail.sightings[0];
         assert_eq!((sighting.label.as_deref(), sighting.line), (Some("third"), 4));
         assert_eq!((sighting.first_seen, sighting.last_seen), (790, 1_000));
-        assert_eq!(import(&mut store, &records), Stored { new: 0, updated: 5 });
+        assert_eq!(import(&store, &records), Stored { new: 0, updated: 5 });
         let host = store
             .indicator("evil.example", &IndicatorFilter::new(crate::orgs::OrgStore::hub(&store).unwrap().viewer()))
             .unwrap()
@@ -650,7 +651,7 @@ mod tests {
 
     #[test]
     fn batches_split_a_large_import_without_changing_the_outcome() {
-        let mut store = SqliteStore::open_in_memory().unwrap();
+        let store = SqliteStore::open_in_memory().unwrap();
         // More sightings than a batch holds, each address twice: once in the
         // first batch, once in a later one.
         let count = BATCH_ROWS as u32 / 2 + 100;
@@ -658,7 +659,7 @@ mod tests {
         let records: Vec<Record> = (0..2 * count)
             .map(|i| record(u64::from(i) + 1, &address(i % count), if i < count { "old" } else { "new" }, 1_000))
             .collect();
-        assert_eq!(import(&mut store, &records), Stored { new: u64::from(count), updated: u64::from(count) });
+        assert_eq!(import(&store, &records), Stored { new: u64::from(count), updated: u64::from(count) });
         let detail = store
             .indicator(&address(7), &IndicatorFilter::new(crate::orgs::OrgStore::hub(&store).unwrap().viewer()))
             .unwrap()
@@ -669,13 +670,13 @@ mod tests {
 
     #[test]
     fn many_row_statements_agree_with_one_row_ones() {
-        let mut store = SqliteStore::open_in_memory().unwrap();
+        let store = SqliteStore::open_in_memory().unwrap();
         // More than a statement's rows of URLs, each with its host derived.
         let url = |i: usize| format!("http://h{i}.example.net/p");
         let urls: Vec<Record> = (0..150).map(|i| record(i as u64 + 1, &url(i), "phish", 1_000)).collect();
-        assert_eq!(import(&mut store, &urls[..100]), Stored { new: 200, updated: 0 });
+        assert_eq!(import(&store, &urls[..100]), Stored { new: 200, updated: 0 });
         // Chunks mixing known and unknown values take the slow path for ids.
-        assert_eq!(import(&mut store, &urls), Stored { new: 100, updated: 200 });
+        assert_eq!(import(&store, &urls), Stored { new: 100, updated: 200 });
         for i in [0, 63, 64, 99, 100, 149] {
             let host = store
                 .indicator(
@@ -687,28 +688,31 @@ mod tests {
             assert_eq!(host.linked, [url(i)]);
             assert_eq!(host.sightings[0].line, i as u64 + 1);
         }
-        let violations: i64 =
-            store.conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
+        let violations: i64 = store
+            .read(|c| Ok(c.conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))?))
+            .unwrap();
         assert_eq!(violations, 0);
-        let indicators: i64 = store.conn.query_row("SELECT count(*) FROM indicators", [], |r| r.get(0)).unwrap();
+        let indicators: i64 =
+            store.read(|c| Ok(c.conn.query_row("SELECT count(*) FROM indicators", [], |r| r.get(0))?)).unwrap();
         assert_eq!(indicators, 300);
     }
 
     #[test]
     fn imports_leave_no_dangling_references() {
-        let mut store = SqliteStore::open_in_memory().unwrap();
+        let store = SqliteStore::open_in_memory().unwrap();
         let mut linked = record(1, "http://evil.example/a", "phish", 1_000);
         linked.links.push(normalize("45.0.0.9").unwrap().observables.remove(0));
-        import(&mut store, &[linked, record(2, "45.0.0.1", "x", 1_000)]);
-        let violations: i64 =
-            store.conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
+        import(&store, &[linked, record(2, "45.0.0.1", "x", 1_000)]);
+        let violations: i64 = store
+            .read(|c| Ok(c.conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))?))
+            .unwrap();
         assert_eq!(violations, 0);
-        let enforced: i64 = store.conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+        let enforced: i64 = store.read(|c| Ok(c.conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?)).unwrap();
         assert_eq!(enforced, 1, "enforcement is back on after the import");
         let failed =
             store.import(&ImportMeta::new("a", "f", "00", "plain"), &mut |_| Err(StoreError::Aborted("x".into())));
         assert!(failed.is_err());
-        let enforced: i64 = store.conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+        let enforced: i64 = store.read(|c| Ok(c.conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?)).unwrap();
         assert_eq!(enforced, 1, "and after a failed one");
     }
 }

@@ -7,7 +7,10 @@ mod ops;
 mod orgs;
 mod read;
 
-use std::path::Path;
+mod pool;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use rusqlite::Connection;
 
@@ -18,10 +21,28 @@ use crate::StoreError;
 /// their key so that the order is total.
 const SIGHTING_ORDER: &str = "s.created_import, s.line, s.category, s.malware, s.port, s.derived_from";
 
-/// The embedded store: one SQLite file in WAL mode.
+/// The embedded store: one SQLite file in WAL mode, shared by threads.
+///
+/// One writer connection behind a lock (SQLite has one writer at a time
+/// anyway; the lock makes this process's writers queue instead of spinning
+/// on `SQLITE_BUSY`) and a small pool of reader connections, which in WAL
+/// mode read a consistent snapshot while the writer writes. A store in
+/// memory has its writer only, and reads take it too.
 pub struct SqliteStore {
+    writer: Mutex<Conn>,
+    readers: Mutex<Vec<Conn>>,
+    /// The file, for opening readers; `None` in memory.
+    path: Option<PathBuf>,
+}
+
+/// One connection and everything the backend does on it. Its trait
+/// implementations are the SQL; [`SqliteStore`]'s hand them a connection.
+pub(crate) struct Conn {
     conn: Connection,
 }
+
+/// Idle reader connections kept for reuse.
+const IDLE_READERS: usize = 4;
 
 /// How long a writer waits for another to let go of the store before it
 /// gives up with [`StoreError::Busy`]. Long: a big import holds the write
@@ -47,6 +68,34 @@ impl SqliteStore {
     /// Opens (creating if needed) the store at `path` and brings its schema
     /// up to date.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let writer = Conn::open(path, WRITER_CACHE_KIB)?;
+        Ok(SqliteStore { writer: Mutex::new(writer), readers: Mutex::new(Vec::new()), path: Some(path.to_path_buf()) })
+    }
+
+    /// A store that lives in memory only (tests, dry runs).
+    pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
+        let writer = Conn::init(Connection::open_in_memory()?, WRITER_CACHE_KIB)?;
+        Ok(SqliteStore { writer: Mutex::new(writer), readers: Mutex::new(Vec::new()), path: None })
+    }
+
+    /// The store's identity: a random number drawn when it was created, so
+    /// that caches of a store that was deleted and made anew are not taken
+    /// for its.
+    pub fn identity(&self) -> Result<i64, StoreError> {
+        self.read(|c| c.identity())
+    }
+}
+
+/// The page cache of the writer (KiB): imports touch many pages.
+const WRITER_CACHE_KIB: i64 = 262_144;
+
+/// The page cache of each reader (KiB).
+const READER_CACHE_KIB: i64 = 65_536;
+
+impl Conn {
+    /// Opens (creating if needed) the file at `path` and brings its schema
+    /// up to date.
+    fn open(path: &Path, cache_kib: i64) -> Result<Conn, StoreError> {
         let conn = Connection::open(path)?;
         // First: several processes may open a new file at once, and the
         // pragmas below take locks.
@@ -58,21 +107,16 @@ impl SqliteStore {
         conn.pragma_update(None, "page_size", 16_384)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        Self::init(conn)
+        Self::init(conn, cache_kib)
     }
 
-    /// A store that lives in memory only (tests, dry runs).
-    pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
-        Self::init(Connection::open_in_memory()?)
-    }
-
-    fn init(mut conn: Connection) -> Result<SqliteStore, StoreError> {
+    fn init(mut conn: Connection, cache_kib: i64) -> Result<Conn, StoreError> {
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.pragma_update(None, "cache_size", -262_144)?;
+        conn.pragma_update(None, "cache_size", -cache_kib)?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         migrations::migrate(&mut conn)?;
-        Ok(SqliteStore { conn })
+        Ok(Conn { conn })
     }
 
     /// Tells caches that what readers see may have changed.
@@ -81,10 +125,46 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// The store's identity: a random number drawn when it was created, so
-    /// that caches of a store that was deleted and made anew are not taken
-    /// for its.
-    pub fn identity(&self) -> Result<i64, StoreError> {
+    /// See [`SqliteStore::identity`].
+    fn identity(&self) -> Result<i64, StoreError> {
         Ok(self.conn.query_row("SELECT value FROM meta WHERE key = 'store_id'", [], |r| r.get(0))?)
+    }
+}
+
+/// A savepoint on a shared connection: a transaction of its own, or a
+/// nested one inside [`crate::ops::OpsStore::atomically`]. Rolled back when
+/// dropped without [`Nested::commit`].
+pub(crate) struct Nested<'c> {
+    conn: &'c Connection,
+    done: bool,
+}
+
+impl<'c> Nested<'c> {
+    pub(crate) fn new(conn: &'c Connection) -> Result<Nested<'c>, StoreError> {
+        conn.execute_batch("SAVEPOINT nested")?;
+        Ok(Nested { conn, done: false })
+    }
+
+    pub(crate) fn commit(mut self) -> Result<(), StoreError> {
+        self.done = true;
+        self.conn.execute_batch("RELEASE nested")?;
+        Ok(())
+    }
+}
+
+impl Drop for Nested<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            // Best effort: the error that made us roll back is the one the
+            // caller returns.
+            let _ = self.conn.execute_batch("ROLLBACK TO nested; RELEASE nested");
+        }
+    }
+}
+
+impl std::ops::Deref for Nested<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn
     }
 }

@@ -11,7 +11,7 @@ use rusqlite::{params, OptionalExtension, Row};
 
 use super::enrichment::decode_flags;
 use super::import::tlp_from_code;
-use super::{SqliteStore, SIGHTING_ORDER};
+use super::{Conn, Nested, SIGHTING_ORDER};
 use crate::ops::{
     Check, ContactRef, Evidence, OpIndicator, OpScope, Operation, OpsStore, Outcome, Target, TargetFilter, TargetKind,
     TargetSpec, TargetState, Transition,
@@ -96,11 +96,8 @@ struct ScopeAcc {
     ports: BTreeSet<u16>,
 }
 
-impl OpsStore for SqliteStore {
-    fn atomically(
-        &mut self,
-        work: &mut dyn FnMut(&mut dyn OpsStore) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
+impl OpsStore for Conn {
+    fn atomically(&self, work: &mut dyn FnMut(&dyn OpsStore) -> Result<(), StoreError>) -> Result<(), StoreError> {
         if !self.conn.is_autocommit() {
             // Already inside a transaction (nested work): it commits there.
             return work(self);
@@ -137,7 +134,7 @@ impl OpsStore for SqliteStore {
         Ok(out)
     }
 
-    fn create_operation(&mut self, operation: &Operation) -> Result<i64, StoreError> {
+    fn create_operation(&self, operation: &Operation) -> Result<i64, StoreError> {
         self.conn.execute(
             "INSERT INTO operations (name, start, end, description, created) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![operation.name, operation.start, operation.end, operation.description, operation.created],
@@ -160,7 +157,7 @@ impl OpsStore for SqliteStore {
         Ok(stmt.query_row([name], operation_row).optional()?)
     }
 
-    fn attach_import(&mut self, operation: &str, import_id: i64) -> Result<(), StoreError> {
+    fn attach_import(&self, operation: &str, import_id: i64) -> Result<(), StoreError> {
         let changed = self.conn.execute(
             "INSERT OR IGNORE INTO operation_imports (operation_id, import_id)
              SELECT id, ?2 FROM operations WHERE name = ?1",
@@ -247,12 +244,12 @@ impl OpsStore for SqliteStore {
     }
 
     fn upsert_targets(
-        &mut self,
+        &self,
         operation_id: i64,
         specs: &[TargetSpec],
         time: i64,
     ) -> Result<Vec<(i64, bool)>, StoreError> {
-        let tx = self.conn.savepoint()?;
+        let tx = Nested::new(&self.conn)?;
         let mut out = Vec::with_capacity(specs.len());
         {
             let mut upsert = tx.prepare_cached(
@@ -361,8 +358,8 @@ impl OpsStore for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn append_transitions(&mut self, transitions: &[Transition]) -> Result<(), StoreError> {
-        let tx = self.conn.savepoint()?;
+    fn append_transitions(&self, transitions: &[Transition]) -> Result<(), StoreError> {
+        let tx = Nested::new(&self.conn)?;
         {
             let mut current = tx.prepare_cached("SELECT state FROM targets WHERE id = ?1")?;
             let mut has_history = tx.prepare_cached("SELECT 1 FROM transitions WHERE target_id = ?1")?;
@@ -445,7 +442,7 @@ impl OpsStore for SqliteStore {
     }
 
     fn record_package(
-        &mut self,
+        &self,
         operation_id: i64,
         country: &str,
         path: &str,
@@ -453,7 +450,7 @@ impl OpsStore for SqliteStore {
         target_ids: &[i64],
         time: i64,
     ) -> Result<i64, StoreError> {
-        let tx = self.conn.savepoint()?;
+        let tx = Nested::new(&self.conn)?;
         tx.execute(
             "INSERT INTO packages (operation_id, country, path, manifest_sha256, created) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![operation_id, country, path, manifest_sha256, time],
@@ -476,14 +473,14 @@ impl OpsStore for SqliteStore {
     }
 
     fn record_notification(
-        &mut self,
+        &self,
         operation_id: i64,
         contact: &str,
         message_id: &str,
         target_ids: &[i64],
         time: i64,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.savepoint()?;
+        let tx = Nested::new(&self.conn)?;
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO notifications (operation_id, contact, target_id, message_id, time)
@@ -497,8 +494,8 @@ impl OpsStore for SqliteStore {
         Ok(())
     }
 
-    fn record_checks(&mut self, checks: &[Check]) -> Result<(), StoreError> {
-        let tx = self.conn.savepoint()?;
+    fn record_checks(&self, checks: &[Check]) -> Result<(), StoreError> {
+        let tx = Nested::new(&self.conn)?;
         {
             let mut stmt =
                 tx.prepare_cached("INSERT INTO checks (target_id, time, up, detail) VALUES (?1, ?2, ?3, ?4)")?;
@@ -520,7 +517,7 @@ impl OpsStore for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn add_outcome(&mut self, outcome: &Outcome) -> Result<(), StoreError> {
+    fn add_outcome(&self, outcome: &Outcome) -> Result<(), StoreError> {
         self.conn.execute(
             "INSERT INTO outcomes (operation_id, country, kind, count, date, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![

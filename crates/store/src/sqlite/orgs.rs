@@ -4,7 +4,7 @@
 use cordon_model::{Consent, OrgKind, Viewer};
 use rusqlite::{params, OptionalExtension, Row};
 
-use super::SqliteStore;
+use super::Conn;
 use crate::orgs::{NewOrganisation, OrgStore, Organisation, SourceOwner};
 use crate::StoreError;
 
@@ -45,7 +45,7 @@ fn org_kind(text: &str) -> rusqlite::Result<OrgKind> {
     text.parse().map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
 }
 
-impl SqliteStore {
+impl Conn {
     fn org_from_row(&self, row: &Row<'_>) -> rusqlite::Result<Organisation> {
         let id: i64 = row.get(0)?;
         Ok(Organisation {
@@ -71,7 +71,7 @@ impl SqliteStore {
     }
 }
 
-impl OrgStore for SqliteStore {
+impl OrgStore for Conn {
     fn hub(&self) -> Result<Organisation, StoreError> {
         self.org_where("kind = ?1", &"hub")?
             .ok_or_else(|| StoreError::Database("the store has no hub organisation".to_string()))

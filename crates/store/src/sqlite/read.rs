@@ -13,7 +13,7 @@ use rusqlite::{Row, Statement, ToSql};
 use super::enrichment::enrichment_from_row;
 use super::import::{tlp_code, tlp_from_code};
 use super::orgs::{viewer_params, ENRICHMENT_VISIBLE, VISIBLE};
-use super::{SqliteStore, SIGHTING_ORDER};
+use super::{Conn, SIGHTING_ORDER};
 use crate::enrichment::Enrichment;
 use crate::{
     ImportCounts, ImportMeta, ImportRecord, ImportSink, IndicatorDetail, IndicatorFilter, IndicatorSummary,
@@ -209,7 +209,7 @@ fn summaries_sql(point: bool) -> String {
 pub(crate) const SIGHTING_JOINS: &str =
     "JOIN sources src ON src.id = s.source_id LEFT JOIN enrichment e ON e.indicator_id = s.indicator_id";
 
-impl SqliteStore {
+impl Conn {
     fn summaries(
         &self,
         filter: &IndicatorFilter,
@@ -302,9 +302,9 @@ impl SqliteStore {
     }
 }
 
-impl Store for SqliteStore {
+impl Store for Conn {
     fn import(
-        &mut self,
+        &self,
         meta: &ImportMeta,
         feed: &mut dyn FnMut(&mut dyn ImportSink) -> Result<ImportCounts, StoreError>,
     ) -> Result<i64, StoreError> {
@@ -420,6 +420,7 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::SqliteStore;
 
     /// `show VALUE` and every point read use the unique index: a full
     /// scan and sort cost seconds at 5M indicators (issue 12).
@@ -427,13 +428,17 @@ mod tests {
     fn point_reads_use_the_value_index() {
         let store = SqliteStore::open_in_memory().unwrap();
         let plan = |sql: &str| -> String {
-            let mut stmt = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-            let mut rows = stmt.raw_query();
-            let mut lines = Vec::new();
-            while let Some(row) = rows.next().unwrap() {
-                lines.push(row.get::<_, String>(3).unwrap());
-            }
-            lines.join("\n")
+            store
+                .read(|c| {
+                    let mut stmt = c.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+                    let mut rows = stmt.raw_query();
+                    let mut lines = Vec::new();
+                    while let Some(row) = rows.next()? {
+                        lines.push(row.get::<_, String>(3)?);
+                    }
+                    Ok(lines.join("\n"))
+                })
+                .unwrap()
         };
         let point = plan(&summaries_sql(true));
         assert!(point.contains("SEARCH i USING") && point.contains("(value=?)"), "{point}");

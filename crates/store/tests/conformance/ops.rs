@@ -7,7 +7,7 @@ use cordon_store::{ImportCounts, ImportMeta, Store};
 
 use super::{fresh, Backend};
 
-pub fn import(store: &mut impl Store, source: &str, raw: &str, seen: i64) -> i64 {
+pub fn import(store: &impl Store, source: &str, raw: &str, seen: i64) -> i64 {
     let mut rec = Record::new(1, normalize(raw).unwrap().observables.remove(0));
     rec.attributes = Attributes { first_seen: Some(seen), last_seen: Some(seen), ..Attributes::default() };
     let meta = ImportMeta::new(source, "f.txt", "00", "plain");
@@ -21,7 +21,7 @@ pub fn import(store: &mut impl Store, source: &str, raw: &str, seen: i64) -> i64
         .unwrap()
 }
 
-pub fn operation(store: &mut impl OpsStore) -> Operation {
+pub fn operation(store: &impl OpsStore) -> Operation {
     let mut op = Operation { id: 0, name: "op".into(), start: 1000, end: 2000, description: String::new(), created: 0 };
     op.id = store.create_operation(&op).unwrap();
     op
@@ -49,11 +49,11 @@ pub fn spec(key: &str, members: Vec<i64>) -> TargetSpec {
 }
 
 pub fn scope_is_window_plus_attached_imports<B: Backend>() {
-    let mut store = fresh::<B>();
-    import(&mut *store, "a", "80.94.95.112", 1500);
-    let outside = import(&mut *store, "a", "45.148.10.7", 5000);
-    import(&mut *store, "a", "193.47.62.69", 9000);
-    let op = operation(&mut *store);
+    let store = fresh::<B>();
+    import(&*store, "a", "80.94.95.112", 1500);
+    let outside = import(&*store, "a", "45.148.10.7", 5000);
+    import(&*store, "a", "193.47.62.69", 9000);
+    let op = operation(&*store);
     let values = |s: &B| s.scope(op.id).unwrap().indicators.into_iter().map(|i| i.value).collect::<Vec<_>>();
     assert_eq!(values(&store), ["80.94.95.112"]);
     store.attach_import("op", outside).unwrap();
@@ -69,9 +69,9 @@ pub fn scope_is_window_plus_attached_imports<B: Backend>() {
 /// Returns the store for a backend's own checks that the history cannot be
 /// edited behind the trait's back.
 pub fn transitions_are_checked_against_the_current_state<B: Backend>() -> super::Fresh<B> {
-    let mut store = fresh::<B>();
-    import(&mut *store, "a", "80.94.95.112", 1500);
-    let op = operation(&mut *store);
+    let store = fresh::<B>();
+    import(&*store, "a", "80.94.95.112", 1500);
+    let op = operation(&*store);
     let ids = store.upsert_targets(op.id, &[spec("80.94.95.112", vec![1])], 10).unwrap();
     assert_eq!(ids, [(1, true)]);
     let step = |from, to| Transition {

@@ -13,7 +13,7 @@ fn record(line: u64, raw: &str, category: Category, tlp: Tlp) -> Record {
 }
 
 /// Imports `records` from `source` and returns the counts of new and updated sightings.
-fn import(store: &mut impl Store, source: &str, records: &[Record]) -> (u64, u64) {
+fn import(store: &impl Store, source: &str, records: &[Record]) -> (u64, u64) {
     let meta = ImportMeta::new(source, "feed.txt", "ab", "plain");
     let mut counts = ImportCounts::default();
     store
@@ -38,15 +38,15 @@ fn values(store: &impl Store, filter: &IndicatorFilter) -> Vec<String> {
 }
 
 pub fn reimport_is_idempotent_and_other_sources_add_sightings<B: Backend>() {
-    let mut store = fresh::<B>();
+    let store = fresh::<B>();
     let recs = [
         record(1, "80.94.95.112", Category::C2, Tlp::Green),
         record(2, "hxxp://evil-shop[.]com/login", Category::Phishing, Tlp::Green),
     ];
-    assert_eq!(import(&mut *store, "a", &recs), (3, 0));
-    assert_eq!(import(&mut *store, "a", &recs), (0, 3));
+    assert_eq!(import(&*store, "a", &recs), (3, 0));
+    assert_eq!(import(&*store, "a", &recs), (0, 3));
     assert_eq!(values(&*store, &everything(&*store)).len(), 3);
-    assert_eq!(import(&mut *store, "b", &recs[..1]), (1, 0));
+    assert_eq!(import(&*store, "b", &recs[..1]), (1, 0));
     let detail = store.indicator("80.94.95.112", &everything(&*store)).unwrap().unwrap();
     assert_eq!(detail.summary.sources, ["a", "b"]);
     assert_eq!(detail.summary.confidence, 84, "two sources at 60 corroborate to 84");
@@ -57,10 +57,10 @@ pub fn reimport_is_idempotent_and_other_sources_add_sightings<B: Backend>() {
 }
 
 pub fn url_and_host_find_each_other<B: Backend>() {
-    let mut store = fresh::<B>();
+    let store = fresh::<B>();
     let mut rec = record(1, "http://evil-shop.com/login", Category::Phishing, Tlp::Clear);
     rec.links.push(normalize("80.94.95.112").unwrap().observables.remove(0));
-    import(&mut *store, "a", &[rec]);
+    import(&*store, "a", &[rec]);
     let ip = store.indicator("80.94.95.112", &everything(&*store)).unwrap().unwrap();
     assert_eq!(ip.linked, ["http://evil-shop.com/login"]);
     let url = store.indicator("http://evil-shop.com/login", &everything(&*store)).unwrap().unwrap();
@@ -69,13 +69,13 @@ pub fn url_and_host_find_each_other<B: Backend>() {
 }
 
 pub fn tlp_hides_sightings_and_indicators<B: Backend>() {
-    let mut store = fresh::<B>();
+    let store = fresh::<B>();
     import(
-        &mut *store,
+        &*store,
         "a",
         &[record(1, "80.94.95.112", Category::C2, Tlp::Red), record(2, "45.148.10.1", Category::C2, Tlp::Green)],
     );
-    import(&mut *store, "b", &[record(1, "80.94.95.112", Category::Ransomware, Tlp::Green)]);
+    import(&*store, "b", &[record(1, "80.94.95.112", Category::Ransomware, Tlp::Green)]);
     let green = IndicatorFilter { max_tlp: Tlp::Green, ..everything(&*store) };
     assert_eq!(values(&*store, &green), ["45.148.10.1", "80.94.95.112"]);
     let detail = store.indicator("80.94.95.112", &green).unwrap().unwrap();
@@ -89,8 +89,8 @@ pub fn tlp_hides_sightings_and_indicators<B: Backend>() {
 }
 
 pub fn failed_import_leaves_store_unchanged<B: Backend>() {
-    let mut store = fresh::<B>();
-    import(&mut *store, "a", &[record(1, "80.94.95.112", Category::C2, Tlp::Green)]);
+    let store = fresh::<B>();
+    import(&*store, "a", &[record(1, "80.94.95.112", Category::C2, Tlp::Green)]);
     let generation = store.generation().unwrap();
     let meta = ImportMeta::new("b", "bad.txt", "cd", "plain");
     let result = store.import(&meta, &mut |sink| {
@@ -114,7 +114,7 @@ pub fn threads_share_a_store<B: Backend>() {
         .map(|t| {
             let dir = shared.dir().to_path_buf();
             std::thread::spawn(move || {
-                let mut store = B::open(&dir);
+                let store = B::open(&dir);
                 for round in 0..5 {
                     let meta = ImportMeta::new(&format!("t{t}"), "f", "00", "plain");
                     store

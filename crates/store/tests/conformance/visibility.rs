@@ -49,7 +49,7 @@ fn address(i: u8) -> String {
 
 /// Checks one case.
 pub fn agrees_with_may_see<B: Backend>((sightings, consents, in_need): Cases) -> Result<(), TestCaseError> {
-    let mut store = fresh::<B>();
+    let store = fresh::<B>();
     for (p, partner) in PARTNERS.iter().enumerate() {
         let meta = ImportMeta::new(partner, "f", "00", "plain");
         store

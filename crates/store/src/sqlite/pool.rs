@@ -1,0 +1,271 @@
+//! [`SqliteStore`]'s connections: writes take the writer, reads a pooled
+//! reader, and the traits' methods are handed to the connection's own
+//! implementations ([`Conn`]).
+
+use std::sync::MutexGuard;
+
+use cordon_model::{Consent, Viewer};
+
+use super::{Conn, SqliteStore, IDLE_READERS, READER_CACHE_KIB};
+use crate::enrichment::{AllowEntry, ContactRow, Enrichment, EnrichmentStore, IndicatorRef, Link};
+use crate::ops::{
+    Check, Evidence, OpScope, Operation, OpsStore, Outcome, Target, TargetFilter, TargetSpec, TargetState, Transition,
+};
+use crate::orgs::{NewOrganisation, OrgStore, Organisation, SourceOwner};
+use crate::{
+    ImportCounts, ImportMeta, ImportRecord, ImportSink, IndicatorDetail, IndicatorFilter, IndicatorSummary,
+    SourceSummary, Store, StoreError,
+};
+use cordon_model::Timestamp;
+
+impl SqliteStore {
+    /// Runs `work` on the writer, waiting for this process's other writers.
+    pub(crate) fn write<T>(&self, work: impl FnOnce(&Conn) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let writer = self.lock_writer()?;
+        work(&writer)
+    }
+
+    fn lock_writer(&self) -> Result<MutexGuard<'_, Conn>, StoreError> {
+        // A writer that panicked rolled its transaction back when the
+        // connection's guard unwound: the connection is usable.
+        Ok(self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+
+    /// Runs `work` on a reader: an idle one, or a new one when all are busy
+    /// (kept afterwards while fewer than [`IDLE_READERS`] are idle). A store
+    /// in memory reads on its writer.
+    pub(crate) fn read<T>(&self, work: impl FnOnce(&Conn) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let Some(path) = &self.path else {
+            let writer = self.lock_writer()?;
+            return work(&writer);
+        };
+        let idle = self.readers.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
+        let reader = match idle {
+            Some(reader) => reader,
+            None => Conn::open(path, READER_CACHE_KIB)?,
+        };
+        let result = work(&reader);
+        let mut idle = self.readers.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if idle.len() < IDLE_READERS {
+            idle.push(reader);
+        }
+        result
+    }
+}
+
+impl Store for SqliteStore {
+    fn import(
+        &self,
+        meta: &ImportMeta,
+        feed: &mut dyn FnMut(&mut dyn ImportSink) -> Result<ImportCounts, StoreError>,
+    ) -> Result<i64, StoreError> {
+        self.write(|c| c.import(meta, feed))
+    }
+
+    fn indicators(&self, filter: &IndicatorFilter, each: &mut dyn FnMut(IndicatorSummary)) -> Result<(), StoreError> {
+        self.read(|c| c.indicators(filter, each))
+    }
+
+    fn indicator(&self, value: &str, filter: &IndicatorFilter) -> Result<Option<IndicatorDetail>, StoreError> {
+        self.read(|c| c.indicator(value, filter))
+    }
+
+    fn sources(&self, viewer: &Viewer) -> Result<Vec<SourceSummary>, StoreError> {
+        self.read(|c| c.sources(viewer))
+    }
+
+    fn imports(&self, viewer: &Viewer) -> Result<Vec<ImportRecord>, StoreError> {
+        self.read(|c| c.imports(viewer))
+    }
+
+    fn generation(&self) -> Result<i64, StoreError> {
+        self.read(|c| c.generation())
+    }
+}
+
+impl EnrichmentStore for SqliteStore {
+    fn indicator_refs(&self, each: &mut dyn FnMut(IndicatorRef)) -> Result<(), StoreError> {
+        self.read(|c| c.indicator_refs(each))
+    }
+
+    fn links(&self) -> Result<Vec<Link>, StoreError> {
+        self.read(|c| c.links())
+    }
+
+    fn stale_indicators(&self, imports: &[i64]) -> Result<Vec<i64>, StoreError> {
+        self.read(|c| c.stale_indicators(imports))
+    }
+
+    fn write_enrichment(&self, rows: &[(i64, Enrichment)]) -> Result<(), StoreError> {
+        self.write(|c| c.write_enrichment(rows))
+    }
+
+    fn enrichment_of(&self, value: &str) -> Result<Option<Enrichment>, StoreError> {
+        self.read(|c| c.enrichment_of(value))
+    }
+
+    fn allow_add(&self, value: &str, reason: &str) -> Result<(), StoreError> {
+        self.write(|c| c.allow_add(value, reason))
+    }
+
+    fn allow_remove(&self, value: &str) -> Result<bool, StoreError> {
+        self.write(|c| c.allow_remove(value))
+    }
+
+    fn allowlist(&self) -> Result<Vec<AllowEntry>, StoreError> {
+        self.read(|c| c.allowlist())
+    }
+
+    fn replace_contacts(&self, rows: &[ContactRow]) -> Result<(), StoreError> {
+        self.write(|c| c.replace_contacts(rows))
+    }
+
+    fn contacts(&self) -> Result<Vec<ContactRow>, StoreError> {
+        self.read(|c| c.contacts())
+    }
+}
+
+impl OrgStore for SqliteStore {
+    fn hub(&self) -> Result<Organisation, StoreError> {
+        self.read(|c| c.hub())
+    }
+
+    fn add_org(&self, org: &NewOrganisation) -> Result<Organisation, StoreError> {
+        self.write(|c| c.add_org(org))
+    }
+
+    fn orgs(&self) -> Result<Vec<Organisation>, StoreError> {
+        self.read(|c| c.orgs())
+    }
+
+    fn org(&self, name: &str) -> Result<Option<Organisation>, StoreError> {
+        self.read(|c| c.org(name))
+    }
+
+    fn set_source_org(&self, source: &str, org: &str) -> Result<bool, StoreError> {
+        self.write(|c| c.set_source_org(source, org))
+    }
+
+    fn set_consent(&self, source: &str, consent: Consent) -> Result<bool, StoreError> {
+        self.write(|c| c.set_consent(source, consent))
+    }
+
+    fn source_owners(&self) -> Result<Vec<SourceOwner>, StoreError> {
+        self.read(|c| c.source_owners())
+    }
+}
+
+impl OpsStore for SqliteStore {
+    fn atomically(&self, work: &mut dyn FnMut(&dyn OpsStore) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        self.write(|c| c.atomically(work))
+    }
+
+    fn states(&self, target_ids: &[i64]) -> Result<std::collections::HashMap<i64, TargetState>, StoreError> {
+        self.read(|c| c.states(target_ids))
+    }
+
+    fn create_operation(&self, operation: &Operation) -> Result<i64, StoreError> {
+        self.write(|c| c.create_operation(operation))
+    }
+
+    fn operations(&self) -> Result<Vec<Operation>, StoreError> {
+        self.read(|c| c.operations())
+    }
+
+    fn operation(&self, name: &str) -> Result<Option<Operation>, StoreError> {
+        self.read(|c| c.operation(name))
+    }
+
+    fn attach_import(&self, operation: &str, import_id: i64) -> Result<(), StoreError> {
+        self.write(|c| c.attach_import(operation, import_id))
+    }
+
+    fn scope(&self, operation_id: i64) -> Result<OpScope, StoreError> {
+        self.read(|c| c.scope(operation_id))
+    }
+
+    fn upsert_targets(
+        &self,
+        operation_id: i64,
+        specs: &[TargetSpec],
+        time: Timestamp,
+    ) -> Result<Vec<(i64, bool)>, StoreError> {
+        self.write(|c| c.upsert_targets(operation_id, specs, time))
+    }
+
+    fn targets(&self, filter: &TargetFilter) -> Result<Vec<Target>, StoreError> {
+        self.read(|c| c.targets(filter))
+    }
+
+    fn members(&self, target_id: i64) -> Result<Vec<String>, StoreError> {
+        self.read(|c| c.members(target_id))
+    }
+
+    fn history(&self, target_id: i64) -> Result<Vec<Transition>, StoreError> {
+        self.read(|c| c.history(target_id))
+    }
+
+    fn operation_history(&self, operation_id: i64) -> Result<Vec<Transition>, StoreError> {
+        self.read(|c| c.operation_history(operation_id))
+    }
+
+    fn append_transitions(&self, transitions: &[Transition]) -> Result<(), StoreError> {
+        self.write(|c| c.append_transitions(transitions))
+    }
+
+    fn newest_import(&self) -> Result<i64, StoreError> {
+        self.read(|c| c.newest_import())
+    }
+
+    fn evidence(&self, target_ids: &[i64]) -> Result<Vec<Evidence>, StoreError> {
+        self.read(|c| c.evidence(target_ids))
+    }
+
+    fn record_package(
+        &self,
+        operation_id: i64,
+        country: &str,
+        path: &str,
+        manifest_sha256: &str,
+        target_ids: &[i64],
+        time: Timestamp,
+    ) -> Result<i64, StoreError> {
+        self.write(|c| c.record_package(operation_id, country, path, manifest_sha256, target_ids, time))
+    }
+
+    fn last_notified(&self, contact: &str, target_id: i64) -> Result<Option<Timestamp>, StoreError> {
+        self.read(|c| c.last_notified(contact, target_id))
+    }
+
+    fn record_notification(
+        &self,
+        operation_id: i64,
+        contact: &str,
+        message_id: &str,
+        target_ids: &[i64],
+        time: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.write(|c| c.record_notification(operation_id, contact, message_id, target_ids, time))
+    }
+
+    fn record_checks(&self, checks: &[Check]) -> Result<(), StoreError> {
+        self.write(|c| c.record_checks(checks))
+    }
+
+    fn checks(&self, target_id: i64) -> Result<Vec<Check>, StoreError> {
+        self.read(|c| c.checks(target_id))
+    }
+
+    fn add_outcome(&self, outcome: &Outcome) -> Result<(), StoreError> {
+        self.write(|c| c.add_outcome(outcome))
+    }
+
+    fn outcomes(&self, operation_id: i64) -> Result<Vec<Outcome>, StoreError> {
+        self.read(|c| c.outcomes(operation_id))
+    }
+}
+
+/// Compiles only while the store can be shared by threads.
+const _: fn() = shared::<SqliteStore>;
+
+fn shared<T: Send + Sync>() {}

@@ -59,11 +59,11 @@ fn one_store_serves_threads_at_once() {
     let hub = store.hub().unwrap().viewer();
     let mut handles = Vec::new();
     for t in 0..4 {
-        let store = store.clone();
+        let writer = store.clone();
         handles.push(std::thread::spawn(move || {
             for round in 0..10 {
                 let meta = ImportMeta::new(&format!("t{t}"), "f", "00", "plain");
-                store
+                writer
                     .import(&meta, &mut |sink| {
                         let value = format!("45.{t}.{round}.1");
                         for s in Record::new(1, normalize(&value).unwrap().observables.remove(0)).sightings() {
@@ -75,11 +75,11 @@ fn one_store_serves_threads_at_once() {
                     .unwrap();
             }
         }));
-        let store = store.clone();
+        let reader = store.clone();
         handles.push(std::thread::spawn(move || {
             for _ in 0..20 {
                 let mut seen = 0;
-                store.indicators(&IndicatorFilter::new(hub), &mut |_| seen += 1).unwrap();
+                reader.indicators(&IndicatorFilter::new(hub), &mut |_| seen += 1).unwrap();
                 assert!(seen <= 40);
             }
         }));

@@ -1,9 +1,9 @@
 //! `cordon ingest`: feed files into the store, one import per file.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use cordon_ingest::{ingest_bytes, ingest_file, FileReport, IngestError, IngestOptions};
+use cordon_ingest::{ingest_file, ingest_reader, FileReport, IngestError, IngestOptions};
 use cordon_store::ops::OpsStore;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
@@ -42,9 +42,7 @@ pub(crate) fn run(cli: &Cli, args: &IngestArgs) -> anyhow::Result<ExitCode> {
     for path in &args.files {
         let display = path.display().to_string();
         let result = if display == "-" {
-            let mut bytes = Vec::new();
-            std::io::stdin().read_to_end(&mut bytes)?;
-            ingest_bytes(&mut store, "-", &bytes, &options)
+            ingest_reader(&mut store, "-", &mut std::io::stdin().lock(), &options, &mut |_| {})
         } else {
             let bar = progress_bar(path);
             let result = ingest_file(&mut store, path, &options, &mut |n| {

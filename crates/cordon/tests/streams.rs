@@ -7,6 +7,7 @@ mod common;
 
 use std::fs::File;
 use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -70,6 +71,9 @@ fn finish(mut child: Child, what: &str) -> Output {
         match child.try_wait().expect("wait") {
             Some(_) => return child.wait_with_output().expect("output"),
             None if start.elapsed() > DEADLINE => {
+                // The children run in their own process group (see
+                // `peak_rss`): end the whole group, not just `time`.
+                let _ = Command::new("kill").arg("-KILL").arg("--").arg(format!("-{}", child.id())).status();
                 let _ = child.kill();
                 let _ = child.wait();
                 panic!("{what}: still running after {DEADLINE:?} (hangs)");
@@ -267,6 +271,7 @@ fn peak_rss(args: &[&str], stdin: Stdio, dir: &Dir) -> (Output, u64) {
     assert!(time.exists(), "GNU time is missing: run scripts/install-peers.sh");
     let report = dir.join("rss.txt");
     let child = Command::new(time)
+        .process_group(0)
         .arg("-f")
         .arg("%M")
         .arg("-o")

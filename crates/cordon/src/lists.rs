@@ -1,6 +1,11 @@
 //! Reading IP lists given on the command line (`cordon net`, `cordon scan
 //! --list`): any format `ingest` reads, detected the same way.
 //!
+//! Each input is opened and read once, front to back, so a pipe
+//! (`<(cat list)`), a FIFO or stdin reads as the same file would; an input
+//! that cannot be read or is in no known format is a [`ListError`], for
+//! which the commands exit 2.
+//!
 //! Unlike ingest, nothing is skipped as a bogon here: a list is taken as it
 //! is, the way iprange and grepcidr take theirs. Entries that are not IP
 //! based (domains, URLs) are ignored; unreadable entries are reported on

@@ -16,3 +16,10 @@ fi
 if ! python3 -c 'import stix2validator, pymisp' 2>/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check stix2-validator pymisp
 fi
+# GNU time: crates/cordon/tests/streams.rs measures the peak memory of
+# `cordon` with `/usr/bin/time -f %M`.
+if [ ! -x /usr/bin/time ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq time >/dev/null
+fi

@@ -11,13 +11,20 @@ use crate::enrichment::{EnrichSummary, Scope};
 use crate::{require_hub, App, AppError};
 
 /// One input of an ingest.
-#[derive(Clone, Copy, Debug)]
 pub enum Input<'a> {
     /// A file or MISP feed directory.
     Path(&'a Path),
-    /// Bytes already read (standard input), with the name to record.
+    /// A stream (standard input, a request body), read once, with the name
+    /// to record (`-` for standard input).
+    Reader {
+        /// The name the import records.
+        name: &'a str,
+        /// The content.
+        reader: &'a mut dyn std::io::Read,
+    },
+    /// Bytes in memory, with the name to record.
     Bytes {
-        /// The name the import records (`-` for standard input).
+        /// The name the import records.
         name: &'a str,
         /// The content.
         bytes: &'a [u8],
@@ -79,7 +86,12 @@ impl App {
         require_hub(viewer, "ingesting under a chosen source name").map_err(|e| InputError::Store(e.to_string()))?;
         let report = match input {
             Input::Path(path) => cordon_ingest::ingest_file(&self.store, path, options, progress)?,
-            Input::Bytes { name, bytes } => cordon_ingest::ingest_bytes(&self.store, name, bytes, options)?,
+            Input::Reader { name, reader } => {
+                cordon_ingest::ingest_reader(&self.store, name, reader, options, progress)?
+            }
+            Input::Bytes { name, mut bytes } => {
+                cordon_ingest::ingest_reader(&self.store, name, &mut bytes, options, progress)?
+            }
         };
         if let (Some(name), Some(id)) = (operation, report.import_id) {
             self.store.attach_import(name, id).map_err(|e| InputError::Store(e.to_string()))?;

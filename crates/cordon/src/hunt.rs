@@ -31,8 +31,9 @@ pub(crate) struct LookupArgs {
 /// `cordon scan`.
 #[derive(Args, Debug)]
 pub(crate) struct ScanArgs {
-    /// Logs to scan: plain files (memory-mapped, both cores), `.gz` files, or
-    /// `-` for standard input (the default).
+    /// Logs to scan: regular files (memory-mapped, both cores), `.gz` files,
+    /// pipes, FIFOs or `-` for standard input (the default). Streams are read
+    /// once; their lines over 64 KiB are skipped with a warning.
     #[arg(value_name = "LOG")]
     logs: Vec<String>,
     /// Match against these lists (any format `ingest` reads) instead of the
@@ -104,7 +105,20 @@ pub(crate) fn lookup(cli: &Cli, args: &LookupArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub(crate) fn scan(cli: &Cli, args: &ScanArgs) -> anyhow::Result<ExitCode> {
-    let listing = if args.lists.is_empty() { from_store(cli, args.tlp_max)? } else { from_lists(&args.lists)? };
+    let listing = if args.lists.is_empty() {
+        from_store(cli, args.tlp_max)?
+    } else {
+        match from_lists(&args.lists) {
+            Ok(listing) => listing,
+            Err(e) => match e.downcast_ref::<crate::lists::ListError>() {
+                Some(list_error) => {
+                    eprintln!("cordon: {list_error}");
+                    return Ok(ExitCode::from(crate::EXIT_INPUT));
+                }
+                None => return Err(e),
+            },
+        }
+    };
     let logs = if args.logs.is_empty() { vec!["-".to_string()] } else { args.logs.clone() };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let scanner = Scanner::new(&listing.set);
@@ -115,7 +129,7 @@ pub(crate) fn scan(cli: &Cli, args: &ScanArgs) -> anyhow::Result<ExitCode> {
         let input = match Input::open(log) {
             Ok(input) => input,
             Err(e) => {
-                eprintln!("cordon: {e}");
+                eprintln!("cordon: {}", with_causes(&e));
                 unreadable = true;
                 continue;
             }
@@ -148,9 +162,18 @@ pub(crate) fn scan(cli: &Cli, args: &ScanArgs) -> anyhow::Result<ExitCode> {
                     }
                 });
                 match counted {
-                    Ok(n) => total += n,
+                    Ok(summary) => {
+                        total += summary.matching_lines;
+                        for line in &summary.first_overlong {
+                            eprintln!("cordon: {log}:{line}: line longer than 64 KiB, not scanned");
+                        }
+                        let unlisted = summary.overlong_lines.saturating_sub(summary.first_overlong.len() as u64);
+                        if unlisted > 0 {
+                            eprintln!("cordon: {log}: {unlisted} more lines longer than 64 KiB, not scanned");
+                        }
+                    }
                     Err(e) => {
-                        eprintln!("cordon: {log}: {e}");
+                        eprintln!("cordon: {log}: {}", with_causes(&e));
                         unreadable = true;
                     }
                 }
@@ -165,6 +188,19 @@ pub(crate) fn scan(cli: &Cli, args: &ScanArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(ExitCode::from(if unreadable { crate::EXIT_INPUT } else { 0 }))
+}
+
+/// An error and its causes, `: `-separated (the scanner's errors keep the
+/// I/O cause apart from their message).
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
 }
 
 /// Matching lines as hits without addresses (print mode needs only lines).

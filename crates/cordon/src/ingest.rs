@@ -1,6 +1,6 @@
 //! `cordon ingest`: feed files into the store, one import per file.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use cordon_app::intake::{Input, InputError};
@@ -36,11 +36,9 @@ pub(crate) fn run(cli: &Cli, args: &IngestArgs) -> anyhow::Result<ExitCode> {
     for path in &args.files {
         let display = path.display().to_string();
         let result = if display == "-" {
-            let mut bytes = Vec::new();
-            std::io::stdin().read_to_end(&mut bytes)?;
             app.ingest(
                 &viewer,
-                Input::Bytes { name: "-", bytes: &bytes },
+                Input::Reader { name: "-", reader: &mut std::io::stdin().lock() },
                 &options,
                 args.operation.as_deref(),
                 &mut |_| {},

@@ -1,6 +1,11 @@
 //! Reading IP lists given on the command line (`cordon net`, `cordon scan
 //! --list`): any format `ingest` reads, detected the same way.
 //!
+//! Each input is opened and read once, front to back, so a pipe
+//! (`<(cat list)`), a FIFO or stdin reads as the same file would; an input
+//! that cannot be read or is in no known format is a [`ListError`], for
+//! which the commands exit 2.
+//!
 //! Unlike ingest, nothing is skipped as a bogon here: a list is taken as it
 //! is, the way iprange and grepcidr take theirs. Entries that are not IP
 //! based (domains, URLs) are ignored; unreadable entries are reported on
@@ -11,39 +16,86 @@
 //! and hands any other line to the same normalizer the plain-list parser
 //! uses, so the result is the general path's.
 
-use std::io::Read;
+use std::fs::File;
+use std::io::{BufReader, Cursor, Read};
 use std::path::Path;
 
-use anyhow::Context;
-use cordon_formats::{Event, Format};
+use cordon_formats::{Event, Format, FormatError, DETECT_LIMIT, MAX_LINE};
 use cordon_model::Observable;
 use cordon_netset::parse_v4_net;
 use ipnet::IpNet;
 
-/// Reads every network (address, CIDR or range) from `path` (`-` is stdin).
-pub(crate) fn read_networks(path: &str) -> anyhow::Result<Vec<IpNet>> {
-    if path == "-" {
-        let mut bytes = Vec::new();
-        std::io::stdin().read_to_end(&mut bytes).context("cannot read standard input")?;
-        let format = cordon_formats::detect_bytes(Path::new(path), &bytes).unwrap_or(Format::Plain);
-        return networks_in_bytes(path, format, &bytes);
-    }
-    let path_ref = Path::new(path);
-    match cordon_formats::detect(path_ref)? {
-        Format::Plain => {
-            let bytes = std::fs::read(path_ref).with_context(|| format!("cannot read {path}"))?;
-            networks_in_bytes(path, Format::Plain, &bytes)
-        }
-        format => {
-            let mut out = Vec::new();
-            cordon_formats::parse(format, path_ref, &cordon_formats::Options::default(), &mut sink(path, &mut out))?;
-            Ok(out)
+/// Why a list could not be read at all (unreadable or unrecognised): the
+/// commands that read lists exit 2 for it.
+#[derive(Debug)]
+pub(crate) enum ListError {
+    /// Opening or reading failed.
+    Io {
+        /// The list as given.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Not a list in a format cordon reads (the error names the input).
+    Format(FormatError),
+}
+
+impl std::fmt::Display for ListError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ListError::Io { path, source } => write!(f, "cannot read {path}: {source}"),
+            ListError::Format(e) => e.fmt(f),
         }
     }
 }
 
+impl std::error::Error for ListError {}
+
+impl From<FormatError> for ListError {
+    fn from(e: FormatError) -> Self {
+        ListError::Format(e)
+    }
+}
+
+/// Reads every network (address, CIDR or range) from `path` (`-` is stdin).
+///
+/// The input is opened and read once, front to back, whatever it is (a
+/// file, a pipe such as `<(cat list)`, a FIFO, stdin): the format is
+/// detected on its first [`DETECT_LIMIT`] bytes, which are then parsed with
+/// the rest. Only a MISP feed directory is read by path.
+pub(crate) fn read_networks(path: &str) -> Result<Vec<IpNet>, ListError> {
+    let name = Path::new(path);
+    let io = |source| ListError::Io { path: path.to_string(), source };
+    if path != "-" && name.is_dir() {
+        let format = cordon_formats::detect(name)?;
+        let mut out = Vec::new();
+        cordon_formats::parse(format, name, &cordon_formats::Options::default(), &mut sink(path, &mut out))?;
+        return Ok(out);
+    }
+    let mut reader: Box<dyn Read> =
+        if path == "-" { Box::new(std::io::stdin().lock()) } else { Box::new(File::open(name).map_err(io)?) };
+    let mut head = Vec::with_capacity(DETECT_LIMIT);
+    (&mut reader).take(DETECT_LIMIT as u64).read_to_end(&mut head).map_err(io)?;
+    let format = cordon_formats::detect_bytes(name, &head)?;
+    if format == Format::Plain {
+        let mut bytes = head;
+        reader.read_to_end(&mut bytes).map_err(io)?;
+        return networks_in_bytes(path, Format::Plain, &bytes);
+    }
+    let mut out = Vec::new();
+    let mut rest = BufReader::with_capacity(MAX_LINE, Cursor::new(head).chain(reader));
+    cordon_formats::parse_reader(
+        format,
+        name,
+        &mut rest,
+        &cordon_formats::Options::default(),
+        &mut sink(path, &mut out),
+    )?;
+    Ok(out)
+}
+
 /// The networks of `bytes` in `format`, plain lists by the fast path.
-fn networks_in_bytes(path: &str, format: Format, bytes: &[u8]) -> anyhow::Result<Vec<IpNet>> {
+fn networks_in_bytes(path: &str, format: Format, bytes: &[u8]) -> Result<Vec<IpNet>, ListError> {
     if format == Format::Plain {
         if let Some(networks) = plain_networks(path, bytes) {
             return Ok(networks);

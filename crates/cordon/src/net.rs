@@ -65,8 +65,21 @@ struct PairArgs {
     b: String,
 }
 
-/// Runs `cordon net`.
+/// Runs `cordon net`; an unreadable or unrecognised list exits 2.
 pub(crate) fn run(args: &NetArgs) -> anyhow::Result<ExitCode> {
+    match run_command(args) {
+        Err(e) => match e.downcast_ref::<crate::lists::ListError>() {
+            Some(list_error) => {
+                eprintln!("cordon: {list_error}");
+                Ok(ExitCode::from(crate::EXIT_INPUT))
+            }
+            None => Err(e),
+        },
+        ok => ok,
+    }
+}
+
+fn run_command(args: &NetArgs) -> anyhow::Result<ExitCode> {
     match &args.command {
         NetCommand::Merge { ranges, files } => {
             let set = read_union(files)?.0;

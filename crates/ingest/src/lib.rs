@@ -1,9 +1,14 @@
 //! The ingest pipeline: one feed file in, one import in the store.
 //!
-//! For each file, [`ingest_file`]:
-//! 1. hashes it (SHA-256, recorded with the import) and detects its format
-//!    unless one is given;
-//! 2. streams it through the [`cordon_formats`] parser;
+//! For each input, [`ingest_reader`] (which [`ingest_file`] calls for
+//! anything but a MISP feed directory):
+//! 1. reads it once, to its end: detects its format on its first
+//!    [`cordon_formats::DETECT_LIMIT`] bytes unless one is given, hashes it
+//!    (SHA-256, recorded with the import) and keeps a copy (in memory up to
+//!    8 MiB, else in an unlinked temporary file), so pipes, FIFOs and stdin
+//!    are read as files are. A line-based input with no line end in
+//!    [`MAX_BYTES_WITHOUT_LINE_END`] bytes is refused there;
+//! 2. streams the copy through the [`cordon_formats`] parser;
 //! 3. fills what the record does not say from the import's defaults
 //!    (`--category`, `--tlp`), expands it into sightings (a URL's host and
 //!    the hosts the feed links are derived sightings), and skips what can
@@ -19,13 +24,14 @@
 mod hashing;
 mod report;
 
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::Path;
 
 use cordon_formats::{Event, Format, FormatError};
 use cordon_model::{not_targetable, Category, Record, Tlp};
 use cordon_store::{ImportMeta, ImportSink, Store, StoreError};
 
+pub use hashing::MAX_BYTES_WITHOUT_LINE_END;
 pub use report::{FileReport, Rejection, MAX_LISTED_ERRORS};
 
 /// The TLP of records that carry none and come without `--tlp`.
@@ -71,47 +77,62 @@ pub enum IngestError {
 }
 
 /// Ingests the file (or MISP feed directory) at `path` into `store` as one
-/// import. `progress` is called with the number of bytes read so far.
+/// import. `progress` is called with the number of bytes parsed so far.
+///
+/// Anything but a directory (a regular file, a pipe, a FIFO, a device) is
+/// opened once and read by [`ingest_reader`]. A directory must be a MISP
+/// feed (holding `manifest.json`); its import's hash is the manifest's.
 pub fn ingest_file(
     store: &dyn Store,
     path: &Path,
     options: &IngestOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<FileReport, IngestError> {
-    let format = match options.format {
-        Some(f) => f,
-        None => cordon_formats::detect(path)?,
-    };
-    let sha256 = hashing::sha256_of(path).map_err(|source| FormatError::Io { path: path.into(), source })?;
+    let io = |source| FormatError::Io { path: path.into(), source };
     let display = path.display().to_string();
-    let mut run = |sink_events: &mut dyn FnMut(Event)| -> Result<(), FormatError> {
-        if format == Format::MispFeed {
-            return cordon_formats::parse(format, path, &options.parse, sink_events);
+    if path.is_dir() {
+        let is_feed = path.join("manifest.json").is_file();
+        if !is_feed || options.format.is_some_and(|f| f != Format::MispFeed) {
+            let reason = "is a directory; only MISP feed directories (holding a manifest.json) can be ingested as \
+                          directories";
+            return Err(io(std::io::Error::new(std::io::ErrorKind::InvalidInput, reason)).into());
         }
-        let file = std::fs::File::open(path).map_err(|source| FormatError::Io { path: path.into(), source })?;
-        let mut reader = BufReader::with_capacity(1 << 16, hashing::Counting::new(file, progress));
-        cordon_formats::parse_reader(format, path, &mut reader, &options.parse, sink_events)
-    };
-    ingest_events(store, &display, format, &sha256, options, &mut run)
+        let format = Format::MispFeed;
+        let sha256 = hashing::sha256_of_manifest(path).map_err(io)?;
+        let mut run =
+            |sink_events: &mut dyn FnMut(Event)| cordon_formats::parse(format, path, &options.parse, sink_events);
+        return ingest_events(store, &display, format, &sha256, options, &mut run);
+    }
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    ingest_reader(store, &display, &mut file, options, progress)
 }
 
-/// Ingests bytes already in memory (standard input), named `name`.
-pub fn ingest_bytes(
+/// Ingests everything `reader` yields (a file, a pipe, stdin), named
+/// `display_name` in the import and in errors, as one import. `progress` is
+/// called with the number of bytes parsed so far.
+///
+/// `reader` is read exactly once, to its end, before the import begins
+/// (the import records the input's hash, which only the end of the input
+/// settles); the parser then reads the copy kept on the way (see the crate
+/// docs). Memory stays bounded whatever the input's size.
+pub fn ingest_reader(
     store: &dyn Store,
-    name: &str,
-    bytes: &[u8],
+    display_name: &str,
+    reader: &mut dyn Read,
     options: &IngestOptions,
+    progress: &mut dyn FnMut(u64),
 ) -> Result<FileReport, IngestError> {
-    let format = match options.format {
-        Some(f) => f,
-        None => cordon_formats::detect_bytes(Path::new(name), bytes)?,
-    };
-    let sha256 = hashing::sha256_of_reader(bytes).map_err(|source| FormatError::Io { path: name.into(), source })?;
+    let io = |source| FormatError::Io { path: display_name.into(), source };
+    let read = hashing::read_once(display_name, reader, options.format)?;
+    let format = read.format;
+    let mut spool = Some(read.spool);
     let mut run = |sink_events: &mut dyn FnMut(Event)| -> Result<(), FormatError> {
-        let mut reader = BufReader::new(bytes);
-        cordon_formats::parse_reader(format, Path::new(name), &mut reader, &options.parse, sink_events)
+        let spooled = spool.take().ok_or_else(|| io(std::io::ErrorKind::UnexpectedEof.into()))?;
+        let counting = hashing::Counting::new(spooled.into_reader().map_err(io)?, progress);
+        let mut reader = BufReader::with_capacity(1 << 16, counting);
+        cordon_formats::parse_reader(format, Path::new(display_name), &mut reader, &options.parse, sink_events)
     };
-    ingest_events(store, name, format, &sha256, options, &mut run)
+    ingest_events(store, display_name, format, &read.sha256, options, &mut run)
 }
 
 /// Runs a parser, pushing its events to the given sink.

@@ -18,7 +18,7 @@ use cordon_store::ops::{ContactRef, Evidence, Operation, OpsStore, Target, Targe
 use serde_json::json;
 
 use crate::csvcell::cell;
-use crate::mime::{compose, header_value, mailbox, valid_address, Part};
+use crate::mime::{compose, header_value, valid_address, HeaderValue, Mailbox, Part};
 use crate::smtp::Relay;
 use crate::tlp::{may_pass_on, Recipient};
 use crate::workflow::{targets_in, transition, Actor};
@@ -168,8 +168,12 @@ fn write_message(
     shared: &[(&Target, Vec<&Evidence>)],
     time: Timestamp,
 ) -> Result<Message, OpsError> {
+    let invalid = |e: crate::mime::InvalidAddress| OpsError::Invalid(e.to_string());
+    // Validated first: the Message-ID takes its domain.
+    let from = Mailbox::new(&config.from_name, &config.from_address).map_err(invalid)?;
+    let to = Mailbox::new(&contact.name, &contact.email).map_err(invalid)?;
     let id = uuid::Uuid::new_v4();
-    let domain = config.from_address.split_once('@').map_or("cordon.invalid", |(_, d)| d);
+    let domain = from.address().split_once('@').map_or("cordon.invalid", |(_, d)| d);
     let message_id = format!("{id}@{domain}");
     let date = rfc5322_date(time);
     let mut text = format!(
@@ -252,14 +256,15 @@ fn write_message(
         },
         Part { content_type: "text/csv; charset=utf-8".into(), filename: Some("evidence.csv".into()), body: csv_bytes },
     ];
+    let subject = format!("[{}] {} malicious server(s) on your network", operation.name, shared.len());
     let headers = [
-        ("From", mailbox(&config.from_name, &config.from_address)),
-        ("To", mailbox(&contact.name, &contact.email)),
-        ("Subject", format!("[{}] {} malicious server(s) on your network", operation.name, shared.len())),
-        ("Date", date),
-        ("Message-ID", format!("<{message_id}>")),
-        ("X-ARF", "YES".to_string()),
-        ("Auto-Submitted", "auto-generated".to_string()),
+        ("From", HeaderValue::Mailboxes(vec![from])),
+        ("To", HeaderValue::Mailboxes(vec![to])),
+        ("Subject", HeaderValue::Text(subject)),
+        ("Date", HeaderValue::Text(date)),
+        ("Message-ID", HeaderValue::Text(format!("<{message_id}>"))),
+        ("X-ARF", HeaderValue::Text("YES".to_string())),
+        ("Auto-Submitted", HeaderValue::Text("auto-generated".to_string())),
     ];
     let whole = compose(&headers, &format!("cordon-{id}"), &parts);
     let path = config.outbox.join(format!("{id}.eml"));

@@ -23,15 +23,33 @@
 //! a whole (a deadline, not a per-read limit, so a server trickling bytes
 //! cannot hold a probe longer). This is the only module of the crate that
 //! opens connections.
+//!
+//! # Where probes may connect
+//!
+//! Hostnames come from feeds, that is from criminals, so a name may resolve
+//! to the hub's own network: loopback, private ranges, the cloud metadata
+//! address 169.254.169.254. Before any connect, every address (a target's
+//! own, or each address a URL's host resolves to) is checked with the bogon
+//! rules ([`cordon_model::ip_not_targetable`]; an IPv6 address embedding an
+//! IPv4 one, as `::ffff:127.0.0.1`, NAT64 `64:ff9b::/96` and 6to4
+//! `2002::/16` do, is checked for that IPv4 address too). A refused address
+//! is never connected to; a URL is fetched from the first allowed address
+//! its host resolved to, by connecting to that checked address, so a name
+//! that resolves differently a moment later (DNS rebinding) cannot redirect
+//! the connect. A probe whose every address was refused records a check
+//! whose detail starts with [`REFUSED`], which is neither up nor down: it
+//! does not count towards verification and its target is counted as not
+//! probed. [`Destinations::AnyForTesting`] lifts the check, for tests that
+//! run servers on 127.0.0.1; the CLI never uses it.
 
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cordon_model::{Kind, Timestamp};
+use cordon_model::{Kind, SkipReason, Timestamp};
 use cordon_store::ops::{Check, Operation, OpsStore, Target, TargetKind, TargetState};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, WebPkiSupportedAlgorithms};
@@ -40,6 +58,23 @@ use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureSch
 
 use crate::workflow::{targets_in, transition, Actor};
 use crate::OpsError;
+
+/// The start of the detail of a check that probed nothing because every
+/// address was refused (see the module docs).
+pub const REFUSED: &str = "refused: ";
+
+/// Which addresses probes may connect to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Destinations {
+    /// Only addresses that could be takedown targets: loopback, private,
+    /// link-local (cloud metadata), CGNAT, documentation, multicast,
+    /// unspecified and reserved addresses are refused. What [`verify`]
+    /// and the CLI use.
+    #[default]
+    Public,
+    /// Any address. Only for tests against servers they run on 127.0.0.1.
+    AnyForTesting,
+}
 
 /// How to probe.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,8 +105,11 @@ pub struct VerifySummary {
     pub checked: usize,
     /// Of which something answered.
     pub up: usize,
-    /// Targets not probed (networks, nothing to probe).
+    /// Targets not probed (networks, nothing to probe, every address
+    /// refused).
     pub skipped: usize,
+    /// Of `skipped`, targets whose every address was refused.
+    pub refused: usize,
     /// Targets eligible for verified.
     pub eligible: Vec<i64>,
     /// Targets moved to verified (with `apply`).
@@ -105,6 +143,9 @@ enum GetError {
     /// The host has no address.
     #[error("cannot resolve the host")]
     Resolve,
+    /// Every address of the host was refused; nothing was connected to.
+    #[error("{0}")]
+    Refused(String),
     /// The TCP connect failed or timed out.
     #[error("connect: {0}")]
     Connect(io::Error),
@@ -168,8 +209,48 @@ pub fn probe_for(target: &Target, urls: &[String]) -> Option<Probe> {
     (!connect.is_empty() || !get.is_empty()).then_some(Probe { target_id: target.id, connect, get })
 }
 
-/// Runs the probes; one check per probe, in the order given.
-pub fn run_probes(probes: &[Probe], config: &VerifyConfig, time: Timestamp) -> Vec<Check> {
+/// Why `ip` may not be connected to under `destinations`, in words, or
+/// `None` when it may.
+pub fn refusal(ip: IpAddr, destinations: Destinations) -> Option<String> {
+    if destinations == Destinations::AnyForTesting {
+        return None;
+    }
+    let embedded = match ip {
+        IpAddr::V4(_) => None,
+        IpAddr::V6(v6) => {
+            let [a, b, ..] = v6.segments();
+            let octets = v6.octets();
+            let low = Ipv4Addr::new(octets[12], octets[13], octets[14], octets[15]);
+            if let Some(mapped) = v6.to_ipv4() {
+                // ::ffff:a.b.c.d and the deprecated ::a.b.c.d (not ::1, ::).
+                Some(mapped).filter(|m| !m.is_unspecified() && *m != Ipv4Addr::new(0, 0, 0, 1))
+            } else if (a, b) == (0x64, 0xff9b) && v6.segments()[2..6] == [0, 0, 0, 0] {
+                Some(low)
+            } else if a == 0x2002 {
+                Some(Ipv4Addr::new(octets[2], octets[3], octets[4], octets[5]))
+            } else {
+                None
+            }
+        }
+    };
+    let reason = cordon_model::ip_not_targetable(ip)
+        .or_else(|| embedded.and_then(|v4| cordon_model::ip_not_targetable(IpAddr::V4(v4))))?;
+    let kind = match reason {
+        SkipReason::Private => "a private",
+        SkipReason::Loopback => "a loopback",
+        SkipReason::LinkLocal => "a link-local",
+        SkipReason::Cgnat => "a carrier-grade NAT",
+        SkipReason::Documentation => "a documentation",
+        SkipReason::Multicast => "a multicast",
+        SkipReason::Unspecified => "an unspecified",
+        SkipReason::Reserved | SkipReason::ReservedDomain => "a reserved",
+    };
+    Some(format!("{ip} is {kind} address ({reason})"))
+}
+
+/// Runs the probes, connecting only to addresses `destinations` allows; one
+/// check per probe, in the order given.
+pub fn run_probes(probes: &[Probe], config: &VerifyConfig, destinations: Destinations, time: Timestamp) -> Vec<Check> {
     let tls = tls_config();
     let next = AtomicUsize::new(0);
     let results = Mutex::new(vec![None; probes.len()]);
@@ -178,7 +259,7 @@ pub fn run_probes(probes: &[Probe], config: &VerifyConfig, time: Timestamp) -> V
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(probe) = probes.get(i) else { break };
-                let check = run_probe(probe, &tls, config.timeout, time);
+                let check = run_probe(probe, &tls, config.timeout, destinations, time);
                 if let Ok(mut all) = results.lock() {
                     all[i] = Some(check);
                 }
@@ -245,6 +326,24 @@ impl<'a> UrlParts<'a> {
     /// The first address of the host and port.
     fn address(&self) -> Option<SocketAddr> {
         (self.host, self.port).to_socket_addrs().ok()?.next()
+    }
+
+    /// Resolves the host once and returns the first address `destinations`
+    /// allows: the connect goes to this checked address, not to a second
+    /// resolution.
+    fn allowed_address(&self, destinations: Destinations) -> Result<SocketAddr, GetError> {
+        let addrs: Vec<SocketAddr> = (self.host, self.port).to_socket_addrs().map_err(|_| GetError::Resolve)?.collect();
+        let mut refused = Vec::new();
+        for addr in addrs {
+            match refusal(addr.ip(), destinations) {
+                None => return Ok(addr),
+                Some(reason) => refused.push(reason),
+            }
+        }
+        if refused.is_empty() {
+            return Err(GetError::Resolve);
+        }
+        Err(GetError::Refused(format!("{} resolves only to refused addresses: {}", self.host, refused.join(", "))))
     }
 
     /// What the request line asks for: path and query, starting with `/`.
@@ -323,31 +422,54 @@ fn run_probe(
     probe: &Probe,
     tls: &Result<Arc<ClientConfig>, rustls::Error>,
     timeout: Duration,
+    destinations: Destinations,
     time: Timestamp,
 ) -> Check {
     let mut details = Vec::new();
+    let mut refused = Vec::new();
     let mut up = false;
     for addr in &probe.connect {
+        if let Some(reason) = refusal(addr.ip(), destinations) {
+            refused.push(format!("tcp {addr} not connected: {reason}"));
+            continue;
+        }
         let open = TcpStream::connect_timeout(addr, timeout).is_ok();
         up |= open;
         details.push(format!("tcp {addr} {}", if open { "open" } else { "closed" }));
     }
     for url in &probe.get {
-        match get_status(url, tls, timeout) {
+        match get_status(url, tls, timeout, destinations) {
             Ok(status) => {
                 up |= (200..400).contains(&status);
                 details.push(format!("GET {url} {status}"));
             }
+            Err(GetError::Refused(reason)) => refused.push(format!("GET {url} not connected: {reason}")),
             Err(e) => details.push(format!("GET {url} no answer ({e})")),
         }
     }
-    Check { target_id: probe.target_id, time, up, detail: details.join("; ") }
+    let detail = if details.is_empty() && !refused.is_empty() {
+        format!("{REFUSED}{}", refused.join("; "))
+    } else {
+        details.extend(refused);
+        details.join("; ")
+    };
+    Check { target_id: probe.target_id, time, up, detail }
+}
+
+/// Whether a check probed nothing because every address was refused.
+pub fn is_refused(check: &Check) -> bool {
+    check.detail.starts_with(REFUSED)
 }
 
 /// The status code of an HTTP/1.0 GET of an `http://` or `https://` URL.
-fn get_status(url: &str, tls: &Result<Arc<ClientConfig>, rustls::Error>, timeout: Duration) -> Result<u16, GetError> {
+fn get_status(
+    url: &str,
+    tls: &Result<Arc<ClientConfig>, rustls::Error>,
+    timeout: Duration,
+    destinations: Destinations,
+) -> Result<u16, GetError> {
     let url = UrlParts::split(url).filter(UrlParts::is_http).ok_or(GetError::Url)?;
-    let addr = url.address().ok_or(GetError::Resolve)?;
+    let addr = url.allowed_address(destinations)?;
     let mut stream = Deadline::connect(addr, timeout).map_err(GetError::Connect)?;
     if url.scheme == "http" {
         return exchange(&mut stream, &url);
@@ -404,20 +526,35 @@ fn as_timed_out(e: io::Error) -> io::Error {
     }
 }
 
-/// Whether a target's last two checks were down, `min_interval` apart.
+/// Whether a target's last two checks that probed something were down,
+/// `min_interval` apart (refused checks, see [`is_refused`], say nothing).
 pub fn eligible(checks: &[Check], min_interval: i64) -> bool {
-    match checks {
-        [.., a, b] => !a.up && !b.up && b.time - a.time >= min_interval,
+    let mut probed = checks.iter().rev().filter(|c| !is_refused(c));
+    match (probed.next(), probed.next()) {
+        (Some(b), Some(a)) => !a.up && !b.up && b.time - a.time >= min_interval,
         _ => false,
     }
 }
 
-/// Probes the operation's taken-down targets, records the checks, and with
+/// Probes the operation's taken-down targets, connecting to public
+/// addresses only ([`Destinations::Public`]), records the checks, and with
 /// `apply` moves the eligible ones to `verified`.
 pub fn verify(
     store: &dyn OpsStore,
     operation: &Operation,
     config: &VerifyConfig,
+    apply: bool,
+    actor: &Actor,
+) -> Result<VerifySummary, OpsError> {
+    verify_to(store, operation, config, Destinations::Public, apply, actor)
+}
+
+/// [`verify`], connecting only to addresses `destinations` allows.
+pub fn verify_to(
+    store: &dyn OpsStore,
+    operation: &Operation,
+    config: &VerifyConfig,
+    destinations: Destinations,
     apply: bool,
     actor: &Actor,
 ) -> Result<VerifySummary, OpsError> {
@@ -439,11 +576,13 @@ pub fn verify(
             None => summary.skipped += 1,
         }
     }
-    let checks = run_probes(&probes, config, actor.time);
+    let checks = run_probes(&probes, config, destinations, actor.time);
     store.record_checks(&checks)?;
-    summary.checked = checks.len();
+    summary.refused = checks.iter().filter(|c| is_refused(c)).count();
+    summary.skipped += summary.refused;
+    summary.checked = checks.len() - summary.refused;
     summary.up = checks.iter().filter(|c| c.up).count();
-    for check in &checks {
+    for check in checks.iter().filter(|c| !is_refused(c)) {
         if eligible(&store.checks(check.target_id)?, config.min_interval) {
             summary.eligible.push(check.target_id);
         }
@@ -479,6 +618,56 @@ mod tests {
         fn flush(&mut self) -> io::Result<()> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn special_use_addresses_are_refused_unless_testing() {
+        let refused = [
+            "127.0.0.1",
+            "127.8.9.10",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "224.0.0.1",
+            "255.255.255.255",
+            "::1",
+            "::",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+            "::10.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "2002:7f00:1::1",
+        ];
+        for raw in refused {
+            let ip: IpAddr = raw.parse().unwrap();
+            let reason = refusal(ip, Destinations::Public);
+            assert!(reason.as_deref().is_some_and(|r| r.contains("address (bogon:")), "{raw}: {reason:?}");
+            assert_eq!(refusal(ip, Destinations::AnyForTesting), None, "{raw}");
+        }
+        for raw in ["80.94.95.112", "45.9.20.31", "2a01:4f8::1", "::ffff:80.94.95.112", "64:ff9b::505e:5f70"] {
+            assert_eq!(refusal(raw.parse().unwrap(), Destinations::Public), None, "{raw}");
+        }
+        assert_eq!(
+            refusal("169.254.169.254".parse().unwrap(), Destinations::Public).as_deref(),
+            Some("169.254.169.254 is a link-local address (bogon:link-local)")
+        );
+    }
+
+    #[test]
+    fn refused_checks_do_not_count_towards_verification() {
+        let check = |time, up, detail: &str| Check { target_id: 1, time, up, detail: detail.to_string() };
+        let down = [check(0, false, "tcp 80.94.95.112:80 closed"), check(100, false, "tcp 80.94.95.112:80 closed")];
+        assert!(eligible(&down, 60));
+        let refused = format!("{REFUSED}tcp 127.0.0.1:80 not connected");
+        let with_refusals = [check(0, false, &refused), check(100, false, &refused)];
+        assert!(!eligible(&with_refusals, 60));
+        let mixed = [down[0].clone(), check(50, false, &refused), down[1].clone(), check(150, false, &refused)];
+        assert!(eligible(&mixed, 60), "refused checks are skipped, not taken as down or up");
     }
 
     #[test]

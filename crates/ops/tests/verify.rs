@@ -1,15 +1,18 @@
-//! Verification, only ever against servers this test starts on 127.0.0.1.
+//! Verification, only ever against servers this test starts on 127.0.0.1:
+//! the tests that probe them opt in with `Destinations::AnyForTesting`;
+//! without it, loopback and private addresses are refused (issue 9).
 
 mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cordon_model::{Category, Record, Tlp};
-use cordon_ops::verify::{run_probes, verify, Probe, VerifyConfig};
+use cordon_ops::verify::{is_refused, run_probes, verify, verify_to, Destinations, Probe, VerifyConfig};
 use cordon_ops::workflow::{transition, Actor};
 use cordon_store::ops::{Check, Operation, OpsStore, TargetFilter, TargetState};
 use cordon_store::SqliteStore;
@@ -104,7 +107,7 @@ fn get(url: &str, timeout: Duration) -> (Check, Duration) {
     let probe = Probe { target_id: 1, connect: Vec::new(), get: vec![url.to_string()] };
     let config = VerifyConfig { concurrency: 2, timeout, min_interval: 60 };
     let start = Instant::now();
-    let mut checks = run_probes(&[probe], &config, common::T0);
+    let mut checks = run_probes(&[probe], &config, Destinations::AnyForTesting, common::T0);
     assert_eq!(checks.len(), 1);
     (checks.remove(0), start.elapsed())
 }
@@ -120,11 +123,17 @@ fn up_and_down_targets_and_verification_after_two_down_checks() {
     dead.attributes.port = Some(closed);
     let op = taken_down(&store, &[live, dead]);
     let config = VerifyConfig { concurrency: 4, timeout: Duration::from_millis(500), min_interval: 60 };
-    let first = verify(&store, &op, &config, true, &Actor::new("v", common::T0 + 100, "")).unwrap();
+    let first =
+        verify_to(&store, &op, &config, Destinations::AnyForTesting, true, &Actor::new("v", common::T0 + 100, ""))
+            .unwrap();
     assert_eq!((first.checked, first.up, first.verified), (2, 1, 0));
-    let too_soon = verify(&store, &op, &config, true, &Actor::new("v", common::T0 + 110, "")).unwrap();
+    let too_soon =
+        verify_to(&store, &op, &config, Destinations::AnyForTesting, true, &Actor::new("v", common::T0 + 110, ""))
+            .unwrap();
     assert!(too_soon.eligible.is_empty(), "two down checks 10 s apart are not enough");
-    let later = verify(&store, &op, &config, true, &Actor::new("v", common::T0 + 200, "")).unwrap();
+    let later =
+        verify_to(&store, &op, &config, Destinations::AnyForTesting, true, &Actor::new("v", common::T0 + 200, ""))
+            .unwrap();
     assert_eq!((later.eligible.len(), later.verified), (1, 1));
     let states: Vec<(String, TargetState)> =
         store.targets(&TargetFilter::default()).unwrap().into_iter().map(|t| (t.spec.key, t.state)).collect();
@@ -145,7 +154,9 @@ fn verify_gets_a_taken_down_targets_https_url() {
     live.attributes.port = Some(port);
     let op = taken_down(&store, &[live]);
     let config = VerifyConfig { concurrency: 4, timeout: Duration::from_millis(500), min_interval: 60 };
-    let summary = verify(&store, &op, &config, false, &Actor::new("v", common::T0 + 100, "")).unwrap();
+    let summary =
+        verify_to(&store, &op, &config, Destinations::AnyForTesting, false, &Actor::new("v", common::T0 + 100, ""))
+            .unwrap();
     assert_eq!((summary.checked, summary.up), (1, 1));
     let checks = store.checks(1).unwrap();
     assert!(checks[0].detail.contains(&format!("GET {url} 200")), "{}", checks[0].detail);
@@ -206,4 +217,80 @@ fn https_url_on_a_closed_port_is_down() {
     let (check, _) = get(&format!("https://127.0.0.1:{closed}/"), Duration::from_millis(300));
     assert!(!check.up);
     assert!(check.detail.contains("no answer (connect: "), "{}", check.detail);
+}
+
+/// A listener on 127.0.0.1 that counts the connections it accepts.
+fn counting_listener() -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&accepted);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let mut stream = stream;
+            let _ = stream.write_all(b"HTTP/1.0 200 OK\r\n\r\n");
+        }
+    });
+    (port, accepted)
+}
+
+/// Regression (issue 9, SSRF): `verify` connected to whatever a target's
+/// address or a URL's host resolved to. Without the opt-in, targets on
+/// 127.0.0.1 and `localhost` are refused, nothing connects to them, and the
+/// refused checks neither count as up nor as down. (A `localhost` URL
+/// cannot be stored, `normalize` rejects it; `run_probes` is tested with one
+/// below.)
+#[test]
+fn verify_refuses_loopback_targets_without_connecting() {
+    let (port, accepted) = counting_listener();
+    let store = SqliteStore::open_in_memory().unwrap();
+    let mut by_ip = common::record(&format!("http://127.0.0.1:{port}/panel"), &[], Category::C2, Tlp::Green, None);
+    by_ip.attributes.port = Some(port);
+    let mut bare = common::record("127.0.0.2", &[], Category::C2, Tlp::Green, None);
+    bare.attributes.port = Some(port);
+    let op = taken_down(&store, &[by_ip, bare]);
+    let targets = store.targets(&TargetFilter::default()).unwrap();
+    assert_eq!(targets.len(), 2, "{targets:?}");
+    let config = VerifyConfig { concurrency: 4, timeout: Duration::from_millis(500), min_interval: 60 };
+    for time in [100, 200, 300] {
+        let summary = verify(&store, &op, &config, true, &Actor::new("v", common::T0 + time, "")).unwrap();
+        assert_eq!((summary.checked, summary.up, summary.refused, summary.skipped), (0, 0, 2, 2), "{summary:?}");
+        assert!(summary.eligible.is_empty() && summary.verified == 0, "{summary:?}");
+    }
+    for target in &targets {
+        let checks = store.checks(target.id).unwrap();
+        assert_eq!(checks.len(), 3);
+        for check in &checks {
+            assert!(is_refused(check) && !check.up, "{}", check.detail);
+            assert!(check.detail.contains("is a loopback address (bogon:loopback)"), "{}", check.detail);
+        }
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(accepted.load(Ordering::SeqCst), 0, "nothing may connect to a refused address");
+    assert!(
+        store.targets(&TargetFilter::default()).unwrap().iter().all(|t| t.state == TargetState::TakenDown),
+        "no target is verified on refused checks"
+    );
+}
+
+/// The same probes reach the server once a test opts in.
+#[test]
+fn probes_reach_loopback_only_with_the_opt_in() {
+    let (port, accepted) = counting_listener();
+    let config = VerifyConfig { concurrency: 2, timeout: Duration::from_millis(500), min_interval: 60 };
+    let probes = [
+        Probe { target_id: 1, connect: vec![format!("127.0.0.1:{port}").parse().unwrap()], get: Vec::new() },
+        Probe { target_id: 2, connect: Vec::new(), get: vec![format!("http://localhost:{port}/")] },
+        Probe { target_id: 3, connect: vec![format!("[::ffff:127.0.0.1]:{port}").parse().unwrap()], get: Vec::new() },
+    ];
+    let refused = run_probes(&probes, &config, Destinations::Public, common::T0);
+    assert!(refused.iter().all(|c| is_refused(c) && !c.up), "{refused:?}");
+    assert!(refused[1].detail.contains("localhost resolves only to refused addresses: "), "{}", refused[1].detail);
+    assert!(refused[2].detail.contains("::ffff:127.0.0.1 is a loopback address"), "{}", refused[2].detail);
+    assert_eq!(accepted.load(Ordering::SeqCst), 0);
+    let probed = run_probes(&probes, &config, Destinations::AnyForTesting, common::T0);
+    assert!(probed.iter().all(|c| !is_refused(c)), "{probed:?}");
+    assert!(probed[0].up && probed[1].up, "{probed:?}");
+    assert!(accepted.load(Ordering::SeqCst) >= 2);
 }

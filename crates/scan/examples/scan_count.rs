@@ -56,7 +56,9 @@ fn run() -> Result<(), String> {
     let scanner = Scanner::new(&set);
     let input = Input::open(log).map_err(|e| format!("{log}: {e}"))?;
     let count = match input {
-        Input::Stream(reader) => scanner.scan_reader(reader, false, |_, _| {}).map_err(|e| e.to_string())?,
+        Input::Stream(reader) => {
+            scanner.scan_reader(reader, false, |_, _| {}).map_err(|e| e.to_string())?.matching_lines
+        }
         other => other.as_bytes().map_or(0, |bytes| scanner.count(bytes, threads)),
     };
     println!("{count}");

@@ -9,6 +9,12 @@
 //! `[1.2.3.4]` and `"1.2.3.4"` match while `1.2.3.4.5`, `999.1.1.1` and
 //! `1.2.3.4x` do not.
 //!
+//! Inputs are read once. A regular file is memory-mapped; stdin, pipes,
+//! FIFOs, devices and `.gz` files are streams ([`Input`]), scanned with
+//! memory bounded whatever their size: a stream's line longer than
+//! [`MAX_STREAM_LINE`] (64 KiB) is skipped and reported
+//! ([`StreamSummary`]), not held.
+//!
 //! Lines holding NUL bytes are out of scope: grepcidr's `fgets`-based
 //! reader splices them with the next line, which is not reproduced.
 //!
@@ -50,4 +56,4 @@ mod scanner;
 
 pub use error::ScanError;
 pub use input::Input;
-pub use scanner::{AddrLookup, Hit, LineSpan, Scanner};
+pub use scanner::{AddrLookup, Hit, LineSpan, Scanner, StreamSummary, MAX_LISTED_OVERLONG, MAX_STREAM_LINE};

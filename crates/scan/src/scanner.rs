@@ -112,6 +112,27 @@ const PARALLEL_MIN_BYTES: usize = 1 << 20;
 /// grepcidr's initial line buffer size (`MAXFIELD`).
 const INITIAL_CAPACITY: usize = 512;
 
+/// The longest line [`Scanner::scan_reader`] scans, in bytes without the
+/// newline (64 KiB, the line cap of the feed parsers,
+/// `cordon_formats::MAX_LINE`; the binary's tests check they agree).
+pub const MAX_STREAM_LINE: usize = 64 * 1024;
+
+/// How many over-long line numbers a [`StreamSummary`] keeps.
+pub const MAX_LISTED_OVERLONG: usize = 10;
+
+/// What [`Scanner::scan_reader`] read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StreamSummary {
+    /// Matching lines (each reported to the callback).
+    pub matching_lines: u64,
+    /// Lines read, over-long ones included.
+    pub lines: u64,
+    /// Lines longer than [`MAX_STREAM_LINE`], consumed but not scanned.
+    pub overlong_lines: u64,
+    /// The numbers of the first [`MAX_LISTED_OVERLONG`] of them.
+    pub first_overlong: Vec<u64>,
+}
+
 impl<'a, L: AddrLookup + ?Sized> Scanner<'a, L> {
     /// A scanner for `lookup`.
     pub fn new(lookup: &'a L) -> Self {
@@ -141,25 +162,38 @@ impl<'a, L: AddrLookup + ?Sized> Scanner<'a, L> {
         self.collect(buf, threads, Detail::All)
     }
 
-    /// Streams `reader` (stdin, a decompressor) on one thread, calling
-    /// `on_hit` with each matching line and its bytes; returns the number of
-    /// matching lines. With `all_addrs` false only the first matching
-    /// address of each line is reported.
+    /// Streams `reader` (stdin, a pipe, a decompressor) on one thread,
+    /// calling `on_hit` with each matching line and its bytes. With
+    /// `all_addrs` false only the first matching address of each line is
+    /// reported.
+    ///
+    /// Memory stays bounded whatever the input: a line longer than
+    /// [`MAX_STREAM_LINE`] bytes (its newline not counted) is consumed up to
+    /// its end without being held, not scanned, and reported in the
+    /// summary. This is the one place where a stream's answers can differ
+    /// from a mapped file's (which has no line cap, as grepcidr has none):
+    /// a scanner that kept such lines would need memory as large as the
+    /// longest line, and a `.gz` of zeros is a line of any length.
     pub fn scan_reader<R: Read>(
         &self,
         mut reader: R,
         all_addrs: bool,
         mut on_hit: impl FnMut(&Hit, &[u8]),
-    ) -> Result<u64, ScanError> {
+    ) -> Result<StreamSummary, ScanError> {
+        /// Bytes asked of the reader at a time.
+        const READ_SIZE: usize = 1 << 20;
         let detail = if all_addrs { Detail::All } else { Detail::First };
-        let mut buf: Vec<u8> = Vec::with_capacity(1 << 20);
+        // Holds at most an unfinished line of MAX_STREAM_LINE bytes and one read.
+        let mut buf: Vec<u8> = Vec::with_capacity(MAX_STREAM_LINE + 1 + READ_SIZE);
         let mut state = LineState::new(None);
+        state.max_line = MAX_STREAM_LINE;
+        let mut matching = 0u64;
         let mut consumed = 0usize; // bytes before buf[0]
-        let mut count = 0u64;
-        let mut eof = false;
-        while !eof {
+                                   // Bytes of an over-long line consumed so far, while skipping one.
+        let mut skipping: Option<usize> = None;
+        loop {
             let old = buf.len();
-            buf.resize(old + (1 << 20), 0);
+            buf.resize(old + READ_SIZE, 0);
             let read = loop {
                 match reader.read(&mut buf[old..]) {
                     Ok(n) => break n,
@@ -168,30 +202,60 @@ impl<'a, L: AddrLookup + ?Sized> Scanner<'a, L> {
                 }
             };
             buf.truncate(old + read);
-            eof = read == 0;
-            // Complete lines only, except at the end of input.
-            let usable = if eof {
-                buf.len()
-            } else {
-                match memchr::memrchr(b'\n', &buf) {
-                    Some(last) => last + 1,
-                    None => continue,
+            let eof = read == 0;
+            let mut from = 0usize;
+            if let Some(skipped) = skipping {
+                match memchr(b'\n', &buf) {
+                    Some(nl) => {
+                        state.skip_overlong(skipped + nl + 1);
+                        skipping = None;
+                        from = nl + 1;
+                    }
+                    None if eof => {
+                        state.skip_overlong(skipped + buf.len());
+                        break;
+                    }
+                    None => {
+                        skipping = Some(skipped + buf.len());
+                        consumed += buf.len();
+                        buf.clear();
+                        continue;
+                    }
                 }
-            };
-            let chunk = &buf[..usable];
+            }
+            // Complete lines only, except at the end of input.
+            let usable =
+                if eof { buf.len() } else { memchr::memrchr(b'\n', &buf[from..]).map_or(from, |last| from + last + 1) };
+            let chunk = &buf[from..usable];
+            let base = consumed + from;
             let mut pending = Vec::new();
             self.scan_lines(chunk, &mut state, detail, |hit| pending.push(hit));
             for mut hit in pending {
                 let bytes = &chunk[hit.line.start..hit.line.end];
-                hit.line.start += consumed;
-                hit.line.end += consumed;
+                hit.line.start += base;
+                hit.line.end += base;
                 on_hit(&hit, bytes);
-                count += 1;
+                matching += 1;
             }
             buf.drain(..usable);
             consumed += usable;
+            if eof {
+                break;
+            }
+            // What is left is the start of a line; past the cap it is
+            // over-long whatever follows, so it is dropped, not kept.
+            if buf.len() > MAX_STREAM_LINE {
+                skipping = Some(buf.len());
+                consumed += buf.len();
+                buf.clear();
+            }
         }
-        Ok(count)
+        Ok(StreamSummary {
+            matching_lines: matching,
+            lines: state.line_number,
+            overlong_lines: state.overlong,
+            first_overlong: state.first_overlong,
+        })
     }
 
     fn collect(&self, buf: &[u8], threads: usize, detail: Detail) -> Vec<Hit> {
@@ -295,6 +359,11 @@ impl<'a, L: AddrLookup + ?Sized> Scanner<'a, L> {
                 None => (rest.len(), rest.len(), false),
             };
             state.line_number += 1;
+            if content_len > state.max_line {
+                state.note_overlong(total_len);
+                start += total_len;
+                continue;
+            }
             if let Some(limit) = state.limit(content_len, total_len, terminated) {
                 let line = LineSpan { number: state.line_number, start, end: start + total_len };
                 batch.add_line(line, &rest[..content_len], limit, self.families);
@@ -393,11 +462,42 @@ struct LineState<'p> {
     /// `capacity` yet (done only when a line's result depends on it).
     prefix: Option<&'p [u8]>,
     line_number: u64,
+    /// Lines whose content is longer than this are not scanned (streams
+    /// only; `usize::MAX` for buffers).
+    max_line: usize,
+    /// How many lines were too long, and the first few line numbers.
+    overlong: u64,
+    first_overlong: Vec<u64>,
 }
 
 impl<'p> LineState<'p> {
     fn new(prefix: Option<&'p [u8]>) -> Self {
-        LineState { capacity: INITIAL_CAPACITY, prefix, line_number: 0 }
+        LineState {
+            capacity: INITIAL_CAPACITY,
+            prefix,
+            line_number: 0,
+            max_line: usize::MAX,
+            overlong: 0,
+            first_overlong: Vec::new(),
+        }
+    }
+
+    /// Counts a new over-long line of `total_len` bytes that was consumed
+    /// whole without being held.
+    fn skip_overlong(&mut self, total_len: usize) {
+        self.line_number += 1;
+        self.note_overlong(total_len);
+    }
+
+    /// Records the current line as over-long. grepcidr would have grown its
+    /// buffer for it, so the capacity grows too: the lines after it are
+    /// limited as grepcidr limits them.
+    fn note_overlong(&mut self, total_len: usize) {
+        self.capacity = grow(self.capacity, total_len.saturating_add(1));
+        self.overlong += 1;
+        if self.first_overlong.len() < MAX_LISTED_OVERLONG {
+            self.first_overlong.push(self.line_number);
+        }
     }
 
     /// The scan limit for a line (positions `< capacity - 5` are tested),
@@ -424,7 +524,7 @@ impl<'p> LineState<'p> {
 
 /// Smallest `capacity * 2^k` that is `>= need`.
 fn grow(mut capacity: usize, need: usize) -> usize {
-    while capacity < need {
+    while capacity < need && capacity < usize::MAX {
         capacity = capacity.saturating_mul(2);
     }
     capacity
@@ -439,4 +539,97 @@ fn longest_line(bytes: &[u8]) -> usize {
         start = nl + 1;
     }
     longest.max(bytes.len() - start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that hands out at most `step` bytes per read.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    /// An endless run of one byte, ended after `len` bytes.
+    struct Repeat {
+        byte: u8,
+        left: usize,
+        then: &'static [u8],
+    }
+
+    impl Read for Repeat {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.left == 0 {
+                let n = self.then.len().min(buf.len());
+                buf[..n].copy_from_slice(&self.then[..n]);
+                self.then = &self.then[n..];
+                return Ok(n);
+            }
+            let n = self.left.min(buf.len());
+            buf[..n].fill(self.byte);
+            self.left -= n;
+            Ok(n)
+        }
+    }
+
+    fn set() -> IpSet {
+        ["192.0.2.0/24".parse::<ipnet::IpNet>().unwrap()].into_iter().collect()
+    }
+
+    fn streamed(scanner: &Scanner<'_, IpSet>, reader: impl Read) -> (StreamSummary, Vec<(u64, usize, usize)>) {
+        let mut hits = Vec::new();
+        let summary = scanner
+            .scan_reader(reader, false, |hit, _| hits.push((hit.line.number, hit.line.start, hit.line.end)))
+            .unwrap();
+        (summary, hits)
+    }
+
+    /// Lines over the cap are skipped and numbered, whatever the read sizes,
+    /// and the lines around them keep their numbers and offsets.
+    #[test]
+    fn stream_lines_over_the_cap_are_skipped_and_reported() {
+        let mut log = b"a 192.0.2.1\n".to_vec();
+        log.extend(vec![b'x'; MAX_STREAM_LINE + 1]);
+        log.extend(b" 192.0.2.2\nb 192.0.2.3\n");
+        log.extend(vec![b'y'; MAX_STREAM_LINE]);
+        log.extend(b"\n");
+        log.extend(vec![b'z'; 3 * MAX_STREAM_LINE]);
+        log.extend(b"192.0.2.4");
+        let set = set();
+        let scanner = Scanner::new(&set);
+        let second = 12 + MAX_STREAM_LINE + 1 + 11;
+        for step in [1 << 20, 4096, 7] {
+            let (summary, hits) = streamed(&scanner, Trickle { data: &log, step });
+            assert_eq!(hits, [(1, 0, 12), (3, second, second + 12)], "step {step}");
+            assert_eq!(summary.matching_lines, 2);
+            assert_eq!(summary.lines, 5);
+            assert_eq!(summary.overlong_lines, 2, "exactly MAX_STREAM_LINE bytes is scanned");
+            assert_eq!(summary.first_overlong, [2, 5]);
+        }
+        // A mapped buffer has no cap (grepcidr has none).
+        assert_eq!(scanner.count(&log, 1), 4);
+    }
+
+    /// A stream without newlines is read to its end and scanning goes on
+    /// after it.
+    #[test]
+    fn a_long_run_without_newlines_is_skipped() {
+        let set = set();
+        let scanner = Scanner::new(&set);
+        let reader = Repeat { byte: 0, left: 64 << 20, then: b"\n192.0.2.9\n" };
+        let (summary, hits) = streamed(&scanner, reader);
+        assert_eq!(summary.lines, 2);
+        assert_eq!(summary.first_overlong, [1]);
+        assert_eq!(hits, [(2, (64 << 20) + 1, (64 << 20) + 11)]);
+    }
 }

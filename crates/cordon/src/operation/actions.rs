@@ -93,11 +93,13 @@ pub(crate) fn verify(app: &App, viewer: &Viewer, args: &VerifyArgs) -> anyhow::R
     let actor = Actor::new(&args.actor, now(), "down in two checks");
     let summary = app.verify(viewer, &operation, &config, args.apply, &actor)?;
     println!(
-        "{} taken-down targets checked: {} still up, {} down; {} not probed; {} eligible for verified{}",
+        "{} taken-down targets checked: {} still up, {} down; {} not probed ({} refused: they resolve to \
+         loopback, private or other special-use addresses); {} eligible for verified{}",
         summary.checked,
         summary.up,
         summary.checked - summary.up,
         summary.skipped,
+        summary.refused,
         summary.eligible.len(),
         if args.apply { format!(", {} verified", summary.verified) } else { " (--apply to verify)".to_string() }
     );

@@ -1,7 +1,9 @@
 //! Reads: indicators, one indicator, sources and imports, each as the
 //! filter's viewer may see them.
 
-use cordon_model::{normalize, Viewer};
+use std::net::IpAddr;
+
+use cordon_model::{normalize, Kind, Viewer};
 use cordon_store::{ImportRecord, IndicatorDetail, IndicatorFilter, IndicatorSummary, SourceSummary, Store};
 
 use crate::{App, AppError};
@@ -48,6 +50,27 @@ impl App {
     /// The imports `viewer` made (all of them for the hub).
     pub fn imports(&self, viewer: &Viewer) -> Result<Vec<ImportRecord>, AppError> {
         Ok(self.store.imports(viewer)?)
+    }
+
+    /// The lookup index's content: the address and CIDR indicators the
+    /// filter's viewer may see, each as its network, addresses first then
+    /// networks, each kind by value. `filter.kind` is ignored.
+    pub fn listed_networks(
+        &self,
+        filter: &IndicatorFilter,
+        each: &mut dyn FnMut(ipnet::IpNet, IndicatorSummary),
+    ) -> Result<(), AppError> {
+        for kind in [Kind::Ipv4, Kind::Ipv6, Kind::Cidr] {
+            let filter = IndicatorFilter { kind: Some(kind), ..filter.clone() };
+            self.store.indicators(&filter, &mut |i| {
+                let net =
+                    i.value.parse::<ipnet::IpNet>().ok().or_else(|| i.value.parse::<IpAddr>().ok().map(Into::into));
+                if let Some(net) = net {
+                    each(net, i);
+                }
+            })?;
+        }
+        Ok(())
     }
 
     /// A number that changes whenever what readers see may have changed.

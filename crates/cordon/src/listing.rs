@@ -14,7 +14,7 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use cordon_model::{Kind, Tlp, Viewer};
+use cordon_model::{Tlp, Viewer};
 use cordon_netset::{IpMap, IpMapBuilder, IpSet};
 use cordon_store::IndicatorFilter;
 use ipnet::IpNet;
@@ -145,25 +145,16 @@ pub(crate) fn from_store(cli: &Cli, max_tlp: Tlp) -> anyhow::Result<Listing> {
     }
     let mut entries = Vec::new();
     let mut nets = Vec::new();
-    for kind in [Kind::Ipv4, Kind::Ipv6, Kind::Cidr] {
-        let filter = IndicatorFilter { kind: Some(kind), max_tlp, ..IndicatorFilter::new(viewer) };
-        app.indicators(&filter, &mut |i| {
-            let net = match i.value.parse::<IpNet>() {
-                Ok(net) => net,
-                Err(_) => match i.value.parse::<std::net::IpAddr>() {
-                    Ok(ip) => IpNet::from(ip),
-                    Err(_) => return,
-                },
-            };
-            nets.push(net);
-            entries.push(Entry {
-                indicator: i.value,
-                categories: i.categories.iter().map(|c| c.as_str().to_string()).collect(),
-                sources: i.sources,
-                confidence: Some(i.confidence),
-            });
-        })?;
-    }
+    let filter = IndicatorFilter { max_tlp, ..IndicatorFilter::new(viewer) };
+    app.listed_networks(&filter, &mut |net, i| {
+        nets.push(net);
+        entries.push(Entry {
+            indicator: i.value,
+            categories: i.categories.iter().map(|c| c.as_str().to_string()).collect(),
+            sources: i.sources,
+            confidence: Some(i.confidence),
+        });
+    })?;
     // A failed cache write only costs the next run a rebuild.
     if let Err(e) = write_snapshot(&path, &stamp, &entries) {
         eprintln!("cordon: could not cache the lookup snapshot at {}: {e}", path.display());

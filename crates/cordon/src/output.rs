@@ -62,6 +62,10 @@ impl Write for Human {
     }
 
     fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        // Fast path: printable ASCII, tabs and newlines (nearly every line).
+        if buf.iter().all(|&b| (0x20..0x7f).contains(&b) || b == b'\n' || b == b'\t') {
+            return self.out.write_all(buf);
+        }
         let text = String::from_utf8_lossy(buf);
         self.out.write_all(clean(&text).as_bytes())
     }

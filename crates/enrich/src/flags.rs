@@ -53,6 +53,20 @@ pub const PUBLIC_RESOLVERS: &[(&str, &str)] = &[
     ("77.88.8.1", "Yandex DNS"),
 ];
 
+/// The service of a public resolver's address: [`PUBLIC_RESOLVERS`] parsed
+/// once (this runs for every indicator of an export).
+fn public_resolver(ip: IpAddr) -> Option<&'static str> {
+    static PARSED: std::sync::OnceLock<Vec<(IpAddr, &'static str)>> = std::sync::OnceLock::new();
+    let parsed = PARSED.get_or_init(|| {
+        let mut parsed: Vec<(IpAddr, &'static str)> =
+            PUBLIC_RESOLVERS.iter().filter_map(|(addr, service)| Some((addr.parse().ok()?, *service))).collect();
+        parsed.sort();
+        parsed
+    });
+    let at = parsed.partition_point(|(addr, _)| *addr < ip);
+    parsed.get(at).filter(|(addr, _)| *addr == ip).map(|(_, service)| *service)
+}
+
 /// What a flag warns about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FlagKind {
@@ -139,7 +153,7 @@ pub fn ip_flags(
     if let Some((net, reason)) = config.allowlist.match_ip(ip) {
         flags.push(Flag { kind: FlagKind::Allowlisted, reason: format!("{ip} is in allowlisted {net}: {reason}") });
     }
-    if let Some((_, service)) = PUBLIC_RESOLVERS.iter().find(|(addr, _)| addr.parse::<IpAddr>().ok() == Some(ip)) {
+    if let Some(service) = public_resolver(ip) {
         let reason = format!("{ip} is a public DNS resolver ({service}) used by millions: never block it");
         flags.push(Flag { kind: FlagKind::PublicResolver, reason });
     }

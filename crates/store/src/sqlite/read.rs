@@ -12,7 +12,7 @@ use rusqlite::{Row, Statement, ToSql};
 
 use super::enrichment::enrichment_from_row;
 use super::import::{tlp_code, tlp_from_code};
-use super::orgs::{viewer_params, ENRICHMENT_VISIBLE, VISIBLE};
+use super::orgs::{enrichment_visible, viewer_params, visible_for, ENRICHMENT_VISIBLE, VISIBLE};
 use super::{Conn, SIGHTING_ORDER};
 use crate::enrichment::Enrichment;
 use crate::{
@@ -105,18 +105,11 @@ fn parse_category(s: &str) -> rusqlite::Result<Category> {
 }
 
 /// The columns every summary query selects.
-fn summary_columns() -> String {
-    format!(
-        "i.id, i.value, i.kind, src.name, s.category, s.tlp, s.first_seen, s.last_seen, s.confidence,
-         e.network, e.asn, e.as_org, e.country, e.hosting, e.flags, e.via_tlp, {ENRICHMENT_VISIBLE}"
-    )
-}
+const SUMMARY_COLUMNS: &str = "i.id, i.value, i.kind, src.name, s.category, s.tlp, s.first_seen, s.last_seen,
+     s.confidence, e.network, e.asn, e.as_org, e.country, e.hosting, e.flags, e.via_tlp";
 
-/// Where the enrichment columns start in [`summary_columns`].
+/// Where the enrichment columns start in [`SUMMARY_COLUMNS`].
 const ENRICHMENT_COLUMN: usize = 9;
-
-/// Where the "enrichment visible" column is in [`summary_columns`].
-const ENRICHMENT_VISIBLE_COLUMN: usize = 16;
 
 fn add_row(acc: &mut Summarizer, row: &Row<'_>) -> rusqlite::Result<()> {
     let source: String = row.get(3)?;
@@ -166,9 +159,9 @@ impl<'a> FilterParams<'a> {
 }
 
 /// The conditions of a summary query after the indicator selection.
-fn summary_conditions() -> String {
+fn summary_conditions(visible: &str) -> String {
     format!(
-        "s.tlp <= :max_tlp AND {VISIBLE}
+        "s.tlp <= :max_tlp AND {visible}
            AND (:country IS NULL OR (e.country = :country AND {ENRICHMENT_VISIBLE}))
            AND (:asn IS NULL OR (e.asn = :asn AND {ENRICHMENT_VISIBLE}))
            AND (:flagged IS NULL OR (coalesce(e.flags, '') <> '') = :flagged)
@@ -176,11 +169,11 @@ fn summary_conditions() -> String {
            AND (:category IS NULL OR EXISTS (
                  SELECT 1 FROM sightings s JOIN sources src ON src.id = s.source_id
                       LEFT JOIN enrichment e ON e.indicator_id = s.indicator_id
-                 WHERE s.indicator_id = i.id AND s.category = :category AND s.tlp <= :max_tlp AND {VISIBLE}))
+                 WHERE s.indicator_id = i.id AND s.category = :category AND s.tlp <= :max_tlp AND {visible}))
            AND (:source IS NULL OR EXISTS (
                  SELECT 1 FROM sightings s JOIN sources src ON src.id = s.source_id
                       LEFT JOIN enrichment e ON e.indicator_id = s.indicator_id
-                 WHERE s.indicator_id = i.id AND src.name = :source AND s.tlp <= :max_tlp AND {VISIBLE}))"
+                 WHERE s.indicator_id = i.id AND src.name = :source AND s.tlp <= :max_tlp AND {visible}))"
     )
 }
 
@@ -192,15 +185,14 @@ pub(crate) fn bind_viewer(stmt: &mut Statement<'_>, viewer: &Viewer) -> rusqlite
 
 /// The summary query; a point read names the value outright so that the
 /// unique index on `indicators.value` answers it.
-fn summaries_sql(point: bool) -> String {
+fn summaries_sql(point: bool, visible: &str) -> String {
     let selection = if point { "i.value = :value AND" } else { "" };
     format!(
-        "SELECT {columns}
+        "SELECT {SUMMARY_COLUMNS}
          FROM indicators i JOIN sightings s ON s.indicator_id = i.id {SIGHTING_JOINS}
          WHERE {selection} {conditions}
          ORDER BY i.value",
-        columns = summary_columns(),
-        conditions = summary_conditions(),
+        conditions = summary_conditions(visible),
     )
 }
 
@@ -216,7 +208,7 @@ impl Conn {
         value: Option<&str>,
         each: &mut dyn FnMut(IndicatorSummary),
     ) -> Result<(), StoreError> {
-        let mut stmt = self.conn.prepare_cached(&summaries_sql(value.is_some()))?;
+        let mut stmt = self.conn.prepare_cached(&summaries_sql(value.is_some(), visible_for(&filter.viewer)))?;
         FilterParams::new(filter).bind(&mut stmt, value)?;
         let mut rows = stmt.raw_query();
         let mut current: Option<(i64, Summarizer)> = None;
@@ -229,8 +221,8 @@ impl Conn {
                 let enrichment = enrichment_from_row(row, ENRICHMENT_COLUMN)?;
                 let flags: Vec<String> =
                     enrichment.iter().flat_map(|e| e.flags.iter().map(|(f, _)| f.clone())).collect();
-                let shown = row.get::<_, Option<bool>>(ENRICHMENT_VISIBLE_COLUMN)?.unwrap_or(false);
-                let enrichment = enrichment.filter(|_| shown);
+                let via = enrichment.as_ref().and_then(|e| e.via);
+                let enrichment = enrichment.filter(|_| enrichment_visible(&filter.viewer, via, filter.max_tlp));
                 let summary = Summarizer::new(row.get(1)?, parse_kind(&row.get::<_, String>(2)?)?, enrichment, flags);
                 current = Some((id, summary));
             }
@@ -440,7 +432,7 @@ mod tests {
                 })
                 .unwrap()
         };
-        let point = plan(&summaries_sql(true));
+        let point = plan(&summaries_sql(true, VISIBLE));
         assert!(point.contains("SEARCH i USING") && point.contains("(value=?)"), "{point}");
         assert!(!point.contains("SCAN i"), "{point}");
         let detail = plan(&format!(

@@ -42,3 +42,48 @@ fn issue10_chained_qualifiers_are_one_rejection() {
     assert_eq!(got[1].0, 2);
     assert!(got[1].1.starts_with("rejected invalid STIX pattern (too many qualifiers"), "{}", got[1].1);
 }
+
+/// Defect 6: a quoted description over two lines once rejected its row and
+/// made its second line a row of its own, a false C2 indicator.
+#[test]
+fn issue10_quoted_fields_span_lines() {
+    let text = "ip,category,description\n45.9.20.7,c2,\"seen talking to\n8.8.4.4,c2,x\"\n45.9.20.8,c2,plain\n";
+    let events = events_of_text(Format::Csv, text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(kinds(&events), [(2, "record 45.9.20.7".to_string()), (4, "record 45.9.20.8".to_string())]);
+    // The abuse.ch layouts read quotes the same way, blank and `#` lines
+    // inside a field included.
+    let feodo = "# \"first_seen_utc\",\"dst_ip\",\"malware\"\n\"2024-01-01\",\"45.9.20.7\",\"Qak\n\n# 8.8.4.4\n\
+                 8.8.4.4\"\n\"2024-01-02\",\"45.9.20.8\",\"Emotet\"\n";
+    let events = events_of_text(Format::FeodoCsv, feodo).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(kinds(&events), [(2, "record 45.9.20.7".to_string()), (6, "record 45.9.20.8".to_string())]);
+    let record = events.iter().find_map(|e| match e {
+        Event::Record(r) if r.line == 2 => r.attributes.malware.clone(),
+        _ => None,
+    });
+    assert_eq!(record.as_deref(), Some("Qak\n\n# 8.8.4.4\n8.8.4.4"));
+}
+
+#[test]
+fn issue10_unclosed_quotes_cost_one_row_and_bounded_memory() {
+    // Closed by the end of the input: the row is rejected at its first line.
+    let text = "ip,description\n45.9.20.7,ok\n45.9.20.8,\"never closed\n8.8.4.4,x\n";
+    let events = events_of_text(Format::Csv, text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        kinds(&events),
+        [(2, "record 45.9.20.7".to_string()), (3, "rejected a quoted field is not closed".to_string())]
+    );
+    // A row never grows past 64 KiB: rows after it are read again.
+    let mut text = String::from("ip,description\n45.9.20.7,\"open\n");
+    for _ in 0..2000 {
+        text.push_str(&"x".repeat(60));
+        text.push('\n');
+    }
+    text.push_str("45.9.20.9,after\n");
+    let events = events_of_text(Format::Csv, &text).unwrap_or_else(|e| panic!("{e}"));
+    let got = kinds(&events);
+    assert_eq!(
+        got.first().map(|(line, kind)| (*line, kind.starts_with("rejected row longer than 64 KiB"))),
+        Some((2, true))
+    );
+    assert_eq!(got.last(), Some(&(2003, "record 45.9.20.9".to_string())), "{:?}", &got[got.len().saturating_sub(3)..]);
+}

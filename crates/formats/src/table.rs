@@ -143,7 +143,55 @@ impl Records {
 
 /// The state after reading `text` from `state`, and whether text followed
 /// the closing quote of a field (before the next delimiter).
-fn scan(mut state: Quote, text: &str, delimiter: char) -> (Quote, bool) {
+fn scan(state: Quote, text: &str, delimiter: char) -> (Quote, bool) {
+    if delimiter.is_ascii() && text.is_ascii() {
+        scan_ascii(state, text.as_bytes(), delimiter as u8)
+    } else {
+        scan_chars(state, text, delimiter)
+    }
+}
+
+/// [`scan`] of ASCII text: runs of field text are skipped with `memchr`
+/// (a quoted abuse.ch row is mostly such runs), where [`scan_chars`]
+/// decodes every character.
+fn scan_ascii(mut state: Quote, text: &[u8], delimiter: u8) -> (Quote, bool) {
+    let mut junk = false;
+    let mut at = 0;
+    while let Some(&b) = text.get(at) {
+        match state {
+            Quote::Open => match memchr::memchr(b'"', &text[at..]) {
+                Some(found) => {
+                    state = Quote::Closing;
+                    at += found + 1;
+                    continue;
+                }
+                None => return (Quote::Open, junk),
+            },
+            Quote::Unquoted | Quote::Closed => match memchr::memchr(delimiter, &text[at..]) {
+                Some(found) => {
+                    state = Quote::FieldStart;
+                    at += found + 1;
+                    continue;
+                }
+                None => return (state, junk),
+            },
+            Quote::FieldStart if b == delimiter || b.is_ascii_whitespace() || b == 0x0b => {}
+            Quote::FieldStart if b == b'"' => state = Quote::Open,
+            Quote::FieldStart => state = Quote::Unquoted,
+            Quote::Closing if b == b'"' => state = Quote::Open,
+            Quote::Closing if b == delimiter => state = Quote::FieldStart,
+            Quote::Closing => {
+                junk = true;
+                state = Quote::Closed;
+            }
+        }
+        at += 1;
+    }
+    (state, junk)
+}
+
+/// [`scan`], one character at a time.
+fn scan_chars(mut state: Quote, text: &str, delimiter: char) -> (Quote, bool) {
     let mut junk = false;
     for c in text.chars() {
         state = match state {
@@ -399,6 +447,34 @@ mod tests {
         assert_eq!(split(r#""""#, ','), Ok(vec!["".into()]));
         assert_eq!(split(r#"x,"a""""b" junk ,"é""#, ','), Ok(vec!["x".into(), "a\"\"b".into(), "é".into()]));
         assert_eq!(split("", ','), Ok(vec!["".into()]));
+    }
+
+    #[test]
+    fn both_scans_agree_with_the_splitter() {
+        let lines = [
+            "a,b",
+            "\"a\",b",
+            " \"a",
+            "\"a\"\"",
+            "\"a\"x,\"b",
+            "a\"b,\"",
+            "\u{b}\"x",
+            "\u{a0}\"x",
+            "\"é",
+            "x,\"\"\"",
+            "\t\"a\t\"\t",
+            "\"a\" ,\"",
+        ];
+        for line in lines {
+            for delimiter in [',', '\t'] {
+                let chars = scan_chars(Quote::FieldStart, line, delimiter);
+                if line.is_ascii() {
+                    assert_eq!(scan_ascii(Quote::FieldStart, line.as_bytes(), delimiter as u8), chars, "{line:?}");
+                }
+                let open = split(line, delimiter).is_err();
+                assert_eq!(chars.0 == Quote::Open, open, "{line:?} {delimiter:?}");
+            }
+        }
     }
 
     #[test]

@@ -87,3 +87,67 @@ fn issue10_unclosed_quotes_cost_one_row_and_bounded_memory() {
     );
     assert_eq!(got.last(), Some(&(2003, "record 45.9.20.9".to_string())), "{:?}", &got[got.len().saturating_sub(3)..]);
 }
+
+/// Defect 9: one number out of range once made the whole document a layout
+/// error; now it costs its own object only.
+#[test]
+fn issue10_out_of_range_number_rejects_one_object() {
+    let text = bundle(&[
+        indicator(1, "[ipv4-addr:value = '45.9.20.7']"),
+        r#"{"type": "indicator", "id": "indicator--2", "pattern": "[ipv4-addr:value = '45.9.20.8']", "confidence": 1e400}"#
+            .to_string(),
+        indicator(3, "[ipv4-addr:value = '45.9.20.9']"),
+    ]);
+    let events = events_of_text(Format::Stix, &text).unwrap_or_else(|e| panic!("{e}"));
+    let got = kinds(&events);
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert_eq!((got[0].clone(), got[2].clone()), ((1, "record 45.9.20.7".into()), (3, "record 45.9.20.9".into())));
+    assert!(got[1].0 == 2 && got[1].1.contains("number out of range"), "{:?}", got[1]);
+
+    let threatfox = r#"{
+        "1": [{"ioc_value": "45.9.20.7:443", "ioc_type": "ip:port", "threat_type": "botnet_cc", "confidence_level": 50}],
+        "2": [{"ioc_value": "45.9.20.8:443", "ioc_type": "ip:port", "threat_type": "botnet_cc", "confidence_level": 1e400}],
+        "3": [{"ioc_value": "45.9.20.9:443", "ioc_type": "ip:port", "threat_type": "botnet_cc"}, 7]
+    }"#;
+    let events = events_of_text(Format::ThreatfoxJson, threatfox).unwrap_or_else(|e| panic!("{e}"));
+    let got = kinds(&events);
+    assert_eq!(got.len(), 4, "{got:?}");
+    assert_eq!(got[0], (1, "record 45.9.20.7".to_string()));
+    assert!(got[1].0 == 2 && got[1].1.contains("number out of range"), "{:?}", got[1]);
+    assert_eq!(got[2], (3, "record 45.9.20.9".to_string()));
+    assert_eq!(got[3], (4, "rejected array element is not an object".to_string()));
+}
+
+/// Deeply nested JSON is rejected cleanly: in a STIX bundle as one object,
+/// in an IntelMQ line as that line, in a MISP event as a layout error.
+#[test]
+fn issue10_deep_json_is_rejected_cleanly() {
+    let deep = format!("{}{}", "[".repeat(200_000), "]".repeat(200_000));
+    let deep_object = format!("{}{}", r#"{"a":"#.repeat(100_000), "}".repeat(100_000));
+    for nested in [&deep, &deep_object] {
+        let text = bundle(&[
+            indicator(1, "[ipv4-addr:value = '45.9.20.7']"),
+            format!(r#"{{"type": "note", "id": "note--1", "x_deep": {nested}}}"#),
+        ]);
+        let events = events_of_text(Format::Stix, &text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            kinds(&events),
+            [
+                (1, "record 45.9.20.7".to_string()),
+                (2, "rejected object nests deeper than 100 levels; not read".to_string())
+            ]
+        );
+    }
+    // The whole bundle nested inside itself is still a layout error, not a crash.
+    let wrapped = format!("{}{}", r#"{"objects":"#.repeat(100_000), "}".repeat(100_000));
+    assert!(events_of_text(Format::Stix, &wrapped).is_err());
+
+    let intelmq = format!("{{\"source.ip\": \"45.9.20.7\"}}\n{{\"x\": {}}}\n", &deep[199_000..201_000]);
+    let events = events_of_text(Format::Intelmq, &intelmq).unwrap_or_else(|e| panic!("{e}"));
+    let got = kinds(&events);
+    assert_eq!(got[0], (1, "record 45.9.20.7".to_string()));
+    assert!(got[1].0 == 2 && got[1].1.starts_with("rejected line is not valid JSON"), "{got:?}");
+
+    let misp = format!(r#"{{"Event": {{"info": "x", "Attribute": [{{"type": "ip-dst", "value": {deep}}}]}}}}"#);
+    assert!(events_of_text(Format::Misp, &misp).is_err());
+}

@@ -19,12 +19,16 @@ pub(super) struct Bundle<'a> {
     neighbours: HashMap<&'a str, Vec<&'a str>>,
     /// Observables an indicator is `based-on`: the indicator covers them.
     pub based_on: HashSet<&'a str>,
+    /// Hashes of the ids of the objects that were not kept (see
+    /// [`super::Objects`]).
+    others: Option<&'a HashSet<u64>>,
 }
 
 impl<'a> Bundle<'a> {
-    /// Indexes `objects`.
-    pub fn index(objects: &'a [Value]) -> Bundle<'a> {
-        let mut bundle = Bundle::default();
+    /// Indexes `objects`; `others` are the hashed ids of the bundle's other
+    /// objects.
+    pub fn index(objects: &'a [Value], others: &'a HashSet<u64>) -> Bundle<'a> {
+        let mut bundle = Bundle { others: Some(others), ..Bundle::default() };
         for object in objects {
             if let Some(id) = str_field(object, "id") {
                 bundle.by_id.insert(id, object);
@@ -49,6 +53,11 @@ impl<'a> Bundle<'a> {
     /// The object with `id`, if the bundle has it.
     pub fn get(&self, id: &str) -> Option<&'a Value> {
         self.by_id.get(id).copied()
+    }
+
+    /// Whether the bundle has an object with `id`, kept or not.
+    pub fn contains(&self, id: &str) -> bool {
+        self.by_id.contains_key(id) || self.others.is_some_and(|others| others.contains(&super::id_hash(id)))
     }
 
     /// Whether any relationship names `id`.
@@ -131,7 +140,8 @@ mod tests {
                 "source_ref": "indicator--1", "target_ref": "infrastructure--1"}),
             json!({"type": "indicator", "id": "indicator--2", "indicator_types": ["malicious-activity"]}),
         ];
-        let bundle = Bundle::index(&objects);
+        let others = HashSet::new();
+        let bundle = Bundle::index(&objects, &others);
         let first = bundle.context(&objects[0]);
         assert_eq!(first.label.as_deref(), Some("command-and-control"));
         assert_eq!(first.malware.as_deref(), Some("LockBit"));

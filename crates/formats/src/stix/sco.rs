@@ -118,7 +118,9 @@ fn resolved_addresses(bundle: &Bundle<'_>, object: &Value) -> (Vec<Observable>, 
     let mut problems = Vec::new();
     for id in str_list(object, "resolves_to_refs") {
         let Some(target) = bundle.get(id) else {
-            problems.push(format!("resolves_to_refs names {id}, which is not in the bundle"));
+            if !bundle.contains(id) {
+                problems.push(format!("resolves_to_refs names {id}, which is not in the bundle"));
+            }
             continue;
         };
         let target_type = str_field(target, "type").unwrap_or_default();

@@ -37,13 +37,12 @@ mod marking;
 mod pattern;
 mod sco;
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::HashSet;
-use std::hash::{Hash, Hasher};
 use std::io::BufRead;
 use std::path::Path;
+use std::rc::Rc;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::json::stream::{kind_of, Raw, Scanner};
 use crate::json::{self, MAX_DOCUMENT};
@@ -53,62 +52,19 @@ use crate::{Event, Format, FormatError};
 /// rejected.
 pub(crate) const MAX_OBJECT: usize = 16 << 20;
 
-/// The object types whose fields are kept: the ones that become records or
-/// give records their context.
-const KEPT_TYPES: [&str; 9] = [
-    "indicator",
-    "ipv4-addr",
-    "ipv6-addr",
-    "domain-name",
-    "url",
-    "malware",
-    "infrastructure",
-    "relationship",
-    "marking-definition",
-];
-
-/// The fields of [`KEPT_TYPES`] objects that anything here reads.
-const KEPT_FIELDS: [&str; 24] = [
-    "type",
-    "id",
-    "revoked",
-    "pattern_type",
-    "pattern",
-    "labels",
-    "indicator_types",
-    "object_marking_refs",
-    "valid_from",
-    "valid_until",
-    "modified",
-    "confidence",
-    "value",
-    "resolves_to_refs",
-    "name",
-    "malware_types",
-    "infrastructure_types",
-    "source_ref",
-    "target_ref",
-    "relationship_type",
-    "definition_type",
-    "definition",
-    "extensions",
-    "spec_version",
-];
-
 /// What was read of one object of `objects`.
-#[derive(Clone, Copy, Debug)]
+#[derive(Debug)]
 enum Slot {
-    /// A kept object: its index in [`Objects::kept`].
-    Kept(usize),
-    /// An object of another type (only its id is known).
-    Other,
-    /// An element that is not a JSON object.
-    NotObject,
-    /// An object without a string `type`.
-    NoType,
-    /// An element that could not be read: its reason is the next of
-    /// [`Objects::broken`].
-    Broken,
+    /// An indicator with values: the next of [`Objects::indicators`].
+    Indicator,
+    /// A network observable: its index in [`Objects::observables`].
+    Observable(usize),
+    /// An object that yields no event of its own.
+    Silent,
+    /// An element rejected, with the reason.
+    Rejected(Box<str>),
+    /// An indicator skipped, with the key.
+    Skipped(Rc<str>),
 }
 
 /// What was read of a bundle's `objects`.
@@ -116,69 +72,63 @@ enum Slot {
 struct Objects {
     /// One slot per element, in order.
     slots: Vec<Slot>,
-    /// The kept objects, reduced to [`KEPT_FIELDS`].
-    kept: Vec<Value>,
-    /// Hashes of the ids of the other objects.
-    others: HashSet<u64>,
-    /// The reasons of the [`Slot::Broken`] elements, in order.
-    broken: Vec<String>,
+    /// The index of what the objects say about each other.
+    bundle: bundle::Bundle,
+    /// Indicators waiting for the whole bundle.
+    indicators: Vec<indicator::Indicator>,
+    /// The network observables.
+    observables: sco::Observables,
+}
+
+impl Objects {
+    /// Reads one element of `objects` at `line`.
+    fn read(&mut self, value: Value, line: u64) -> Slot {
+        if !value.is_object() {
+            return Slot::Rejected("object is not a JSON object".into());
+        }
+        self.bundle.learn(&value);
+        match bundle::str_field(&value, "type") {
+            None => Slot::Rejected("object has no type".into()),
+            Some("indicator") => match indicator::read_indicator(&mut self.bundle, &value, line) {
+                indicator::Read::Values(indicator) => {
+                    self.indicators.push(indicator);
+                    Slot::Indicator
+                }
+                indicator::Read::Rejected(reason) => Slot::Rejected(reason),
+                indicator::Read::Skipped(key) => Slot::Skipped(key),
+            },
+            Some(kind) if sco::NETWORK_TYPES.contains(&kind) => {
+                let sco = sco::Sco::read(&mut self.bundle, &value);
+                Slot::Observable(self.observables.push(sco))
+            }
+            Some(_) => Slot::Silent,
+        }
+    }
 }
 
 /// Parses a STIX 2.1 bundle from `reader`, pushing events to `sink` in the
 /// order of the bundle's objects.
 pub(crate) fn parse(name: &Path, reader: &mut dyn BufRead, sink: &mut dyn FnMut(Event)) -> Result<(), FormatError> {
-    let objects = read_bundle(name, reader)?;
-    let bundle = bundle::Bundle::index(&objects.kept, &objects.others);
-    let resolutions = sco::Resolutions::collect(&bundle, &objects.kept);
-    let mut covered = HashSet::new();
-    // Indicators first: observables they cover are not records of their own.
-    let mut indicator_events = Vec::new();
-    for (index, slot) in objects.slots.iter().enumerate() {
-        if let Slot::Kept(at) = slot {
-            let object = &objects.kept[*at];
-            if bundle::str_field(object, "type") == Some("indicator") {
-                let line = index as u64 + 1;
-                indicator::read_indicator(
-                    &bundle,
-                    object,
-                    line,
-                    &resolutions.links,
-                    &mut covered,
-                    &mut indicator_events,
-                );
-            }
-        }
-    }
-    let mut indicator_events = indicator_events.into_iter().peekable();
-    let mut broken = objects.broken.into_iter();
-    let mut out = Vec::new();
-    for (index, slot) in objects.slots.iter().enumerate() {
+    let Objects { slots, bundle, indicators, mut observables } = read_bundle(name, reader)?;
+    observables.resolve(&bundle);
+    // Observables that indicators yield are not records of their own.
+    let covered: HashSet<_> = indicators.iter().flat_map(|i| i.observables()).cloned().collect();
+    let mut indicators = indicators.into_iter();
+    for (index, slot) in slots.into_iter().enumerate() {
         let line = index as u64 + 1;
-        while let Some(event) = indicator_events.next_if(|e| event_line(e) == line) {
-            sink(event);
-        }
         match slot {
-            Slot::NotObject => sink(Event::Rejected { line, reason: "object is not a JSON object".into() }),
-            Slot::NoType => sink(Event::Rejected { line, reason: "object has no type".into() }),
-            Slot::Broken => sink(Event::Rejected { line, reason: broken.next().unwrap_or_default() }),
-            Slot::Other => {}
-            Slot::Kept(at) => {
-                let object = &objects.kept[*at];
-                if bundle::str_field(object, "type").is_some_and(|kind| sco::NETWORK_TYPES.contains(&kind)) {
-                    sco::read_observable(&bundle, object, line, &resolutions, &covered, &mut out);
-                    out.drain(..).for_each(&mut *sink);
+            Slot::Indicator => {
+                if let Some(indicator) = indicators.next() {
+                    indicator.emit(&bundle, &observables.links, sink);
                 }
             }
+            Slot::Observable(at) => observables.emit(&bundle, at, line, &covered, sink),
+            Slot::Silent => {}
+            Slot::Rejected(reason) => sink(Event::Rejected { line, reason: reason.into() }),
+            Slot::Skipped(key) => sink(Event::Skipped { line, reason: key.to_string() }),
         }
     }
     Ok(())
-}
-
-fn event_line(event: &Event) -> u64 {
-    match event {
-        Event::Record(record) => record.line,
-        Event::Rejected { line, .. } | Event::Skipped { line, .. } | Event::Warning { line, .. } => *line,
-    }
 }
 
 /// Reads the document: the bundle's `objects` one at a time, its `type`,
@@ -252,61 +202,22 @@ fn read_objects(
         return Ok(());
     }
     loop {
+        let line = objects.slots.len() as u64 + 1;
         let slot = match scanner.value(buf, MAX_OBJECT)? {
-            Raw::TooLarge => Err(format!("object is larger than {} MiB; not read", MAX_OBJECT >> 20)),
-            Raw::TooDeep => Err(format!("object nests deeper than {} levels; not read", json::stream::MAX_NESTING)),
+            Raw::TooLarge => Slot::Rejected(format!("object is larger than {} MiB; not read", MAX_OBJECT >> 20).into()),
+            Raw::TooDeep => Slot::Rejected(
+                format!("object nests deeper than {} levels; not read", json::stream::MAX_NESTING).into(),
+            ),
             Raw::Complete => match serde_json::from_slice::<Value>(buf) {
-                Ok(value) => Ok(objects.keep(value)),
-                Err(error) => Err(format!("object is not valid JSON ({error})")),
+                Ok(value) => objects.read(value, line),
+                Err(error) => Slot::Rejected(format!("object is not valid JSON ({error})").into()),
             },
         };
-        let slot = slot.unwrap_or_else(|reason| {
-            objects.broken.push(reason);
-            Slot::Broken
-        });
         objects.slots.push(slot);
         if !scanner.next_item(b']')? {
             return Ok(());
         }
     }
-}
-
-impl Objects {
-    /// Keeps what is read of `value` and says where it is.
-    fn keep(&mut self, value: Value) -> Slot {
-        let Value::Object(mut object) = value else {
-            return Slot::NotObject;
-        };
-        let kind = match object.get("type") {
-            Some(Value::String(kind)) => kind.as_str(),
-            _ => return Slot::NoType,
-        };
-        if !KEPT_TYPES.contains(&kind) {
-            if let Some(id) = object.get("id").and_then(Value::as_str) {
-                self.others.insert(id_hash(id));
-            }
-            return Slot::Other;
-        }
-        let marking = kind == "marking-definition";
-        let mut kept = Map::new();
-        for field in KEPT_FIELDS {
-            if !marking && matches!(field, "definition" | "extensions") {
-                continue;
-            }
-            if let Some(value) = object.remove(field) {
-                kept.insert(field.to_string(), value);
-            }
-        }
-        self.kept.push(Value::Object(kept));
-        Slot::Kept(self.kept.len() - 1)
-    }
-}
-
-/// The hash by which an object that is not kept is known.
-fn id_hash(id: &str) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    id.hash(&mut hasher);
-    hasher.finish()
 }
 
 #[cfg(test)]

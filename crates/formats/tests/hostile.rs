@@ -151,3 +151,139 @@ fn issue10_deep_json_is_rejected_cleanly() {
     let misp = format!(r#"{{"Event": {{"info": "x", "Attribute": [{{"type": "ip-dst", "value": {deep}}}]}}}}"#);
     assert!(events_of_text(Format::Misp, &misp).is_err());
 }
+
+/// A reader that generates `objects` STIX objects, each an indicator with
+/// a description of `padding` bytes, without ever holding the document.
+struct GeneratedBundle {
+    objects: u64,
+    padding: usize,
+    next: u64,
+    pending: Vec<u8>,
+    at: usize,
+    done: bool,
+}
+
+impl std::io::Read for GeneratedBundle {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.at == self.pending.len() {
+            if self.done {
+                return Ok(0);
+            }
+            self.pending.clear();
+            self.at = 0;
+            if self.next == 0 {
+                self.pending.extend_from_slice(br#"{"type": "bundle", "id": "bundle--1", "objects": ["#);
+            }
+            if self.next == self.objects {
+                self.pending.extend_from_slice(b"]}");
+                self.done = true;
+            } else {
+                let i = self.next;
+                let comma = if i + 1 < self.objects { "," } else { "" };
+                let head = format!(
+                    r#"{{"type": "indicator", "id": "indicator--{i}", "pattern": "[ipv4-addr:value = '45.9.{}.{}']", "labels": ["botnet_cc"], "description": ""#,
+                    i / 256 % 256,
+                    i % 256
+                );
+                self.pending.extend_from_slice(head.as_bytes());
+                self.pending.resize(self.pending.len() + self.padding, b'x');
+                self.pending.extend_from_slice(format!("\"}}{comma}").as_bytes());
+                self.next += 1;
+            }
+        }
+        let n = out.len().min(self.pending.len() - self.at);
+        out[..n].copy_from_slice(&self.pending[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// A reader of `len` zero bytes, without a line end.
+struct Zeros(u64);
+
+impl std::io::Read for Zeros {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = out.len().min(usize::try_from(self.0).unwrap_or(usize::MAX));
+        out[..n].fill(0);
+        self.0 -= n as u64;
+        Ok(n)
+    }
+}
+
+/// The peak resident memory of this process so far, in MiB.
+fn peak_rss_mib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(u64::MAX);
+    kib / 1024
+}
+
+/// Runs `work` in a fresh process (this test binary, running only the test
+/// `name`), so that the peak memory it reports is the work's alone, and
+/// returns what `work` printed and that peak in MiB.
+fn in_child(name: &str, work: impl FnOnce() -> String) -> (String, u64) {
+    const CHILD: &str = "CORDON_FORMATS_MEMORY_CHILD";
+    if std::env::var_os(CHILD).is_some() {
+        let said = work();
+        println!("child said: {said} | peak {}", peak_rss_mib());
+        return (said, 0);
+    }
+    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("{e}"));
+    let output = std::process::Command::new(exe)
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD, "1")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    let line = stdout.lines().find_map(|l| l.split_once("child said: ")).map(|(_, said)| said);
+    let line = line.unwrap_or_else(|| panic!("{stdout}"));
+    let (said, peak) = line.rsplit_once(" | peak ").unwrap_or_else(|| panic!("{line}"));
+    (said.to_string(), peak.parse().unwrap_or(u64::MAX))
+}
+
+/// Defect 9: a bundle is read streaming; memory does not follow its size.
+/// 256 MB of bundle here (2,500 indicators of 100 KiB, mostly description)
+/// once took the document plus its parsed tree, over 500 MiB.
+#[test]
+fn issue10_large_bundle_is_read_in_bounded_memory() {
+    let (said, peak) = in_child("hostile::issue10_large_bundle_is_read_in_bounded_memory", || {
+        let generated =
+            GeneratedBundle { objects: 2_500, padding: 100 * 1024, next: 0, pending: Vec::new(), at: 0, done: false };
+        let mut reader = std::io::BufReader::with_capacity(64 * 1024, generated);
+        let mut records = 0;
+        let result = cordon_formats::parse_reader(
+            Format::Stix,
+            std::path::Path::new("generated"),
+            &mut reader,
+            &cordon_formats::Options::default(),
+            &mut |event| records += usize::from(matches!(event, Event::Record(_))),
+        );
+        format!("{result:?} {records}")
+    });
+    assert_eq!(said, "Ok(()) 2500");
+    assert!(peak < 100, "peak RSS {peak} MiB");
+}
+
+/// Defect 4 (the line reader's part): 200 MB without a line end is one
+/// rejected line, read in constant memory, whatever the reader.
+#[test]
+fn issue10_line_less_stream_is_bounded() {
+    let (said, peak) = in_child("hostile::issue10_line_less_stream_is_bounded", || {
+        let mut reader = std::io::BufReader::with_capacity(64 * 1024, Zeros(200 << 20));
+        let mut events = Vec::new();
+        let result = cordon_formats::parse_reader(
+            Format::Plain,
+            std::path::Path::new("zeros"),
+            &mut reader,
+            &cordon_formats::Options::default(),
+            &mut |event| events.push(event),
+        );
+        format!("{result:?} {events:?}")
+    });
+    assert_eq!(said, r#"Ok(()) [Rejected { line: 1, reason: "line longer than 64 KiB" }]"#);
+    assert!(peak < 50, "peak RSS {peak} MiB");
+}

@@ -148,8 +148,20 @@ fn issue10_deep_json_is_rejected_cleanly() {
     assert_eq!(got[0], (1, "record 45.9.20.7".to_string()));
     assert!(got[1].0 == 2 && got[1].1.starts_with("rejected line is not valid JSON"), "{got:?}");
 
-    let misp = format!(r#"{{"Event": {{"info": "x", "Attribute": [{{"type": "ip-dst", "value": {deep}}}]}}}}"#);
-    assert!(events_of_text(Format::Misp, &misp).is_err());
+    // In a MISP event, as that attribute (or object).
+    let misp = format!(
+        r#"{{"Event": {{"Attribute": [{{"type": "ip-dst", "value": {deep}}}, {{"type": "ip-dst", "value": "45.9.20.7"}}],
+            "Object": [{{"name": "x", "Attribute": {deep_object}}}], "info": "x"}}}}"#
+    );
+    let events = events_of_text(Format::Misp, &misp).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        kinds(&events),
+        [
+            (1, "rejected attribute nests deeper than 100 levels; not read".to_string()),
+            (2, "record 45.9.20.7".to_string()),
+            (3, "rejected object nests deeper than 100 levels; not read".to_string())
+        ]
+    );
 }
 
 /// A reader that generates `objects` STIX objects, each an indicator with
@@ -185,6 +197,50 @@ impl std::io::Read for GeneratedBundle {
                     i / 256 % 256,
                     i % 256
                 );
+                self.pending.extend_from_slice(head.as_bytes());
+                self.pending.resize(self.pending.len() + self.padding, b'x');
+                self.pending.extend_from_slice(format!("\"}}{comma}").as_bytes());
+                self.next += 1;
+            }
+        }
+        let n = out.len().min(self.pending.len() - self.at);
+        out[..n].copy_from_slice(&self.pending[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// A reader that generates a MISP event of `attributes` attributes, each
+/// with a comment of `padding` bytes, its tags last (after the attributes
+/// they apply to).
+struct GeneratedEvent {
+    attributes: u64,
+    padding: usize,
+    next: u64,
+    pending: Vec<u8>,
+    at: usize,
+    done: bool,
+}
+
+impl std::io::Read for GeneratedEvent {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.at == self.pending.len() {
+            if self.done {
+                return Ok(0);
+            }
+            self.pending.clear();
+            self.at = 0;
+            if self.next == 0 {
+                self.pending.extend_from_slice(br#"{"Event": {"info": "generated", "Attribute": ["#);
+            }
+            if self.next == self.attributes {
+                self.pending.extend_from_slice(br#"], "Tag": [{"name": "tlp:green"}]}}"#);
+                self.done = true;
+            } else {
+                let i = self.next;
+                let comma = if i + 1 < self.attributes { "," } else { "" };
+                let head =
+                    format!(r#"{{"type": "ip-dst", "value": "45.9.{}.{}", "comment": ""#, i / 256 % 256, i % 256);
                 self.pending.extend_from_slice(head.as_bytes());
                 self.pending.resize(self.pending.len() + self.padding, b'x');
                 self.pending.extend_from_slice(format!("\"}}{comma}").as_bytes());
@@ -286,4 +342,32 @@ fn issue10_line_less_stream_is_bounded() {
     });
     assert_eq!(said, r#"Ok(()) [Rejected { line: 1, reason: "line longer than 64 KiB" }]"#);
     assert!(peak < 50, "peak RSS {peak} MiB");
+}
+
+/// Defect 9: a MISP event is read streaming too, its context applied to
+/// attributes read before it.
+#[test]
+fn issue10_large_misp_event_is_read_in_bounded_memory() {
+    let (said, peak) = in_child("hostile::issue10_large_misp_event_is_read_in_bounded_memory", || {
+        let generated =
+            GeneratedEvent { attributes: 2_500, padding: 100 * 1024, next: 0, pending: Vec::new(), at: 0, done: false };
+        let mut reader = std::io::BufReader::with_capacity(64 * 1024, generated);
+        let mut records = 0;
+        let mut green = 0;
+        let result = cordon_formats::parse_reader(
+            Format::Misp,
+            std::path::Path::new("generated"),
+            &mut reader,
+            &cordon_formats::Options::default(),
+            &mut |event| {
+                if let Event::Record(record) = event {
+                    records += 1;
+                    green += usize::from(record.attributes.tlp == Some(cordon_model::Tlp::Green));
+                }
+            },
+        );
+        format!("{result:?} {records} {green}")
+    });
+    assert_eq!(said, "Ok(()) 2500 2500");
+    assert!(peak < 100, "peak RSS {peak} MiB");
 }

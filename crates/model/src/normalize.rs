@@ -1,9 +1,10 @@
 //! From raw text to canonical observables.
 //!
-//! Whitespace and control characters around a value are dropped, and a value
-//! with a control character inside is rejected, before anything else: a
-//! control character would hide what the value is from the rules below but
-//! not from a URL parser. Normalizing is idempotent: the canonical text of
+//! Whitespace and control characters around a value are dropped, tabs and
+//! line breaks inside it are dropped (as a URL parser drops them), and a
+//! value with any other control character inside is rejected, before
+//! anything else: a control character would hide what the value is from the
+//! rules below but not from a URL parser. Normalizing is idempotent: the canonical text of
 //! every observable normalizes to that observable (property-tested in
 //! `tests/normalize_idempotent.rs`).
 //!
@@ -110,10 +111,18 @@ pub fn normalize(raw: &str) -> Result<Normalized, Rejection> {
     if let Ok(v4) = trimmed.parse::<Ipv4Addr>() {
         return Ok(Normalized { observables: vec![Observable::Ip(IpAddr::V4(v4))], port: None, warnings: Vec::new() });
     }
-    if trimmed.contains(char::is_control) {
+    // Tabs and line breaks inside are dropped, as the WHATWG URL parser
+    // drops them (a value may come from a quoted field over several lines);
+    // any other control character rejects the value.
+    let joined: Cow<'_, str> = if trimmed.contains(['\t', '\r', '\n']) {
+        Cow::Owned(trimmed.replace(['\t', '\r', '\n'], ""))
+    } else {
+        Cow::Borrowed(trimmed)
+    };
+    if joined.contains(char::is_control) {
         return Err(reject(format!("{trimmed:?} contains a control character")));
     }
-    let value = refang(trimmed);
+    let value = refang(&joined);
     let value = value.trim();
     let mut out = Normalized { observables: Vec::new(), port: None, warnings: Vec::new() };
     if value.contains("://") {

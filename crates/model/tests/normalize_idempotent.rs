@@ -101,6 +101,11 @@ fn issue10_control_character_does_not_hide_a_defanged_scheme() {
     }
     assert!(normalize("http://evil-c2.xyz/\u{1}gate.php").is_err());
     assert!(normalize("evil\u{0}c2.xyz").is_err());
+    // Tabs and line breaks inside are dropped, as a URL parser drops them.
+    assert_eq!(
+        normalize("hx\txp://evil-c2.xyz/a\r\nBcc: x@y.z").map(|n| n.observables),
+        Ok(vec![Observable::Url("http://evil-c2.xyz/aBcc:%20x@y.z".into())])
+    );
 }
 
 #[test]

@@ -1,12 +1,12 @@
 //! Reading JSON: whole documents with a size bound, JSON lines, and field
 //! access that forgives the ways feeds spell a value.
 //!
-//! A JSON document (Feodo, URLhaus, PhishTank) is read whole, but never more
-//! than [`MAX_DOCUMENT`] bytes: a larger input is a [`FormatError::Layout`],
-//! not an exhausted machine. STIX bundles, MISP events and ThreatFox exports
-//! are instead read a record at a time with [`stream::Scanner`], so one
+//! STIX bundles, MISP events, ThreatFox exports and the Feodo and PhishTank
+//! arrays are read a record at a time with [`stream::Scanner`], so one
 //! record that does not parse is one rejection and memory does not grow
-//! with the document. A document that does not parse is a layout error
+//! with the document. A URLhaus JSON answer, a MISP feed's manifest and
+//! event files are read whole, but never more than [`MAX_DOCUMENT`] bytes: a
+//! larger input is a [`FormatError::Layout`], not an exhausted machine. A document that does not parse is a layout error
 //! too (serde_json's message gives the line and column); one object in it that
 //! lacks what the format needs is a rejection with the object's 1-based index.
 

@@ -116,6 +116,20 @@ fn issue10_out_of_range_number_rejects_one_object() {
     assert!(got[1].0 == 2 && got[1].1.contains("number out of range"), "{:?}", got[1]);
     assert_eq!(got[2], (3, "record 45.9.20.9".to_string()));
     assert_eq!(got[3], (4, "rejected array element is not an object".to_string()));
+
+    // The abuse.ch and PhishTank arrays are read an element at a time too.
+    let feodo = r#"[{"ip_address": "45.9.20.7", "port": 443}, {"ip_address": "45.9.20.8", "port": 1e400}, 3]"#;
+    let phishtank = r#"[{"url": "http://45.9.20.7/a"}, {"url": "http://45.9.20.8/b", "phish_id": 1e400}, 3]"#;
+    for (format, text, first) in
+        [(Format::FeodoJson, feodo, "45.9.20.7"), (Format::PhishtankJson, phishtank, "http://45.9.20.7/a")]
+    {
+        let events = events_of_text(format, text).unwrap_or_else(|e| panic!("{e}"));
+        let got = kinds(&events);
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert_eq!(got[0], (1, format!("record {first}")));
+        assert!(got[1].0 == 2 && got[1].1.contains("number out of range"), "{:?}", got[1]);
+        assert_eq!(got[2], (3, "rejected array element is not an object".to_string()));
+    }
 }
 
 /// Deeply nested JSON is rejected cleanly: in a STIX bundle as one object,

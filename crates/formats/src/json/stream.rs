@@ -291,6 +291,45 @@ impl<'r> Scanner<'r> {
     }
 }
 
+/// Reads a document that is an array of records one element at a time:
+/// calls `on_element` with each element's 1-based index and its value, or
+/// the reason it could not be read (more than `max` bytes, too deep, not
+/// valid JSON). A document that is not an array is a layout error saying
+/// `expected`.
+pub(crate) fn for_each_element(
+    name: &std::path::Path,
+    format: crate::Format,
+    reader: &mut dyn BufRead,
+    max: usize,
+    expected: &str,
+    on_element: &mut dyn FnMut(u64, Result<serde_json::Value, String>),
+) -> Result<(), crate::FormatError> {
+    let scan_error = |error| super::scan_error(name, format, error);
+    let mut scanner = Scanner::new(reader, super::MAX_DOCUMENT).map_err(scan_error)?;
+    match scanner.peek().map_err(scan_error)? {
+        Some(b'[') => {}
+        Some(_) => return Err(super::layout(name, format, expected)),
+        None => return Err(super::layout(name, format, "JSON does not parse: EOF while parsing a value")),
+    }
+    let mut buf = Vec::new();
+    scanner.expect(b'[', "'['").map_err(scan_error)?;
+    let mut more = !scanner.eat(b']').map_err(scan_error)?;
+    let mut index = 0;
+    while more {
+        index += 1;
+        let element = match scanner.value(&mut buf, max).map_err(scan_error)? {
+            Raw::Complete => {
+                serde_json::from_slice(&buf).map_err(|error| format!("array element is not valid JSON ({error})"))
+            }
+            Raw::TooLarge => Err(format!("array element is larger than {} KiB; not read", max >> 10)),
+            Raw::TooDeep => Err(format!("array element nests deeper than {MAX_NESTING} levels; not read")),
+        };
+        on_element(index, element);
+        more = scanner.next_item(b']').map_err(scan_error)?;
+    }
+    scanner.end().map_err(scan_error)
+}
+
 /// What kind of JSON value starts with `first`, for messages.
 pub(crate) fn kind_of(first: u8) -> &'static str {
     match first {

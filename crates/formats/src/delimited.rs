@@ -8,6 +8,9 @@
 //! header needs `Options::columns`, and one with neither is a
 //! [`FormatError::Layout`] saying so.
 //!
+//! Quoted fields may span lines (RFC 4180); a row is numbered by the line it
+//! starts on (see [`crate::table`]).
+//!
 //! Each row has one indicator: the first non-empty of the `indicator`,
 //! `url`, `domain`, `ip` and `host` columns; the others become links (a
 //! URL's server IP). A `type` column naming a non-network type (a hash, a
@@ -21,7 +24,7 @@ use cordon_model::Attributes;
 use crate::emit::{self, emit_value, CategoryCache};
 use crate::json::layout;
 use crate::lines::for_each_line;
-use crate::table::{split_fields, Fields, Header, Row};
+use crate::table::{split_fields, Fields, Header, Joined, Records, Row, QUOTE_NOT_CLOSED, ROW_TOO_LONG};
 use crate::{Event, Format, FormatError, Options};
 
 /// The fields a column can hold, each with the header names that mean it.
@@ -64,11 +67,24 @@ pub(crate) fn parse(
     let mut columns: Option<Columns> = None;
     let mut fields = Fields::default();
     let mut categories = CategoryCache::default();
+    let mut records = Records::default();
     for_each_line(name, reader, sink, &mut |line, text, sink| {
-        if text.trim().is_empty() || text.trim_start().starts_with('#') {
+        if !records.is_open() && (text.trim().is_empty() || text.trim_start().starts_with('#')) {
             return Ok(());
         }
         let delimiter = *delimiter.get_or_insert_with(|| guess_delimiter(text));
+        let (broken, joined) = records.push(line, text, delimiter);
+        if let Some(line) = broken {
+            sink(Event::Rejected { line, reason: QUOTE_NOT_CLOSED.to_string() });
+        }
+        let (line, text) = match joined {
+            Joined::Row(line, text) => (line, text),
+            Joined::Pending => return Ok(()),
+            Joined::TooLong(start) => {
+                sink(Event::Rejected { line: start, reason: ROW_TOO_LONG.to_string() });
+                return Ok(());
+            }
+        };
         if let Err(reason) = split_fields(text, delimiter, &mut fields) {
             sink(Event::Rejected { line, reason });
             return Ok(());
@@ -87,7 +103,11 @@ pub(crate) fn parse(
         };
         emit_row(line, columns, &Row::new(&fields), &mut categories, sink);
         Ok(())
-    })
+    })?;
+    if let Some(line) = records.unclosed() {
+        sink(Event::Rejected { line, reason: QUOTE_NOT_CLOSED.to_string() });
+    }
+    Ok(())
 }
 
 /// True when `line` is a header: one of its cells names a known field.

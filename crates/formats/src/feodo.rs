@@ -11,7 +11,8 @@ use cordon_model::{Attributes, Category};
 use serde_json::Value;
 
 use crate::emit::{self, emit_value};
-use crate::json::{self, array_objects, text};
+use crate::json::stream::for_each_element;
+use crate::json::text;
 use crate::table::{read_commented, Header, Row};
 use crate::{Event, Format, FormatError};
 
@@ -56,24 +57,25 @@ pub(crate) fn parse_csv(name: &Path, reader: &mut dyn BufRead, sink: &mut dyn Fn
     })
 }
 
-/// Parses the JSON form: an array of objects.
+/// Parses the JSON form: an array of objects, read one at a time, so that
+/// one that does not parse is one rejection.
 pub(crate) fn parse_json(
     name: &Path,
     reader: &mut dyn BufRead,
     sink: &mut dyn FnMut(Event),
 ) -> Result<(), FormatError> {
-    let document: Value = json::read_document(name, Format::FeodoJson, reader)?;
-    if !document.is_array() {
-        return Err(json::layout(name, Format::FeodoJson, "expected an array of objects"));
-    }
-    for (index, object) in (1u64..).zip(array_objects(&document)) {
-        let Some(object) = object else {
-            sink(Event::Rejected { line: index, reason: "array element is not an object".to_string() });
-            continue;
+    let expected = "expected an array of objects";
+    for_each_element(name, Format::FeodoJson, reader, 1 << 20, expected, &mut |index, element| {
+        let object = match element {
+            Ok(Value::Object(object)) => object,
+            Ok(_) => {
+                return sink(Event::Rejected { line: index, reason: "array element is not an object".to_string() })
+            }
+            Err(reason) => return sink(Event::Rejected { line: index, reason }),
         };
-        let (ip, port) = (text(object, "ip_address"), text(object, "port"));
-        let (first_seen, last_online) = (text(object, "first_seen"), text(object, "last_online"));
-        let malware = text(object, "malware");
+        let (ip, port) = (text(&object, "ip_address"), text(&object, "port"));
+        let (first_seen, last_online) = (text(&object, "first_seen"), text(&object, "last_online"));
+        let malware = text(&object, "malware");
         let entry = Entry {
             ip: ip.as_deref(),
             port: port.as_deref(),
@@ -82,8 +84,7 @@ pub(crate) fn parse_json(
             malware: malware.as_deref(),
         };
         emit_entry(index, &entry, "ip_address", sink);
-    }
-    Ok(())
+    })
 }
 
 fn emit_entry(line: u64, entry: &Entry<'_>, ip_field: &str, sink: &mut dyn FnMut(Event)) {

@@ -1,10 +1,12 @@
 //! Reading JSON: whole documents with a size bound, JSON lines, and field
 //! access that forgives the ways feeds spell a value.
 //!
-//! A JSON document (Feodo, URLhaus, ThreatFox, PhishTank) cannot be parsed in
-//! pieces without a streaming JSON parser, so it is read whole, but never more
-//! than [`MAX_DOCUMENT`] bytes: a larger input is a [`FormatError::Layout`],
-//! not an exhausted machine. A document that does not parse is a layout error
+//! STIX bundles, MISP events, ThreatFox exports and the Feodo and PhishTank
+//! arrays are read a record at a time with [`stream::Scanner`], so one
+//! record that does not parse is one rejection and memory does not grow
+//! with the document. A URLhaus JSON answer, a MISP feed's manifest and
+//! event files are read whole, but never more than [`MAX_DOCUMENT`] bytes: a
+//! larger input is a [`FormatError::Layout`], not an exhausted machine. A document that does not parse is a layout error
 //! too (serde_json's message gives the line and column); one object in it that
 //! lacks what the format needs is a rejection with the object's 1-based index.
 
@@ -18,6 +20,8 @@ use serde_json::{Map, Value};
 
 use crate::lines::for_each_line;
 use crate::{Event, Format, FormatError};
+
+pub(crate) mod stream;
 
 /// A JSON object.
 pub(crate) type Object = Map<String, Value>;
@@ -133,6 +137,14 @@ impl<'de> Deserialize<'de> for Entries {
         }
 
         deserializer.deserialize_map(EntriesVisitor)
+    }
+}
+
+/// The error of a streamed document `name` read as `format`.
+pub(crate) fn scan_error(name: &Path, format: Format, error: stream::ScanError) -> FormatError {
+    match error {
+        stream::ScanError::Io(source) => FormatError::Io { path: name.to_path_buf(), source },
+        stream::ScanError::Syntax(message) => layout(name, format, format!("JSON does not parse: {message}")),
     }
 }
 

@@ -16,8 +16,10 @@
 //!
 //! Shared machinery, used by every parser: `lines` (the bounded line reader:
 //! BOM, CRLF, lines over 64 KiB), `table` (delimited fields, header lookup,
-//! the abuse.ch `#`-header CSV layout), `json` (size-bounded documents, JSON
-//! lines, lenient field access), `emit` (normalization into records, and the
+//! the abuse.ch `#`-header CSV layout, RFC 4180 quotes across lines), `json`
+//! (size-bounded documents, JSON lines, lenient field access, and
+//! `json::stream`, which reads STIX, MISP, ThreatFox, Feodo and PhishTank
+//! documents a record at a time), `emit` (normalization into records, and the
 //! attribute readers that turn bad values into warnings). One module per
 //! provider: `plain` (plain lists, OpenPhish), `ipsum`, `spamhaus`, `feodo`,
 //! `urlhaus`, `threatfox`, `phishtank`, `intelmq`, `delimited` (generic
@@ -255,7 +257,9 @@ pub fn detect_bytes(name: &Path, head: &[u8]) -> Result<Format, FormatError> {
 
 /// Parses the file (or MISP feed directory) at `path` as `format`, pushing
 /// events to `sink` as they are read. Line-based formats stream in constant
-/// memory; JSON documents are read with a size bound.
+/// memory; STIX bundles, MISP events, ThreatFox exports and the Feodo and
+/// PhishTank arrays are read a record at a time, keeping only compact
+/// summaries; other JSON documents are read whole, with a size bound.
 pub fn parse(format: Format, path: &Path, options: &Options, sink: &mut dyn FnMut(Event)) -> Result<(), FormatError> {
     dispatch::parse_path(format, path, options, sink)
 }

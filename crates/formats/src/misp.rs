@@ -1,6 +1,6 @@
 //! MISP events and feed directories.
 //!
-//! A MISP event document is read whole (with the crate's size bound) in any of
+//! A MISP event document is read streaming (see [`parse_event`]), in any of
 //! the shapes MISP and PyMISP write: `{"Event": {…}}` (event view, feed
 //! file), `{"response": [{"Event": …}, …]}` (REST search), a list of such, or
 //! a bare event object (PyMISP `MISPEvent.to_json()`).
@@ -27,7 +27,8 @@ use std::path::Path;
 use cordon_model::{normalize, Observable, Timestamp};
 use serde_json::Value;
 
-use crate::json::{self, Object};
+use crate::json::stream::{Raw, ScanError, Scanner, MAX_NESTING};
+use crate::json::{self, Object, MAX_DOCUMENT};
 use crate::{Event, Format, FormatError};
 use tags::TagInfo;
 
@@ -36,18 +37,247 @@ use tags::TagInfo;
 const LINKING_OBJECTS: &[&str] = &["domain-ip", "url", "ip-port"];
 
 /// Parses one MISP event document from `reader`, pushing events to `sink`.
+///
+/// The document is read streaming ([`json::stream::Scanner`]): an event's
+/// attributes and objects one at a time, each read as far as it can be
+/// without its event (whose tags, `info` and `date` may come after them) and
+/// kept compact until the event ends; the event's other members are skipped
+/// unread. A document of several events (`response`, a list) gives each
+/// event's events when that event ends, so an item that is not an event
+/// stops the document after the events before it.
 pub(crate) fn parse_event(
     name: &Path,
     reader: &mut dyn BufRead,
     sink: &mut dyn FnMut(Event),
 ) -> Result<(), FormatError> {
-    let document: Value = json::read_document(name, Format::Misp, reader)?;
-    let events = event_list(&document).map_err(|reason| json::layout(name, Format::Misp, reason))?;
-    let mut line = 0;
-    for event in events {
-        read_event(event, None, &mut line, sink);
+    let scan_error = |error| json::scan_error(name, Format::Misp, error);
+    let mut scanner = Scanner::new(reader, MAX_DOCUMENT).map_err(scan_error)?;
+    let mut reading = Reading { buf: Vec::new(), line: 0, items: 0 };
+    let outcome = match scanner.peek().map_err(scan_error)? {
+        Some(b'[') => reading.list(&mut scanner, sink),
+        Some(b'{') => reading.top(&mut scanner, sink),
+        _ => Ok(Err(EXPECTED.to_string())),
+    };
+    match outcome.map_err(scan_error)? {
+        Ok(()) => scanner.end().map_err(scan_error),
+        Err(reason) => Err(json::layout(name, Format::Misp, reason)),
     }
-    Ok(())
+}
+
+/// The shapes a MISP event document may have.
+const EXPECTED: &str = "expected {\"Event\": {…}}, {\"response\": [{\"Event\": …}]} or a list of events";
+
+/// The largest attribute or object read (16 MiB); a larger one is rejected.
+const MAX_ITEM: usize = 16 << 20;
+
+/// The event members kept whole: the event's context.
+const CONTEXT_KEYS: [&str; 6] = ["Tag", "Galaxy", "info", "date", "distribution", "uuid"];
+
+/// A streamed document being read.
+struct Reading {
+    buf: Vec<u8>,
+    /// The line of the last attribute emitted.
+    line: u64,
+    /// Events (items) read so far, for messages.
+    items: usize,
+}
+
+/// One event being read: its context members and its attributes so far.
+#[derive(Default)]
+struct EventState {
+    context: Object,
+    attributes: Vec<attribute::Pending>,
+    object_attributes: Vec<attribute::Pending>,
+    /// Whether it had `Attribute`, `Object` or `info` (a bare event must).
+    event_like: bool,
+}
+
+/// What reading a document gives: `Err` of the scan (the document is
+/// broken), else `Err` of the shape (it is not a MISP event document).
+type Shaped = Result<Result<(), String>, ScanError>;
+
+impl Reading {
+    /// A list of events (`[{"Event": …}, …]` or bare events).
+    fn list(&mut self, scanner: &mut Scanner<'_>, sink: &mut dyn FnMut(Event)) -> Shaped {
+        scanner.expect(b'[', "'['")?;
+        if scanner.eat(b']')? {
+            return Ok(Ok(()));
+        }
+        loop {
+            if let Err(reason) = self.item(scanner, sink)? {
+                return Ok(Err(reason));
+            }
+            if !scanner.next_item(b']')? {
+                return Ok(Ok(()));
+            }
+        }
+    }
+
+    /// One item of a list or `response`: `{"Event": …}` or a bare event.
+    fn item(&mut self, scanner: &mut Scanner<'_>, sink: &mut dyn FnMut(Event)) -> Shaped {
+        self.items += 1;
+        let not_event = format!("item {} is not a MISP event", self.items);
+        if scanner.peek()? != Some(b'{') {
+            scanner.value(&mut self.buf, 0)?;
+            return Ok(Err(not_event));
+        }
+        let mut bare = EventState::default();
+        let mut wrapped = None;
+        self.members(scanner, &mut |reading, key, scanner| {
+            if key == "Event" {
+                wrapped = Some(reading.wrapped_event(scanner, sink)?);
+                return Ok(());
+            }
+            reading.event_member(key, scanner, &mut bare)
+        })?;
+        match wrapped {
+            Some(true) => Ok(Ok(())),
+            Some(false) => Ok(Err(not_event)),
+            None if bare.event_like => {
+                self.emit(bare, sink);
+                Ok(Ok(()))
+            }
+            None => Ok(Err(not_event)),
+        }
+    }
+
+    /// The top-level object: `{"Event": …}`, `{"response": …}` or a bare
+    /// event.
+    fn top(&mut self, scanner: &mut Scanner<'_>, sink: &mut dyn FnMut(Event)) -> Shaped {
+        let mut bare = EventState::default();
+        let mut shape: Option<Result<(), String>> = None;
+        self.members(scanner, &mut |reading, key, scanner| {
+            match key {
+                "Event" if shape.is_none() => {
+                    reading.items += 1;
+                    let ok = reading.wrapped_event(scanner, sink)?;
+                    shape = Some(if ok { Ok(()) } else { Err("item 1 is not a MISP event".to_string()) });
+                }
+                "response" if shape.is_none() && matches!(scanner.peek()?, Some(b'[' | b'{')) => {
+                    shape = Some(if scanner.peek()? == Some(b'[') {
+                        reading.list(scanner, sink)?
+                    } else {
+                        reading.item(scanner, sink)?
+                    });
+                }
+                _ => reading.event_member(key, scanner, &mut bare)?,
+            }
+            Ok(())
+        })?;
+        match shape {
+            Some(outcome) => Ok(outcome),
+            None if bare.event_like => {
+                self.emit(bare, sink);
+                Ok(Ok(()))
+            }
+            None => Ok(Err(EXPECTED.to_string())),
+        }
+    }
+
+    /// The value of `"Event"`: an event object (true) or anything else
+    /// (false, skipped).
+    fn wrapped_event(&mut self, scanner: &mut Scanner<'_>, sink: &mut dyn FnMut(Event)) -> Result<bool, ScanError> {
+        if scanner.peek()? != Some(b'{') {
+            scanner.value(&mut self.buf, 0)?;
+            return Ok(false);
+        }
+        let mut event = EventState::default();
+        self.members(scanner, &mut |reading, key, scanner| reading.event_member(key, scanner, &mut event))?;
+        self.emit(event, sink);
+        Ok(true)
+    }
+
+    /// Calls `on_member` with each key of the object at the cursor, which
+    /// must consume the member's value.
+    fn members(
+        &mut self,
+        scanner: &mut Scanner<'_>,
+        on_member: &mut dyn FnMut(&mut Reading, &str, &mut Scanner<'_>) -> Result<(), ScanError>,
+    ) -> Result<(), ScanError> {
+        scanner.expect(b'{', "'{'")?;
+        let mut more = !scanner.eat(b'}')?;
+        while more {
+            let key = scanner.key(&mut self.buf)?;
+            on_member(self, &key, scanner)?;
+            more = scanner.next_item(b'}')?;
+        }
+        Ok(())
+    }
+
+    /// One member of an event.
+    fn event_member(&mut self, key: &str, scanner: &mut Scanner<'_>, event: &mut EventState) -> Result<(), ScanError> {
+        let is_array = scanner.peek()? == Some(b'[');
+        match key {
+            "Attribute" | "Object" => event.event_like = true,
+            "info" => event.event_like = true,
+            _ => {}
+        }
+        match key {
+            "Attribute" if is_array => self.array(scanner, "attribute", &mut |value| {
+                event.attributes.push(match value {
+                    Ok(value) => attribute::read_attribute(&value, None),
+                    Err(reason) => attribute::Pending::Rejected(reason),
+                });
+            }),
+            // An object that cannot be read counts as one line.
+            "Object" if is_array => self.array(scanner, "object", &mut |object| {
+                let object = match object {
+                    Ok(object) => object,
+                    Err(reason) => return event.object_attributes.push(attribute::Pending::Rejected(reason)),
+                };
+                let context = object.as_object().map(ObjectContext::new);
+                for item in object.get("Attribute").and_then(Value::as_array).into_iter().flatten() {
+                    event.object_attributes.push(attribute::read_attribute(item, context.as_ref()));
+                }
+            }),
+            _ if CONTEXT_KEYS.contains(&key) => {
+                if scanner.value(&mut self.buf, MAX_ITEM)? == Raw::Complete {
+                    if let Ok(value) = serde_json::from_slice::<Value>(&self.buf) {
+                        event.context.insert(key.to_string(), value);
+                    }
+                }
+                Ok(())
+            }
+            _ => scanner.value(&mut self.buf, 0).map(|_| ()),
+        }
+    }
+
+    /// Reads the elements of the array at the cursor one at a time, each
+    /// parsed on its own: one that does not parse (a number out of range,
+    /// nesting too deep, more than [`MAX_ITEM`] bytes) is passed on as the
+    /// reason it could not be read (naming it a `what`).
+    fn array(
+        &mut self,
+        scanner: &mut Scanner<'_>,
+        what: &str,
+        on_element: &mut dyn FnMut(Result<Value, String>),
+    ) -> Result<(), ScanError> {
+        scanner.expect(b'[', "'['")?;
+        if scanner.eat(b']')? {
+            return Ok(());
+        }
+        loop {
+            let value = match scanner.value(&mut self.buf, MAX_ITEM)? {
+                Raw::Complete => serde_json::from_slice::<Value>(&self.buf)
+                    .map_err(|error| format!("{what} is not valid JSON ({error})")),
+                Raw::TooLarge => Err(format!("{what} is larger than {} MiB; not read", MAX_ITEM >> 20)),
+                Raw::TooDeep => Err(format!("{what} nests deeper than {MAX_NESTING} levels; not read")),
+            };
+            on_element(value);
+            if !scanner.next_item(b']')? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Pushes the events of a whole event.
+    fn emit(&mut self, event: EventState, sink: &mut dyn FnMut(Event)) {
+        let context = EventContext::new(&event.context, None);
+        for pending in event.attributes.into_iter().chain(event.object_attributes) {
+            self.line += 1;
+            pending.emit(&context, self.line, sink);
+        }
+    }
 }
 
 /// Parses every event of the MISP feed directory `dir`.
@@ -96,13 +326,13 @@ fn read_event(event: &Object, manifest: Option<&Object>, line: &mut u64, sink: &
     let context = EventContext::new(event, manifest);
     for item in event.get("Attribute").and_then(Value::as_array).into_iter().flatten() {
         *line += 1;
-        attribute::read_attribute(item, &context, None, *line, sink);
+        attribute::read_attribute(item, None).emit(&context, *line, sink);
     }
     for object in event.get("Object").and_then(Value::as_array).into_iter().flatten() {
         let object_context = object.as_object().map(ObjectContext::new);
         for item in object.get("Attribute").and_then(Value::as_array).into_iter().flatten() {
             *line += 1;
-            attribute::read_attribute(item, &context, object_context.as_ref(), *line, sink);
+            attribute::read_attribute(item, object_context.as_ref()).emit(&context, *line, sink);
         }
     }
 }

@@ -11,22 +11,19 @@ use cordon_model::{Attributes, Category};
 use serde_json::Value;
 
 use crate::emit::{self, emit_value};
-use crate::json::{self, array_objects, text, Object};
+use crate::json::stream::for_each_element;
+use crate::json::{array_objects, text, Object};
 use crate::{Event, Format, FormatError};
 
-/// Parses the document.
+/// Parses the document, one object at a time, so that one that does not
+/// parse is one rejection.
 pub(crate) fn parse(name: &Path, reader: &mut dyn BufRead, sink: &mut dyn FnMut(Event)) -> Result<(), FormatError> {
-    let document: Value = json::read_document(name, Format::PhishtankJson, reader)?;
-    if !document.is_array() {
-        return Err(json::layout(name, Format::PhishtankJson, "expected an array of objects"));
-    }
-    for (index, object) in (1u64..).zip(array_objects(&document)) {
-        match object {
-            Some(object) => emit_object(index, object, sink),
-            None => sink(Event::Rejected { line: index, reason: "array element is not an object".to_string() }),
-        }
-    }
-    Ok(())
+    let expected = "expected an array of objects";
+    for_each_element(name, Format::PhishtankJson, reader, 1 << 20, expected, &mut |index, element| match element {
+        Ok(Value::Object(object)) => emit_object(index, &object, sink),
+        Ok(_) => sink(Event::Rejected { line: index, reason: "array element is not an object".to_string() }),
+        Err(reason) => sink(Event::Rejected { line: index, reason }),
+    })
 }
 
 fn emit_object(index: u64, object: &Object, sink: &mut dyn FnMut(Event)) {

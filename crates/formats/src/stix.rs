@@ -1,9 +1,19 @@
 //! STIX 2.1 bundles.
 //!
-//! A bundle is one JSON document, so it is read whole, with the crate's size
-//! bound (1 GiB, [`json::read_document`]), then indexed ([`bundle::Bundle`]: objects by id,
-//! TLP markings, relationships) before any object is read, because an
-//! indicator's category and TLP live in other objects that may come after it.
+//! A bundle is read streaming, one object of `objects` at a time
+//! ([`json::stream::Scanner`]): each object is parsed on its own, so one that
+//! does not parse (a number out of range such as `1e400`, nesting too deep,
+//! more than [`MAX_OBJECT`] bytes) is rejected alone, and only what cordon
+//! reads of it is kept ([`KEPT_FIELDS`] of the [`KEPT_TYPES`]; of any other
+//! object only a hash of its id). Memory therefore grows with the number of
+//! network objects, relationships and markings, a few hundred bytes each,
+//! not with the size of the document: descriptions, external references,
+//! reports, notes and custom properties are dropped as they are read.
+//!
+//! The objects are then indexed ([`bundle::Bundle`]: objects by id, TLP
+//! markings, relationships) before any is turned into events, because an
+//! indicator's category and TLP live in other objects that may come after
+//! it.
 //!
 //! What becomes a record:
 //! * each `indicator` whose pattern is a disjunction of equality tests on
@@ -30,72 +40,183 @@ mod sco;
 use std::collections::HashSet;
 use std::io::BufRead;
 use std::path::Path;
+use std::rc::Rc;
 
 use serde_json::Value;
 
-use crate::json;
+use crate::json::stream::{kind_of, Raw, Scanner};
+use crate::json::{self, MAX_DOCUMENT};
 use crate::{Event, Format, FormatError};
+
+/// The largest object of a bundle that is read (16 MiB); a larger one is
+/// rejected.
+pub(crate) const MAX_OBJECT: usize = 16 << 20;
+
+/// What was read of one object of `objects`.
+#[derive(Debug)]
+enum Slot {
+    /// An indicator with values: the next of [`Objects::indicators`].
+    Indicator,
+    /// A network observable: its index in [`Objects::observables`].
+    Observable(usize),
+    /// An object that yields no event of its own.
+    Silent,
+    /// An element rejected, with the reason.
+    Rejected(Box<str>),
+    /// An indicator skipped, with the key.
+    Skipped(Rc<str>),
+}
+
+/// What was read of a bundle's `objects`.
+#[derive(Debug, Default)]
+struct Objects {
+    /// One slot per element, in order.
+    slots: Vec<Slot>,
+    /// The index of what the objects say about each other.
+    bundle: bundle::Bundle,
+    /// Indicators waiting for the whole bundle.
+    indicators: Vec<indicator::Indicator>,
+    /// The network observables.
+    observables: sco::Observables,
+}
+
+impl Objects {
+    /// Reads one element of `objects` at `line`.
+    fn read(&mut self, value: Value, line: u64) -> Slot {
+        if !value.is_object() {
+            return Slot::Rejected("object is not a JSON object".into());
+        }
+        self.bundle.learn(&value);
+        match bundle::str_field(&value, "type") {
+            None => Slot::Rejected("object has no type".into()),
+            Some("indicator") => match indicator::read_indicator(&mut self.bundle, &value, line) {
+                indicator::Read::Values(indicator) => {
+                    self.indicators.push(indicator);
+                    Slot::Indicator
+                }
+                indicator::Read::Rejected(reason) => Slot::Rejected(reason),
+                indicator::Read::Skipped(key) => Slot::Skipped(key),
+            },
+            Some(kind) if sco::NETWORK_TYPES.contains(&kind) => {
+                let sco = sco::Sco::read(&mut self.bundle, &value);
+                Slot::Observable(self.observables.push(sco))
+            }
+            Some(_) => Slot::Silent,
+        }
+    }
+}
 
 /// Parses a STIX 2.1 bundle from `reader`, pushing events to `sink` in the
 /// order of the bundle's objects.
 pub(crate) fn parse(name: &Path, reader: &mut dyn BufRead, sink: &mut dyn FnMut(Event)) -> Result<(), FormatError> {
-    let document: Value = json::read_document(name, Format::Stix, reader)?;
-    let objects = bundle_objects(&document).map_err(|reason| json::layout(name, Format::Stix, reason))?;
-    let bundle = bundle::Bundle::index(objects);
-    let resolutions = sco::Resolutions::collect(&bundle, objects);
-    let mut covered = HashSet::new();
-    let mut events: Vec<Vec<Event>> = vec![Vec::new(); objects.len()];
-    // Indicators first: observables they cover are not records of their own.
-    for (index, object) in objects.iter().enumerate() {
-        if bundle::str_field(object, "type") == Some("indicator") {
-            let line = index as u64 + 1;
-            indicator::read_indicator(&bundle, object, line, &resolutions.links, &mut covered, &mut events[index]);
-        }
-    }
-    for (index, object) in objects.iter().enumerate() {
+    let Objects { slots, bundle, indicators, mut observables } = read_bundle(name, reader)?;
+    observables.resolve(&bundle);
+    // Observables that indicators yield are not records of their own.
+    let covered: HashSet<_> = indicators.iter().flat_map(|i| i.observables()).cloned().collect();
+    let mut indicators = indicators.into_iter();
+    for (index, slot) in slots.into_iter().enumerate() {
         let line = index as u64 + 1;
-        let out = &mut events[index];
-        match object.get("type") {
-            _ if !object.is_object() => {
-                out.push(Event::Rejected { line, reason: "object is not a JSON object".into() })
+        match slot {
+            Slot::Indicator => {
+                if let Some(indicator) = indicators.next() {
+                    indicator.emit(&bundle, &observables.links, sink);
+                }
             }
-            Some(Value::String(kind)) if sco::NETWORK_TYPES.contains(&kind.as_str()) => {
-                sco::read_observable(&bundle, object, line, &resolutions, &covered, out)
-            }
-            Some(Value::String(_)) => {}
-            _ => out.push(Event::Rejected { line, reason: "object has no type".into() }),
+            Slot::Observable(at) => observables.emit(&bundle, at, line, &covered, sink),
+            Slot::Silent => {}
+            Slot::Rejected(reason) => sink(Event::Rejected { line, reason: reason.into() }),
+            Slot::Skipped(key) => sink(Event::Skipped { line, reason: key.to_string() }),
         }
     }
-    events.into_iter().flatten().for_each(sink);
     Ok(())
 }
 
-/// The `objects` of a bundle or TAXII envelope, or why `document` is neither.
-fn bundle_objects(document: &Value) -> Result<&[Value], String> {
-    let Some(top) = document.as_object() else {
-        return Err(format!("expected a bundle object, found {}", json_kind(document)));
-    };
-    match top.get("type") {
+/// Reads the document: the bundle's `objects` one at a time, its `type`,
+/// and nothing else; or why it is not a bundle.
+fn read_bundle(name: &Path, reader: &mut dyn BufRead) -> Result<Objects, FormatError> {
+    let scan_error = |error| json::scan_error(name, Format::Stix, error);
+    let layout = |reason: String| json::layout(name, Format::Stix, reason);
+    let mut scanner = Scanner::new(reader, MAX_DOCUMENT).map_err(scan_error)?;
+    match scanner.peek().map_err(scan_error)? {
+        Some(b'{') => {}
+        Some(first) => return Err(layout(format!("expected a bundle object, found {}", kind_of(first)))),
+        None => return Err(layout("JSON does not parse: EOF while parsing a value".into())),
+    }
+    let mut objects = Objects::default();
+    let mut buf = Vec::new();
+    let mut kind: Option<Value> = None;
+    let mut has_objects = false;
+    let mut not_a_list = None;
+    scanner.expect(b'{', "'{'").map_err(scan_error)?;
+    let mut more = !scanner.eat(b'}').map_err(scan_error)?;
+    while more {
+        let key = scanner.key(&mut buf).map_err(scan_error)?;
+        match key.as_str() {
+            "objects" => {
+                has_objects = true;
+                match scanner.peek().map_err(scan_error)? {
+                    Some(b'[') => read_objects(&mut scanner, &mut buf, &mut objects).map_err(scan_error)?,
+                    Some(first) => {
+                        not_a_list = Some(kind_of(first));
+                        scanner.value(&mut buf, 0).map_err(scan_error)?;
+                    }
+                    None => {
+                        return Err(scan_error(json::stream::ScanError::Syntax("EOF while parsing a value".into())))
+                    }
+                }
+            }
+            "type" => {
+                let raw = scanner.value(&mut buf, 4096).map_err(scan_error)?;
+                kind = Some(match raw {
+                    Raw::Complete => serde_json::from_slice(&buf).unwrap_or(Value::Null),
+                    Raw::TooLarge | Raw::TooDeep => Value::String("…".into()),
+                });
+            }
+            _ => {
+                scanner.value(&mut buf, 0).map_err(scan_error)?;
+            }
+        }
+        more = scanner.next_item(b'}').map_err(scan_error)?;
+    }
+    scanner.end().map_err(scan_error)?;
+    match kind {
         Some(Value::String(kind)) if kind == "bundle" => {}
-        Some(other) => return Err(format!("expected \"type\": \"bundle\", found {other}")),
-        None if top.contains_key("objects") => {}
-        None => return Err("no \"type\": \"bundle\" and no \"objects\"".into()),
+        Some(other) => return Err(layout(format!("expected \"type\": \"bundle\", found {other}"))),
+        None if has_objects => {}
+        None => return Err(layout("no \"type\": \"bundle\" and no \"objects\"".into())),
     }
-    match top.get("objects") {
-        None => Ok(&[]),
-        Some(Value::Array(objects)) => Ok(objects),
-        Some(other) => Err(format!("\"objects\" is {}, not a list", json_kind(other))),
+    if let Some(kind) = not_a_list {
+        return Err(layout(format!("\"objects\" is {kind}, not a list")));
     }
+    Ok(objects)
 }
 
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
+/// Reads the elements of the `objects` array (the cursor on its `[`).
+fn read_objects(
+    scanner: &mut Scanner<'_>,
+    buf: &mut Vec<u8>,
+    objects: &mut Objects,
+) -> Result<(), json::stream::ScanError> {
+    scanner.expect(b'[', "'['")?;
+    if scanner.eat(b']')? {
+        return Ok(());
+    }
+    loop {
+        let line = objects.slots.len() as u64 + 1;
+        let slot = match scanner.value(buf, MAX_OBJECT)? {
+            Raw::TooLarge => Slot::Rejected(format!("object is larger than {} MiB; not read", MAX_OBJECT >> 20).into()),
+            Raw::TooDeep => Slot::Rejected(
+                format!("object nests deeper than {} levels; not read", json::stream::MAX_NESTING).into(),
+            ),
+            Raw::Complete => match serde_json::from_slice::<Value>(buf) {
+                Ok(value) => objects.read(value, line),
+                Err(error) => Slot::Rejected(format!("object is not valid JSON ({error})").into()),
+            },
+        };
+        objects.slots.push(slot);
+        if !scanner.next_item(b']')? {
+            return Ok(());
+        }
     }
 }
 

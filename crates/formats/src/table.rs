@@ -1,16 +1,219 @@
 //! Delimited rows: splitting a line into fields, finding columns by header
 //! name, and the abuse.ch layout where the header is a `#` comment line.
 //!
-//! Rows are read line by line (on top of [`crate::lines`]), so a quoted field
-//! cannot span lines; in exchange every row has its real line number and
-//! memory stays constant. No feed cordon reads puts line breaks in a field.
+//! Rows are read on top of [`crate::lines`], with RFC 4180 quoting across
+//! lines: a line that ends inside a quoted field is continued by the next
+//! ones ([`Records`]), so a description spanning two lines stays one field
+//! instead of becoming a row of its own (issue 10: `"seen talking to` /
+//! `8.8.4.4,c2,x"` once stored `8.8.4.4` as a C2). A row is numbered by the
+//! physical line it starts on, and a row is at most [`MAX_LINE`] bytes,
+//! line breaks included, so memory stays constant: a quote that is never
+//! closed costs at most that much input, then its row is rejected. Line ends
+//! inside a field are read as `\n`, and trailing whitespace before them is
+//! dropped, as on every line.
 
 use std::io::BufRead;
 use std::path::Path;
 
 use crate::json::layout;
-use crate::lines::for_each_line;
+use crate::lines::{for_each_line, MAX_LINE};
 use crate::{Event, Format, FormatError};
+
+/// The rejection reason for a row over [`MAX_LINE`] bytes.
+pub(crate) const ROW_TOO_LONG: &str = "row longer than 64 KiB (a quoted field that is not closed?)";
+
+/// The rejection reason for a row whose quoted field is never closed.
+pub(crate) const QUOTE_NOT_CLOSED: &str = "a quoted field is not closed";
+
+/// Joins physical lines into rows where a quoted field spans lines.
+///
+/// Feed it every line of the input with [`Records::push`]; it answers with
+/// the complete row, its first line's number, as soon as it has one. The
+/// common row, on one line, is passed through without being copied; only a
+/// row that continues is collected. Which quotes open a field follows
+/// [`split_fields`] exactly: a `"` at the start of a field (after
+/// whitespace) opens it, `""` inside it is a quote, and the next `"` closes
+/// it.
+#[derive(Debug, Default)]
+pub(crate) struct Records {
+    /// The row so far, while one is open.
+    text: String,
+    /// The line the open row started on (0: no row is open).
+    start: u64,
+    /// Where the scan of the open row stopped.
+    state: Quote,
+}
+
+/// What [`Records::push`] has for the caller.
+pub(crate) enum Joined<'a> {
+    /// A complete row, and the line it starts on.
+    Row(u64, &'a str),
+    /// The line continues a row that is not complete yet.
+    Pending,
+    /// The open row grew over [`MAX_LINE`] bytes: it is dropped, and this is
+    /// the line it started on.
+    TooLong(u64),
+}
+
+/// Where a scan of a row is, between two characters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Quote {
+    /// At the start of a field (only whitespace read).
+    #[default]
+    FieldStart,
+    /// In an unquoted field.
+    Unquoted,
+    /// Inside a quoted field.
+    Open,
+    /// Just after a `"` inside a quoted field: the end of the field, or the
+    /// first half of `""`.
+    Closing,
+    /// After a closed quoted field, before the delimiter.
+    Closed,
+}
+
+impl Records {
+    /// True while a row continues on the next line: lines are then part of
+    /// it whatever they look like (blank, or starting with `#`).
+    pub(crate) fn is_open(&self) -> bool {
+        self.start != 0
+    }
+
+    /// Takes line `line` (`text`, with its line end removed). The first
+    /// value is the line of an open row this line shows to be broken (see
+    /// below), to be rejected with [`QUOTE_NOT_CLOSED`] before what the
+    /// second value says.
+    ///
+    /// A quote that closes on a later line must end its field there: text
+    /// after it (`"Pikabot` / `"2024-03-20",…`) means that the quote opened
+    /// on the first line was a stray one rather than a field over several
+    /// lines, which a CSV writer never produces. The open row is then
+    /// rejected, and the line is read again as the start of a row, so a
+    /// stray quote costs one row, as it did before rows could span lines.
+    pub(crate) fn push<'a>(&'a mut self, line: u64, text: &'a str, delimiter: char) -> (Option<u64>, Joined<'a>) {
+        let mut broken = None;
+        if self.is_open() {
+            if self.text.len() + 1 + text.len() > MAX_LINE {
+                let start = self.start;
+                self.start = 0;
+                self.text.clear();
+                return (None, Joined::TooLong(start));
+            }
+            // The line break itself is content of the open field.
+            match scan(self.state, text, delimiter) {
+                (Quote::Open, _) => {
+                    self.text.push('\n');
+                    self.text.push_str(text);
+                    return (None, Joined::Pending);
+                }
+                (_, true) => {
+                    broken = Some(self.start);
+                    self.start = 0;
+                }
+                (_, false) => {
+                    self.text.push('\n');
+                    self.text.push_str(text);
+                    let start = self.start;
+                    self.start = 0;
+                    return (None, Joined::Row(start, &self.text));
+                }
+            }
+        }
+        // A line without a quote cannot open one.
+        if memchr::memchr(b'"', text.as_bytes()).is_none() {
+            return (broken, Joined::Row(line, text));
+        }
+        let (state, _) = scan(Quote::FieldStart, text, delimiter);
+        if state != Quote::Open {
+            return (broken, Joined::Row(line, text));
+        }
+        self.text.clear();
+        self.text.push_str(text);
+        self.start = line;
+        self.state = state;
+        (broken, Joined::Pending)
+    }
+
+    /// At the end of the input: the line of a row whose quote was never
+    /// closed, if one is open.
+    pub(crate) fn unclosed(&self) -> Option<u64> {
+        self.is_open().then_some(self.start)
+    }
+}
+
+/// The state after reading `text` from `state`, and whether text followed
+/// the closing quote of a field (before the next delimiter).
+fn scan(state: Quote, text: &str, delimiter: char) -> (Quote, bool) {
+    if delimiter.is_ascii() && text.is_ascii() {
+        scan_ascii(state, text.as_bytes(), delimiter as u8)
+    } else {
+        scan_chars(state, text, delimiter)
+    }
+}
+
+/// [`scan`] of ASCII text: runs of field text are skipped with `memchr`
+/// (a quoted abuse.ch row is mostly such runs), where [`scan_chars`]
+/// decodes every character.
+fn scan_ascii(mut state: Quote, text: &[u8], delimiter: u8) -> (Quote, bool) {
+    let mut junk = false;
+    let mut at = 0;
+    while let Some(&b) = text.get(at) {
+        match state {
+            Quote::Open => match memchr::memchr(b'"', &text[at..]) {
+                Some(found) => {
+                    state = Quote::Closing;
+                    at += found + 1;
+                    continue;
+                }
+                None => return (Quote::Open, junk),
+            },
+            Quote::Unquoted | Quote::Closed => match memchr::memchr(delimiter, &text[at..]) {
+                Some(found) => {
+                    state = Quote::FieldStart;
+                    at += found + 1;
+                    continue;
+                }
+                None => return (state, junk),
+            },
+            Quote::FieldStart if b == delimiter || b.is_ascii_whitespace() || b == 0x0b => {}
+            Quote::FieldStart if b == b'"' => state = Quote::Open,
+            Quote::FieldStart => state = Quote::Unquoted,
+            Quote::Closing if b == b'"' => state = Quote::Open,
+            Quote::Closing if b == delimiter => state = Quote::FieldStart,
+            Quote::Closing => {
+                junk = true;
+                state = Quote::Closed;
+            }
+        }
+        at += 1;
+    }
+    (state, junk)
+}
+
+/// [`scan`], one character at a time.
+fn scan_chars(mut state: Quote, text: &str, delimiter: char) -> (Quote, bool) {
+    let mut junk = false;
+    for c in text.chars() {
+        state = match state {
+            Quote::FieldStart if c == delimiter => Quote::FieldStart,
+            Quote::FieldStart if c.is_whitespace() => Quote::FieldStart,
+            Quote::FieldStart if c == '"' => Quote::Open,
+            Quote::FieldStart => Quote::Unquoted,
+            Quote::Unquoted | Quote::Closed if c == delimiter => Quote::FieldStart,
+            Quote::Unquoted => Quote::Unquoted,
+            Quote::Closed => Quote::Closed,
+            Quote::Open if c == '"' => Quote::Closing,
+            Quote::Open => Quote::Open,
+            Quote::Closing if c == '"' => Quote::Open,
+            Quote::Closing if c == delimiter => Quote::FieldStart,
+            Quote::Closing => {
+                junk = true;
+                Quote::Closed
+            }
+        };
+    }
+    (state, junk)
+}
 
 /// The fields of one row, back to back in one buffer that is reused from
 /// row to row: splitting a row allocates nothing once the buffer has grown
@@ -72,7 +275,7 @@ pub(crate) fn split_fields(line: &str, delimiter: char, out: &mut Fields) -> Res
             let after = loop {
                 let Some(at) = tail.find('"') else {
                     out.clear();
-                    return Err("a quoted field is not closed".to_string());
+                    return Err(QUOTE_NOT_CLOSED.to_string());
                 };
                 out.text.push_str(&tail[..at]);
                 match tail[at + 1..].strip_prefix('"') {
@@ -175,12 +378,13 @@ pub(crate) fn read_commented<C>(
     let mut columns: Option<C> = None;
     let mut last_problem: Option<String> = None;
     let mut fields = Fields::default();
+    let mut records = Records::default();
     for_each_line(name, reader, sink, &mut |line, text, sink| {
-        let text = text.trim();
-        if text.is_empty() {
+        let text = if records.is_open() { text } else { text.trim() };
+        if text.is_empty() && !records.is_open() {
             return Ok(());
         }
-        if let Some(comment) = text.strip_prefix('#') {
+        if let (Some(comment), false) = (text.strip_prefix('#'), records.is_open()) {
             if columns.is_none() && split_fields(comment, ',', &mut fields).is_ok() && fields.len() > 1 {
                 match resolve(&Header::new(fields.iter())) {
                     Ok(resolved) => columns = Some(resolved),
@@ -198,12 +402,28 @@ pub(crate) fn read_commented<C>(
             let reason = format!("line {line}: data before a '#' comment line naming the columns ({why})");
             return Err(layout(name, format, reason));
         };
-        match split_fields(text, ',', &mut fields) {
+        let (broken, joined) = records.push(line, text, ',');
+        if let Some(line) = broken {
+            sink(Event::Rejected { line, reason: QUOTE_NOT_CLOSED.to_string() });
+        }
+        let (line, text) = match joined {
+            Joined::Row(line, text) => (line, text),
+            Joined::Pending => return Ok(()),
+            Joined::TooLong(start) => {
+                sink(Event::Rejected { line: start, reason: ROW_TOO_LONG.to_string() });
+                return Ok(());
+            }
+        };
+        match split_fields(text.trim(), ',', &mut fields) {
             Ok(()) => on_row(columns, line, &Row::new(&fields), sink),
             Err(reason) => sink(Event::Rejected { line, reason }),
         }
         Ok(())
-    })
+    })?;
+    if let Some(line) = records.unclosed() {
+        sink(Event::Rejected { line, reason: QUOTE_NOT_CLOSED.to_string() });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -227,6 +447,34 @@ mod tests {
         assert_eq!(split(r#""""#, ','), Ok(vec!["".into()]));
         assert_eq!(split(r#"x,"a""""b" junk ,"é""#, ','), Ok(vec!["x".into(), "a\"\"b".into(), "é".into()]));
         assert_eq!(split("", ','), Ok(vec!["".into()]));
+    }
+
+    #[test]
+    fn both_scans_agree_with_the_splitter() {
+        let lines = [
+            "a,b",
+            "\"a\",b",
+            " \"a",
+            "\"a\"\"",
+            "\"a\"x,\"b",
+            "a\"b,\"",
+            "\u{b}\"x",
+            "\u{a0}\"x",
+            "\"é",
+            "x,\"\"\"",
+            "\t\"a\t\"\t",
+            "\"a\" ,\"",
+        ];
+        for line in lines {
+            for delimiter in [',', '\t'] {
+                let chars = scan_chars(Quote::FieldStart, line, delimiter);
+                if line.is_ascii() {
+                    assert_eq!(scan_ascii(Quote::FieldStart, line.as_bytes(), delimiter as u8), chars, "{line:?}");
+                }
+                let open = split(line, delimiter).is_err();
+                assert_eq!(chars.0 == Quote::Open, open, "{line:?} {delimiter:?}");
+            }
+        }
     }
 
     #[test]

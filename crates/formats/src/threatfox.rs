@@ -16,10 +16,16 @@ use std::path::Path;
 
 use cordon_model::{Attributes, Category};
 
+use serde_json::Value;
+
 use crate::emit::{self, emit_value};
-use crate::json::{self, array_objects, text, Entries};
+use crate::json::stream::{kind_of, Raw, ScanError, Scanner, MAX_NESTING};
+use crate::json::{self, text, MAX_DOCUMENT};
 use crate::table::{read_commented, Header, Row};
 use crate::{Event, Format, FormatError};
+
+/// The largest IOC object read (1 MiB); a larger one is rejected.
+const MAX_IOC: usize = 1 << 20;
 
 /// IOC types that are network indicators.
 const NETWORK_TYPES: &[&str] = &["ip:port", "domain", "url", "ip"];
@@ -73,38 +79,96 @@ pub(crate) fn parse_csv(name: &Path, reader: &mut dyn BufRead, sink: &mut dyn Fn
     })
 }
 
-/// Parses the JSON export (or an API answer).
+/// Parses the JSON export (or an API answer), streaming: the members of the
+/// top-level object one at a time, and of each member that is an array its
+/// elements one at a time, so that one IOC that does not parse (a number
+/// out of range such as `1e400`) is one rejection, and memory does not grow
+/// with the export. Members that are not arrays (`query_status`) are
+/// skipped.
 pub(crate) fn parse_json(
     name: &Path,
     reader: &mut dyn BufRead,
     sink: &mut dyn FnMut(Event),
 ) -> Result<(), FormatError> {
-    let Entries(members) = json::read_document(name, Format::ThreatfoxJson, reader)?;
-    let mut index = 0u64;
-    for (_, value) in &members {
-        for object in array_objects(value) {
-            index += 1;
-            let Some(object) = object else {
-                sink(Event::Rejected { line: index, reason: "array element is not an object".to_string() });
-                continue;
-            };
-            let fields =
-                ["ioc_value", "ioc_type", "threat_type", "malware_printable", "first_seen_utc", "last_seen_utc"];
-            let [value, ioc_type, threat_type, malware, first_seen, last_seen] = fields.map(|key| text(object, key));
-            let confidence = text(object, "confidence_level");
-            let ioc = Ioc {
-                value: value.as_deref().or(text_ref(object, "ioc")),
-                ioc_type: ioc_type.as_deref(),
-                threat_type: threat_type.as_deref(),
-                malware: malware.as_deref(),
-                first_seen: first_seen.as_deref().or(text_ref(object, "first_seen")),
-                last_seen: last_seen.as_deref().or(text_ref(object, "last_seen")),
-                confidence: confidence.as_deref(),
-            };
-            emit_ioc(index, &ioc, sink);
+    let scan_error = |error| json::scan_error(name, Format::ThreatfoxJson, error);
+    let mut scanner = Scanner::new(reader, MAX_DOCUMENT).map_err(scan_error)?;
+    match scanner.peek().map_err(scan_error)? {
+        Some(b'{') => {}
+        Some(first) => {
+            return Err(json::layout(
+                name,
+                Format::ThreatfoxJson,
+                format!("expected an object, found {}", kind_of(first)),
+            ))
+        }
+        None => {
+            return Err(json::layout(name, Format::ThreatfoxJson, "JSON does not parse: EOF while parsing a value"))
         }
     }
-    Ok(())
+    let mut buf = Vec::new();
+    let mut index = 0u64;
+    scanner.expect(b'{', "'{'").map_err(scan_error)?;
+    let mut more = !scanner.eat(b'}').map_err(scan_error)?;
+    while more {
+        scanner.key(&mut buf).map_err(scan_error)?;
+        if scanner.peek().map_err(scan_error)? == Some(b'[') {
+            read_iocs(&mut scanner, &mut buf, &mut index, sink).map_err(scan_error)?;
+        } else {
+            scanner.value(&mut buf, 0).map_err(scan_error)?;
+        }
+        more = scanner.next_item(b'}').map_err(scan_error)?;
+    }
+    scanner.end().map_err(scan_error)
+}
+
+/// Reads the IOCs of one array (the cursor on its `[`), numbering them on
+/// from `index`.
+fn read_iocs(
+    scanner: &mut Scanner<'_>,
+    buf: &mut Vec<u8>,
+    index: &mut u64,
+    sink: &mut dyn FnMut(Event),
+) -> Result<(), ScanError> {
+    scanner.expect(b'[', "'['")?;
+    if scanner.eat(b']')? {
+        return Ok(());
+    }
+    loop {
+        *index += 1;
+        let line = *index;
+        let object = match scanner.value(buf, MAX_IOC)? {
+            Raw::TooLarge => Err(format!("IOC is larger than {} KiB; not read", MAX_IOC >> 10)),
+            Raw::TooDeep => Err(format!("IOC nests deeper than {MAX_NESTING} levels; not read")),
+            Raw::Complete => match serde_json::from_slice::<Value>(buf) {
+                Ok(Value::Object(object)) => Ok(object),
+                Ok(_) => Err("array element is not an object".to_string()),
+                Err(error) => Err(format!("IOC is not valid JSON ({error})")),
+            },
+        };
+        match object {
+            Ok(object) => emit_json_ioc(line, &object, sink),
+            Err(reason) => sink(Event::Rejected { line, reason }),
+        }
+        if !scanner.next_item(b']')? {
+            return Ok(());
+        }
+    }
+}
+
+fn emit_json_ioc(index: u64, object: &json::Object, sink: &mut dyn FnMut(Event)) {
+    let fields = ["ioc_value", "ioc_type", "threat_type", "malware_printable", "first_seen_utc", "last_seen_utc"];
+    let [value, ioc_type, threat_type, malware, first_seen, last_seen] = fields.map(|key| text(object, key));
+    let confidence = text(object, "confidence_level");
+    let ioc = Ioc {
+        value: value.as_deref().or(text_ref(object, "ioc")),
+        ioc_type: ioc_type.as_deref(),
+        threat_type: threat_type.as_deref(),
+        malware: malware.as_deref(),
+        first_seen: first_seen.as_deref().or(text_ref(object, "first_seen")),
+        last_seen: last_seen.as_deref().or(text_ref(object, "last_seen")),
+        confidence: confidence.as_deref(),
+    };
+    emit_ioc(index, &ioc, sink);
 }
 
 /// A string field (API answers name some fields differently).

@@ -8,6 +8,7 @@ mod util;
 mod abusech;
 mod detect;
 mod generic_csv;
+mod hostile;
 mod lists;
 mod misp;
 mod phishing;

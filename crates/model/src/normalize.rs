@@ -1,5 +1,13 @@
 //! From raw text to canonical observables.
 //!
+//! Whitespace and control characters around a value are dropped, tabs and
+//! line breaks inside it are dropped (as a URL parser drops them), and a
+//! value with any other control character inside is rejected, before
+//! anything else: a control character would hide what the value is from the
+//! rules below but not from a URL parser. Normalizing is idempotent: the canonical text of
+//! every observable normalizes to that observable (property-tested in
+//! `tests/normalize_idempotent.rs`).
+//!
 //! The rules, in the order they are tried on a refanged, trimmed value:
 //! 1. a value with `://` is a URL (WHATWG parsing: scheme and host lowercased,
 //!    IDN host to A-labels, default port and fragment dropped);
@@ -39,9 +47,28 @@ fn reject(msg: impl Into<String>) -> Rejection {
     Rejection(msg.into())
 }
 
+/// The defanging notations [`refang`] replaces inside a value.
+const FANGS: [(&str, &str); 9] = [
+    ("[://]", "://"),
+    ("[:]", ":"),
+    ("[.]", "."),
+    ("(.)", "."),
+    ("{.}", "."),
+    ("[dot]", "."),
+    ("(dot)", "."),
+    ("[@]", "@"),
+    (" dot ", "."),
+];
+
 /// Replaces the usual defanging notations (`hxxp`, `[.]`, `(.)`, `[dot]`,
 /// `[:]`, `[://]`, `[@]`) with the plain characters. Borrows when there is
 /// nothing to replace, which is the common case.
+///
+/// Refanging its own output changes nothing: a replacement that forms a new
+/// notation with what precedes it (`[[.]]` → `[.]`) is replaced too, in the
+/// same single pass (each character written is checked against the end of
+/// the output), so `refang(refang(x)) == refang(x)` and a canonical value
+/// never refangs into another one.
 pub fn refang(raw: &str) -> Cow<'_, str> {
     // Every notation holds a bracket or a space, or starts the value with
     // `hxxp`/`fxp`: a value with none of these is returned as it is.
@@ -49,25 +76,21 @@ pub fn refang(raw: &str) -> Cow<'_, str> {
     if !fanged_scheme && !raw.bytes().any(|b| matches!(b, b'[' | b'(' | b'{' | b' ')) {
         return Cow::Borrowed(raw);
     }
-    let mut s = raw.to_string();
-    for (from, to) in [
-        ("[://]", "://"),
-        ("[:]", ":"),
-        ("[.]", "."),
-        ("(.)", "."),
-        ("{.}", "."),
-        ("[dot]", "."),
-        ("(dot)", "."),
-        ("[@]", "@"),
-        (" dot ", "."),
-    ] {
-        if s.contains(from) {
-            s = s.replace(from, to);
+    let mut s = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        s.push(c);
+        // Every notation ends in `]`, `)`, `}` or a space.
+        if !matches!(c, ']' | ')' | '}' | ' ') {
+            continue;
+        }
+        while let Some((from, to)) = FANGS.iter().find(|(from, _)| s.ends_with(from)) {
+            s.truncate(s.len() - from.len());
+            s.push_str(to);
         }
     }
     for (fanged, plain) in [("hxxps://", "https://"), ("hxxp://", "http://"), ("fxp://", "ftp://")] {
         if s.get(..fanged.len()).is_some_and(|p| p.eq_ignore_ascii_case(fanged)) {
-            s = format!("{plain}{}", &s[fanged.len()..]);
+            s.replace_range(..fanged.len(), plain);
             break;
         }
     }
@@ -76,7 +99,10 @@ pub fn refang(raw: &str) -> Cow<'_, str> {
 
 /// Normalizes one raw value to canonical observables.
 pub fn normalize(raw: &str) -> Result<Normalized, Rejection> {
-    let trimmed = raw.trim_start_matches('\u{feff}').trim();
+    // Control characters first: around the value they are dropped like
+    // spaces; inside it they would hide what the value is (a URL parser
+    // drops a leading `\x01` that kept `hxxp://` from being refanged).
+    let trimmed = raw.trim_matches(|c: char| c.is_whitespace() || c.is_control() || c == '\u{feff}');
     if trimmed.is_empty() {
         return Err(reject("empty value"));
     }
@@ -85,7 +111,18 @@ pub fn normalize(raw: &str) -> Result<Normalized, Rejection> {
     if let Ok(v4) = trimmed.parse::<Ipv4Addr>() {
         return Ok(Normalized { observables: vec![Observable::Ip(IpAddr::V4(v4))], port: None, warnings: Vec::new() });
     }
-    let value = refang(trimmed);
+    // Tabs and line breaks inside are dropped, as the WHATWG URL parser
+    // drops them (a value may come from a quoted field over several lines);
+    // any other control character rejects the value.
+    let joined: Cow<'_, str> = if trimmed.contains(['\t', '\r', '\n']) {
+        Cow::Owned(trimmed.replace(['\t', '\r', '\n'], ""))
+    } else {
+        Cow::Borrowed(trimmed)
+    };
+    if joined.contains(char::is_control) {
+        return Err(reject(format!("{trimmed:?} contains a control character")));
+    }
+    let value = refang(&joined);
     let value = value.trim();
     let mut out = Normalized { observables: Vec::new(), port: None, warnings: Vec::new() };
     if value.contains("://") {
@@ -242,6 +279,10 @@ fn normalize_domain(raw: &str) -> Result<String, Rejection> {
     Ok(ascii)
 }
 
+/// The WHATWG special schemes: their hosts are parsed as domains and
+/// addresses; other schemes' hosts are opaque strings.
+const SPECIAL_SCHEMES: [&str; 6] = ["http", "https", "ws", "wss", "ftp", "file"];
+
 fn normalize_url(raw: &str) -> Result<Observable, Rejection> {
     let mut url = url::Url::parse(raw).map_err(|e| reject(format!("'{raw}' is not a valid URL ({e})")))?;
     let host =
@@ -253,7 +294,11 @@ fn normalize_url(raw: &str) -> Result<Observable, Rejection> {
         }
     }
     if let url::Host::Ipv6(v6) = host {
-        if let Some(v4) = v6.to_ipv4_mapped() {
+        // Only a special scheme (http, ftp, …) has IPv4 hosts: elsewhere
+        // `45.9.20.7` would be an opaque host, read back as a domain name,
+        // so there the mapped address stays IPv6 (its host is still the
+        // IPv4 address, see `Observable::url_host`).
+        if let Some(v4) = v6.to_ipv4_mapped().filter(|_| SPECIAL_SCHEMES.contains(&url.scheme())) {
             url.set_host(Some(&v4.to_string())).map_err(|e| reject(format!("'{raw}' is not a valid URL ({e})")))?;
         }
     }

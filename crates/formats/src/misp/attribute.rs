@@ -17,11 +17,12 @@
 //! `domain`, `hostname`; `hostname|port`; `domain|ip` (the domain, with the
 //! address in [`Record::links`]); `url`; `uri` (with a host).
 
-use cordon_model::{normalize, Attributes, Category, Observable, Record};
+use cordon_model::{normalize, Attributes, Category, Observable, Record, Timestamp};
 use serde_json::Value;
 
+use super::tags::TagInfo;
 use super::{flag, EventContext, ObjectContext};
-use crate::json::{self, Object};
+use crate::json;
 use crate::{emit, Event};
 
 /// The shape of a network attribute's value.
@@ -73,66 +74,157 @@ enum NoRecord {
     Reject(String),
 }
 
-/// Reads the attribute at `line`, in `event` and (for an object's
-/// attributes) `object`, pushing its events to `sink`.
-pub(super) fn read_attribute(
-    attribute: &Value,
-    event: &EventContext,
-    object: Option<&ObjectContext>,
-    line: u64,
-    sink: &mut dyn FnMut(Event),
-) {
+/// What an attribute says on its own (and with its object), before its
+/// event's context is known: the event's tags, `info` and `date` may come
+/// after its attributes in the document.
+#[derive(Debug)]
+pub(super) enum Pending {
+    /// No record: a rejection, with its reason.
+    Rejected(String),
+    /// No record: a skip, with its key.
+    Skipped(String),
+    /// Records, once the event is known.
+    Values(Box<Waiting>),
+}
+
+/// An attribute with records, waiting for its event's context.
+#[derive(Debug)]
+pub(super) struct Waiting {
+    /// Warnings about the value and the attribute's fields, in order.
+    warnings: Vec<String>,
+    /// The attribute's own tags.
+    tags: TagInfo,
+    /// The `distribution` of the attribute and of its object.
+    distribution: [Option<u8>; 2],
+    /// The attribute's MISP `category`, when it maps.
+    misp_category: Option<String>,
+    /// First seen, from the attribute or its object.
+    first_seen: Option<Timestamp>,
+    last_seen: Option<Timestamp>,
+    port: Option<u16>,
+    /// Each record's observable and links.
+    records: Vec<(Observable, Vec<Observable>)>,
+}
+
+/// Reads `attribute` (of `object`, for an object's attributes) as far as it
+/// can be read without its event.
+pub(super) fn read_attribute(attribute: &Value, object: Option<&ObjectContext>) -> Pending {
     let Some(attribute) = attribute.as_object() else {
-        sink(Event::Rejected { line, reason: "attribute is not a JSON object".into() });
-        return;
+        return Pending::Rejected("attribute is not a JSON object".into());
     };
     let Some(kind) = json::text(attribute, "type") else {
-        sink(Event::Rejected { line, reason: "attribute has no type".into() });
-        return;
+        return Pending::Rejected("attribute has no type".into());
     };
     let kind = kind.to_ascii_lowercase();
     if flag(attribute, "deleted") == Some(true) {
-        sink(Event::Skipped { line, reason: "misp:deleted".into() });
-        return;
+        return Pending::Skipped("misp:deleted".into());
     }
     let Some(shape) = Shape::of(&kind) else {
-        sink(Event::Skipped { line, reason: format!("misp:not-network:{kind}") });
-        return;
+        return Pending::Skipped(format!("misp:not-network:{kind}"));
     };
     if flag(attribute, "to_ids") == Some(false) {
-        sink(Event::Skipped { line, reason: "misp:not-to-ids".into() });
-        return;
+        return Pending::Skipped("misp:not-to-ids".into());
     }
     let Some(raw) = json::text(attribute, "value") else {
-        sink(Event::Rejected { line, reason: format!("{kind} attribute has no value") });
-        return;
+        return Pending::Rejected(format!("{kind} attribute has no value"));
     };
-    let mut value = match read_value(shape, &raw) {
+    let value = match read_value(shape, &raw) {
         Ok(value) => value,
-        Err(NoRecord::Skip(reason)) => {
-            sink(Event::Skipped { line, reason: reason.into() });
-            return;
-        }
-        Err(NoRecord::Reject(reason)) => {
-            sink(Event::Rejected { line, reason: format!("{kind}: {reason}") });
-            return;
-        }
+        Err(NoRecord::Skip(reason)) => return Pending::Skipped(reason.into()),
+        Err(NoRecord::Reject(reason)) => return Pending::Rejected(format!("{kind}: {reason}")),
     };
-    for message in value.warnings.drain(..) {
-        sink(Event::Warning { line, message: format!("{kind}: {message}") });
-    }
-    let attributes = attributes(attribute, event, object, value.port, line, sink);
-    for observable in value.observables {
-        let mut links = value.links.clone();
-        if matches!(observable, Observable::Domain(_) | Observable::Url(_)) {
-            for address in object.map(|o| o.addresses.as_slice()).unwrap_or_default() {
-                if !links.contains(address) {
-                    links.push(address.clone());
+    let mut warnings: Vec<String> = value.warnings.iter().map(|message| format!("{kind}: {message}")).collect();
+    let mut timestamp = |field: &str| {
+        let raw = json::text(attribute, field);
+        let mut sink = |event| {
+            if let Event::Warning { message, .. } = event {
+                warnings.push(message);
+            }
+        };
+        emit::timestamp(0, field, raw.as_deref(), &mut sink)
+    };
+    let first_seen = timestamp("first_seen");
+    let last_seen = timestamp("last_seen");
+    let changed = timestamp("timestamp");
+    let records = value
+        .observables
+        .into_iter()
+        .map(|observable| {
+            let mut links = value.links.clone();
+            if matches!(observable, Observable::Domain(_) | Observable::Url(_)) {
+                for address in object.map(|o| o.addresses.as_slice()).unwrap_or_default() {
+                    if !links.contains(address) {
+                        links.push(address.clone());
+                    }
                 }
             }
+            links.retain(|link| *link != observable);
+            (observable, links)
+        })
+        .collect();
+    Pending::Values(Box::new(Waiting {
+        warnings,
+        tags: super::tags::TagInfo::of(attribute),
+        distribution: [super::distribution(attribute), object.and_then(|o| o.distribution)],
+        misp_category: json::text(attribute, "category")
+            .filter(|c| Category::from_label(Some(c), None).is_some())
+            .map(|c| c.into_owned()),
+        first_seen: first_seen.or(object.and_then(|o| o.first_seen)),
+        last_seen: last_seen.or(object.and_then(|o| o.last_seen)).or(changed),
+        port: value.port.or(object.and_then(|o| o.port)),
+        records,
+    }))
+}
+
+impl Pending {
+    /// Pushes the attribute's events at `line` to `sink`, in `event`.
+    ///
+    /// The attributes of its records:
+    /// * TLP: the attribute's `tlp:` tags, else the event's, else the most
+    ///   restrictive level implied by the `distribution` of attribute, object
+    ///   and event (5, inherit, adds nothing; see
+    ///   [`super::tags::distribution_tlp`]);
+    /// * label: the first mappable tag of the attribute, else of the event,
+    ///   else the attribute's MISP `category` when it maps (`Payload
+    ///   delivery`), else the event's `info`;
+    /// * malware: the first malware galaxy of the attribute, else of the
+    ///   event;
+    /// * category: [`Category::from_label`] of the mapped label and malware
+    ///   (the event's `info` is never mapped: it is prose);
+    /// * first seen: the attribute's `first_seen`, else the object's, else
+    ///   the event's `date` unless that is later than the last sighting; last
+    ///   seen: the attribute's `last_seen`, else the object's, else the
+    ///   attribute's `timestamp` (its last change);
+    /// * port: from the value, else the one `port` attribute of the object.
+    pub fn emit(self, event: &EventContext, line: u64, sink: &mut dyn FnMut(Event)) {
+        let waiting = match self {
+            Pending::Rejected(reason) => return sink(Event::Rejected { line, reason }),
+            Pending::Skipped(reason) => return sink(Event::Skipped { line, reason }),
+            Pending::Values(waiting) => *waiting,
+        };
+        for message in waiting.warnings {
+            sink(Event::Warning { line, message });
         }
-        links.retain(|link| *link != observable);
-        sink(Event::Record(Record { line, observable, links, attributes: attributes.clone() }));
+        let tags = waiting.tags.or(&event.tags);
+        let distribution = [waiting.distribution[0], waiting.distribution[1], event.distribution];
+        let mapped = tags.label.or(waiting.misp_category);
+        let last_seen = waiting.last_seen;
+        let event_date = event.date.filter(|date| !matches!(last_seen, Some(last) if *date > last));
+        let attributes = Attributes {
+            category: Category::from_label(mapped.as_deref(), tags.malware.as_deref()),
+            label: mapped.or_else(|| event.info.clone()),
+            malware: tags.malware,
+            first_seen: waiting.first_seen.or(event_date),
+            last_seen,
+            confidence: None,
+            tlp: tags
+                .tlp
+                .or_else(|| distribution.into_iter().flatten().filter_map(super::tags::distribution_tlp).max()),
+            port: waiting.port,
+        };
+        for (observable, links) in waiting.records {
+            sink(Event::Record(Record { line, observable, links, attributes: attributes.clone() }));
+        }
     }
 }
 
@@ -184,51 +276,4 @@ fn read_value(shape: Shape, raw: &str) -> Result<Reading, NoRecord> {
         _ => {}
     }
     Ok(value)
-}
-
-/// The attributes of a record read from `attribute`:
-/// * TLP: the attribute's `tlp:` tags, else the event's, else the most
-///   restrictive level implied by the `distribution` of attribute, object and
-///   event (5, inherit, adds nothing; see [`super::tags::distribution_tlp`]);
-/// * label: the first mappable tag of the attribute, else of the event, else
-///   the attribute's MISP `category` when it maps (`Payload delivery`), else
-///   the event's `info`;
-/// * malware: the first malware galaxy of the attribute, else of the event;
-/// * category: [`Category::from_label`] of the mapped label and malware (the
-///   event's `info` is never mapped: it is prose);
-/// * first seen: the attribute's `first_seen`, else the object's, else the
-///   event's `date` unless that is later than the last sighting; last seen:
-///   the attribute's `last_seen`, else the object's, else the attribute's
-///   `timestamp` (its last change);
-/// * port: from the value, else the one `port` attribute of the object.
-fn attributes(
-    attribute: &Object,
-    event: &EventContext,
-    object: Option<&ObjectContext>,
-    port: Option<u16>,
-    line: u64,
-    sink: &mut dyn FnMut(Event),
-) -> Attributes {
-    let tags = super::tags::TagInfo::of(attribute).or(&event.tags);
-    let distribution = [super::distribution(attribute), object.and_then(|o| o.distribution), event.distribution];
-    let misp_category = json::text(attribute, "category")
-        .filter(|c| Category::from_label(Some(c), None).is_some())
-        .map(|c| c.into_owned());
-    let mapped = tags.label.or(misp_category);
-    let mut timestamp = |field: &str| emit::timestamp(line, field, json::text(attribute, field).as_deref(), sink);
-    let first_seen = timestamp("first_seen");
-    let last_seen = timestamp("last_seen");
-    let changed = timestamp("timestamp");
-    let last_seen = last_seen.or(object.and_then(|o| o.last_seen)).or(changed);
-    let event_date = event.date.filter(|date| !matches!(last_seen, Some(last) if *date > last));
-    Attributes {
-        category: Category::from_label(mapped.as_deref(), tags.malware.as_deref()),
-        label: mapped.or_else(|| event.info.clone()),
-        malware: tags.malware,
-        first_seen: first_seen.or(object.and_then(|o| o.first_seen)).or(event_date),
-        last_seen,
-        confidence: None,
-        tlp: tags.tlp.or_else(|| distribution.into_iter().flatten().filter_map(super::tags::distribution_tlp).max()),
-        port: port.or(object.and_then(|o| o.port)),
-    }
 }

@@ -14,13 +14,18 @@
 //! * otherwise one record per distinct value; a value that does not
 //!   normalize, or is of the wrong kind for its object type, is rejected on
 //!   its own and the others are kept.
+//!
+//! Everything but the records' context is decided while the bundle is read
+//! ([`read_indicator`]); the records follow once the whole bundle is known
+//! ([`Indicator::emit`]).
 
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
-use cordon_model::{Attributes, Observable, Record};
+use cordon_model::{Observable, Record, Timestamp};
 use serde_json::Value;
 
-use super::bundle::{str_field, time_field, Bundle};
+use super::bundle::{id_hash, str_field, time_field, Bundle};
 use super::pattern::{self, Extracted};
 use super::sco::read_value;
 use crate::Event;
@@ -28,99 +33,145 @@ use crate::Event;
 /// How much of a pattern a rejection quotes.
 const QUOTE_LIMIT: usize = 200;
 
-/// Reads the indicator `object` at `line`, pushing its events to `out` and
-/// the observables it yields to `covered`. A domain record gets the addresses
-/// the bundle's `domain-name` object of the same value resolves to
-/// (`domain_links`) as links.
-pub(super) fn read_indicator(
-    bundle: &Bundle<'_>,
-    object: &Value,
+/// An indicator whose pattern gave values, read as far as it can be before
+/// the rest of the bundle is known (its category, TLP and links may come
+/// from later objects). Kept small: a bundle may hold millions.
+#[derive(Debug)]
+pub(super) struct Indicator {
     line: u64,
-    domain_links: &HashMap<Observable, Vec<Observable>>,
-    covered: &mut HashSet<Observable>,
-    out: &mut Vec<Event>,
-) {
+    id: Option<u64>,
+    labels: Rc<[Rc<str>]>,
+    indicator_types: Rc<[Rc<str>]>,
+    markings: Rc<[Rc<str>]>,
+    first_seen: Option<Timestamp>,
+    last_seen: Option<Timestamp>,
+    confidence: Option<u8>,
+    /// Its events in order, the records without their attributes.
+    items: Box<[Item]>,
+}
+
+/// One event of an [`Indicator`].
+#[derive(Debug)]
+enum Item {
+    Warning(Box<str>),
+    Rejected(Box<str>),
+    /// A record of the observable, with the port its value gave.
+    Record(Observable, Option<u16>),
+}
+
+/// What reading an indicator gave.
+#[derive(Debug)]
+pub(super) enum Read {
+    /// Values waiting for the rest of the bundle.
+    Values(Indicator),
+    /// No record: a rejection, with its reason.
+    Rejected(Box<str>),
+    /// No record: a skip, with its key.
+    Skipped(Rc<str>),
+}
+
+/// Reads the indicator `object` at `line` as far as it can be read alone.
+pub(super) fn read_indicator(bundle: &mut Bundle, object: &Value, line: u64) -> Read {
     if object.get("revoked").and_then(Value::as_bool) == Some(true) {
-        out.push(Event::Skipped { line, reason: "stix:revoked".into() });
-        return;
+        return Read::Skipped(bundle.strings.intern("stix:revoked"));
     }
     let pattern_type = str_field(object, "pattern_type").unwrap_or("stix");
     if !pattern_type.eq_ignore_ascii_case("stix") {
-        out.push(Event::Skipped { line, reason: format!("stix:pattern-type:{}", pattern_type.to_ascii_lowercase()) });
-        return;
+        let key = format!("stix:pattern-type:{}", pattern_type.to_ascii_lowercase());
+        return Read::Skipped(bundle.strings.intern(&key));
     }
     let Some(text) = str_field(object, "pattern") else {
-        out.push(Event::Rejected { line, reason: "indicator has no pattern".into() });
-        return;
+        return Read::Rejected("indicator has no pattern".into());
     };
     let tree = match pattern::parse(text) {
         Ok(tree) => tree,
-        Err(error) => {
-            out.push(Event::Rejected { line, reason: format!("invalid STIX pattern ({error}): {}", quote(text)) });
-            return;
-        }
+        Err(error) => return Read::Rejected(format!("invalid STIX pattern ({error}): {}", quote(text)).into()),
     };
     let (values, ignored) = match pattern::extract(&tree) {
         Extracted::Network { values, ignored } => (values, ignored),
-        Extracted::Complex => {
-            out.push(Event::Skipped { line, reason: "stix:complex-pattern".into() });
-            return;
-        }
-        Extracted::NotNetwork => {
-            out.push(Event::Skipped { line, reason: "stix:not-network".into() });
-            return;
-        }
-        Extracted::Invalid(reason) => {
-            out.push(Event::Rejected { line, reason: format!("{reason}: {}", quote(text)) });
-            return;
-        }
+        Extracted::Complex => return Read::Skipped(bundle.strings.intern("stix:complex-pattern")),
+        Extracted::NotNetwork => return Read::Skipped(bundle.strings.intern("stix:not-network")),
+        Extracted::Invalid(reason) => return Read::Rejected(format!("{reason}: {}", quote(text)).into()),
     };
+    let mut items = Vec::new();
     if !ignored.is_empty() {
         let message = format!("pattern also tests {} objects: those comparisons are not read", ignored.join(", "));
-        out.push(Event::Warning { line, message });
+        items.push(Item::Warning(message.into()));
     }
-    let attributes = indicator_attributes(bundle, object, line, out);
+    let mut confidence = None;
+    if let Some(raw) = object.get("confidence").filter(|v| !v.is_null()) {
+        confidence = raw.as_u64().and_then(|c| u8::try_from(c).ok()).filter(|c| *c <= 100);
+        if confidence.is_none() {
+            items.push(Item::Warning(format!("confidence {raw} is not an integer from 0 to 100; ignored").into()));
+        }
+    }
     let mut seen = HashSet::new();
     for (target, raw) in values {
-        let normalized = match read_value(target.object_type(), &raw) {
-            Ok(normalized) => normalized,
-            Err(reason) => {
-                out.push(Event::Rejected { line, reason });
-                continue;
+        match read_value(target.object_type(), &raw) {
+            Err(reason) => items.push(Item::Rejected(reason.into())),
+            Ok(normalized) => {
+                items.extend(normalized.warnings.into_iter().map(|message| Item::Warning(message.into())));
+                for observable in normalized.observables {
+                    if seen.insert(observable.clone()) {
+                        items.push(Item::Record(observable, normalized.port));
+                    }
+                }
             }
-        };
-        out.extend(normalized.warnings.into_iter().map(|message| Event::Warning { line, message }));
-        for observable in normalized.observables {
-            if !seen.insert(observable.clone()) {
-                continue;
-            }
-            covered.insert(observable.clone());
-            let mut attributes = attributes.clone();
-            attributes.port = normalized.port;
-            let links = domain_links.get(&observable).cloned().unwrap_or_default();
-            out.push(Event::Record(Record { line, observable, links, attributes }));
         }
     }
+    Read::Values(Indicator {
+        line,
+        id: str_field(object, "id").map(id_hash),
+        labels: bundle.strings.list(object, "labels"),
+        indicator_types: bundle.strings.list(object, "indicator_types"),
+        markings: bundle.strings.list(object, "object_marking_refs"),
+        // `valid_from` is the first sighting, `valid_until` (else
+        // `modified`) the last.
+        first_seen: time_field(object, "valid_from"),
+        last_seen: time_field(object, "valid_until").or_else(|| time_field(object, "modified")),
+        confidence,
+        items: items.into_boxed_slice(),
+    })
 }
 
-/// Category, label, malware (see [`Bundle::context`]), TLP, confidence and
-/// times: `valid_from` is the first sighting, `valid_until` (else
-/// `modified`) the last.
-fn indicator_attributes(bundle: &Bundle<'_>, object: &Value, line: u64, out: &mut Vec<Event>) -> Attributes {
-    let mut attributes = bundle.context(object);
-    attributes.tlp = bundle.markings.object_level(object);
-    attributes.first_seen = time_field(object, "valid_from");
-    attributes.last_seen = time_field(object, "valid_until").or_else(|| time_field(object, "modified"));
-    if let Some(raw) = object.get("confidence").filter(|v| !v.is_null()) {
-        attributes.confidence = raw.as_u64().and_then(|c| u8::try_from(c).ok()).filter(|c| *c <= 100);
-        if attributes.confidence.is_none() {
-            out.push(Event::Warning {
-                line,
-                message: format!("confidence {raw} is not an integer from 0 to 100; ignored"),
-            });
+impl Indicator {
+    /// The observables this indicator yields records for: no observable of
+    /// the bundle is a record of its own when an indicator speaks for it.
+    pub fn observables(&self) -> impl Iterator<Item = &Observable> {
+        self.items.iter().filter_map(|item| match item {
+            Item::Record(observable, _) => Some(observable),
+            Item::Warning(_) | Item::Rejected(_) => None,
+        })
+    }
+
+    /// Pushes the indicator's events to `sink`, now that the whole bundle is
+    /// known. A domain record gets the addresses the bundle's `domain-name`
+    /// object of the same value resolves to (`domain_links`) as links.
+    pub fn emit(
+        self,
+        bundle: &Bundle,
+        domain_links: &HashMap<Observable, Vec<Observable>>,
+        sink: &mut dyn FnMut(Event),
+    ) {
+        let line = self.line;
+        let mut attributes = bundle.context(self.id, &self.labels, &self.indicator_types);
+        attributes.tlp = bundle.markings.object_level(self.markings.iter().map(|m| &**m));
+        attributes.first_seen = self.first_seen;
+        attributes.last_seen = self.last_seen;
+        attributes.confidence = self.confidence;
+        for item in self.items.into_vec() {
+            match item {
+                Item::Warning(message) => sink(Event::Warning { line, message: message.into() }),
+                Item::Rejected(reason) => sink(Event::Rejected { line, reason: reason.into() }),
+                Item::Record(observable, port) => {
+                    let mut attributes = attributes.clone();
+                    attributes.port = port;
+                    let links = domain_links.get(&observable).cloned().unwrap_or_default();
+                    sink(Event::Record(Record { line, observable, links, attributes }));
+                }
+            }
         }
     }
-    attributes
 }
 
 /// The pattern, shortened for a message.

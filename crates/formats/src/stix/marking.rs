@@ -17,18 +17,18 @@ use serde_json::Value;
 
 /// The TLP levels of marking-definition ids, fixed and from one bundle.
 #[derive(Debug, Default)]
-pub(super) struct Markings<'a> {
-    defined: HashMap<&'a str, Tlp>,
+pub(super) struct Markings {
+    defined: HashMap<String, Tlp>,
 }
 
-impl<'a> Markings<'a> {
+impl Markings {
     /// Records `object` if it is a marking definition that states a TLP level.
-    pub fn learn(&mut self, object: &'a Value) {
+    pub fn learn(&mut self, object: &Value) {
         if object.get("type").and_then(Value::as_str) != Some("marking-definition") {
             return;
         }
         if let (Some(id), Some(tlp)) = (object.get("id").and_then(Value::as_str), definition_level(object)) {
-            self.defined.insert(id, tlp);
+            self.defined.insert(id.to_string(), tlp);
         }
     }
 
@@ -37,15 +37,9 @@ impl<'a> Markings<'a> {
         Tlp::from_stix_marking_id(id).or_else(|| self.defined.get(id).copied())
     }
 
-    /// The most restrictive level among `object`'s `object_marking_refs`.
-    pub fn object_level(&self, object: &Value) -> Option<Tlp> {
-        object
-            .get("object_marking_refs")?
-            .as_array()?
-            .iter()
-            .filter_map(Value::as_str)
-            .filter_map(|id| self.level(id))
-            .max()
+    /// The most restrictive level among an object's `object_marking_refs`.
+    pub fn object_level<'a>(&self, refs: impl IntoIterator<Item = &'a str>) -> Option<Tlp> {
+        refs.into_iter().filter_map(|id| self.level(id)).max()
     }
 }
 
@@ -101,7 +95,10 @@ mod tests {
         assert_eq!(markings.level("marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9"), Some(Tlp::Clear));
         let object = json!({"object_marking_refs": ["marking-definition--dddd",
             "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", "marking-definition--aaaa"]});
-        assert_eq!(markings.object_level(&object), Some(Tlp::Amber));
-        assert_eq!(markings.object_level(&json!({})), None);
+        let refs = |object: &Value| -> Vec<String> {
+            super::super::bundle::str_list(object, "object_marking_refs").map(str::to_string).collect()
+        };
+        assert_eq!(markings.object_level(refs(&object).iter().map(String::as_str)), Some(Tlp::Amber));
+        assert_eq!(markings.object_level(refs(&json!({})).iter().map(String::as_str)), None);
     }
 }

@@ -400,5 +400,17 @@ mod tests {
         }
         let deep = format!("{}[ipv4-addr:value = '1.1.1.1']{}", "(".repeat(500), ")".repeat(500));
         assert_eq!(parse(&deep).map_err(|e| e.message), Err::<Observation, _>("pattern nested too deeply".into()));
+        let qualified = format!("[ipv4-addr:value = '1.1.1.1']{}", " REPEATS 2 TIMES".repeat(200_000));
+        assert_eq!(
+            parse(&qualified).map_err(|e| e.message),
+            Err::<Observation, _>("too many qualifiers (WITHIN, REPEATS, START … STOP)".into())
+        );
+        // Qualifiers count across the pattern, not per level of parentheses.
+        let mixed = format!("{}[ipv4-addr:value = '1.1.1.1']{}", "(".repeat(40), ") WITHIN 1 SECONDS".repeat(40));
+        assert!(parse(&mixed).is_ok());
+        let mixed = format!("{}[ipv4-addr:value = '1.1.1.1']{}", "(".repeat(60), ") WITHIN 1 SECONDS".repeat(60));
+        assert!(parse(&format!("{mixed} OR {mixed}")).is_err());
+        let few = format!("[ipv4-addr:value = '1.1.1.1']{}", " REPEATS 2 TIMES".repeat(60));
+        assert_eq!(values(&few), Extracted::Complex);
     }
 }

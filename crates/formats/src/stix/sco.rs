@@ -8,86 +8,171 @@
 //! travels as that domain's link) and has no relationship of its own.
 
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use cordon_model::{normalize, Normalized, Observable, Record};
 use serde_json::Value;
 
-use super::bundle::{str_field, str_list, Bundle};
+use super::bundle::{id_hash, str_field, str_list, Bundle};
 use crate::Event;
 
 /// The observable types read as network indicators.
 pub(super) const NETWORK_TYPES: [&str; 4] = ["ipv4-addr", "ipv6-addr", "domain-name", "url"];
 
-/// What the bundle's `domain-name` objects resolve to.
+/// A network observable object, as far as records need it.
+#[derive(Debug)]
+pub(super) struct Sco {
+    object_type: Rc<str>,
+    /// The id as written (messages quote it), and its hash.
+    id: Option<(Box<str>, u64)>,
+    value: Option<Box<str>>,
+    /// `resolves_to_refs`, as written.
+    resolves_to: Box<[Box<str>]>,
+    labels: Rc<[Rc<str>]>,
+    indicator_types: Rc<[Rc<str>]>,
+    markings: Rc<[Rc<str>]>,
+}
+
+impl Sco {
+    /// Reads a network observable object (one of [`NETWORK_TYPES`]).
+    pub fn read(bundle: &mut Bundle, object: &Value) -> Sco {
+        Sco {
+            object_type: bundle.strings.intern(str_field(object, "type").unwrap_or_default()),
+            id: str_field(object, "id").map(|id| (id.into(), id_hash(id))),
+            value: str_field(object, "value").map(Box::from),
+            resolves_to: str_list(object, "resolves_to_refs").map(Box::from).collect(),
+            labels: bundle.strings.list(object, "labels"),
+            indicator_types: bundle.strings.list(object, "indicator_types"),
+            markings: bundle.strings.list(object, "object_marking_refs"),
+        }
+    }
+
+    fn id_hash(&self) -> u64 {
+        self.id.as_ref().map_or_else(|| id_hash(""), |(_, hash)| *hash)
+    }
+}
+
+/// The bundle's network observables, by id, and what its `domain-name`
+/// objects resolve to.
 #[derive(Debug, Default)]
-pub(super) struct Resolutions<'a> {
+pub(super) struct Observables {
+    /// Every network observable, in bundle order.
+    pub all: Vec<Sco>,
+    /// Id hash → index in `all` (the last one wins for repeated ids).
+    by_id: HashMap<u64, usize>,
     /// Domain → the addresses its `resolves_to_refs` name.
     pub links: HashMap<Observable, Vec<Observable>>,
     /// Ids named by some `resolves_to_refs`.
-    referenced: HashSet<&'a str>,
+    referenced: HashSet<u64>,
 }
 
-impl<'a> Resolutions<'a> {
-    /// Collects the resolutions of every `domain-name` object in `objects`.
-    pub fn collect(bundle: &Bundle<'a>, objects: &'a [Value]) -> Resolutions<'a> {
-        let mut out = Resolutions::default();
-        for object in objects.iter().filter(|o| str_field(o, "type") == Some("domain-name")) {
-            out.referenced.extend(str_list(object, "resolves_to_refs"));
-            let Some(Ok(domain)) = str_field(object, "value").map(|v| read_value("domain-name", v)) else {
+impl Observables {
+    /// Adds one observable; returns its index.
+    pub fn push(&mut self, sco: Sco) -> usize {
+        let index = self.all.len();
+        if let Some((_, hash)) = &sco.id {
+            self.by_id.insert(*hash, index);
+        }
+        self.all.push(sco);
+        index
+    }
+
+    /// Collects the resolutions of every `domain-name` object, once all are
+    /// read.
+    pub fn resolve(&mut self, bundle: &Bundle) {
+        let mut links: HashMap<Observable, Vec<Observable>> = HashMap::new();
+        for sco in self.all.iter().filter(|sco| &*sco.object_type == "domain-name") {
+            self.referenced.extend(sco.resolves_to.iter().map(|id| id_hash(id)));
+            let Some(Ok(domain)) = sco.value.as_deref().map(|v| read_value("domain-name", v)) else {
                 continue;
             };
-            let (links, _) = resolved_addresses(bundle, object);
+            let (addresses, _) = self.resolved_addresses(bundle, sco);
             for observable in domain.observables {
-                let entry = out.links.entry(observable).or_default();
-                for link in &links {
+                let entry = links.entry(observable).or_default();
+                for link in &addresses {
                     if !entry.contains(link) {
                         entry.push(link.clone());
                     }
                 }
             }
         }
-        out
+        self.links = links;
     }
-}
 
-/// Reads one network observable object at `line` (1-based index in the
-/// bundle), unless the bundle covers it otherwise (see the module docs).
-pub(super) fn read_observable(
-    bundle: &Bundle<'_>,
-    object: &Value,
-    line: u64,
-    resolutions: &Resolutions<'_>,
-    covered: &HashSet<Observable>,
-    out: &mut Vec<Event>,
-) {
-    let object_type = str_field(object, "type").unwrap_or_default();
-    let id = str_field(object, "id").unwrap_or_default();
-    if bundle.based_on.contains(id) || (resolutions.referenced.contains(id) && !bundle.has_relationships(id)) {
-        return;
-    }
-    let Some(raw) = str_field(object, "value") else {
-        out.push(Event::Rejected { line, reason: format!("{object_type} object has no value") });
-        return;
-    };
-    let normalized = match read_value(object_type, raw) {
-        Ok(normalized) => normalized,
-        Err(reason) => {
-            out.push(Event::Rejected { line, reason });
+    /// Pushes the events of observable `index` at `line` (1-based index in
+    /// the bundle) to `sink`, unless the bundle covers it otherwise (see the
+    /// module docs).
+    pub fn emit(
+        &self,
+        bundle: &Bundle,
+        index: usize,
+        line: u64,
+        covered: &HashSet<Observable>,
+        sink: &mut dyn FnMut(Event),
+    ) {
+        let Some(sco) = self.all.get(index) else { return };
+        let object_type = &*sco.object_type;
+        let id = sco.id_hash();
+        if bundle.is_based_on(id) || (self.referenced.contains(&id) && !bundle.has_relationships(id)) {
             return;
         }
-    };
-    if normalized.observables.iter().all(|o| covered.contains(o)) {
-        return;
+        let Some(raw) = sco.value.as_deref() else {
+            sink(Event::Rejected { line, reason: format!("{object_type} object has no value") });
+            return;
+        };
+        let normalized = match read_value(object_type, raw) {
+            Ok(normalized) => normalized,
+            Err(reason) => {
+                sink(Event::Rejected { line, reason });
+                return;
+            }
+        };
+        if normalized.observables.iter().all(|o| covered.contains(o)) {
+            return;
+        }
+        let (links, problems) = self.resolved_addresses(bundle, sco);
+        problems.into_iter().for_each(|message| sink(Event::Warning { line, message }));
+        normalized.warnings.into_iter().for_each(|message| sink(Event::Warning { line, message }));
+        let mut attributes = bundle.context(sco.id.as_ref().map(|(_, hash)| *hash), &sco.labels, &sco.indicator_types);
+        attributes.tlp = bundle.markings.object_level(sco.markings.iter().map(|m| &**m));
+        attributes.port = normalized.port;
+        for observable in normalized.observables {
+            let links = links.iter().filter(|l| **l != observable).cloned().collect();
+            sink(Event::Record(Record { line, observable, links, attributes: attributes.clone() }));
+        }
     }
-    let (links, problems) = resolved_addresses(bundle, object);
-    out.extend(problems.into_iter().map(|message| Event::Warning { line, message }));
-    out.extend(normalized.warnings.into_iter().map(|message| Event::Warning { line, message }));
-    let mut attributes = bundle.context(object);
-    attributes.tlp = bundle.markings.object_level(object);
-    attributes.port = normalized.port;
-    for observable in normalized.observables {
-        let links = links.iter().filter(|l| **l != observable).cloned().collect();
-        out.push(Event::Record(Record { line, observable, links, attributes: attributes.clone() }));
+
+    /// The addresses a `domain-name` object's `resolves_to_refs` name, and
+    /// what could not be resolved. References to other domains (CNAMEs) and
+    /// other objects are not links.
+    fn resolved_addresses(&self, bundle: &Bundle, sco: &Sco) -> (Vec<Observable>, Vec<String>) {
+        let mut links = Vec::new();
+        let mut problems = Vec::new();
+        for id in sco.resolves_to.iter() {
+            let hash = id_hash(id);
+            let Some(target) = self.by_id.get(&hash).and_then(|&index| self.all.get(index)) else {
+                if !bundle.contains(hash) {
+                    problems.push(format!("resolves_to_refs names {id}, which is not in the bundle"));
+                }
+                continue;
+            };
+            let target_type = &*target.object_type;
+            if !matches!(target_type, "ipv4-addr" | "ipv6-addr") {
+                continue;
+            }
+            match target.value.as_deref().map(|v| read_value(target_type, v)) {
+                Some(Ok(normalized)) => {
+                    for observable in normalized.observables {
+                        if !links.contains(&observable) {
+                            links.push(observable);
+                        }
+                    }
+                }
+                Some(Err(reason)) => problems.push(format!("resolves_to_refs {id}: {reason}")),
+                None => problems.push(format!("resolves_to_refs {id} has no value")),
+            }
+        }
+        (links, problems)
     }
 }
 
@@ -109,33 +194,4 @@ pub(super) fn read_value(object_type: &str, raw: &str) -> Result<Normalized, Str
         return Err(format!("{object_type}:value: '{raw}' is not {expected}"));
     }
     Ok(normalized)
-}
-
-/// The addresses a `domain-name` object's `resolves_to_refs` name, and what
-/// could not be resolved. References to other domains (CNAMEs) are not links.
-fn resolved_addresses(bundle: &Bundle<'_>, object: &Value) -> (Vec<Observable>, Vec<String>) {
-    let mut links = Vec::new();
-    let mut problems = Vec::new();
-    for id in str_list(object, "resolves_to_refs") {
-        let Some(target) = bundle.get(id) else {
-            problems.push(format!("resolves_to_refs names {id}, which is not in the bundle"));
-            continue;
-        };
-        let target_type = str_field(target, "type").unwrap_or_default();
-        if !matches!(target_type, "ipv4-addr" | "ipv6-addr") {
-            continue;
-        }
-        match str_field(target, "value").map(|v| read_value(target_type, v)) {
-            Some(Ok(normalized)) => {
-                for observable in normalized.observables {
-                    if !links.contains(&observable) {
-                        links.push(observable);
-                    }
-                }
-            }
-            Some(Err(reason)) => problems.push(format!("resolves_to_refs {id}: {reason}")),
-            None => problems.push(format!("resolves_to_refs {id} has no value")),
-        }
-    }
-    (links, problems)
 }

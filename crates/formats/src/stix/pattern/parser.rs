@@ -1,17 +1,26 @@
 //! A recursive-descent parser for STIX patterns (STIX 2.1 section 9).
 //!
 //! Keywords are read case-insensitively; constants other than strings are
-//! checked for shape but not kept. Nesting is bounded by [`MAX_DEPTH`], so a
-//! hostile pattern cannot exhaust the stack.
+//! checked for shape but not kept. Nesting is bounded by [`MAX_DEPTH`] and
+//! qualifiers by [`MAX_QUALIFIERS`], so a hostile pattern cannot exhaust the
+//! stack, neither while it is read nor when its tree is walked or dropped:
+//! each qualifier wraps the expression before it in one more
+//! [`Observation::Qualified`] box, and 200,000 chained `REPEATS 2 TIMES` were
+//! once a tree 200,000 boxes deep whose recursive drop overflowed the stack.
 
 use super::{Comparison, Literal, ObjectPath, Observation, Op, PatternError, Test};
 
 /// How deeply brackets and parentheses may nest.
 const MAX_DEPTH: usize = 64;
 
+/// How many qualifiers a whole pattern may have. With [`MAX_DEPTH`] this
+/// bounds the depth of the tree: a level of parentheses adds at most three
+/// nodes (FOLLOWEDBY, OR, AND), a qualifier one.
+const MAX_QUALIFIERS: usize = 64;
+
 /// Parses a complete pattern.
 pub(in crate::stix) fn parse(pattern: &str) -> Result<Observation, PatternError> {
-    let mut parser = Parser { src: pattern, pos: 0, depth: 0 };
+    let mut parser = Parser { src: pattern, pos: 0, depth: 0, qualifiers: 0 };
     let tree = parser.observation_expressions()?;
     parser.skip_ws();
     if parser.pos < pattern.len() {
@@ -25,6 +34,7 @@ struct Parser<'a> {
     src: &'a str,
     pos: usize,
     depth: usize,
+    qualifiers: usize,
 }
 
 type Parsed<T> = Result<T, PatternError>;
@@ -117,6 +127,11 @@ impl Parser<'_> {
     fn observation_qualified(&mut self) -> Parsed<Observation> {
         let mut tree = self.observation_primary()?;
         while self.qualifier()? {
+            // Each qualifier is one more level of the tree.
+            self.qualifiers += 1;
+            if self.qualifiers > MAX_QUALIFIERS {
+                return self.fail("too many qualifiers (WITHIN, REPEATS, START … STOP)");
+            }
             tree = Observation::Qualified(Box::new(tree));
         }
         Ok(tree)

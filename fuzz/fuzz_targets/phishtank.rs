@@ -1,0 +1,4 @@
+#![no_main]
+//! cargo-fuzz binary for `cordon_fuzz_targets::phishtank` (see that crate).
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| cordon_fuzz_targets::phishtank(data));

@@ -21,6 +21,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod access;
 pub mod demo;
 pub mod enrichment;
 pub mod exports;
@@ -79,6 +80,9 @@ pub enum AppError {
     /// The viewer may not do this.
     #[error("{0}")]
     Forbidden(String),
+    /// The credentials do not authenticate anyone.
+    #[error("{0}")]
+    Unauthorized(String),
     /// The store is held by another writer; try again.
     #[error("{0}")]
     Busy(String),

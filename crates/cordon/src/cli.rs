@@ -95,6 +95,14 @@ pub(crate) enum Command {
     /// Build a Synergia-scale demo operation from the committed IPsum slice
     /// (in a fresh directory; --db is not used).
     Demo(crate::demo::DemoArgs),
+    /// Serve the hub over HTTP: the REST API under /api/v1, /healthz, /metrics.
+    Serve(crate::serve::ServeArgs),
+    /// Users of the server.
+    #[command(subcommand)]
+    User(crate::access::UserCommand),
+    /// API tokens of the server's users.
+    #[command(subcommand)]
+    Token(crate::access::TokenCommand),
     #[command(flatten)]
     Ops(crate::operation::OpsCommand),
 }

@@ -5,6 +5,7 @@
 //! Exit status: 0 on success, 1 when processing failed, 2 for usage errors
 //! and unreadable or unrecognised input.
 
+mod access;
 mod cli;
 mod demo;
 mod export;
@@ -20,6 +21,7 @@ mod output;
 mod progress;
 mod protect;
 mod query;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -63,6 +65,9 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Org(cmd) => orgs::org(cli, cmd),
         Command::Source(cmd) => orgs::source(cli, cmd),
         Command::Demo(args) => demo::run(cli, args),
+        Command::Serve(args) => serve::run(cli, args),
+        Command::User(cmd) => access::user(cli, cmd),
+        Command::Token(cmd) => access::token(cli, cmd),
         Command::Ops(cmd) => operation::run(cli, cmd),
     }
 }

@@ -79,6 +79,12 @@ pub struct IndicatorFilter {
     pub asn: Option<u32>,
     /// Only flagged (`Some(true)`) or unflagged (`Some(false)`) indicators.
     pub flagged: Option<bool>,
+    /// Only indicators whose value sorts after this one (keyset
+    /// pagination: a page starts where the last one ended, at the cost of
+    /// page 1).
+    pub after: Option<String>,
+    /// At most this many indicators.
+    pub limit: Option<u64>,
 }
 
 impl IndicatorFilter {
@@ -93,6 +99,8 @@ impl IndicatorFilter {
             country: None,
             asn: None,
             flagged: None,
+            after: None,
+            limit: None,
         }
     }
 }

@@ -248,6 +248,30 @@ const MIGRATIONS: &[&str] = &[
     UPDATE sources SET amber_agencies = share_amber, amber_providers = share_amber;
     ALTER TABLE enrichment ADD COLUMN via_tlp INTEGER;
     INSERT INTO meta VALUES ('store_id', abs(random()));",
+    // 6: users and API tokens (issue 13). Passwords are stored as Argon2id
+    // PHC strings, tokens as the SHA-256 of the token: neither can be read
+    // back.
+    "CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE,
+        org_id INTEGER NOT NULL REFERENCES organisations(id),
+        role TEXT NOT NULL,
+        password_hash TEXT,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created INTEGER NOT NULL
+    );
+    CREATE TABLE tokens (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        sha256 TEXT NOT NULL UNIQUE,
+        prefix TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        expires INTEGER,
+        revoked INTEGER,
+        read_only INTEGER NOT NULL DEFAULT 0,
+        allow_ips TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX tokens_user ON tokens(user_id);",
 ];
 
 /// The schema version this build writes.

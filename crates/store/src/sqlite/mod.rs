@@ -1,5 +1,6 @@
 //! The embedded SQLite backend.
 
+mod auth;
 mod enrichment;
 mod import;
 mod migrations;

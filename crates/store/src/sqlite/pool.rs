@@ -7,6 +7,7 @@ use std::sync::MutexGuard;
 use cordon_model::{Consent, Viewer};
 
 use super::{Conn, SqliteStore, IDLE_READERS, READER_CACHE_KIB};
+use crate::auth::{AuthStore, NewToken, NewUser, Token, User};
 use crate::enrichment::{AllowEntry, ContactRow, Enrichment, EnrichmentStore, IndicatorRef, Link};
 use crate::ops::{
     Check, Evidence, OpScope, Operation, OpsStore, Outcome, Target, TargetFilter, TargetSpec, TargetState, Transition,
@@ -50,6 +51,40 @@ impl SqliteStore {
             idle.push(reader);
         }
         result
+    }
+}
+
+impl AuthStore for SqliteStore {
+    fn add_user(&self, user: &NewUser) -> Result<User, StoreError> {
+        self.write(|c| c.add_user(user))
+    }
+
+    fn users(&self) -> Result<Vec<User>, StoreError> {
+        self.read(|c| c.users())
+    }
+
+    fn user(&self, email: &str) -> Result<Option<User>, StoreError> {
+        self.read(|c| c.user(email))
+    }
+
+    fn disable_user(&self, email: &str) -> Result<bool, StoreError> {
+        self.write(|c| c.disable_user(email))
+    }
+
+    fn add_token(&self, token: &NewToken, time: Timestamp) -> Result<Token, StoreError> {
+        self.write(|c| c.add_token(token, time))
+    }
+
+    fn tokens(&self, user: Option<&str>) -> Result<Vec<Token>, StoreError> {
+        self.read(|c| c.tokens(user))
+    }
+
+    fn revoke_token(&self, id: i64, time: Timestamp) -> Result<bool, StoreError> {
+        self.write(|c| c.revoke_token(id, time))
+    }
+
+    fn token_by_hash(&self, sha256: &str) -> Result<Option<(Token, User)>, StoreError> {
+        self.read(|c| c.token_by_hash(sha256))
     }
 }
 

@@ -153,6 +153,7 @@ impl<'a> FilterParams<'a> {
                 (":country", &f.country),
                 (":asn", &f.asn),
                 (":flagged", &f.flagged),
+                (":after", &f.after),
             ],
         )
     }
@@ -166,6 +167,7 @@ fn summary_conditions(visible: &str) -> String {
            AND (:asn IS NULL OR (e.asn = :asn AND {ENRICHMENT_VISIBLE}))
            AND (:flagged IS NULL OR (coalesce(e.flags, '') <> '') = :flagged)
            AND (:kind IS NULL OR i.kind = :kind)
+           AND (:after IS NULL OR i.value > :after)
            AND (:category IS NULL OR EXISTS (
                  SELECT 1 FROM sightings s JOIN sources src ON src.id = s.source_id
                       LEFT JOIN enrichment e ON e.indicator_id = s.indicator_id
@@ -212,11 +214,16 @@ impl Conn {
         FilterParams::new(filter).bind(&mut stmt, value)?;
         let mut rows = stmt.raw_query();
         let mut current: Option<(i64, Summarizer)> = None;
+        let mut left = filter.limit.unwrap_or(u64::MAX);
         while let Some(row) = rows.next()? {
             let id: i64 = row.get(0)?;
             if current.as_ref().map(|(cid, _)| *cid) != Some(id) {
                 if let Some((_, done)) = current.take() {
                     each(done.finish());
+                    left -= 1;
+                }
+                if left == 0 {
+                    return Ok(());
                 }
                 let enrichment = enrichment_from_row(row, ENRICHMENT_COLUMN)?;
                 let flags: Vec<String> =

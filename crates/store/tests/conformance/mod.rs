@@ -3,6 +3,7 @@
 //! its store and expands [`suite!`]; a PostgreSQL driver does the same.
 #![allow(dead_code)] // each driver uses all of it; rustc sees one at a time
 
+pub mod auth;
 pub mod ops;
 pub mod reads;
 pub mod visibility;
@@ -11,13 +12,14 @@ use std::ops::{Deref, DerefMut};
 use std::path::Path;
 
 use cordon_model::Viewer;
+use cordon_store::auth::AuthStore;
 use cordon_store::enrichment::EnrichmentStore;
 use cordon_store::ops::OpsStore;
 use cordon_store::orgs::OrgStore;
 use cordon_store::{IndicatorFilter, Store};
 
 /// A backend under test.
-pub trait Backend: Store + OrgStore + EnrichmentStore + OpsStore + Sized + 'static {
+pub trait Backend: Store + OrgStore + EnrichmentStore + OpsStore + AuthStore + Sized + 'static {
     /// Opens (creating) the store that lives at `dir`; opening the same
     /// `dir` again reaches the same data.
     fn open(dir: &Path) -> Self;
@@ -93,6 +95,10 @@ macro_rules! suite {
         #[test]
         fn threads_share_a_store() {
             conformance::reads::threads_share_a_store::<$backend>()
+        }
+        #[test]
+        fn users_and_tokens() {
+            conformance::auth::users_and_tokens::<$backend>()
         }
         #[test]
         fn scope_is_window_plus_attached_imports() {

@@ -1,0 +1,77 @@
+//! `cordon serve` through the real binary: users and tokens made on the
+//! command line authenticate over HTTP, and SIGTERM stops the server
+//! cleanly.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+
+use common::ok_in;
+
+fn get(port: u16, path: &str, token: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+#[test]
+fn tokens_from_the_command_line_authenticate_and_sigterm_stops_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("feed.txt"), "45.9.20.31\n").unwrap();
+    ok_in(d, &["ingest", "feed.txt", "--source", "alpha", "--tlp", "green"]);
+    ok_in(d, &["org", "add", "soc", "--kind", "defender"]);
+    let mut add = Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .args(["user", "add", "soc@soc.example", "--org", "soc", "--role", "reader", "--password-stdin"])
+        .env("CORDON_DB", d.join("cordon.db"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    add.stdin.take().unwrap().write_all(b"correct horse battery staple\n").unwrap();
+    assert!(add.wait().unwrap().success());
+    let created: serde_json::Value = serde_json::from_str(&ok_in(
+        d,
+        &["token", "create", "--user", "soc@soc.example", "--expires", "90d", "--json"],
+    ))
+    .unwrap();
+    let token = created["token"].as_str().unwrap().to_string();
+    assert!(token.starts_with("cordon_"));
+    let listed = ok_in(d, &["token", "list"]);
+    assert!(listed.contains("soc@soc.example") && !listed.contains(&token), "{listed}");
+    let users = ok_in(d, &["user", "list", "--json"]);
+    assert!(users.contains("\"password\":true") && !users.contains("correct horse"), "{users}");
+
+    let mut server = Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("CORDON_DB", d.join("cordon.db"))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(server.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let port: u16 = line
+        .split("http://127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no address in {line:?}"));
+    let answer = get(port, "/api/v1/indicators", &token);
+    assert!(answer.starts_with("HTTP/1.1 200") && answer.contains("45.9.20.31"), "{answer}");
+    ok_in(d, &["user", "disable", "soc@soc.example"]);
+    assert!(get(port, "/api/v1/indicators", &token).starts_with("HTTP/1.1 401"));
+
+    let killed = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let status = server.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    assert!(rest.contains("stopped"), "{rest}");
+}

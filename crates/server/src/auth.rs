@@ -1,0 +1,76 @@
+//! Authentication and the route policy, as one middleware: the caller's
+//! `Authorization: Bearer` token becomes a [`Principal`] (or a 401), and the
+//! route's [`Access`] decides whether that principal may call it (or a 403).
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use cordon_app::access::Principal;
+
+use crate::problem::Problem;
+use crate::routes::{policy, Access};
+
+/// Authenticates and authorizes one request, then runs it; counts it in
+/// the metrics by its route template (never by its raw path).
+pub(crate) async fn guard(
+    State(state): State<crate::State>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string());
+    let answer = match check(&state, peer, &route, &mut request).await {
+        Ok(()) => next.run(request).await,
+        Err(problem) => problem.into_response(),
+    };
+    let label = route.as_deref().unwrap_or("unmatched");
+    state.metrics.record(label, answer.status().as_u16(), started.elapsed());
+    answer
+}
+
+async fn check(
+    state: &crate::State,
+    peer: SocketAddr,
+    route: &Option<String>,
+    request: &mut Request,
+) -> Result<(), Problem> {
+    let Some(route) = route else {
+        return Err(Problem::new(StatusCode::NOT_FOUND, "there is no such resource"));
+    };
+    let Some(access) = policy(request.method(), route) else {
+        return Err(Problem::new(StatusCode::METHOD_NOT_ALLOWED, "the method is not allowed here"));
+    };
+    let Access::Roles { roles, writes } = access else {
+        return Ok(());
+    };
+    let bearer = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string());
+    let Some(token) = bearer else {
+        return Err(Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "this resource needs an API token (Authorization: Bearer …)",
+        ));
+    };
+    let app_state = state.clone();
+    let principal: Principal = tokio::task::spawn_blocking(move || app_state.app.authenticate(&token, peer.ip()))
+        .await
+        .map_err(|_| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "the request failed"))?
+        .map_err(Problem::from)?;
+    if !roles.contains(&principal.role) {
+        return Err(Problem::new(StatusCode::FORBIDDEN, format!("a {} may not call this", principal.role)));
+    }
+    if *writes && principal.read_only {
+        return Err(Problem::new(StatusCode::FORBIDDEN, "this token may only read"));
+    }
+    request.extensions_mut().insert(principal);
+    Ok(())
+}

@@ -1,0 +1,221 @@
+//! The handlers: parse the request, call the application layer as the
+//! caller's viewer (on the blocking pool: the store is synchronous) and
+//! serialize its answer.
+
+use std::net::IpAddr;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use cordon_app::access::Principal;
+use cordon_app::view::{ImportView, IndicatorDetailView, IndicatorView, SourceView};
+use cordon_app::AppError;
+use cordon_model::{Category, Kind, Tlp};
+use cordon_store::IndicatorFilter;
+use serde::{Deserialize, Serialize};
+
+use crate::lookup::Listed;
+use crate::problem::Problem;
+
+/// The most values one bulk lookup takes.
+pub(crate) const MAX_LOOKUP_VALUES: usize = 10_000;
+
+/// The default and the largest page of a list.
+const PAGE: u64 = 100;
+const MAX_PAGE: u64 = 1_000;
+
+/// Runs `work` on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+) -> Result<T, Problem> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "the request failed; the server's log says why"))?
+        .map_err(Problem::from)
+}
+
+/// `GET /healthz`.
+pub(crate) async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// `GET /metrics`: Prometheus text.
+pub(crate) async fn metrics(State(state): State<crate::State>) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+}
+
+/// Any path no route has.
+pub(crate) async fn not_found() -> Problem {
+    Problem::new(StatusCode::NOT_FOUND, "there is no such resource")
+}
+
+/// A route of the table without a handler yet.
+pub(crate) async fn unimplemented() -> Problem {
+    Problem::new(StatusCode::NOT_IMPLEMENTED, "not implemented yet")
+}
+
+/// The filters of `GET /api/v1/indicators`, as `cordon indicators` has them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct IndicatorQuery {
+    kind: Option<String>,
+    category: Option<String>,
+    source: Option<String>,
+    country: Option<String>,
+    asn: Option<u32>,
+    tlp_max: Option<String>,
+    limit: Option<u64>,
+    cursor: Option<String>,
+}
+
+fn parsed<T: std::str::FromStr>(field: &str, raw: &Option<String>) -> Result<Option<T>, Problem>
+where
+    T::Err: std::fmt::Display,
+{
+    raw.as_deref()
+        .map(|v| v.parse::<T>().map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("{field}: {e}"))))
+        .transpose()
+}
+
+/// A page of a list and where the next one starts.
+#[derive(Serialize)]
+pub(crate) struct Page<T> {
+    items: Vec<T>,
+    /// The cursor of the next page, `None` on the last.
+    next: Option<String>,
+}
+
+/// `GET /api/v1/indicators`: keyset pagination by value, so page 1,000
+/// costs what page 1 costs. The cursor is opaque to clients (the last
+/// value, hex-encoded).
+pub(crate) async fn indicators(
+    State(state): State<crate::State>,
+    Extension(caller): Extension<Principal>,
+    query: Result<Query<IndicatorQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Page<IndicatorView>>, Problem> {
+    let Query(q) = query.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let limit = q.limit.unwrap_or(PAGE).clamp(1, MAX_PAGE);
+    let after = match &q.cursor {
+        Some(c) => Some(
+            hex::decode(c)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .ok_or_else(|| Problem::new(StatusCode::BAD_REQUEST, "cursor: not a cursor this server gave"))?,
+        ),
+        None => None,
+    };
+    let filter = IndicatorFilter {
+        kind: parsed::<Kind>("kind", &q.kind)?,
+        category: parsed::<Category>("category", &q.category)?,
+        source: q.source.clone(),
+        country: q.country.as_ref().map(|c| c.to_ascii_uppercase()),
+        asn: q.asn,
+        max_tlp: parsed::<Tlp>("tlp_max", &q.tlp_max)?.unwrap_or(Tlp::Red),
+        after,
+        limit: Some(limit + 1),
+        ..IndicatorFilter::new(caller.viewer)
+    };
+    let mut items = blocking(move || {
+        let mut items = Vec::new();
+        state.app.indicators(&filter, &mut |i| items.push(IndicatorView::from(&i)))?;
+        Ok(items)
+    })
+    .await?;
+    let next = if items.len() as u64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|i| hex::encode(i.value.as_bytes()))
+    } else {
+        None
+    };
+    Ok(Json(Page { items, next }))
+}
+
+/// `GET /api/v1/indicators/{value}`: any form that normalizes, defanged too.
+pub(crate) async fn indicator(
+    State(state): State<crate::State>,
+    Extension(caller): Extension<Principal>,
+    Path(value): Path<String>,
+) -> Result<Json<IndicatorDetailView>, Problem> {
+    let detail = blocking(move || state.app.indicator(&value, &IndicatorFilter::new(caller.viewer))).await?;
+    Ok(Json(IndicatorDetailView::from(&detail)))
+}
+
+/// One lookup answer, as `cordon lookup --json` gives it.
+#[derive(Serialize)]
+pub(crate) struct LookupAnswer {
+    /// The address asked.
+    ip: String,
+    /// Whether any indicator covers it.
+    listed: bool,
+    /// The covering indicators, most specific first.
+    matches: Vec<Listed>,
+}
+
+fn answer(index: &crate::lookup::Index, raw: &str) -> Result<LookupAnswer, Problem> {
+    let trimmed = raw.trim().trim_start_matches('[').trim_end_matches(']');
+    let ip: IpAddr = trimmed
+        .parse()
+        .map_err(|_| Problem::new(StatusCode::BAD_REQUEST, format!("'{}' is not an IP address", raw.escape_debug())))?;
+    let matches: Vec<Listed> = index.covering(ip).into_iter().cloned().collect();
+    Ok(LookupAnswer { ip: ip.to_string(), listed: !matches.is_empty(), matches })
+}
+
+/// `GET /api/v1/lookup/{value}`.
+pub(crate) async fn lookup_one(
+    State(state): State<crate::State>,
+    Extension(caller): Extension<Principal>,
+    Path(value): Path<String>,
+) -> Result<Json<LookupAnswer>, Problem> {
+    let index = blocking(move || state.lookups.get(&state.app, caller.viewer, Tlp::Red)).await?;
+    Ok(Json(answer(&index, &value)?))
+}
+
+/// The body of `POST /api/v1/lookup`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LookupRequest {
+    values: Vec<String>,
+}
+
+/// The answer of `POST /api/v1/lookup`.
+#[derive(Serialize)]
+pub(crate) struct LookupAnswers {
+    answers: Vec<LookupAnswer>,
+}
+
+/// `POST /api/v1/lookup` with `{"values": […]}` (at most 10,000).
+pub(crate) async fn lookup_many(
+    State(state): State<crate::State>,
+    Extension(caller): Extension<Principal>,
+    body: Result<Json<LookupRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<LookupAnswers>, Problem> {
+    let Json(request) = body.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    if request.values.len() > MAX_LOOKUP_VALUES {
+        return Err(Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("at most {MAX_LOOKUP_VALUES} values per request"),
+        ));
+    }
+    let index = blocking(move || state.lookups.get(&state.app, caller.viewer, Tlp::Red)).await?;
+    let answers = request.values.iter().map(|v| answer(&index, v)).collect::<Result<_, _>>()?;
+    Ok(Json(LookupAnswers { answers }))
+}
+
+/// `GET /api/v1/sources`.
+pub(crate) async fn sources(
+    State(state): State<crate::State>,
+    Extension(caller): Extension<Principal>,
+) -> Result<Json<Vec<SourceView>>, Problem> {
+    let sources = blocking(move || state.app.sources(&caller.viewer)).await?;
+    Ok(Json(sources.iter().map(SourceView::from).collect()))
+}
+
+/// `GET /api/v1/imports`: the caller's own (the hub's: all).
+pub(crate) async fn imports(
+    State(state): State<crate::State>,
+    Extension(caller): Extension<Principal>,
+) -> Result<Json<Vec<ImportView>>, Problem> {
+    let imports = blocking(move || state.app.imports(&caller.viewer)).await?;
+    Ok(Json(imports.iter().map(ImportView::from).collect()))
+}

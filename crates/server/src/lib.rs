@@ -1,0 +1,62 @@
+//! `cordon serve`: the hub as an HTTP server. A thin front end like the
+//! command line: it authenticates the caller, checks the route's policy,
+//! calls the application layer ([`cordon_app::App`]) as the caller's
+//! [`cordon_model::Viewer`] and serializes the answer.
+//!
+//! * [`routes::ROUTES`] is the one table of routes: method, path, the roles
+//!   that may call it, and the handler. The router is built from it, so a
+//!   route cannot exist without a policy.
+//! * Every error is an RFC 9457 problem document ([`problem::Problem`]):
+//!   never a stack trace or SQL. 401 answers carry `WWW-Authenticate`.
+//! * Another organisation's object is a 404, never a 403.
+//!
+//! ```no_run
+//! # async fn run() -> std::io::Result<()> {
+//! let app = cordon_app::App::open(&cordon_app::Config::new("cordon.db".into())).unwrap();
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! cordon_server::serve(listener, app, std::future::pending()).await
+//! # }
+//! ```
+#![deny(missing_docs)]
+
+mod auth;
+mod handlers;
+mod lookup;
+mod metrics;
+pub mod problem;
+pub mod routes;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use cordon_app::App;
+
+/// What every request handler shares.
+pub struct Shared {
+    app: App,
+    metrics: metrics::Metrics,
+    lookups: lookup::Indexes,
+}
+
+/// The handle handlers get.
+pub type State = Arc<Shared>;
+
+/// The server's router over `app`.
+pub fn router(app: App) -> axum::Router {
+    let state = Arc::new(Shared { app, metrics: metrics::Metrics::default(), lookups: lookup::Indexes::default() });
+    routes::build(state)
+}
+
+/// Serves `app` on `listener` until `shutdown` completes; requests in
+/// flight then finish (each store write is one transaction: it commits or
+/// rolls back, never half).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: App,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(app).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,249 @@
+//! The REST API over real TCP on 127.0.0.1: authentication failures, the
+//! route table's policies, visibility per organisation, keyset pagination,
+//! lookups and problem documents.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+
+use cordon_app::access::{Role, TokenRequest};
+use cordon_app::intake::Input;
+use cordon_app::{App, Config};
+use cordon_ingest::IngestOptions;
+use cordon_model::{OrgKind, Tlp};
+use cordon_store::orgs::NewOrganisation;
+
+/// An answer: status, headers (lowercase names), body.
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+/// One HTTP/1.1 request on its own connection.
+fn request(addr: SocketAddr, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> Answer {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let auth = token.map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n"));
+    let body = body.unwrap_or("");
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let chunked = headers.iter().any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"));
+    let body = if chunked { dechunk(rest) } else { rest.to_string() };
+    Answer { status, headers, body }
+}
+
+fn dechunk(mut rest: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, tail)) = rest.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
+        if n == 0 || tail.len() < n {
+            break;
+        }
+        out.push_str(&tail[..n]);
+        rest = tail[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// A hub with three organisations' sightings, a token per role, and the
+/// server listening on 127.0.0.1.
+struct Hub {
+    addr: SocketAddr,
+    hub: String,
+    partner: String,
+    defender: String,
+    _dir: tempfile::TempDir,
+}
+
+fn start() -> Hub {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open(&Config::new(dir.path().join("cordon.db"))).unwrap();
+    let hub = app.viewer(None).unwrap();
+    let ingest = |source: &str, tlp: Tlp, text: &str| {
+        let options = IngestOptions { source: source.into(), tlp: Some(tlp), ..IngestOptions::default() };
+        app.ingest(&hub, Input::Bytes { name: "feed.txt", bytes: text.as_bytes() }, &options, None, &mut |_| {})
+            .unwrap();
+    };
+    ingest("alpha", Tlp::Red, "45.9.20.31\n45.9.21.0/24\n");
+    let many: String = (0..250).map(|i| format!("46.{}.{}.1\n", i / 200, i % 200)).collect();
+    ingest("bravo", Tlp::Green, &many);
+    let org = |name: &str, kind| NewOrganisation { name: name.into(), kind, country: None, asns: vec![] };
+    app.add_org(&hub, &org("soc", OrgKind::Defender)).unwrap();
+    let user = |email: &str, org: &str, role| {
+        app.add_user(&hub, email, org, role, None).unwrap();
+        app.create_token(&hub, &TokenRequest { user: email.into(), ..TokenRequest::default() }).unwrap().secret
+    };
+    let hub_token = user("admin@hub.example", "hub", Role::Admin);
+    let partner = user("analyst@alpha.example", "alpha", Role::Submitter);
+    let defender = user("soc@soc.example", "soc", Role::Reader);
+    // Credentials that must not authenticate.
+    app.add_user(&hub, "gone@soc.example", "soc", Role::Reader, None).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            cordon_server::serve(listener, app, std::future::pending()).await.unwrap();
+        });
+    });
+    let addr = rx.recv().unwrap();
+    Hub { addr, hub: hub_token, partner, defender, _dir: dir }
+}
+
+#[test]
+fn health_and_metrics_need_no_credentials() {
+    let hub = start();
+    let health = request(hub.addr, "GET", "/healthz", None, None);
+    assert_eq!((health.status, health.body.as_str()), (200, "ok\n"));
+    request(hub.addr, "GET", "/api/v1/indicators", Some(&hub.hub), None);
+    let metrics = request(hub.addr, "GET", "/metrics", None, None);
+    assert_eq!(metrics.status, 200);
+    assert!(
+        metrics.body.contains("cordon_http_requests_total{route=\"/healthz\",status=\"200\"} 1"),
+        "{}",
+        metrics.body
+    );
+    assert!(metrics.body.contains("route=\"/api/v1/indicators\",status=\"200\""), "{}", metrics.body);
+}
+
+#[test]
+fn every_route_of_the_table_needs_its_credentials() {
+    let hub = start();
+    for route in cordon_server::routes::ROUTES {
+        let path = route.path.replace("{value}", "45.9.20.31");
+        let body = (route.method == "POST").then_some(r#"{"values":[]}"#);
+        let anonymous = request(hub.addr, route.method, &path, None, body);
+        match route.access {
+            cordon_server::routes::Access::Public => assert_eq!(anonymous.status, 200, "{path}"),
+            cordon_server::routes::Access::Roles { .. } => {
+                assert_eq!(anonymous.status, 401, "{} {path}", route.method);
+                assert_eq!(anonymous.header("www-authenticate"), Some("Bearer realm=\"cordon\""));
+                assert_eq!(anonymous.header("content-type"), Some("application/problem+json"));
+                let authorized = request(hub.addr, route.method, &path, Some(&hub.hub), body);
+                assert_eq!(authorized.status, 200, "{} {path}: {}", route.method, authorized.body);
+            }
+        }
+    }
+    let missing = request(hub.addr, "GET", "/api/v1/nothing", Some(&hub.hub), None);
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.json()["status"], 404);
+}
+
+#[test]
+fn unknown_revoked_expired_and_foreign_tokens_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open(&Config::new(dir.path().join("cordon.db"))).unwrap();
+    let hub = app.viewer(None).unwrap();
+    app.add_user(&hub, "a@hub.example", "hub", Role::Analyst, None).unwrap();
+    let token = |request: TokenRequest| app.create_token(&hub, &request).unwrap();
+    let base = || TokenRequest { user: "a@hub.example".into(), ..TokenRequest::default() };
+    let good = token(base());
+    let revoked = token(base());
+    app.revoke_token(&hub, revoked.token.id).unwrap();
+    let expired = token(TokenRequest { expires_in: Some(-1), ..base() });
+    let elsewhere = token(TokenRequest { allow_ips: vec!["10.0.0.0/8".parse().unwrap()], ..base() });
+    let here = token(TokenRequest { allow_ips: vec!["127.0.0.0/8".parse().unwrap()], ..base() });
+    let client = "127.0.0.1".parse().unwrap();
+    assert!(app.authenticate(&good.secret, client).is_ok());
+    assert!(app.authenticate(&here.secret, client).is_ok());
+    for refused in [&revoked.secret, &expired.secret, &elsewhere.secret] {
+        assert!(matches!(app.authenticate(refused, client), Err(cordon_app::AppError::Unauthorized(_))));
+    }
+    let unknown = format!("{}{}", cordon_app::access::TOKEN_PREFIX, "00".repeat(32));
+    assert!(matches!(app.authenticate(&unknown, client), Err(cordon_app::AppError::Unauthorized(_))));
+    assert!(good.secret.starts_with("cordon_") && good.secret.len() == 7 + 64);
+    app.disable_user(&hub, "a@hub.example").unwrap();
+    assert!(matches!(app.authenticate(&good.secret, client), Err(cordon_app::AppError::Unauthorized(_))));
+    // A role must fit the organisation's kind.
+    assert!(matches!(
+        app.add_user(&hub, "x@hub.example", "hub", Role::Submitter, None),
+        Err(cordon_app::AppError::Invalid(_))
+    ));
+}
+
+#[test]
+fn each_organisation_sees_what_the_visibility_rule_allows() {
+    let hub = start();
+    let red = "/api/v1/indicators/45%5B.%5D9%5B.%5D20%5B.%5D31"; // defanged 45[.]9[.]20[.]31
+    assert_eq!(request(hub.addr, "GET", red, Some(&hub.hub), None).status, 200);
+    assert_eq!(request(hub.addr, "GET", red, Some(&hub.partner), None).status, 200, "its own RED");
+    let hidden = request(hub.addr, "GET", red, Some(&hub.defender), None);
+    assert_eq!(hidden.status, 404, "another organisation's RED does not exist for a defender");
+    assert!(!hidden.body.contains("alpha"));
+    let lookup = |token: &str| request(hub.addr, "GET", "/api/v1/lookup/45.9.21.7", Some(token), None).json();
+    assert_eq!(lookup(&hub.hub)["listed"], true);
+    assert_eq!(lookup(&hub.hub)["matches"][0]["indicator"], "45.9.21.0/24");
+    assert_eq!(lookup(&hub.defender)["listed"], false);
+    let sources = request(hub.addr, "GET", "/api/v1/sources", Some(&hub.defender), None).json();
+    let names: Vec<&str> = sources.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["bravo"]);
+    let imports = request(hub.addr, "GET", "/api/v1/imports", Some(&hub.defender), None).json();
+    assert!(imports.as_array().unwrap().is_empty());
+}
+
+#[test]
+fn pages_follow_their_cursor_and_cover_everything_once() {
+    let hub = start();
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/indicators?limit=100".to_string();
+    let mut pages = 0;
+    loop {
+        let page = request(hub.addr, "GET", &path, Some(&hub.defender), None).json();
+        pages += 1;
+        seen.extend(page["items"].as_array().unwrap().iter().map(|i| i["value"].as_str().unwrap().to_string()));
+        match page["next"].as_str() {
+            Some(cursor) => path = format!("/api/v1/indicators?limit=100&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!((seen.len(), sorted.len()), (250, 250), "every GREEN indicator once; never alpha's RED");
+    assert_eq!(seen, sorted, "in value order");
+    let bad = request(hub.addr, "GET", "/api/v1/indicators?cursor=zz", Some(&hub.defender), None);
+    assert_eq!((bad.status, bad.header("content-type")), (400, Some("application/problem+json")));
+    let unknown = request(hub.addr, "GET", "/api/v1/indicators?colour=red", Some(&hub.defender), None);
+    assert_eq!(unknown.status, 400);
+}
+
+#[test]
+fn bulk_lookups_answer_each_value_and_refuse_too_many() {
+    let hub = start();
+    let body = r#"{"values": ["45.9.20.31", "46.0.7.1", "8.8.8.8"]}"#;
+    let answers = request(hub.addr, "POST", "/api/v1/lookup", Some(&hub.hub), Some(body)).json();
+    let listed: Vec<bool> =
+        answers["answers"].as_array().unwrap().iter().map(|a| a["listed"].as_bool().unwrap()).collect();
+    assert_eq!(listed, [true, true, false]);
+    let values: Vec<String> = (0..10_001).map(|i| format!("\"46.0.{}.{}\"", i / 250, i % 250)).collect();
+    let too_many = format!("{{\"values\": [{}]}}", values.join(","));
+    assert_eq!(request(hub.addr, "POST", "/api/v1/lookup", Some(&hub.hub), Some(&too_many)).status, 413);
+    let bad = request(hub.addr, "POST", "/api/v1/lookup", Some(&hub.hub), Some(r#"{"values": ["not an ip"]}"#));
+    assert_eq!(bad.status, 400);
+    assert!(!bad.body.contains("sqlite") && !bad.body.contains("panicked"));
+}

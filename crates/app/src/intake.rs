@@ -6,6 +6,7 @@ use std::path::Path;
 use cordon_ingest::{FileReport, IngestError, IngestOptions};
 use cordon_model::Viewer;
 use cordon_store::ops::OpsStore;
+use cordon_store::orgs::OrgStore;
 
 use crate::enrichment::{EnrichSummary, Scope};
 use crate::{require_hub, App, AppError};
@@ -84,19 +85,69 @@ impl App {
         progress: &mut dyn FnMut(u64),
     ) -> Result<FileReport, InputError> {
         require_hub(viewer, "ingesting under a chosen source name").map_err(|e| InputError::Store(e.to_string()))?;
-        let report = match input {
-            Input::Path(path) => cordon_ingest::ingest_file(&self.store, path, options, progress)?,
-            Input::Reader { name, reader } => {
-                cordon_ingest::ingest_reader(&self.store, name, reader, options, progress)?
-            }
-            Input::Bytes { name, mut bytes } => {
-                cordon_ingest::ingest_reader(&self.store, name, &mut bytes, options, progress)?
-            }
-        };
+        let report = self.import_input(input, options, progress)?;
         if let (Some(name), Some(id)) = (operation, report.import_id) {
             self.store.attach_import(name, id).map_err(|e| InputError::Store(e.to_string()))?;
         }
         Ok(report)
+    }
+
+    /// A submission by a partner's member (or the hub's): the same import
+    /// as [`App::ingest`], recorded under the caller's own organisation as
+    /// the source (the hub may name another source). A source of that
+    /// name that belongs to another organisation is refused. Enrichment of
+    /// what changed follows when there is geo data.
+    pub fn submit(
+        &self,
+        viewer: &Viewer,
+        source: Option<&str>,
+        input: Input<'_>,
+        options: &IngestOptions,
+    ) -> Result<FileReport, AppError> {
+        let Some(org_id) = viewer.org_id() else {
+            return Err(AppError::Forbidden("the public cannot submit".into()));
+        };
+        let Some(org) = self.store.orgs()?.into_iter().find(|o| o.id == org_id) else {
+            return Err(AppError::Forbidden("the caller's organisation is gone".into()));
+        };
+        let source = match source {
+            Some(name) if viewer.is_hub() => name.to_string(),
+            Some(_) => return Err(AppError::Forbidden("only the hub names the source of a submission".into())),
+            None => org.name.clone(),
+        };
+        if let Some(owner) = self.store.source_owners()?.into_iter().find(|s| s.source == source) {
+            if owner.org != org.name && !viewer.is_hub() {
+                return Err(AppError::Conflict(format!("the source '{source}' belongs to another organisation")));
+            }
+        }
+        let options = IngestOptions { source, ..options.clone() };
+        let report = self.import_input(input, &options, &mut |_| {}).map_err(|e| match InputError::from(e) {
+            InputError::Unreadable(m) | InputError::Strict(m) => AppError::Invalid(m),
+            InputError::Store(m) => AppError::Storage(m),
+        })?;
+        if let Some(id) = report.import_id {
+            // The import is stored; enrichment can be re-run if it fails.
+            let _ = self.enrich_imports(vec![id], &mut |_, _| {});
+        }
+        Ok(report)
+    }
+
+    /// One input as one import.
+    fn import_input(
+        &self,
+        input: Input<'_>,
+        options: &IngestOptions,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<FileReport, IngestError> {
+        match input {
+            Input::Path(path) => cordon_ingest::ingest_file(&self.store, path, options, progress),
+            Input::Reader { name, reader } => {
+                cordon_ingest::ingest_reader(&self.store, name, reader, options, progress)
+            }
+            Input::Bytes { name, mut bytes } => {
+                cordon_ingest::ingest_reader(&self.store, name, &mut bytes, options, progress)
+            }
+        }
     }
 
     /// Enriches what `imports` changed, when there is a geo snapshot

@@ -9,8 +9,9 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use cordon_app::access::Principal;
-use cordon_app::view::{ImportView, IndicatorDetailView, IndicatorView, SourceView};
+use cordon_app::view::{FileReportView, ImportView, IndicatorDetailView, IndicatorView, SourceView};
 use cordon_app::AppError;
+use cordon_ingest::IngestOptions;
 use cordon_model::{Category, Kind, Tlp};
 use cordon_store::IndicatorFilter;
 use serde::{Deserialize, Serialize};
@@ -218,4 +219,44 @@ pub(crate) async fn imports(
 ) -> Result<Json<Vec<ImportView>>, Problem> {
     let imports = blocking(move || state.app.imports(&caller.viewer)).await?;
     Ok(Json(imports.iter().map(ImportView::from).collect()))
+}
+
+/// The largest submission body.
+pub(crate) const MAX_SUBMISSION: usize = 256 << 20;
+
+/// The options of `POST /api/v1/submissions`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SubmissionQuery {
+    format: Option<String>,
+    tlp: Option<String>,
+    category: Option<String>,
+    /// The hub only: the source to record (partners submit as themselves).
+    source: Option<String>,
+    strict: Option<bool>,
+}
+
+/// `POST /api/v1/submissions`: the body is a feed file in any format
+/// `cordon ingest` reads; the answer is `ingest --json`'s report of it.
+/// Re-submitting the same bytes adds nothing.
+pub(crate) async fn submit(
+    State(state): State<crate::State>,
+    Extension(caller): Extension<Principal>,
+    query: Result<Query<SubmissionQuery>, axum::extract::rejection::QueryRejection>,
+    body: axum::body::Bytes,
+) -> Result<Json<FileReportView>, Problem> {
+    let Query(q) = query.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let options = IngestOptions {
+        format: parsed::<cordon_formats::Format>("format", &q.format)?,
+        tlp: parsed::<Tlp>("tlp", &q.tlp)?,
+        category: parsed::<Category>("category", &q.category)?,
+        strict: q.strict.unwrap_or(false),
+        ..IngestOptions::default()
+    };
+    let report = blocking(move || {
+        let input = cordon_app::intake::Input::Bytes { name: "submission", bytes: &body };
+        state.app.submit(&caller.viewer, q.source.as_deref(), input, &options)
+    })
+    .await?;
+    Ok(Json(FileReportView::from(&report)))
 }

@@ -49,7 +49,12 @@ pub const ROUTES: &[Route] = &[
     Route { method: "POST", path: "/api/v1/lookup", access: Access::Roles { roles: ANYONE, writes: false } },
     Route { method: "GET", path: "/api/v1/sources", access: Access::Roles { roles: ANYONE, writes: false } },
     Route { method: "GET", path: "/api/v1/imports", access: Access::Roles { roles: ANYONE, writes: false } },
+    Route { method: "POST", path: "/api/v1/submissions", access: Access::Roles { roles: SUBMITTERS, writes: true } },
+    Route { method: "GET", path: "/api/v1/submissions", access: Access::Roles { roles: SUBMITTERS, writes: false } },
 ];
+
+/// Who submits intelligence: partners' members and the hub's.
+const SUBMITTERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Submitter];
 
 /// The access of `method` on the route template `path`.
 pub fn policy(method: &Method, path: &str) -> Option<&'static Access> {
@@ -73,6 +78,10 @@ pub(crate) fn build(state: crate::State) -> Router {
             ("POST", "/api/v1/lookup") => on(filter, handlers::lookup_many),
             ("GET", "/api/v1/sources") => on(filter, handlers::sources),
             ("GET", "/api/v1/imports") => on(filter, handlers::imports),
+            ("GET", "/api/v1/submissions") => on(filter, handlers::imports),
+            ("POST", "/api/v1/submissions") => {
+                on(filter, handlers::submit).layer(axum::extract::DefaultBodyLimit::max(handlers::MAX_SUBMISSION))
+            }
             _ => on(filter, handlers::unimplemented),
         };
         router = router.route(route.path, handler);

@@ -135,7 +135,11 @@ fn every_route_of_the_table_needs_its_credentials() {
     let hub = start();
     for route in cordon_server::routes::ROUTES {
         let path = route.path.replace("{value}", "45.9.20.31");
-        let body = (route.method == "POST").then_some(r#"{"values":[]}"#);
+        let body = match (route.method, route.path) {
+            ("POST", "/api/v1/lookup") => Some(r#"{"values":[]}"#),
+            ("POST", _) => Some("45.9.40.1\n"),
+            _ => None,
+        };
         let anonymous = request(hub.addr, route.method, &path, None, body);
         match route.access {
             cordon_server::routes::Access::Public => assert_eq!(anonymous.status, 200, "{path}"),
@@ -246,4 +250,30 @@ fn bulk_lookups_answer_each_value_and_refuse_too_many() {
     let bad = request(hub.addr, "POST", "/api/v1/lookup", Some(&hub.hub), Some(r#"{"values": ["not an ip"]}"#));
     assert_eq!(bad.status, 400);
     assert!(!bad.body.contains("sqlite") && !bad.body.contains("panicked"));
+}
+
+#[test]
+fn partners_submit_as_themselves_and_resubmitting_adds_nothing() {
+    let hub = start();
+    let feed = "45.9.30.1\n45.9.30.2\n";
+    let first = request(hub.addr, "POST", "/api/v1/submissions?tlp=amber&category=c2", Some(&hub.partner), Some(feed));
+    assert_eq!(first.status, 200, "{}", first.body);
+    let report = first.json();
+    assert_eq!((report["read"].as_u64(), report["new"].as_u64()), (Some(2), Some(2)), "{report}");
+    let again = request(hub.addr, "POST", "/api/v1/submissions?tlp=amber&category=c2", Some(&hub.partner), Some(feed));
+    assert_eq!(again.json()["new"].as_u64(), Some(0));
+    // Recorded under the caller's organisation, AMBER: the defender sees none of it.
+    let shown = request(hub.addr, "GET", "/api/v1/indicators/45.9.30.1", Some(&hub.partner), None).json();
+    assert_eq!(shown["sources"], serde_json::json!(["alpha"]));
+    assert_eq!(request(hub.addr, "GET", "/api/v1/indicators/45.9.30.1", Some(&hub.defender), None).status, 404);
+    let mine = request(hub.addr, "GET", "/api/v1/submissions", Some(&hub.partner), None).json();
+    assert!(mine.as_array().unwrap().iter().all(|i| i["source"] == "alpha"));
+    // Readers do not submit; partners do not name sources; bad input is a 400.
+    assert_eq!(request(hub.addr, "POST", "/api/v1/submissions", Some(&hub.defender), Some(feed)).status, 403);
+    let named = request(hub.addr, "POST", "/api/v1/submissions?source=bravo", Some(&hub.partner), Some(feed));
+    assert_eq!(named.status, 403);
+    let bad = request(hub.addr, "POST", "/api/v1/submissions?tlp=purple", Some(&hub.partner), Some(feed));
+    assert_eq!(bad.status, 400);
+    let garbage = request(hub.addr, "POST", "/api/v1/submissions", Some(&hub.partner), Some("\u{0}\u{1}\u{2}"));
+    assert_eq!(garbage.status, 400, "{}", garbage.body);
 }

@@ -91,6 +91,8 @@ pub struct Principal {
     pub viewer: Viewer,
     /// The user's address.
     pub user: String,
+    /// The user's organisation's name.
+    pub org: String,
     /// The user's role.
     pub role: Role,
     /// Whether the token may only read.
@@ -247,6 +249,6 @@ impl App {
         let Some(org) = self.store.org(&user.org)? else {
             return Err(unauthorized());
         };
-        Ok(Principal { viewer: org.viewer(), user: user.email, role, read_only: token.read_only })
+        Ok(Principal { viewer: org.viewer(), user: user.email, org: org.name, role, read_only: token.read_only })
     }
 }

@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod audit;
 pub mod demo;
 pub mod enrichment;
 pub mod exports;

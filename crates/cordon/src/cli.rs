@@ -103,6 +103,9 @@ pub(crate) enum Command {
     /// API tokens of the server's users.
     #[command(subcommand)]
     Token(crate::access::TokenCommand),
+    /// The audit log of the server: list it, verify its hash chain.
+    #[command(subcommand)]
+    Audit(crate::audit::AuditCommand),
     #[command(flatten)]
     Ops(crate::operation::OpsCommand),
 }

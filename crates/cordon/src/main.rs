@@ -6,6 +6,7 @@
 //! and unreadable or unrecognised input.
 
 mod access;
+mod audit;
 mod cli;
 mod demo;
 mod export;
@@ -68,6 +69,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(cli, args),
         Command::User(cmd) => access::user(cli, cmd),
         Command::Token(cmd) => access::token(cli, cmd),
+        Command::Audit(cmd) => audit::run(cli, cmd),
         Command::Ops(cmd) => operation::run(cli, cmd),
     }
 }

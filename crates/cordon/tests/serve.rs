@@ -74,4 +74,21 @@ fn tokens_from_the_command_line_authenticate_and_sigterm_stops_the_server() {
     let mut rest = String::new();
     stderr.read_to_string(&mut rest).unwrap();
     assert!(rest.contains("stopped"), "{rest}");
+
+    // Both calls are in the audit log, the refused one too, and the chain
+    // holds until someone edits a row behind cordon's back.
+    let audit = ok_in(d, &["audit", "list", "--json"]);
+    let rows: Vec<serde_json::Value> = audit.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let results: Vec<&str> = rows.iter().map(|r| r["result"].as_str().unwrap()).collect();
+    assert_eq!(results, ["200", "401"], "{audit}");
+    assert_eq!(rows[0]["user"], "soc@soc.example");
+    assert_eq!(rows[0]["action"], "GET /api/v1/indicators");
+    assert!(ok_in(d, &["audit", "verify"]).contains("2 rows, chain intact"));
+    let conn = rusqlite::Connection::open(d.join("cordon.db")).unwrap();
+    assert!(conn.execute("UPDATE audit SET result = '200' WHERE id = 2", []).is_err(), "append-only");
+    conn.execute_batch("DROP TRIGGER audit_no_update; UPDATE audit SET result = '200' WHERE id = 2;").unwrap();
+    drop(conn);
+    let verify = common::cordon_in(d, &["audit", "verify"]);
+    assert_eq!(verify.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&verify.stderr).contains("broken at row #2"), "{verify:?}");
 }

@@ -10,6 +10,7 @@ use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use cordon_app::access::Principal;
+use cordon_store::audit::AuditEntry;
 
 use crate::problem::Problem;
 use crate::routes::{policy, Access};
@@ -24,12 +25,33 @@ pub(crate) async fn guard(
 ) -> Response {
     let started = Instant::now();
     let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string());
-    let answer = match check(&state, peer, &route, &mut request).await {
-        Ok(()) => next.run(request).await,
-        Err(problem) => problem.into_response(),
+    let method = request.method().to_string();
+    let object = request.uri().path().to_string();
+    let presented = request.headers().contains_key(header::AUTHORIZATION);
+    let (answer, caller) = match check(&state, peer, &route, &mut request).await {
+        Ok(caller) => (next.run(request).await, caller),
+        Err(problem) => (problem.into_response(), None),
     };
     let label = route.as_deref().unwrap_or("unmatched");
-    state.metrics.record(label, answer.status().as_u16(), started.elapsed());
+    let status = answer.status().as_u16();
+    state.metrics.record(label, status, started.elapsed());
+    // Every call of a protected route is audited, failed ones too.
+    if caller.is_some() || presented {
+        let (user, org) = caller.map_or_else(|| ("-".to_string(), "-".to_string()), |c| (c.user, c.org));
+        let entry = AuditEntry {
+            time: cordon_app::now(),
+            user,
+            org,
+            action: format!("{method} {label}"),
+            object,
+            result: status.to_string(),
+        };
+        let app_state = state.clone();
+        // The answer is made; a failed audit write is said on the log.
+        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || app_state.app.record(&entry)).await {
+            eprintln!("cordon: could not write the audit log: {e}");
+        }
+    }
     answer
 }
 
@@ -38,7 +60,7 @@ async fn check(
     peer: SocketAddr,
     route: &Option<String>,
     request: &mut Request,
-) -> Result<(), Problem> {
+) -> Result<Option<Principal>, Problem> {
     let Some(route) = route else {
         return Err(Problem::new(StatusCode::NOT_FOUND, "there is no such resource"));
     };
@@ -46,7 +68,7 @@ async fn check(
         return Err(Problem::new(StatusCode::METHOD_NOT_ALLOWED, "the method is not allowed here"));
     };
     let Access::Roles { roles, writes } = access else {
-        return Ok(());
+        return Ok(None);
     };
     let bearer = request
         .headers()
@@ -71,6 +93,6 @@ async fn check(
     if *writes && principal.read_only {
         return Err(Problem::new(StatusCode::FORBIDDEN, "this token may only read"));
     }
-    request.extensions_mut().insert(principal);
-    Ok(())
+    request.extensions_mut().insert(principal.clone());
+    Ok(Some(principal))
 }

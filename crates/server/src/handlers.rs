@@ -260,3 +260,38 @@ pub(crate) async fn submit(
     .await?;
     Ok(Json(FileReportView::from(&report)))
 }
+
+/// One audit row as served.
+#[derive(Serialize)]
+pub(crate) struct AuditView {
+    id: i64,
+    time: String,
+    user: String,
+    org: String,
+    action: String,
+    object: String,
+    result: String,
+    hash: String,
+}
+
+/// `GET /api/v1/audit` (admins): the log, oldest first.
+pub(crate) async fn audit(
+    State(state): State<crate::State>,
+    Extension(caller): Extension<Principal>,
+) -> Result<Json<Vec<AuditView>>, Problem> {
+    let rows = blocking(move || state.app.audit(&caller.viewer, None, None)).await?;
+    let views = rows
+        .into_iter()
+        .map(|r| AuditView {
+            id: r.id,
+            time: cordon_model::format_timestamp(r.entry.time),
+            user: r.entry.user,
+            org: r.entry.org,
+            action: r.entry.action,
+            object: r.entry.object,
+            result: r.entry.result,
+            hash: r.hash,
+        })
+        .collect();
+    Ok(Json(views))
+}

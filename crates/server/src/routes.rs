@@ -51,6 +51,7 @@ pub const ROUTES: &[Route] = &[
     Route { method: "GET", path: "/api/v1/imports", access: Access::Roles { roles: ANYONE, writes: false } },
     Route { method: "POST", path: "/api/v1/submissions", access: Access::Roles { roles: SUBMITTERS, writes: true } },
     Route { method: "GET", path: "/api/v1/submissions", access: Access::Roles { roles: SUBMITTERS, writes: false } },
+    Route { method: "GET", path: "/api/v1/audit", access: Access::Roles { roles: &[Role::Admin], writes: false } },
 ];
 
 /// Who submits intelligence: partners' members and the hub's.
@@ -79,6 +80,7 @@ pub(crate) fn build(state: crate::State) -> Router {
             ("GET", "/api/v1/sources") => on(filter, handlers::sources),
             ("GET", "/api/v1/imports") => on(filter, handlers::imports),
             ("GET", "/api/v1/submissions") => on(filter, handlers::imports),
+            ("GET", "/api/v1/audit") => on(filter, handlers::audit),
             ("POST", "/api/v1/submissions") => {
                 on(filter, handlers::submit).layer(axum::extract::DefaultBodyLimit::max(handlers::MAX_SUBMISSION))
             }

@@ -32,6 +32,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod audit;
 pub mod auth;
 pub mod enrichment;
 pub mod ops;

@@ -272,6 +272,23 @@ const MIGRATIONS: &[&str] = &[
         allow_ips TEXT NOT NULL DEFAULT ''
     );
     CREATE INDEX tokens_user ON tokens(user_id);",
+    // 7: the audit log (issue 13): append-only, each row carrying the
+    // SHA-256 of the previous row and its own, so an edit breaks the chain.
+    "CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        time INTEGER NOT NULL,
+        user TEXT NOT NULL,
+        org TEXT NOT NULL,
+        action TEXT NOT NULL,
+        object TEXT NOT NULL,
+        result TEXT NOT NULL,
+        prev TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
 ];
 
 /// The schema version this build writes.

@@ -1,5 +1,6 @@
 //! The embedded SQLite backend.
 
+mod audit;
 mod auth;
 mod enrichment;
 mod import;

@@ -7,6 +7,7 @@ use std::sync::MutexGuard;
 use cordon_model::{Consent, Viewer};
 
 use super::{Conn, SqliteStore, IDLE_READERS, READER_CACHE_KIB};
+use crate::audit::{AuditEntry, AuditRow, AuditStore, Broken};
 use crate::auth::{AuthStore, NewToken, NewUser, Token, User};
 use crate::enrichment::{AllowEntry, ContactRow, Enrichment, EnrichmentStore, IndicatorRef, Link};
 use crate::ops::{
@@ -51,6 +52,20 @@ impl SqliteStore {
             idle.push(reader);
         }
         result
+    }
+}
+
+impl AuditStore for SqliteStore {
+    fn append_audit(&self, entry: &AuditEntry) -> Result<i64, StoreError> {
+        self.write(|c| c.append_audit(entry))
+    }
+
+    fn audit(&self, user: Option<&str>, since: Option<Timestamp>, limit: usize) -> Result<Vec<AuditRow>, StoreError> {
+        self.read(|c| c.audit(user, since, limit))
+    }
+
+    fn verify_audit(&self) -> Result<(u64, Option<Broken>), StoreError> {
+        self.read(|c| c.verify_audit())
     }
 }
 

@@ -46,6 +46,11 @@ pub(crate) async fn metrics(State(state): State<crate::State>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }
 
+/// `GET /api/v1/openapi.json`.
+pub(crate) async fn openapi() -> Json<serde_json::Value> {
+    Json(crate::routes::openapi())
+}
+
 /// Any path no route has.
 pub(crate) async fn not_found() -> Problem {
     Problem::new(StatusCode::NOT_FOUND, "there is no such resource")
@@ -294,4 +299,72 @@ pub(crate) async fn audit(
         })
         .collect();
     Ok(Json(views))
+}
+
+/// The filters of `GET /api/v1/blocklists/{format}`, as `cordon export`
+/// has them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BlocklistQuery {
+    kind: Option<String>,
+    category: Option<String>,
+    source: Option<String>,
+    min_confidence: Option<u8>,
+    tlp_max: Option<String>,
+    include_flagged: Option<bool>,
+}
+
+/// `GET /api/v1/blocklists/{format}`: `cordon export`'s formats (but the
+/// MISP feed directory), as the caller may see them, up to TLP:GREEN
+/// unless `tlp_max` says otherwise. `ETag` names the store's identity and
+/// generation, the caller's view and the query; `If-None-Match` with it
+/// answers 304 without building anything.
+pub(crate) async fn blocklist(
+    State(state): State<crate::State>,
+    Extension(caller): Extension<Principal>,
+    Path(format): Path<String>,
+    query: Result<Query<BlocklistQuery>, axum::extract::rejection::QueryRejection>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, Problem> {
+    let Query(q) = query.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let format: cordon_export::Format =
+        format.parse().map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("format: {e}")))?;
+    if format.is_directory() {
+        return Err(Problem::new(StatusCode::BAD_REQUEST, "the misp format is a feed directory; use cordon export"));
+    }
+    let selection = cordon_app::exports::ExportSelection {
+        filter: IndicatorFilter {
+            kind: parsed::<Kind>("kind", &q.kind)?,
+            category: parsed::<Category>("category", &q.category)?,
+            source: q.source.clone(),
+            max_tlp: parsed::<Tlp>("tlp_max", &q.tlp_max)?.unwrap_or(Tlp::Green),
+            ..IndicatorFilter::new(caller.viewer)
+        },
+        min_confidence: q.min_confidence,
+        since: None,
+        include_flagged: q.include_flagged.unwrap_or(false),
+    };
+    let view = format!("{:?}|{format}|{q:?}", caller.viewer);
+    let app_state = state.clone();
+    let stamp = blocking(move || Ok((app_state.app.identity()?, app_state.app.generation()?))).await?;
+    let etag = format!("\"{}-{}-{}\"", stamp.0, stamp.1, &sha256_hex(&view)[..16]);
+    let unchanged = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v == etag);
+    if unchanged {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
+    let body = blocking(move || {
+        let (entries, _) = state.app.export_entries(&selection)?;
+        let mut out = Vec::new();
+        cordon_export::write(format, &entries, &cordon_export::Options::new(cordon_app::now()), &mut out)
+            .map_err(|e| AppError::Storage(e.to_string()))?;
+        Ok(out)
+    })
+    .await?;
+    let content_type = if format.is_binary() { "application/octet-stream" } else { "text/plain; charset=utf-8" };
+    Ok(([(header::CONTENT_TYPE, content_type.to_string()), (header::ETAG, etag)], body).into_response())
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(text.as_bytes()))
 }

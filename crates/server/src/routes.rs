@@ -37,21 +37,75 @@ pub struct Route {
     pub path: &'static str,
     /// Who may call it.
     pub access: Access,
+    /// What it does, for the OpenAPI document.
+    pub summary: &'static str,
 }
 
 /// The routes.
 pub const ROUTES: &[Route] = &[
-    Route { method: "GET", path: "/healthz", access: Access::Public },
-    Route { method: "GET", path: "/metrics", access: Access::Public },
-    Route { method: "GET", path: "/api/v1/indicators", access: Access::Roles { roles: ANYONE, writes: false } },
-    Route { method: "GET", path: "/api/v1/indicators/{value}", access: Access::Roles { roles: ANYONE, writes: false } },
-    Route { method: "GET", path: "/api/v1/lookup/{value}", access: Access::Roles { roles: ANYONE, writes: false } },
-    Route { method: "POST", path: "/api/v1/lookup", access: Access::Roles { roles: ANYONE, writes: false } },
-    Route { method: "GET", path: "/api/v1/sources", access: Access::Roles { roles: ANYONE, writes: false } },
-    Route { method: "GET", path: "/api/v1/imports", access: Access::Roles { roles: ANYONE, writes: false } },
-    Route { method: "POST", path: "/api/v1/submissions", access: Access::Roles { roles: SUBMITTERS, writes: true } },
-    Route { method: "GET", path: "/api/v1/submissions", access: Access::Roles { roles: SUBMITTERS, writes: false } },
-    Route { method: "GET", path: "/api/v1/audit", access: Access::Roles { roles: &[Role::Admin], writes: false } },
+    Route { method: "GET", path: "/healthz", access: Access::Public, summary: "Liveness: answers ok" },
+    Route { method: "GET", path: "/metrics", access: Access::Public, summary: "Prometheus metrics" },
+    Route { method: "GET", path: "/api/v1/openapi.json", access: Access::Public, summary: "This API, as OpenAPI 3.1" },
+    Route {
+        method: "GET",
+        path: "/api/v1/indicators",
+        access: Access::Roles { roles: ANYONE, writes: false },
+        summary: "Indicators the caller may see, a page at a time (limit, cursor)",
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/indicators/{value}",
+        access: Access::Roles { roles: ANYONE, writes: false },
+        summary: "One indicator (any form that normalizes, defanged too) with its visible sightings and links",
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/lookup/{value}",
+        access: Access::Roles { roles: ANYONE, writes: false },
+        summary: "Is this address listed, and by which indicators",
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/lookup",
+        access: Access::Roles { roles: ANYONE, writes: false },
+        summary: "Look up to 10,000 addresses at once",
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/sources",
+        access: Access::Roles { roles: ANYONE, writes: false },
+        summary: "Sources the caller may see something of",
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/imports",
+        access: Access::Roles { roles: ANYONE, writes: false },
+        summary: "The caller's imports (the hub: all)",
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/submissions",
+        access: Access::Roles { roles: SUBMITTERS, writes: true },
+        summary: "Submit a feed file (the body) as the caller's organisation",
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/submissions",
+        access: Access::Roles { roles: SUBMITTERS, writes: false },
+        summary: "The caller's submissions",
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/audit",
+        access: Access::Roles { roles: &[Role::Admin], writes: false },
+        summary: "The audit log (admins)",
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/blocklists/{format}",
+        access: Access::Roles { roles: ANYONE, writes: false },
+        summary: "A blocklist in one of cordon export's formats, with ETag",
+    },
 ];
 
 /// Who submits intelligence: partners' members and the hub's.
@@ -73,6 +127,7 @@ pub(crate) fn build(state: crate::State) -> Router {
         let handler = match (route.method, route.path) {
             ("GET", "/healthz") => on(filter, handlers::healthz),
             ("GET", "/metrics") => on(filter, handlers::metrics),
+            ("GET", "/api/v1/openapi.json") => on(filter, handlers::openapi),
             ("GET", "/api/v1/indicators") => on(filter, handlers::indicators),
             ("GET", "/api/v1/indicators/{value}") => on(filter, handlers::indicator),
             ("GET", "/api/v1/lookup/{value}") => on(filter, handlers::lookup_one),
@@ -81,6 +136,7 @@ pub(crate) fn build(state: crate::State) -> Router {
             ("GET", "/api/v1/imports") => on(filter, handlers::imports),
             ("GET", "/api/v1/submissions") => on(filter, handlers::imports),
             ("GET", "/api/v1/audit") => on(filter, handlers::audit),
+            ("GET", "/api/v1/blocklists/{format}") => on(filter, handlers::blocklist),
             ("POST", "/api/v1/submissions") => {
                 on(filter, handlers::submit).layer(axum::extract::DefaultBodyLimit::max(handlers::MAX_SUBMISSION))
             }
@@ -90,6 +146,59 @@ pub(crate) fn build(state: crate::State) -> Router {
     }
     router
         .fallback(handlers::not_found)
+        // 1 MiB unless a route says otherwise (submissions).
+        .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::guard))
         .with_state(state)
+}
+
+/// The OpenAPI 3.1 document of [`ROUTES`]: every route with its summary,
+/// path parameters, security and the problem answers it may give.
+pub fn openapi() -> serde_json::Value {
+    use serde_json::json;
+    let problem = json!({"description": "a problem (RFC 9457)",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}});
+    let mut paths = serde_json::Map::new();
+    for route in ROUTES {
+        let parameters: Vec<serde_json::Value> = route
+            .path
+            .split('/')
+            .filter_map(|part| part.strip_prefix('{').and_then(|p| p.strip_suffix('}')))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .collect();
+        let mut operation = json!({
+            "summary": route.summary,
+            "operationId": format!("{}{}", route.method.to_ascii_lowercase(), route.path.replace(['/', '{', '}', '.'], "_")),
+            "responses": {"200": {"description": "the answer"}, "400": problem.clone(), "404": problem.clone()},
+        });
+        if !parameters.is_empty() {
+            operation["parameters"] = json!(parameters);
+        }
+        if let Access::Roles { roles, .. } = route.access {
+            operation["security"] = json!([{"bearer": []}]);
+            operation["responses"]["401"] = problem.clone();
+            operation["responses"]["403"] = problem.clone();
+            let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            operation["description"] = json!(format!("Roles: {}.", names.join(", ")));
+        } else {
+            operation["security"] = json!([]);
+        }
+        if route.method == "POST" {
+            operation["requestBody"] = json!({"required": true, "content": {"application/octet-stream": {"schema": {}}, "application/json": {"schema": {}}}});
+        }
+        let entry = paths.entry(route.path.to_string()).or_insert_with(|| json!({}));
+        entry[route.method.to_ascii_lowercase()] = operation;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "cordon", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "The hub's API: every answer is what the caller's organisation may see."},
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Problem": {"type": "object", "required": ["type", "title", "status", "detail"],
+                "properties": {"type": {"type": "string"}, "title": {"type": "string"},
+                               "status": {"type": "integer"}, "detail": {"type": "string"}}}}
+        }
+    })
 }

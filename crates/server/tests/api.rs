@@ -31,8 +31,20 @@ impl Answer {
 
 /// One HTTP/1.1 request on its own connection.
 fn request(addr: SocketAddr, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> Answer {
+    request_with(addr, method, path, token, body, "")
+}
+
+/// The same, with extra header lines (each ending in CR LF).
+fn request_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+    extra: &str,
+) -> Answer {
     let mut stream = TcpStream::connect(addr).unwrap();
-    let auth = token.map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n"));
+    let auth = token.map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n{extra}"));
     let body = body.unwrap_or("");
     let head = format!(
         "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -134,7 +146,7 @@ fn health_and_metrics_need_no_credentials() {
 fn every_route_of_the_table_needs_its_credentials() {
     let hub = start();
     for route in cordon_server::routes::ROUTES {
-        let path = route.path.replace("{value}", "45.9.20.31");
+        let path = route.path.replace("{value}", "45.9.20.31").replace("{format}", "plain");
         let body = match (route.method, route.path) {
             ("POST", "/api/v1/lookup") => Some(r#"{"values":[]}"#),
             ("POST", _) => Some("45.9.40.1\n"),
@@ -276,4 +288,57 @@ fn partners_submit_as_themselves_and_resubmitting_adds_nothing() {
     assert_eq!(bad.status, 400);
     let garbage = request(hub.addr, "POST", "/api/v1/submissions", Some(&hub.partner), Some("\u{0}\u{1}\u{2}"));
     assert_eq!(garbage.status, 400, "{}", garbage.body);
+}
+
+#[test]
+fn blocklists_carry_what_the_caller_may_see_and_answer_304_when_unchanged() {
+    let hub = start();
+    let plain = request(hub.addr, "GET", "/api/v1/blocklists/plain", Some(&hub.defender), None);
+    assert_eq!(plain.status, 200, "{}", plain.body);
+    assert!(plain.body.contains("46.0.7.1") && !plain.body.contains("45.9.20.31"), "GREEN only, never alpha's RED");
+    let etag = plain.header("etag").unwrap().to_string();
+    let again = request_with(
+        hub.addr,
+        "GET",
+        "/api/v1/blocklists/plain",
+        Some(&hub.defender),
+        None,
+        &format!("If-None-Match: {etag}\r\n"),
+    );
+    assert_eq!((again.status, again.body.as_str()), (304, ""));
+    // The hub's view is another list with another tag.
+    let hub_list = request(hub.addr, "GET", "/api/v1/blocklists/plain?tlp_max=red", Some(&hub.hub), None);
+    assert!(hub_list.body.contains("45.9.20.31"));
+    assert_ne!(hub_list.header("etag").unwrap(), etag);
+    // A change to the store changes the tag.
+    request(hub.addr, "POST", "/api/v1/submissions?tlp=green", Some(&hub.partner), Some("45.9.50.1\n"));
+    let changed = request(hub.addr, "GET", "/api/v1/blocklists/plain", Some(&hub.defender), None);
+    assert_ne!(changed.header("etag").unwrap(), etag);
+    assert!(changed.body.contains("45.9.50.1"));
+    assert_eq!(request(hub.addr, "GET", "/api/v1/blocklists/misp", Some(&hub.defender), None).status, 400);
+    assert_eq!(request(hub.addr, "GET", "/api/v1/blocklists/nonsense", Some(&hub.defender), None).status, 400);
+}
+
+#[test]
+fn the_openapi_document_names_every_route_and_validates() {
+    let hub = start();
+    let answer = request(hub.addr, "GET", "/api/v1/openapi.json", None, None);
+    assert_eq!(answer.status, 200);
+    let doc = answer.json();
+    for route in cordon_server::routes::ROUTES {
+        let operation = &doc["paths"][route.path][route.method.to_ascii_lowercase()];
+        assert!(operation.is_object(), "{} {} is missing", route.method, route.path);
+        let secured = operation["security"].as_array().is_some_and(|s| !s.is_empty());
+        assert_eq!(secured, route.access != cordon_server::routes::Access::Public, "{}", route.path);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("openapi.json");
+    std::fs::write(&path, &answer.body).unwrap();
+    let output = std::process::Command::new("python3")
+        .args(["-m", "openapi_spec_validator"])
+        .arg(&path)
+        .output()
+        .expect("python3 runs");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "openapi-spec-validator (scripts/install-peers.sh installs it): {text}");
 }

@@ -14,11 +14,21 @@ pub(crate) struct ServeArgs {
     /// Where to listen.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
     listen: SocketAddr,
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key).
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
 }
 
 /// Serves until SIGINT or SIGTERM; requests in flight then finish.
 pub(crate) fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let app = cordon_app::App::open(&cli.config())?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(cordon_server::tls::config(cert, key)?),
+        _ => None,
+    };
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
     runtime.block_on(async {
@@ -26,8 +36,16 @@ pub(crate) fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let bound = listener.local_addr()?;
-        eprintln!("cordon: serving on http://{bound} (the store {})", cli.db.display());
-        cordon_server::serve(listener, app, shutdown()).await.context("the server failed")
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        eprintln!("cordon: serving on {scheme}://{bound} (the store {})", cli.db.display());
+        match tls {
+            Some(config) => {
+                let listener = cordon_server::tls::TlsListener::new(listener, config)?;
+                cordon_server::serve(listener, app, shutdown()).await
+            }
+            None => cordon_server::serve(listener, app, shutdown()).await,
+        }
+        .context("the server failed")
     })?;
     eprintln!("cordon: stopped");
     Ok(ExitCode::SUCCESS)

@@ -19,7 +19,7 @@ use crate::routes::{policy, Access};
 /// the metrics by its route template (never by its raw path).
 pub(crate) async fn guard(
     State(state): State<crate::State>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(crate::Peer(peer)): ConnectInfo<crate::Peer>,
     mut request: Request,
     next: Next,
 ) -> Response {

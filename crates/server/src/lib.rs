@@ -25,6 +25,7 @@ mod lookup;
 mod metrics;
 pub mod problem;
 pub mod routes;
+pub mod tls;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -48,15 +49,32 @@ pub fn router(app: App) -> axum::Router {
     routes::build(state)
 }
 
-/// Serves `app` on `listener` until `shutdown` completes; requests in
-/// flight then finish (each store write is one transaction: it commits or
-/// rolls back, never half).
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    app: App,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router(app).into_make_service_with_connect_info::<SocketAddr>())
+/// The caller's address, from a plain or a TLS connection.
+#[derive(Clone, Copy, Debug)]
+pub struct Peer(pub SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tokio::net::TcpListener>> for Peer {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, tokio::net::TcpListener>) -> Peer {
+        Peer(*stream.remote_addr())
+    }
+}
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tls::TlsListener>> for Peer {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, tls::TlsListener>) -> Peer {
+        Peer(*stream.remote_addr())
+    }
+}
+
+/// Serves `app` on `listener` (a `tokio::net::TcpListener`, or a
+/// [`tls::TlsListener`]) until `shutdown` completes; requests in flight
+/// then finish (each store write is one transaction: it commits or rolls
+/// back, never half).
+pub async fn serve<L>(listener: L, app: App, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()>
+where
+    L: axum::serve::Listener<Addr = SocketAddr>,
+    Peer: for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
+{
+    axum::serve(listener, router(app).into_make_service_with_connect_info::<Peer>())
         .with_graceful_shutdown(shutdown)
         .await
 }

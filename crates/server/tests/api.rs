@@ -342,3 +342,45 @@ fn the_openapi_document_names_every_route_and_validates() {
     let text = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "openapi-spec-validator (scripts/install-peers.sh installs it): {text}");
 }
+
+#[test]
+fn https_with_a_certificate_answers_over_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open(&Config::new(dir.path().join("cordon.db"))).unwrap();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+    std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
+    let config = cordon_server::tls::config(&cert_path, &key_path).unwrap();
+    assert!(cordon_server::tls::config(&key_path, &key_path).is_err(), "a key is no certificate");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        runtime.block_on(async move {
+            let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(tcp.local_addr().unwrap()).unwrap();
+            let listener = cordon_server::tls::TlsListener::new(tcp, config).unwrap();
+            cordon_server::serve(listener, app, std::future::pending()).await.unwrap();
+        });
+    });
+    let addr = rx.recv().unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert.cert.der().clone()).unwrap();
+    let client =
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let connection = rustls::ClientConnection::new(std::sync::Arc::new(client), name).unwrap();
+    let mut tls = rustls::StreamOwned::new(connection, TcpStream::connect(addr).unwrap());
+    tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = Vec::new();
+    let _ = tls.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200") && answer.ends_with("ok\n"), "{answer}");
+    // Plain HTTP to the TLS port gets no answer.
+    let plain = request(addr, "GET", "/healthz", None, None);
+    assert_ne!(plain.status, 200);
+}

@@ -41,9 +41,9 @@ pub(crate) fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
         match tls {
             Some(config) => {
                 let listener = cordon_server::tls::TlsListener::new(listener, config)?;
-                cordon_server::serve(listener, app, shutdown()).await
+                cordon_server::serve(listener, app, cordon_server::RateLimit::default(), shutdown()).await
             }
-            None => cordon_server::serve(listener, app, shutdown()).await,
+            None => cordon_server::serve(listener, app, cordon_server::RateLimit::default(), shutdown()).await,
         }
         .context("the server failed")
     })?;

@@ -93,6 +93,9 @@ async fn check(
     if *writes && principal.read_only {
         return Err(Problem::new(StatusCode::FORBIDDEN, "this token may only read"));
     }
+    if let Err(wait) = state.buckets.take(&principal.user) {
+        return Err(Problem::new(StatusCode::TOO_MANY_REQUESTS, "too many requests: slow down").retry_after(wait));
+    }
     request.extensions_mut().insert(principal.clone());
     Ok(Some(principal))
 }

@@ -14,7 +14,7 @@
 //! # async fn run() -> std::io::Result<()> {
 //! let app = cordon_app::App::open(&cordon_app::Config::new("cordon.db".into())).unwrap();
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-//! cordon_server::serve(listener, app, std::future::pending()).await
+//! cordon_server::serve(listener, app, cordon_server::RateLimit::default(), std::future::pending()).await
 //! # }
 //! ```
 #![deny(missing_docs)]
@@ -24,8 +24,11 @@ mod handlers;
 mod lookup;
 mod metrics;
 pub mod problem;
+mod ratelimit;
 pub mod routes;
 pub mod tls;
+
+pub use ratelimit::RateLimit;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -38,14 +41,20 @@ pub struct Shared {
     app: App,
     metrics: metrics::Metrics,
     lookups: lookup::Indexes,
+    buckets: ratelimit::Buckets,
 }
 
 /// The handle handlers get.
 pub type State = Arc<Shared>;
 
-/// The server's router over `app`.
-pub fn router(app: App) -> axum::Router {
-    let state = Arc::new(Shared { app, metrics: metrics::Metrics::default(), lookups: lookup::Indexes::default() });
+/// The server's router over `app`, limiting each user to `limit`.
+pub fn router(app: App, limit: RateLimit) -> axum::Router {
+    let state = Arc::new(Shared {
+        app,
+        metrics: metrics::Metrics::default(),
+        lookups: lookup::Indexes::default(),
+        buckets: ratelimit::Buckets::new(limit),
+    });
     routes::build(state)
 }
 
@@ -69,12 +78,17 @@ impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tls:
 /// [`tls::TlsListener`]) until `shutdown` completes; requests in flight
 /// then finish (each store write is one transaction: it commits or rolls
 /// back, never half).
-pub async fn serve<L>(listener: L, app: App, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()>
+pub async fn serve<L>(
+    listener: L,
+    app: App,
+    limit: RateLimit,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()>
 where
     L: axum::serve::Listener<Addr = SocketAddr>,
     Peer: for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
 {
-    axum::serve(listener, router(app).into_make_service_with_connect_info::<Peer>())
+    axum::serve(listener, router(app, limit).into_make_service_with_connect_info::<Peer>())
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -91,6 +91,10 @@ struct Hub {
 }
 
 fn start() -> Hub {
+    start_limited(cordon_server::RateLimit::default())
+}
+
+fn start_limited(limit: cordon_server::RateLimit) -> Hub {
     let dir = tempfile::tempdir().unwrap();
     let app = App::open(&Config::new(dir.path().join("cordon.db"))).unwrap();
     let hub = app.viewer(None).unwrap();
@@ -119,7 +123,7 @@ fn start() -> Hub {
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap()).unwrap();
-            cordon_server::serve(listener, app, std::future::pending()).await.unwrap();
+            cordon_server::serve(listener, app, limit, std::future::pending()).await.unwrap();
         });
     });
     let addr = rx.recv().unwrap();
@@ -353,6 +357,7 @@ fn https_with_a_certificate_answers_over_tls() {
     std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
     let config = cordon_server::tls::config(&cert_path, &key_path).unwrap();
     assert!(cordon_server::tls::config(&key_path, &key_path).is_err(), "a key is no certificate");
+    let limit = cordon_server::RateLimit::default();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
@@ -360,7 +365,7 @@ fn https_with_a_certificate_answers_over_tls() {
             let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(tcp.local_addr().unwrap()).unwrap();
             let listener = cordon_server::tls::TlsListener::new(tcp, config).unwrap();
-            cordon_server::serve(listener, app, std::future::pending()).await.unwrap();
+            cordon_server::serve(listener, app, limit, std::future::pending()).await.unwrap();
         });
     });
     let addr = rx.recv().unwrap();
@@ -383,4 +388,16 @@ fn https_with_a_certificate_answers_over_tls() {
     // Plain HTTP to the TLS port gets no answer.
     let plain = request(addr, "GET", "/healthz", None, None);
     assert_ne!(plain.status, 200);
+}
+
+#[test]
+fn a_user_over_its_rate_waits() {
+    let hub = start_limited(cordon_server::RateLimit { per_second: 0.5, burst: 3.0 });
+    let statuses: Vec<u16> =
+        (0..5).map(|_| request(hub.addr, "GET", "/api/v1/sources", Some(&hub.defender), None).status).collect();
+    assert_eq!(statuses, [200, 200, 200, 429, 429]);
+    let limited = request(hub.addr, "GET", "/api/v1/sources", Some(&hub.defender), None);
+    assert!(limited.header("retry-after").is_some_and(|s| s.parse::<u64>().is_ok_and(|n| n >= 1)));
+    // Another user's bucket is its own.
+    assert_eq!(request(hub.addr, "GET", "/api/v1/sources", Some(&hub.partner), None).status, 200);
 }

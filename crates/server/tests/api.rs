@@ -401,3 +401,42 @@ fn a_user_over_its_rate_waits() {
     // Another user's bucket is its own.
     assert_eq!(request(hub.addr, "GET", "/api/v1/sources", Some(&hub.partner), None).status, 200);
 }
+
+#[test]
+fn clients_submitting_while_others_read_lose_nothing() {
+    let hub = start();
+    let addr = hub.addr;
+    let mut threads = Vec::new();
+    for t in 0..4 {
+        let token = hub.partner.clone();
+        threads.push(std::thread::spawn(move || {
+            for round in 0..5 {
+                let feed = format!("47.{t}.{round}.1\n47.{t}.{round}.2\n");
+                let answer = request(addr, "POST", "/api/v1/submissions?tlp=green", Some(&token), Some(&feed));
+                assert_eq!(answer.status, 200, "{}", answer.body);
+            }
+        }));
+        let token = hub.defender.clone();
+        threads.push(std::thread::spawn(move || {
+            for _ in 0..10 {
+                let answer = request(addr, "GET", "/api/v1/indicators?limit=50", Some(&token), None);
+                assert_eq!(answer.status, 200, "{}", answer.body);
+                let answer = request(addr, "GET", "/api/v1/lookup/46.0.7.1", Some(&token), None);
+                assert_eq!(answer.status, 200, "{}", answer.body);
+            }
+        }));
+    }
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    let mut found = 0;
+    for t in 0..4 {
+        for round in 0..5 {
+            for last in 1..=2 {
+                let path = format!("/api/v1/indicators/47.{t}.{round}.{last}");
+                found += usize::from(request(addr, "GET", &path, Some(&hub.defender), None).status == 200);
+            }
+        }
+    }
+    assert_eq!(found, 40, "every submitted indicator is there");
+}

@@ -15,10 +15,14 @@ use cordon_ops::verify::{VerifyConfig, VerifySummary};
 use cordon_ops::workflow::{
     build_targets, operation as find_operation, transition, Actor, BuildSummary, Routing, TransitionSummary,
 };
-use cordon_store::ops::{Operation, OpsStore, Outcome, Target, TargetFilter, TargetState};
+use std::collections::BTreeSet;
+
+use cordon_ops::tlp::{may_pass_on, Recipient};
+use cordon_store::ops::{Evidence, Operation, OpsStore, Outcome, Target, TargetFilter, TargetState};
+use cordon_store::orgs::OrgStore;
 
 use crate::enrichment::{load_allowlist, load_contacts};
-use crate::view::{CheckView, TargetDetailView, TransitionView};
+use crate::view::{CheckView, TargetDetailView, TargetView, TransitionView};
 use crate::{require_hub, App, AppError};
 
 /// Which targets a command acts on.
@@ -74,9 +78,11 @@ impl App {
         Ok(operation)
     }
 
-    /// Every operation.
+    /// Every operation (the hub and the agencies).
     pub fn operations(&self, viewer: &Viewer) -> Result<Vec<Operation>, AppError> {
-        require_hub(viewer, "listing operations")?;
+        if self.agency_country(viewer)?.is_none() {
+            require_hub(viewer, "listing operations")?;
+        }
         Ok(self.store.operations()?)
     }
 
@@ -94,9 +100,13 @@ impl App {
         Ok(build_targets(&self.store, operation, &routing, actor, include_flagged)?)
     }
 
-    /// The targets `selection` names.
+    /// The targets `selection` names (the hub's analysts; the CLI).
     pub fn targets(&self, viewer: &Viewer, selection: &TargetSelection) -> Result<Vec<Target>, AppError> {
         require_hub(viewer, "reading targets")?;
+        self.select_targets(selection)
+    }
+
+    fn select_targets(&self, selection: &TargetSelection) -> Result<Vec<Target>, AppError> {
         let operation_id = selection.operation.as_deref().map(|n| self.operation(n).map(|op| op.id)).transpose()?;
         let filter = TargetFilter {
             operation_id,
@@ -113,17 +123,62 @@ impl App {
         Ok(targets)
     }
 
-    /// One target with its members, history and checks.
+    /// The country an agency viewer acts for.
+    fn agency_country(&self, viewer: &Viewer) -> Result<Option<String>, AppError> {
+        if viewer.kind() != Some(cordon_model::OrgKind::Agency) {
+            return Ok(None);
+        }
+        let org = self.store.orgs()?.into_iter().find(|o| Some(o.id) == viewer.org_id());
+        Ok(org.and_then(|o| o.country))
+    }
+
+    /// The targets `selection` names as `viewer` may see them: the hub all
+    /// of them, each from all its sightings; an agency those of its
+    /// country, each built only from the sightings that may go to an agency
+    /// (a target with none is not shown, as a package would withhold it);
+    /// anyone else none.
+    pub fn target_views(&self, viewer: &Viewer, selection: &TargetSelection) -> Result<Vec<TargetView>, AppError> {
+        if viewer.is_hub() {
+            return Ok(self.select_targets(selection)?.iter().map(TargetView::from).collect());
+        }
+        let Some(country) = self.agency_country(viewer)? else {
+            return Err(AppError::Forbidden("targets are the hub's and the agencies' work".into()));
+        };
+        if selection.country.as_deref().is_some_and(|c| !c.eq_ignore_ascii_case(&country)) {
+            return Ok(Vec::new());
+        }
+        let selection = TargetSelection { country: Some(country), ..selection.clone() };
+        let targets = self.select_targets(&selection)?;
+        let ids: Vec<i64> = targets.iter().map(|t| t.id).collect();
+        let evidence = self.store.evidence(&ids)?;
+        Ok(targets.iter().filter_map(|t| agency_view(t, &evidence)).collect())
+    }
+
+    /// One target with its members, history and checks, as `viewer` may
+    /// see it: another country's target does not exist for an agency.
     pub fn target(&self, viewer: &Viewer, id: i64) -> Result<TargetDetailView, AppError> {
-        require_hub(viewer, "reading targets")?;
+        let missing = || AppError::NotFound(format!("there is no target #{id}"));
         let Some(target) = self.store.targets(&TargetFilter { id: Some(id), ..TargetFilter::default() })?.pop() else {
-            return Err(AppError::NotFound(format!("there is no target #{id}")));
+            return Err(missing());
+        };
+        let (view, members) = if viewer.is_hub() {
+            ((&target).into(), self.store.members(target.id)?)
+        } else {
+            let country = self.agency_country(viewer)?.ok_or_else(missing)?;
+            if target.spec.country.as_deref() != Some(country.as_str()) {
+                return Err(missing());
+            }
+            let evidence = self.store.evidence(&[target.id])?;
+            let view = agency_view(&target, &evidence).ok_or_else(missing)?;
+            let shared = evidence.iter().filter(|e| may_pass_on(Recipient::Agency, e));
+            let members: BTreeSet<String> = shared.map(|e| e.value.clone()).collect();
+            (view, members.into_iter().collect())
         };
         Ok(TargetDetailView {
-            members: self.store.members(target.id)?,
+            members,
             history: self.store.history(target.id)?.iter().map(TransitionView::from).collect(),
             checks: self.store.checks(target.id)?.iter().map(CheckView::from).collect(),
-            target: (&target).into(),
+            target: view,
         })
     }
 
@@ -136,8 +191,34 @@ impl App {
         reason: Option<RejectReason>,
         actor: &Actor,
     ) -> Result<TransitionSummary, AppError> {
-        require_hub(viewer, "moving targets")?;
+        if !viewer.is_hub() {
+            // An agency records takedowns and rejections of its country's
+            // targets, nothing else.
+            let country = self
+                .agency_country(viewer)?
+                .ok_or_else(|| AppError::Forbidden("moving targets is the hub's and the agencies' work".into()))?;
+            if targets.iter().any(|t| t.spec.country.as_deref() != Some(country.as_str())) {
+                return Err(AppError::NotFound("there is no such target".into()));
+            }
+            if !matches!(to, TargetState::TakenDown | TargetState::Rejected) {
+                return Err(AppError::Forbidden("an agency records takedowns and rejections only".into()));
+            }
+        }
         Ok(transition(&self.store, targets, to, reason, actor)?)
+    }
+
+    /// The target with this id, for a transition by `viewer` (see
+    /// [`App::transition`] for what an agency may do).
+    pub fn target_for_move(&self, viewer: &Viewer, id: i64) -> Result<Target, AppError> {
+        let target = self.store.targets(&TargetFilter { id: Some(id), ..TargetFilter::default() })?.pop();
+        let visible = match (&target, viewer.is_hub()) {
+            (Some(_), true) => true,
+            (Some(t), false) => {
+                self.agency_country(viewer)?.is_some_and(|c| t.spec.country.as_deref() == Some(c.as_str()))
+            }
+            (None, _) => false,
+        };
+        target.filter(|_| visible).ok_or_else(|| AppError::NotFound(format!("there is no target #{id}")))
     }
 
     /// Writes the operation's packages (all countries, or one) under `out`.
@@ -181,8 +262,10 @@ impl App {
 
     /// Records an outcome (counts only).
     pub fn add_outcome(&self, viewer: &Viewer, outcome: &Outcome) -> Result<(), AppError> {
-        require_hub(viewer, "recording outcomes")?;
         let country = crate::orgs::country_code(&outcome.country)?;
+        if !viewer.is_hub() && self.agency_country(viewer)?.as_deref() != Some(country.as_str()) {
+            return Err(AppError::Forbidden("an agency records the outcomes of its own country".into()));
+        }
         self.store.add_outcome(&Outcome { country, ..outcome.clone() })?;
         Ok(())
     }
@@ -203,4 +286,23 @@ impl App {
     pub fn consent(&self, viewer: &Viewer, source: &str, consent: Consent) -> Result<(), AppError> {
         self.set_consent(viewer, source, consent)
     }
+}
+
+/// A target as an agency sees it: its categories, families, partners,
+/// ports and dates from the sightings that may go to an agency only;
+/// `None` when there is none.
+fn agency_view(target: &Target, evidence: &[Evidence]) -> Option<TargetView> {
+    let shared: Vec<&Evidence> =
+        evidence.iter().filter(|e| e.target_id == target.id && may_pass_on(Recipient::Agency, e)).collect();
+    if shared.is_empty() {
+        return None;
+    }
+    let mut view = TargetView::from(target);
+    view.categories = shared.iter().map(|e| e.category.as_str()).collect::<BTreeSet<_>>().into_iter().collect();
+    view.malware = shared.iter().filter_map(|e| e.malware.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    view.partners = shared.iter().map(|e| e.source.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    view.ports = shared.iter().filter_map(|e| e.port).collect::<BTreeSet<_>>().into_iter().collect();
+    view.first_seen = shared.iter().map(|e| e.first_seen).min().map(cordon_model::format_timestamp).unwrap_or_default();
+    view.last_seen = shared.iter().map(|e| e.last_seen).max().map(cordon_model::format_timestamp).unwrap_or_default();
+    Some(view)
 }

@@ -9,10 +9,15 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use cordon_app::access::Principal;
-use cordon_app::view::{FileReportView, ImportView, IndicatorDetailView, IndicatorView, SourceView};
+use cordon_app::operations::TargetSelection;
+use cordon_app::view::{
+    FileReportView, ImportView, IndicatorDetailView, IndicatorView, OperationView, SourceView, TargetDetailView,
+    TargetView,
+};
 use cordon_app::AppError;
 use cordon_ingest::IngestOptions;
 use cordon_model::{Category, Kind, Tlp};
+use cordon_store::ops::TargetState;
 use cordon_store::IndicatorFilter;
 use serde::{Deserialize, Serialize};
 
@@ -367,4 +372,141 @@ pub(crate) async fn blocklist(
 fn sha256_hex(text: &str) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// `GET /api/v1/operations`.
+pub(crate) async fn operations(
+    State(state): State<crate::State>,
+    Extension(caller): Extension<Principal>,
+) -> Result<Json<Vec<OperationView>>, Problem> {
+    let operations = blocking(move || state.app.operations(&caller.viewer)).await?;
+    Ok(Json(operations.iter().map(OperationView::from).collect()))
+}
+
+/// The filters of an operation's targets.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TargetQuery {
+    country: Option<String>,
+    asn: Option<u32>,
+    state: Option<String>,
+    category: Option<String>,
+}
+
+/// `GET /api/v1/operations/{name}/targets`.
+pub(crate) async fn operation_targets(
+    State(state): State<crate::State>,
+    Extension(caller): Extension<Principal>,
+    Path(name): Path<String>,
+    query: Result<Query<TargetQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<TargetView>>, Problem> {
+    let Query(q) = query.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let selection = TargetSelection {
+        operation: Some(name),
+        country: q.country,
+        asn: q.asn,
+        state: parsed::<TargetState>("state", &q.state)?,
+        category: parsed::<Category>("category", &q.category)?,
+        ..TargetSelection::default()
+    };
+    Ok(Json(blocking(move || state.app.target_views(&caller.viewer, &selection)).await?))
+}
+
+/// `GET /api/v1/operations/{name}/report`.
+pub(crate) async fn report(
+    State(state): State<crate::State>,
+    Extension(caller): Extension<Principal>,
+    Path(name): Path<String>,
+) -> Result<Json<cordon_ops::report::Report>, Problem> {
+    let report = blocking(move || {
+        let operation = state.app.operation(&name)?;
+        state.app.report(&caller.viewer, &operation)
+    })
+    .await?;
+    Ok(Json(report))
+}
+
+/// The body of `POST /api/v1/operations/{name}/outcomes`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OutcomeRequest {
+    country: String,
+    kind: String,
+    count: u64,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /api/v1/operations/{name}/outcomes`.
+pub(crate) async fn add_outcome(
+    State(state): State<crate::State>,
+    Extension(caller): Extension<Principal>,
+    Path(name): Path<String>,
+    body: Result<Json<OutcomeRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<StatusCode, Problem> {
+    let Json(request) = body.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let kind = request.kind.trim().to_ascii_lowercase();
+    if !cordon_ops::report::OUTCOME_KINDS.contains(&kind.as_str()) {
+        let kinds = cordon_ops::report::OUTCOME_KINDS.join(", ");
+        return Err(Problem::new(StatusCode::BAD_REQUEST, format!("kind: expected one of {kinds}")));
+    }
+    blocking(move || {
+        let operation = state.app.operation(&name)?;
+        let outcome = cordon_store::ops::Outcome {
+            operation_id: operation.id,
+            country: request.country,
+            kind,
+            count: request.count,
+            date: cordon_app::now(),
+            note: request.note,
+        };
+        state.app.add_outcome(&caller.viewer, &outcome)
+    })
+    .await?;
+    Ok(StatusCode::CREATED)
+}
+
+/// `GET /api/v1/targets/{id}`.
+pub(crate) async fn target(
+    State(state): State<crate::State>,
+    Extension(caller): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Json<TargetDetailView>, Problem> {
+    let id: i64 = id.parse().map_err(|_| Problem::new(StatusCode::NOT_FOUND, "there is no such target"))?;
+    Ok(Json(blocking(move || state.app.target(&caller.viewer, id)).await?))
+}
+
+/// The body of `POST /api/v1/targets/{id}/transitions`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MoveRequest {
+    to: String,
+    #[serde(default)]
+    note: String,
+    reason: Option<String>,
+}
+
+/// `POST /api/v1/targets/{id}/transitions`: refused where the lifecycle
+/// forbids it (409).
+pub(crate) async fn move_target(
+    State(state): State<crate::State>,
+    Extension(caller): Extension<Principal>,
+    Path(id): Path<String>,
+    body: Result<Json<MoveRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<TargetDetailView>, Problem> {
+    let id: i64 = id.parse().map_err(|_| Problem::new(StatusCode::NOT_FOUND, "there is no such target"))?;
+    let Json(request) = body.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let to = parsed::<TargetState>("to", &Some(request.to))?.unwrap_or(TargetState::Triaged);
+    let reason = parsed::<cordon_ops::lifecycle::RejectReason>("reason", &request.reason)?;
+    blocking(move || {
+        let target = state.app.target_for_move(&caller.viewer, id)?;
+        let actor = cordon_ops::workflow::Actor::new(&caller.user, cordon_app::now(), &request.note);
+        let moved = state.app.transition(&caller.viewer, &[target], to, reason, &actor)?;
+        if let Some((_, refusal)) = moved.refused.first() {
+            return Err(AppError::Conflict(refusal.to_string()));
+        }
+        state.app.target(&caller.viewer, id)
+    })
+    .await
+    .map(Json)
 }

@@ -100,6 +100,12 @@ pub const ROUTES: &[Route] = &[
         access: Access::Roles { roles: &[Role::Admin], writes: false },
         summary: "The audit log (admins)",
     },
+    Route { method: "GET", path: "/api/v1/operations", access: Access::Roles { roles: COORDINATORS, writes: false }, summary: "Operations (the hub and agencies)" },
+    Route { method: "GET", path: "/api/v1/operations/{name}/targets", access: Access::Roles { roles: COORDINATORS, writes: false }, summary: "An operation's targets (filters country, asn, state, category); an agency sees its country's, built from what may go to it" },
+    Route { method: "GET", path: "/api/v1/operations/{name}/report", access: Access::Roles { roles: HUB, writes: false }, summary: "The operation report (the hub)" },
+    Route { method: "POST", path: "/api/v1/operations/{name}/outcomes", access: Access::Roles { roles: COORDINATORS, writes: true }, summary: "Record an outcome (an agency: its own country)" },
+    Route { method: "GET", path: "/api/v1/targets/{id}", access: Access::Roles { roles: COORDINATORS, writes: false }, summary: "A target with its members, history and checks" },
+    Route { method: "POST", path: "/api/v1/targets/{id}/transitions", access: Access::Roles { roles: COORDINATORS, writes: true }, summary: "Move a target through the lifecycle (an agency: taken-down or rejected)" },
     Route {
         method: "GET",
         path: "/api/v1/blocklists/{format}",
@@ -107,6 +113,12 @@ pub const ROUTES: &[Route] = &[
         summary: "A blocklist in one of cordon export's formats, with ETag",
     },
 ];
+
+/// The hub's staff.
+const HUB: &[Role] = &[Role::Admin, Role::Analyst];
+
+/// Who coordinates: the hub's staff and the agencies' officers.
+const COORDINATORS: &[Role] = &[Role::Admin, Role::Analyst, Role::Agency];
 
 /// Who submits intelligence: partners' members and the hub's.
 const SUBMITTERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Submitter];
@@ -137,6 +149,12 @@ pub(crate) fn build(state: crate::State) -> Router {
             ("GET", "/api/v1/submissions") => on(filter, handlers::imports),
             ("GET", "/api/v1/audit") => on(filter, handlers::audit),
             ("GET", "/api/v1/blocklists/{format}") => on(filter, handlers::blocklist),
+            ("GET", "/api/v1/operations") => on(filter, handlers::operations),
+            ("GET", "/api/v1/operations/{name}/targets") => on(filter, handlers::operation_targets),
+            ("GET", "/api/v1/operations/{name}/report") => on(filter, handlers::report),
+            ("POST", "/api/v1/operations/{name}/outcomes") => on(filter, handlers::add_outcome),
+            ("GET", "/api/v1/targets/{id}") => on(filter, handlers::target),
+            ("POST", "/api/v1/targets/{id}/transitions") => on(filter, handlers::move_target),
             ("POST", "/api/v1/submissions") => {
                 on(filter, handlers::submit).layer(axum::extract::DefaultBodyLimit::max(handlers::MAX_SUBMISSION))
             }

@@ -87,6 +87,7 @@ struct Hub {
     hub: String,
     partner: String,
     defender: String,
+    agency: String,
     _dir: tempfile::TempDir,
 }
 
@@ -106,8 +107,22 @@ fn start_limited(limit: cordon_server::RateLimit) -> Hub {
     ingest("alpha", Tlp::Red, "45.9.20.31\n45.9.21.0/24\n");
     let many: String = (0..250).map(|i| format!("46.{}.{}.1\n", i / 200, i % 200)).collect();
     ingest("bravo", Tlp::Green, &many);
-    let org = |name: &str, kind| NewOrganisation { name: name.into(), kind, country: None, asns: vec![] };
-    app.add_org(&hub, &org("soc", OrgKind::Defender)).unwrap();
+    ingest("charlie", Tlp::Green, "45.9.22.5\n");
+    // Countries: 45/8 is RO, 46/8 DE.
+    let mut geo = cordon_enrich::Import::new();
+    geo.add_csv("country.csv", b"45.0.0.0,45.255.255.255,RO\n46.0.0.0,46.255.255.255,DE\n");
+    cordon_enrich::write_snapshot(&app.config().geo, &geo.finish().snapshot).unwrap();
+    app.enrich(&hub, &mut |_, _| {}).unwrap();
+    let operation = app.create_operation(&hub, "op", 0, 4_000_000_000, "").unwrap();
+    app.build_targets(&hub, &operation, &cordon_ops::workflow::Actor::new("t", 1, ""), false).unwrap();
+    let org = |name: &str, kind, country: Option<&str>| NewOrganisation {
+        name: name.into(),
+        kind,
+        country: country.map(str::to_string),
+        asns: vec![],
+    };
+    app.add_org(&hub, &org("soc", OrgKind::Defender, None)).unwrap();
+    app.add_org(&hub, &org("ncu-ro", OrgKind::Agency, Some("RO"))).unwrap();
     let user = |email: &str, org: &str, role| {
         app.add_user(&hub, email, org, role, None).unwrap();
         app.create_token(&hub, &TokenRequest { user: email.into(), ..TokenRequest::default() }).unwrap().secret
@@ -115,6 +130,7 @@ fn start_limited(limit: cordon_server::RateLimit) -> Hub {
     let hub_token = user("admin@hub.example", "hub", Role::Admin);
     let partner = user("analyst@alpha.example", "alpha", Role::Submitter);
     let defender = user("soc@soc.example", "soc", Role::Reader);
+    let agency = user("officer@ncu.example", "ncu-ro", Role::Agency);
     // Credentials that must not authenticate.
     app.add_user(&hub, "gone@soc.example", "soc", Role::Reader, None).unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -127,7 +143,7 @@ fn start_limited(limit: cordon_server::RateLimit) -> Hub {
         });
     });
     let addr = rx.recv().unwrap();
-    Hub { addr, hub: hub_token, partner, defender, _dir: dir }
+    Hub { addr, hub: hub_token, partner, defender, agency, _dir: dir }
 }
 
 #[test]
@@ -150,9 +166,16 @@ fn health_and_metrics_need_no_credentials() {
 fn every_route_of_the_table_needs_its_credentials() {
     let hub = start();
     for route in cordon_server::routes::ROUTES {
-        let path = route.path.replace("{value}", "45.9.20.31").replace("{format}", "plain");
+        let path = route
+            .path
+            .replace("{value}", "45.9.20.31")
+            .replace("{format}", "plain")
+            .replace("{name}", "op")
+            .replace("{id}", "1");
         let body = match (route.method, route.path) {
             ("POST", "/api/v1/lookup") => Some(r#"{"values":[]}"#),
+            ("POST", "/api/v1/operations/{name}/outcomes") => Some(r#"{"country":"RO","kind":"arrest","count":1}"#),
+            ("POST", "/api/v1/targets/{id}/transitions") => Some(r#"{"to":"triaged","note":"checked"}"#),
             ("POST", _) => Some("45.9.40.1\n"),
             _ => None,
         };
@@ -164,7 +187,7 @@ fn every_route_of_the_table_needs_its_credentials() {
                 assert_eq!(anonymous.header("www-authenticate"), Some("Bearer realm=\"cordon\""));
                 assert_eq!(anonymous.header("content-type"), Some("application/problem+json"));
                 let authorized = request(hub.addr, route.method, &path, Some(&hub.hub), body);
-                assert_eq!(authorized.status, 200, "{} {path}: {}", route.method, authorized.body);
+                assert!((200..300).contains(&authorized.status), "{} {path}: {}", route.method, authorized.body);
             }
         }
     }
@@ -220,7 +243,7 @@ fn each_organisation_sees_what_the_visibility_rule_allows() {
     assert_eq!(lookup(&hub.defender)["listed"], false);
     let sources = request(hub.addr, "GET", "/api/v1/sources", Some(&hub.defender), None).json();
     let names: Vec<&str> = sources.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["bravo"]);
+    assert_eq!(names, ["bravo", "charlie"]);
     let imports = request(hub.addr, "GET", "/api/v1/imports", Some(&hub.defender), None).json();
     assert!(imports.as_array().unwrap().is_empty());
 }
@@ -244,7 +267,8 @@ fn pages_follow_their_cursor_and_cover_everything_once() {
     let mut sorted = seen.clone();
     sorted.sort();
     sorted.dedup();
-    assert_eq!((seen.len(), sorted.len()), (250, 250), "every GREEN indicator once; never alpha's RED");
+    assert_eq!((seen.len(), sorted.len()), (251, 251), "every GREEN indicator once; never alpha's RED");
+    assert!(!seen.iter().any(|v| v.starts_with("45.9.20") || v.starts_with("45.9.21")));
     assert_eq!(seen, sorted, "in value order");
     let bad = request(hub.addr, "GET", "/api/v1/indicators?cursor=zz", Some(&hub.defender), None);
     assert_eq!((bad.status, bad.header("content-type")), (400, Some("application/problem+json")));
@@ -439,4 +463,38 @@ fn clients_submitting_while_others_read_lose_nothing() {
         }
     }
     assert_eq!(found, 40, "every submitted indicator is there");
+}
+
+#[test]
+fn an_agency_sees_and_moves_its_countrys_targets_only() {
+    let hub = start();
+    let mine = request(hub.addr, "GET", "/api/v1/operations/op/targets", Some(&hub.agency), None).json();
+    let keys: Vec<&str> = mine.as_array().unwrap().iter().map(|t| t["key"].as_str().unwrap()).collect();
+    // RO's targets are alpha's RED address and network (nothing of them
+    // may go to an agency) and charlie's GREEN address.
+    assert_eq!(keys, ["45.9.22.5"]);
+    assert_eq!(mine[0]["partners"], serde_json::json!(["charlie"]));
+    let all = request(hub.addr, "GET", "/api/v1/operations/op/targets", Some(&hub.hub), None).json();
+    let id_of = |key: &str| all.as_array().unwrap().iter().find(|t| t["key"] == key).unwrap()["id"].as_i64().unwrap();
+    let (ro, red, de) = (id_of("45.9.22.5"), id_of("45.9.20.31"), id_of("46.0.7.1"));
+    let target = |id: i64| format!("/api/v1/targets/{id}");
+    assert_eq!(request(hub.addr, "GET", &target(ro), Some(&hub.agency), None).status, 200);
+    assert_eq!(request(hub.addr, "GET", &target(red), Some(&hub.agency), None).status, 404, "nothing shareable");
+    assert_eq!(request(hub.addr, "GET", &target(de), Some(&hub.agency), None).status, 404, "another country");
+    let moves = |id: i64, body: &str| {
+        request(hub.addr, "POST", &format!("/api/v1/targets/{id}/transitions"), Some(&hub.agency), Some(body))
+    };
+    assert_eq!(moves(de, r#"{"to":"rejected","reason":"false-positive"}"#).status, 404);
+    assert_eq!(moves(ro, r#"{"to":"triaged"}"#).status, 403, "an agency does not triage");
+    assert_eq!(moves(ro, r#"{"to":"taken-down"}"#).status, 409, "the lifecycle forbids it from identified");
+    let rejected = moves(ro, r#"{"to":"rejected","reason":"false-positive","note":"not ours"}"#);
+    assert_eq!(rejected.status, 200, "{}", rejected.body);
+    assert_eq!(rejected.json()["state"], "rejected");
+    let outcome = |cc: &str| {
+        let body = format!(r#"{{"country":"{cc}","kind":"arrest","count":2}}"#);
+        request(hub.addr, "POST", "/api/v1/operations/op/outcomes", Some(&hub.agency), Some(&body)).status
+    };
+    assert_eq!((outcome("RO"), outcome("DE")), (201, 403));
+    assert_eq!(request(hub.addr, "GET", "/api/v1/operations/op/report", Some(&hub.agency), None).status, 403);
+    assert_eq!(request(hub.addr, "GET", "/api/v1/operations/op/targets", Some(&hub.defender), None).status, 403);
 }

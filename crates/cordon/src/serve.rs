@@ -20,6 +20,9 @@ pub(crate) struct ServeArgs {
     /// The PEM private key of --tls-cert.
     #[arg(long, value_name = "PEM", requires = "tls_cert")]
     tls_key: Option<std::path::PathBuf>,
+    /// Requests per second each user may make (twice that at once).
+    #[arg(long, default_value_t = 200.0, value_name = "N")]
+    rate_limit: f64,
 }
 
 /// Serves until SIGINT or SIGTERM; requests in flight then finish.
@@ -41,9 +44,9 @@ pub(crate) fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
         match tls {
             Some(config) => {
                 let listener = cordon_server::tls::TlsListener::new(listener, config)?;
-                cordon_server::serve(listener, app, cordon_server::RateLimit::default(), shutdown()).await
+                cordon_server::serve(listener, app, limit, shutdown()).await
             }
-            None => cordon_server::serve(listener, app, cordon_server::RateLimit::default(), shutdown()).await,
+            None => cordon_server::serve(listener, app, limit, shutdown()).await,
         }
         .context("the server failed")
     })?;

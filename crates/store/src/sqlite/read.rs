@@ -153,7 +153,7 @@ impl<'a> FilterParams<'a> {
                 (":country", &f.country),
                 (":asn", &f.asn),
                 (":flagged", &f.flagged),
-                (":after", &f.after),
+                (":after", &f.after.as_deref().unwrap_or("")),
             ],
         )
     }
@@ -167,7 +167,6 @@ fn summary_conditions(visible: &str) -> String {
            AND (:asn IS NULL OR (e.asn = :asn AND {ENRICHMENT_VISIBLE}))
            AND (:flagged IS NULL OR (coalesce(e.flags, '') <> '') = :flagged)
            AND (:kind IS NULL OR i.kind = :kind)
-           AND (:after IS NULL OR i.value > :after)
            AND (:category IS NULL OR EXISTS (
                  SELECT 1 FROM sightings s JOIN sources src ON src.id = s.source_id
                       LEFT JOIN enrichment e ON e.indicator_id = s.indicator_id
@@ -186,9 +185,14 @@ pub(crate) fn bind_viewer(stmt: &mut Statement<'_>, viewer: &Viewer) -> rusqlite
 }
 
 /// The summary query; a point read names the value outright so that the
-/// unique index on `indicators.value` answers it.
+/// unique index on `indicators.value` answers it, and a list reads that
+/// index in order from its cursor.
 fn summaries_sql(point: bool, visible: &str) -> String {
-    let selection = if point { "i.value = :value AND" } else { "" };
+    // A list walks the value index from its cursor (`''` sorts before
+    // every value), so the rows stream in order without a sort and a
+    // page costs what page 1 costs; `(:after IS NULL OR …)` would hide the
+    // range from the planner.
+    let selection = if point { "i.value = :value AND" } else { "i.value > :after AND" };
     format!(
         "SELECT {SUMMARY_COLUMNS}
          FROM indicators i JOIN sightings s ON s.indicator_id = i.id {SIGHTING_JOINS}
@@ -439,6 +443,9 @@ mod tests {
                 })
                 .unwrap()
         };
+        let list = plan(&summaries_sql(false, VISIBLE));
+        assert!(list.contains("SEARCH i USING") && list.contains("(value>?)"), "{list}");
+        assert!(!list.contains("TEMP B-TREE"), "a list streams in index order: {list}");
         let point = plan(&summaries_sql(true, VISIBLE));
         assert!(point.contains("SEARCH i USING") && point.contains("(value=?)"), "{point}");
         assert!(!point.contains("SCAN i"), "{point}");

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The server under load (issue 13): `cordon serve` on one core, wrk (Debian)
+# on the other, on a store of LINES indicators (bench/core's generator).
+#
+#   bench/serve/run.sh            # LINES=1000000 DURATION=10s CONNECTIONS=32
+#
+# Measures requests/s and latency (p50, p99) of /healthz, a single lookup, a
+# bulk lookup of 1,000 addresses, indicator pages 1 and 1,000 (100 per page)
+# and a plain blocklist; prints the ratio of single-lookup to /healthz
+# throughput of the same run, the figure that survives a noisy machine.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. bench/lib.sh
+LINES=${LINES:-1000000}
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-32}
+OUT=bench/out/serve
+mkdir -p "$OUT"
+command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
+cargo build --quiet --release -p cordon
+BIN=$PWD/target/release/cordon
+LINES=$LINES RUNS=0 bench/core/run.sh >/dev/null 2>&1 || true   # makes the list
+LIST=bench/out/core/list-$LINES.txt
+[ -s "$LIST" ] || { echo "no list at $LIST" >&2; exit 1; }
+DB=$OUT/serve.db
+if [ ! -s "$DB" ]; then
+  "$BIN" --db "$DB" ingest "$LIST" --source bench --tlp green >/dev/null
+  "$BIN" --db "$DB" org add soc --kind defender >/dev/null
+  "$BIN" --db "$DB" user add bench@soc.example --org soc --role reader >/dev/null
+fi
+TOKEN=$("$BIN" --db "$DB" token create --user bench@soc.example)
+PORT=18080
+taskset -c 0 "$BIN" --db "$DB" serve --listen 127.0.0.1:$PORT --rate-limit 10000000 2>"$OUT/server.log" &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 50); do curl -s "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
+PROBE=$(sed -n '1000p' "$LIST")
+# Warm the lookup index (built once per view and store generation).
+curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/lookup/$PROBE" >/dev/null
+CURSOR=$(sort -u "$LIST" | sed -n '100000p' | tr -d '\n' | od -An -tx1 | tr -d ' \n')
+BULK=$(head -1000 "$LIST" | awk 'BEGIN{printf "{\"values\":["} {printf "%s\"%s\"", (NR>1?",":""), $1} END{printf "]}"}')
+printf 'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "application/json"\n' "'$BULK'" >"$OUT/bulk.lua"
+
+# run NAME PATH [LUA]: one wrk run on core 1; prints req/s, p50, p99.
+run() {
+  local name=$1 path=$2 script=${3:-}
+  local args=(-t1 -c"$CONNECTIONS" -d"$DURATION" --latency -H "Authorization: Bearer $TOKEN")
+  [ -n "$script" ] && args+=(-s "$script")
+  taskset -c 1 wrk "${args[@]}" "http://127.0.0.1:$PORT$path" >"$OUT/$name.txt"
+  local rps p50 p99
+  rps=$(awk '/Requests\/sec/ {print $2}' "$OUT/$name.txt")
+  p50=$(awk '$1=="50%" {print $2}' "$OUT/$name.txt")
+  p99=$(awk '$1=="99%" {print $2}' "$OUT/$name.txt")
+  local bad
+  bad=$(awk '/Non-2xx/ {print $NF}' "$OUT/$name.txt")
+  [ -z "$bad" ] || { echo "$name: $bad answers were not 2xx (see $OUT/$name.txt)" >&2; exit 1; }
+  printf '%-16s %12s req/s  p50 %8s  p99 %8s\n' "$name" "$rps" "$p50" "$p99"
+  eval "RPS_$name=$rps"
+}
+echo "store: $LINES lines; server on core 0, wrk on core 1, $CONNECTIONS connections, $DURATION each"
+run healthz /healthz
+run lookup "/api/v1/lookup/$PROBE"
+run bulk /api/v1/lookup "$OUT/bulk.lua"
+run page1 "/api/v1/indicators?limit=100"
+run page1000 "/api/v1/indicators?limit=100&cursor=$CURSOR"
+run blocklist /api/v1/blocklists/plain
+echo "lookup / healthz: $(echo "scale=2; $RPS_lookup / $RPS_healthz" | bc)"
+echo "bulk: $(echo "$RPS_bulk * 1000" | bc) values/s"
+echo "page 1000 / page 1 throughput: $(echo "scale=2; $RPS_page1000 / $RPS_page1" | bc)"

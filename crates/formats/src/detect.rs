@@ -5,7 +5,9 @@
 //!
 //! * a directory with a `manifest.json` is a MISP feed;
 //! * input starting with `{` or `[` is JSON, told apart by its keys:
-//!   `"type": "bundle"` → STIX; first key `"Event"` → MISP event;
+//!   `"type": "bundle"` → STIX; first key `"Event"`, first key `"response"`
+//!   over MISP members (restSearch), or `Attribute` beside `Event`, `Object`
+//!   or `info` (a bare event) → MISP;
 //!   `phish_id` → PhishTank; dotted IntelMQ keys (`classification.type`,
 //!   `source.ip`, `feed.name`, …) → IntelMQ; `ioc_value`, or `ioc_type` with
 //!   `threat_type` → ThreatFox;
@@ -14,7 +16,10 @@
 //!   → Spamhaus DROP JSON; `asn` with `asname` or `rir` → ASN-DROP;
 //! * otherwise text. A `#` comment line naming the abuse.ch columns decides:
 //!   `ioc_value` → ThreatFox CSV, `dst_ip` → Feodo CSV, `url_status` or
-//!   `urlhaus_link` → URLhaus CSV; a comment naming IPsum, or data lines that
+//!   `urlhaus_link` → URLhaus CSV; a first row naming `dst_ip` and
+//!   `c2_status` (the uncommented header), or a comment naming Feodo Tracker
+//!   over lines of one value each (the IP-only list) → Feodo CSV; a comment
+//!   naming IPsum, or data lines that
 //!   are all `address<TAB>count`, → IPsum; a comment naming Spamhaus, or
 //!   `CIDR ; SBLnnn` lines, → Spamhaus DROP;
 //! * a first line that is a header naming a known column (`ip`, `url`,
@@ -78,11 +83,20 @@ pub(crate) fn detect_bytes(name: &Path, head: &[u8]) -> Result<Format, FormatErr
 }
 
 fn detect_json(text: &str) -> Option<Format> {
-    let first_key_is_event = text.strip_prefix('{').is_some_and(|rest| rest.trim_start().starts_with("\"Event\""));
+    let first_key_is = |key: &str| {
+        text.strip_prefix('{')
+            .and_then(|rest| rest.trim_start().strip_prefix('"'))
+            .and_then(|rest| rest.strip_prefix(key))
+            .is_some_and(|rest| rest.starts_with('"'))
+    };
+    let misp_members = has_key(text, "Attribute") || has_key(text, "Object");
+    let misp = first_key_is("Event")
+        || (first_key_is("response") && (misp_members || has_key(text, "Event")))
+        || (has_key(text, "Attribute") && ["Event", "Object", "info"].iter().any(|k| has_key(text, k)));
     let intelmq_keys = ["classification.type", "classification.taxonomy", "source.ip", "source.fqdn", "source.url"];
     let format = if string_value_is(text, "type", "bundle") {
         Format::Stix
-    } else if first_key_is_event || (has_key(text, "Event") && has_key(text, "Attribute")) {
+    } else if misp {
         Format::Misp
     } else if has_key(text, "phish_id") {
         Format::PhishtankJson
@@ -136,7 +150,10 @@ fn detect_text(name: &Path, text: &str) -> Option<Format> {
     if in_comments("ioc_value") {
         return Some(Format::ThreatfoxCsv);
     }
-    if in_comments("dst_ip") {
+    let first_row = data.first().map(|l| l.to_ascii_lowercase()).unwrap_or_default();
+    let feodo_header = first_row.contains("dst_ip") && first_row.contains("c2_status");
+    let feodo_ip_list = in_comments("feodo tracker") && data.iter().all(|l| is_single_value(l));
+    if in_comments("dst_ip") || feodo_header || feodo_ip_list {
         return Some(Format::FeodoCsv);
     }
     if in_comments("url_status") || in_comments("urlhaus_link") {

@@ -1,6 +1,8 @@
 //! abuse.ch Feodo Tracker botnet C2 lists, CSV and JSON (`ipblocklist.json`).
 //!
-//! Both forms give the same fields and go through [`emit_entry`]: category
+//! The CSV is read with its header as a `#` comment line (the dumps), as a
+//! first row (as served today) or without a header as one IP per line (the
+//! older IP-only blocklist). Both forms give the same fields and go through [`emit_entry`]: category
 //! `c2` (unless the family is ransomware or an infostealer), the C2 port, the
 //! malware family, `first_seen` and `last_online` as first and last seen.
 
@@ -45,16 +47,25 @@ pub(crate) fn parse_csv(name: &Path, reader: &mut dyn BufRead, sink: &mut dyn Fn
             malware: header.find(&["malware"]),
         })
     };
-    read_commented(name, Format::FeodoCsv, reader, sink, &resolve, &mut |columns, line, row: &Row<'_>, sink| {
-        let entry = Entry {
-            ip: row.get(Some(columns.ip)),
-            port: row.get(columns.port),
-            first_seen: row.get(columns.first_seen),
-            last_online: row.get(columns.last_online),
-            malware: row.get(columns.malware),
-        };
-        emit_entry(line, &entry, "dst_ip", sink);
-    })
+    let ip_only = Columns { ip: 0, port: None, first_seen: None, last_online: None, malware: None };
+    read_commented(
+        name,
+        Format::FeodoCsv,
+        reader,
+        sink,
+        &resolve,
+        Some(ip_only),
+        &mut |columns, line, row: &Row<'_>, sink| {
+            let entry = Entry {
+                ip: row.get(Some(columns.ip)),
+                port: row.get(columns.port),
+                first_seen: row.get(columns.first_seen),
+                last_online: row.get(columns.last_online),
+                malware: row.get(columns.malware),
+            };
+            emit_entry(line, &entry, "dst_ip", sink);
+        },
+    )
 }
 
 /// Parses the JSON form: an array of objects, read one at a time, so that

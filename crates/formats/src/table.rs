@@ -367,14 +367,23 @@ impl<'a> Row<'a> {
 /// comma-separated rows. The header is the last comment line, before the
 /// first row, that `resolve` accepts; `resolve` maps it to the format's
 /// columns (the `C` passed to `on_row`) or says which column is missing.
+/// Lines starting with `;` (a trailing `; EOF`) are comments too.
+///
+/// Two other layouts abuse.ch serves are read as well: the header as a
+/// first row that is not commented (`"first_seen_utc","dst_ip",…`, as the
+/// Feodo Tracker CSV is served today), and, when `one_column` is given, a
+/// list of one value per line without any header (the older IP-only
+/// blocklists), read with those columns.
 pub(crate) fn read_commented<C>(
     name: &Path,
     format: Format,
     reader: &mut dyn BufRead,
     sink: &mut dyn FnMut(Event),
     resolve: &dyn Fn(&Header) -> Result<C, String>,
+    one_column: Option<C>,
     on_row: &mut RowHandler<'_, C>,
 ) -> Result<(), FormatError> {
+    let mut one_column = one_column;
     let mut columns: Option<C> = None;
     let mut last_problem: Option<String> = None;
     let mut fields = Fields::default();
@@ -382,6 +391,9 @@ pub(crate) fn read_commented<C>(
     for_each_line(name, reader, sink, &mut |line, text, sink| {
         let text = if records.is_open() { text } else { text.trim() };
         if text.is_empty() && !records.is_open() {
+            return Ok(());
+        }
+        if !records.is_open() && text.starts_with(';') {
             return Ok(());
         }
         if let (Some(comment), false) = (text.strip_prefix('#'), records.is_open()) {
@@ -392,6 +404,16 @@ pub(crate) fn read_commented<C>(
                 }
             }
             return Ok(());
+        }
+        if columns.is_none() && split_fields(text, ',', &mut fields).is_ok() {
+            if fields.len() > 1 {
+                if let Ok(resolved) = resolve(&Header::new(fields.iter())) {
+                    columns = Some(resolved);
+                    return Ok(());
+                }
+            } else {
+                columns = one_column.take();
+            }
         }
         let Some(columns) = &columns else {
             // With no candidate header, an empty one tells which column is missing.

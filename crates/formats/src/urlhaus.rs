@@ -55,7 +55,7 @@ pub(crate) fn parse_csv(name: &Path, reader: &mut dyn BufRead, sink: &mut dyn Fn
             ip: header.find(&["ip", "ip_address"]),
         })
     };
-    read_commented(name, Format::UrlhausCsv, reader, sink, &resolve, &mut |columns, line, row: &Row<'_>, sink| {
+    read_commented(name, Format::UrlhausCsv, reader, sink, &resolve, None, &mut |columns, line, row: &Row<'_>, sink| {
         let entry = Entry {
             url: row.get(Some(columns.url)),
             date_added: row.get(columns.date_added),

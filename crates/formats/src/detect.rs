@@ -9,7 +9,8 @@
 //!   over MISP members (restSearch), or `Attribute` beside `Event`, `Object`
 //!   or `info` (a bare event) → MISP;
 //!   `phish_id` → PhishTank; dotted IntelMQ keys (`classification.type`,
-//!   `source.ip`, `feed.name`, …) → IntelMQ; `ioc_value`, or `ioc_type` with
+//!   `source.ip`, `feed.name`, …), or a `source` object beside
+//!   `classification` or `feed` (hierarchical events) → IntelMQ; `ioc_value`, or `ioc_type` with
 //!   `threat_type` → ThreatFox;
 //!   `url_status`, or `urls` with `query_status` → URLhaus; an array with
 //!   `ip_address` and `last_online` or `malware` → Feodo; `cidr` with `sblid`
@@ -102,6 +103,8 @@ fn detect_json(text: &str) -> Option<Format> {
         Format::PhishtankJson
     } else if intelmq_keys.iter().any(|k| has_key(text, k))
         || (has_key(text, "feed.name") && has_key(text, "time.observation"))
+        || (key_values(text, "source").any(|v| v.starts_with('{'))
+            && (has_key(text, "classification") || has_key(text, "feed")))
     {
         Format::Intelmq
     } else if has_key(text, "ioc_value") || (has_key(text, "ioc_type") && has_key(text, "threat_type")) {

@@ -12,7 +12,7 @@ use std::path::Path;
 use cordon_model::{Attributes, Category};
 use serde_json::Value;
 
-use crate::emit::{self, emit_value};
+use crate::emit;
 use crate::json::stream::for_each_element;
 use crate::json::text;
 use crate::table::{read_commented, Header, Row};
@@ -111,5 +111,5 @@ fn emit_entry(line: u64, entry: &Entry<'_>, ip_field: &str, sink: &mut dyn FnMut
         port: emit::port(line, "port", entry.port, sink),
         ..Attributes::default()
     };
-    emit_value(line, ip, attributes, &[], sink);
+    emit::emit_column(line, ip_field, ip, attributes, &[], sink);
 }

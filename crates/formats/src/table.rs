@@ -349,7 +349,8 @@ impl<'a> Row<'a> {
         Row { fields }
     }
 
-    /// The trimmed, non-empty value of column `index`, if any.
+    /// The trimmed value of column `index`, if any: an empty cell or a
+    /// placeholder ([`is_placeholder`]: `-`, `n/a`, `none`, …) is no value.
     pub(crate) fn get(&self, index: Option<usize>) -> Option<&'a str> {
         let field = self.fields.get(index?)?;
         // Most fields are trimmed already: a printable ASCII byte at both
@@ -358,8 +359,15 @@ impl<'a> Row<'a> {
             (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => field,
             _ => field.trim(),
         };
-        (!trimmed.is_empty()).then_some(trimmed)
+        (!is_placeholder(trimmed)).then_some(trimmed)
     }
+}
+
+/// True for a cell that stands for "no value": empty, `-`, `--`, `n/a`,
+/// `na`, `none`, `null`, `nil` (any case). Only cells of at most four
+/// bytes are compared, so a real value costs one length check.
+pub(crate) fn is_placeholder(cell: &str) -> bool {
+    cell.len() <= 4 && ["", "-", "--", "n/a", "na", "none", "null", "nil"].iter().any(|p| cell.eq_ignore_ascii_case(p))
 }
 
 /// Reads the abuse.ch CSV layout: a block of `#` comment lines, one of which

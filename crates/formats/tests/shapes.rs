@@ -68,3 +68,71 @@ fn issue11_misp_input_with_nothing_recognisable_is_an_error() {
         .map_err(|e| e.to_string());
     assert!(message.is_err_and(|m| m.contains("no MISP attribute found")));
 }
+
+/// Hierarchical IntelMQ events, a JSON array of events, and CSV files with
+/// IntelMQ's column names in its three spellings.
+#[test]
+fn issue11_intelmq_hierarchical_array_and_csv() {
+    assert_eq!(detect(&fixture("intelmq_hierarchical.jsonl")).map_err(|e| e.to_string()), Ok(Format::Intelmq));
+    let nested = parse_fixture(Format::Intelmq, "intelmq_hierarchical.jsonl");
+    assert_eq!(nested.observables(), ["45.156.128.232", "http://64.62.197.140/login"]);
+    let qakbot = nested.record("45.156.128.232");
+    assert_eq!((qakbot.attributes.category, qakbot.attributes.port), (Some(Category::C2), Some(443)));
+    assert_eq!(qakbot.attributes.confidence, Some(90));
+    assert_eq!(nested.record("http://64.62.197.140/login").links, [obs("64.62.197.140")]);
+
+    assert_eq!(detect(&fixture("intelmq_array.json")).map_err(|e| e.to_string()), Ok(Format::Intelmq));
+    let array = parse_fixture(Format::Intelmq, "intelmq_array.json");
+    assert_eq!(array.observables(), ["drop.files-cdn.example", "82.156.116.86"]);
+    assert_eq!(array.record("drop.files-cdn.example").links, [obs("47.251.78.116")]);
+    assert_eq!(array.record("82.156.116.86").line, 2);
+    assert_eq!(array.warnings, [(2, "source.url '-' is not an indicator; ignored".to_string())]);
+    assert_eq!(array.rejected, [(3, "array element is not an object".to_string())]);
+
+    let cases: [(&str, &[&str]); 3] = [
+        ("intelmq_dotted.csv", &["45.156.128.232", "http://64.62.197.140/login"]),
+        ("intelmq_underscore.csv", &["drop.files-cdn.example", "82.156.116.86"]),
+        ("intelmq_camel.tsv", &["http://qak-gate.example/admin.php"]),
+    ];
+    for (name, values) in cases {
+        assert_eq!(detect(&fixture(name)).map_err(|e| e.to_string()), Ok(Format::Csv), "{name}");
+        let parsed = parse_fixture(Format::Csv, name);
+        assert_eq!(parsed.observables(), values, "{name}: {parsed:?}");
+        assert!(parsed.rejected.is_empty() && parsed.warnings.is_empty(), "{name}: {parsed:?}");
+        let first = &parsed.records[0];
+        assert!(matches!(first.attributes.category, Some(Category::C2 | Category::MalwareDistribution)), "{name}");
+    }
+    let dotted = parse_fixture(Format::Csv, "intelmq_dotted.csv");
+    assert_eq!(dotted.record("http://64.62.197.140/login").attributes.category, Some(Category::Phishing));
+    assert_eq!(dotted.record("http://64.62.197.140/login").links, [obs("64.62.197.140")]);
+}
+
+/// With `--column`, a header row of names cordon does not know is a
+/// header, not a rejected first record.
+#[test]
+fn issue11_column_mapping_recognises_an_unknown_header() {
+    let options = Options { columns: vec![("ip".into(), 1), ("category".into(), 3)], delimiter: None };
+    let parsed = try_parse_fixture(Format::Csv, "partners_unknown_header.csv", &options).map_err(|e| e.to_string());
+    let parsed = parsed.unwrap_or_default();
+    assert_eq!(parsed.observables(), ["45.156.128.232", "64.62.197.140"]);
+    assert!(parsed.rejected.is_empty(), "{:?}", parsed.rejected);
+    assert_eq!(parsed.warnings.len(), 1);
+    assert!(parsed.warnings[0].0 == 1 && parsed.warnings[0].1.contains("header"), "{:?}", parsed.warnings);
+    assert_eq!(parsed.records[0].attributes.category, Some(Category::C2));
+}
+
+/// Placeholders are no value, `; EOF` is a comment, and a rejection names
+/// the column.
+#[test]
+fn issue11_placeholders_are_no_value_and_rejections_name_the_column() {
+    let parsed = parse_fixture(Format::Csv, "partners_placeholders.csv");
+    assert_eq!(parsed.observables(), ["45.156.128.232", "http://qak-gate.example/admin.php", "pika-loader.example"]);
+    assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+    assert_eq!(parsed.rejected, [(5, "no value in the indicator column (url, domain, ip)".to_string())]);
+    let pika = parsed.record("pika-loader.example");
+    assert_eq!((pika.links.clone(), pika.attributes.port), (vec![obs("64.62.197.140")], Some(443)));
+
+    let served = parse_fixture(Format::FeodoCsv, "feodo_served.csv");
+    assert_eq!(served.observables(), ["45.156.128.232", "47.251.78.116", "64.62.197.140"]);
+    assert!(served.warnings.is_empty(), "'-' as a port is no value: {:?}", served.warnings);
+}

@@ -177,7 +177,8 @@ pub enum Event {
     },
     /// Something corrected or worth knowing that did not stop the record.
     Warning {
-        /// 1-based line (or object index).
+        /// 1-based line (or object index); 0 for the input as a whole (a
+        /// STIX 2.0 bundle).
         line: u64,
         /// What happened.
         message: String,

@@ -136,3 +136,24 @@ fn issue11_placeholders_are_no_value_and_rejections_name_the_column() {
     assert_eq!(served.observables(), ["45.156.128.232", "47.251.78.116", "64.62.197.140"]);
     assert!(served.warnings.is_empty(), "'-' as a port is no value: {:?}", served.warnings);
 }
+
+/// Patterns that AND a domain with its address yield both, linked; a STIX
+/// 2.0 bundle is read, with a warning.
+#[test]
+fn issue11_stix_conjunctions_and_stix20_bundles() {
+    let parsed = parse_fixture(Format::Stix, "stix/misp-domain-ip.json");
+    assert_eq!(parsed.observables(), ["pikabot-c2.example", "64.62.197.140", "qak-gate.example", "45.156.128.232"]);
+    assert!(parsed.skipped.is_empty() && parsed.rejected.is_empty(), "{parsed:?}");
+    assert_eq!(parsed.record("pikabot-c2.example").links, [obs("64.62.197.140")]);
+    assert_eq!(parsed.record("qak-gate.example").links, [obs("45.156.128.232")]);
+    assert!(parsed.record("64.62.197.140").links.is_empty());
+
+    assert_eq!(detect(&fixture("stix/stix20-bundle.json")).map_err(|e| e.to_string()), Ok(Format::Stix));
+    let old = parse_fixture(Format::Stix, "stix/stix20-bundle.json");
+    assert_eq!(old.observables(), ["47.251.78.116", "pika-loader.example"]);
+    assert_eq!(old.record("pika-loader.example").links, [obs("82.156.116.86")]);
+    assert_eq!(old.record("pika-loader.example").line, 2);
+    assert_eq!(old.warnings.len(), 1, "{:?}", old.warnings);
+    assert!(old.warnings[0].0 == 0 && old.warnings[0].1.contains("STIX 2.0"));
+    assert!(old.rejected.is_empty(), "{:?}", old.rejected);
+}

@@ -20,9 +20,9 @@
 //!   `urlhaus_link` → URLhaus CSV; a first row naming `dst_ip` and
 //!   `c2_status` (the uncommented header), or a comment naming Feodo Tracker
 //!   over lines of one value each (the IP-only list) → Feodo CSV; a comment
-//!   naming IPsum, or data lines that
-//!   are all `address<TAB>count`, → IPsum; a comment naming Spamhaus, or
-//!   `CIDR ; SBLnnn` lines, → Spamhaus DROP;
+//!   naming IPsum, or data lines that are all `address<TAB>count`, → IPsum;
+//!   data lines that are all `ASnnn ; …` → ASN-DROP (legacy text); a comment
+//!   naming Spamhaus, or `CIDR ; SBLnnn` lines, → Spamhaus DROP;
 //! * a first line that is a header naming a known column (`ip`, `url`,
 //!   `domain`, `indicator`, …; see the CSV parser) → CSV;
 //! * lines of one indicator each (at least 80% of them) → plain list; OpenPhish is a plain list of
@@ -38,8 +38,8 @@ use std::io::Read;
 use std::net::IpAddr;
 use std::path::Path;
 
-use crate::delimited;
 use crate::plain::strip_comment;
+use crate::{delimited, spamhaus};
 use crate::{Format, FormatError};
 
 /// How many bytes of an input detection reads (64 KiB).
@@ -164,6 +164,9 @@ fn detect_text(name: &Path, text: &str) -> Option<Format> {
     }
     if in_comments("ipsum") || (!data.is_empty() && data.iter().all(|l| is_ipsum_line(l))) {
         return Some(Format::Ipsum);
+    }
+    if !data.is_empty() && data.iter().all(|l| l.split(';').next().is_some_and(spamhaus::is_asn)) {
+        return Some(Format::SpamhausAsnDrop);
     }
     let spamhaus_comment = comments.iter().any(|c| c.starts_with(';') && c.contains("spamhaus"));
     if spamhaus_comment || (!data.is_empty() && data.iter().all(|l| is_drop_line(l))) {

@@ -27,7 +27,7 @@ use serde_json::Value;
 
 use crate::emit;
 use crate::json::stream::for_each_element;
-use crate::json::{for_each_json_line, text, Object};
+use crate::json::{self, for_each_json_line, text, Object};
 use crate::lines::MAX_LINE;
 use crate::{Event, Format, FormatError};
 
@@ -37,9 +37,7 @@ const SOURCE_KEYS: [&str; 4] = ["source.url", "source.fqdn", "source.ip", "sourc
 /// Parses IntelMQ events: a JSON array when the input starts with `[`, else
 /// JSON lines.
 pub(crate) fn parse(name: &Path, reader: &mut dyn BufRead, sink: &mut dyn FnMut(Event)) -> Result<(), FormatError> {
-    let head = reader.fill_buf().map_err(|source| FormatError::Io { path: name.to_path_buf(), source })?;
-    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-    if head.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'[') {
+    if !json::starts_with(name, reader, b'[')? {
         return for_each_json_line(name, reader, sink, &mut emit_event);
     }
     let expected = "expected an array of events or one event per line";

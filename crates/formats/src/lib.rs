@@ -45,7 +45,7 @@ pub enum Format {
     SpamhausDrop,
     /// Spamhaus DROP JSON lines (`{"cidr","sblid","rir"}` + metadata line).
     SpamhausDropJson,
-    /// Spamhaus ASN-DROP JSON lines.
+    /// Spamhaus ASN-DROP, JSON lines or the legacy text (`AS64496 ; …`).
     SpamhausAsnDrop,
     /// abuse.ch Feodo Tracker CSV.
     FeodoCsv,

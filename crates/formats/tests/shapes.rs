@@ -157,3 +157,21 @@ fn issue11_stix_conjunctions_and_stix20_bundles() {
     assert!(old.warnings[0].0 == 0 && old.warnings[0].1.contains("STIX 2.0"));
     assert!(old.rejected.is_empty(), "{:?}", old.rejected);
 }
+
+/// ASN-DROP, legacy text and JSON: each AS row is skipped with a named
+/// reason (said in words once), never rejected as a domain name.
+#[test]
+fn issue11_asn_drop_rows_are_skipped_with_a_named_reason() {
+    for name in ["asndrop.txt", "asndrop.json"] {
+        assert_eq!(detect(&fixture(name)).map_err(|e| e.to_string()), Ok(Format::SpamhausAsnDrop), "{name}");
+        let parsed = parse_fixture(Format::SpamhausAsnDrop, name);
+        assert!(parsed.records.is_empty() && parsed.rejected.is_empty(), "{name}: {parsed:?}");
+        let reasons: Vec<&str> = parsed.skipped.iter().map(|(_, reason)| reason.as_str()).collect();
+        assert_eq!(reasons, ["asn-listing", "asn-listing"], "{name}");
+        assert_eq!(parsed.warnings.len(), 1, "{name}: {:?}", parsed.warnings);
+        assert!(parsed.warnings[0].1.contains("network-level listing"), "{name}");
+    }
+    // Read as DROP text (a Spamhaus comment), the rows are still skips.
+    let as_drop = parse_fixture(Format::SpamhausDrop, "asndrop.txt");
+    assert_eq!((as_drop.skipped.len(), as_drop.rejected.len()), (2, 0));
+}

@@ -48,24 +48,17 @@ pub(crate) fn parse_csv(name: &Path, reader: &mut dyn BufRead, sink: &mut dyn Fn
         })
     };
     let ip_only = Columns { ip: 0, port: None, first_seen: None, last_online: None, malware: None };
-    read_commented(
-        name,
-        Format::FeodoCsv,
-        reader,
-        sink,
-        &resolve,
-        Some(ip_only),
-        &mut |columns, line, row: &Row<'_>, sink| {
-            let entry = Entry {
-                ip: row.get(Some(columns.ip)),
-                port: row.get(columns.port),
-                first_seen: row.get(columns.first_seen),
-                last_online: row.get(columns.last_online),
-                malware: row.get(columns.malware),
-            };
-            emit_entry(line, &entry, "dst_ip", sink);
-        },
-    )
+    let mut on_row = |columns: &Columns, line, row: &Row<'_>, sink: &mut dyn FnMut(Event)| {
+        let entry = Entry {
+            ip: row.get(Some(columns.ip)),
+            port: row.get(columns.port),
+            first_seen: row.get(columns.first_seen),
+            last_online: row.get(columns.last_online),
+            malware: row.get(columns.malware),
+        };
+        emit_entry(line, &entry, "dst_ip", sink);
+    };
+    read_commented(name, Format::FeodoCsv, reader, sink, &resolve, Some(ip_only), &mut on_row)
 }
 
 /// Parses the JSON form: an array of objects, read one at a time, so that

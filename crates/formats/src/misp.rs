@@ -71,7 +71,9 @@ pub(crate) fn parse_event(
 
 /// Why a document of the right shape that holds no attribute at all is an
 /// error: "0 read, 0 rejected" would hide a shape cordon does not know.
-const NOTHING_READ: &str = "no MISP attribute found: expected events, restSearch answers                             ({\"response\": {\"Attribute\": […]}}, {\"response\": [{\"Object\": …}]})                             holding Attribute or Object members";
+const NOTHING_READ: &str = "no MISP attribute found: expected events or restSearch answers \
+                            ({\"response\": {\"Attribute\": […]}}, {\"response\": [{\"Object\": …}]}) \
+                            holding Attribute or Object members";
 
 /// The shapes a MISP event document may have.
 const EXPECTED: &str = "expected {\"Event\": {…}}, {\"response\": [{\"Event\": …}]} or a list of events";

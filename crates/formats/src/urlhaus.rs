@@ -16,7 +16,7 @@ use std::path::Path;
 use cordon_model::{Attributes, Category};
 use serde_json::Value;
 
-use crate::emit::{self, emit_value};
+use crate::emit;
 use crate::json::{self, array_objects, text, Entries, Object};
 use crate::table::{read_commented, Header, Row};
 use crate::{Event, Format, FormatError};
@@ -128,5 +128,5 @@ fn emit_entry(line: u64, entry: &Entry<'_>, sink: &mut dyn FnMut(Event)) {
         ..Attributes::default()
     };
     let links = emit::links(line, entry.links.iter().copied(), sink);
-    emit_value(line, url, attributes, &links, sink);
+    emit::emit_column(line, "url", url, attributes, &links, sink);
 }

@@ -246,6 +246,9 @@ pub struct FileReportView {
     pub read: u64,
     /// Sightings stored.
     pub accepted: u64,
+    /// Of `accepted`, the sightings derived from a record (a URL's host, a
+    /// linked address).
+    pub derived: u64,
     /// New sightings.
     pub new: u64,
     /// Refreshed sightings.
@@ -281,6 +284,7 @@ impl From<&FileReport> for FileReportView {
             format: r.format.name(),
             read: c.read,
             accepted: c.accepted,
+            derived: r.derived,
             new: c.new,
             updated: c.updated,
             rejected: c.rejected,

@@ -112,8 +112,17 @@ fn print_summary(out: &mut impl Write, r: &FileReport) -> std::io::Result<()> {
     let c = r.counts;
     writeln!(
         out,
-        "{} ({}): {} read, {} accepted ({} new, {} updated), {} rejected, {} skipped",
-        r.path, r.format, c.read, c.accepted, c.new, c.updated, c.rejected, c.skipped
+        "{} ({}): {} read, {} accepted ({} from records, {} derived; {} new, {} updated), {} rejected, {} skipped",
+        r.path,
+        r.format,
+        c.read,
+        c.accepted,
+        c.accepted.saturating_sub(r.derived),
+        r.derived,
+        c.new,
+        c.updated,
+        c.rejected,
+        c.skipped
     )?;
     if !r.skip_reasons.is_empty() {
         let reasons: Vec<String> = r.skip_reasons.iter().map(|(k, n)| format!("{k} {n}")).collect();

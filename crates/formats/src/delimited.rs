@@ -1,12 +1,18 @@
 //! Generic CSV/TSV from partners' spreadsheets.
 //!
 //! The delimiter is [`Options::delimiter`] or guessed from the first line
-//! that is not a `#` comment (the most frequent of tab, `,`, `;` and `|`).
+//! that is not a `#` comment (lines starting with `;`, such as a trailing
+//! `; EOF`, are comments too unless `;` is the delimiter) (the most frequent of tab, `,`, `;` and `|`).
 //! Columns come from that line when it is a header (a cell names a known
 //! field, in any case, with any spacing, e.g. `IP Address`, `dst_ip`,
-//! `First Seen`), with [`Options::columns`] overriding; a file without a
+//! `First Seen`, and IntelMQ's names in any spelling: `source.ip`,
+//! `source_ip`, `SourceIp`, `source.url`, `source.fqdn`,
+//! `classification.type`), with [`Options::columns`] overriding; a file without a
 //! header needs `Options::columns`, and one with neither is a
-//! [`FormatError::Layout`] saying so.
+//! [`FormatError::Layout`] saying so. With `Options::columns`, a first row
+//! whose mapped indicator cells hold no indicator is a header of names
+//! cordon does not know (`Adresse;Bemerkung`): it is skipped with a
+//! warning, not rejected.
 //!
 //! Quoted fields may span lines (RFC 4180); a row is numbered by the line it
 //! starts on (see [`crate::table`]).
@@ -19,9 +25,9 @@
 use std::io::BufRead;
 use std::path::Path;
 
-use cordon_model::Attributes;
+use cordon_model::{normalize, Attributes};
 
-use crate::emit::{self, emit_value, CategoryCache};
+use crate::emit::{self, CategoryCache};
 use crate::json::layout;
 use crate::lines::for_each_line;
 use crate::table::{split_fields, Fields, Header, Joined, Records, Row, QUOTE_NOT_CLOSED, ROW_TOO_LONG};
@@ -31,18 +37,33 @@ use crate::{Event, Format, FormatError, Options};
 /// The first five hold indicators, in the order one is chosen.
 const FIELDS: [(&str, &[&str]); 13] = [
     ("indicator", &["indicator", "value", "ioc", "ioc_value", "observable"]),
-    ("url", &["url", "uri"]),
-    ("domain", &["domain", "fqdn", "hostname", "domain_name"]),
-    ("ip", &["ip", "ip_address", "dst_ip", "src_ip", "ipv4", "ipv6", "address", "cidr", "network"]),
+    ("url", &["url", "uri", "source.url"]),
+    ("domain", &["domain", "fqdn", "hostname", "domain_name", "source.fqdn"]),
+    (
+        "ip",
+        &[
+            "ip",
+            "ip_address",
+            "dst_ip",
+            "src_ip",
+            "ipv4",
+            "ipv6",
+            "address",
+            "cidr",
+            "network",
+            "source.ip",
+            "source.network",
+        ],
+    ),
     ("host", &["host"]),
     ("type", &["type", "ioc_type", "indicator_type", "kind"]),
-    ("category", &["category", "threat_type", "classification"]),
-    ("malware", &["malware", "family", "malware_family"]),
-    ("first_seen", &["first_seen", "first_seen_utc", "date_added", "dateadded"]),
+    ("category", &["category", "threat_type", "classification", "classification.type"]),
+    ("malware", &["malware", "family", "malware_family", "malware.name", "classification.identifier"]),
+    ("first_seen", &["first_seen", "first_seen_utc", "date_added", "dateadded", "time.source"]),
     ("last_seen", &["last_seen", "last_seen_utc", "last_online"]),
-    ("confidence", &["confidence", "score"]),
+    ("confidence", &["confidence", "score", "feed.accuracy"]),
     ("tlp", &["tlp"]),
-    ("port", &["port", "dst_port"]),
+    ("port", &["port", "dst_port", "source.port"]),
 ];
 
 /// How many leading [`FIELDS`] hold indicators.
@@ -69,7 +90,11 @@ pub(crate) fn parse(
     let mut categories = CategoryCache::default();
     let mut records = Records::default();
     for_each_line(name, reader, sink, &mut |line, text, sink| {
-        if !records.is_open() && (text.trim().is_empty() || text.trim_start().starts_with('#')) {
+        let start = text.trim_start();
+        // `#` lines are comments, and so are `;` lines (a trailing `; EOF`)
+        // unless `;` is the delimiter.
+        let comment = start.starts_with('#') || (start.starts_with(';') && delimiter != Some(';'));
+        if !records.is_open() && (start.is_empty() || comment) {
             return Ok(());
         }
         let delimiter = *delimiter.get_or_insert_with(|| guess_delimiter(text));
@@ -93,8 +118,20 @@ pub(crate) fn parse(
             let header = Header::new(fields.iter());
             let from_header: Columns = FIELDS.map(|(_, names)| header.find(names));
             let is_header = from_header.iter().any(Option::is_some);
-            columns = Some(resolve(name, line, is_header.then_some(from_header), &mapped, &fields)?);
-            if is_header {
+            let resolved = resolve(name, line, is_header.then_some(from_header), &mapped, &fields)?;
+            let row = Row::new(&fields);
+            // With a column mapping, a header of names cordon does not know
+            // is told from data by its mapped cells: none is an indicator.
+            let unknown_header = !is_header
+                && resolved[..INDICATOR_FIELDS]
+                    .iter()
+                    .all(|&column| row.get(column).is_none_or(|v| normalize(v).is_err()));
+            columns = Some(resolved);
+            if unknown_header {
+                let message = "read as a header row: no mapped indicator column holds an indicator".to_string();
+                sink(Event::Warning { line, message });
+            }
+            if is_header || unknown_header {
                 return Ok(());
             }
         }
@@ -198,9 +235,12 @@ fn emit_row(line: u64, columns: &Columns, row: &Row<'_>, categories: &mut Catego
             return;
         }
     }
-    let mut values = [indicator, url, domain, ip, host].into_iter().flatten();
-    let Some(primary) = values.next() else {
-        sink(Event::Rejected { line, reason: "no indicator in this row".to_string() });
+    let mut values = [indicator, url, domain, ip, host].into_iter().zip(FIELDS).filter_map(|(v, (f, _))| Some((f, v?)));
+    let Some((primary_field, primary)) = values.next() else {
+        let mapped: Vec<&str> =
+            FIELDS[..INDICATOR_FIELDS].iter().zip(columns).filter(|(_, c)| c.is_some()).map(|((f, _), _)| *f).collect();
+        let reason = format!("no value in the indicator column ({})", mapped.join(", "));
+        sink(Event::Rejected { line, reason });
         return;
     };
     let attributes = Attributes {
@@ -213,8 +253,8 @@ fn emit_row(line: u64, columns: &Columns, row: &Row<'_>, categories: &mut Catego
         tlp: emit::tlp(line, tlp, sink),
         port: emit::port(line, "port", port, sink),
     };
-    let links = emit::links(line, values.filter(|v| *v != primary), sink);
-    emit_value(line, primary, attributes, &links, sink);
+    let links = emit::links(line, values.map(|(_, v)| v).filter(|v| *v != primary), sink);
+    emit::emit_column(line, primary_field, primary, attributes, &links, sink);
 }
 
 #[cfg(test)]

@@ -5,18 +5,24 @@
 //!
 //! * a directory with a `manifest.json` is a MISP feed;
 //! * input starting with `{` or `[` is JSON, told apart by its keys:
-//!   `"type": "bundle"` → STIX; first key `"Event"` → MISP event;
+//!   `"type": "bundle"` → STIX; first key `"Event"`, first key `"response"`
+//!   over MISP members (restSearch), or `Attribute` beside `Event`, `Object`
+//!   or `info` (a bare event) → MISP;
 //!   `phish_id` → PhishTank; dotted IntelMQ keys (`classification.type`,
-//!   `source.ip`, `feed.name`, …) → IntelMQ; `ioc_value`, or `ioc_type` with
+//!   `source.ip`, `feed.name`, …), or a `source` object beside
+//!   `classification` or `feed` (hierarchical events) → IntelMQ; `ioc_value`, or `ioc_type` with
 //!   `threat_type` → ThreatFox;
 //!   `url_status`, or `urls` with `query_status` → URLhaus; an array with
 //!   `ip_address` and `last_online` or `malware` → Feodo; `cidr` with `sblid`
 //!   → Spamhaus DROP JSON; `asn` with `asname` or `rir` → ASN-DROP;
 //! * otherwise text. A `#` comment line naming the abuse.ch columns decides:
 //!   `ioc_value` → ThreatFox CSV, `dst_ip` → Feodo CSV, `url_status` or
-//!   `urlhaus_link` → URLhaus CSV; a comment naming IPsum, or data lines that
-//!   are all `address<TAB>count`, → IPsum; a comment naming Spamhaus, or
-//!   `CIDR ; SBLnnn` lines, → Spamhaus DROP;
+//!   `urlhaus_link` → URLhaus CSV; a first row naming `dst_ip` and
+//!   `c2_status` (the uncommented header), or a comment naming Feodo Tracker
+//!   over lines of one value each (the IP-only list) → Feodo CSV; a comment
+//!   naming IPsum, or data lines that are all `address<TAB>count`, → IPsum;
+//!   data lines that are all `ASnnn ; …` → ASN-DROP (legacy text); a comment
+//!   naming Spamhaus, or `CIDR ; SBLnnn` lines, → Spamhaus DROP;
 //! * a first line that is a header naming a known column (`ip`, `url`,
 //!   `domain`, `indicator`, …; see the CSV parser) → CSV;
 //! * lines of one indicator each (at least 80% of them) → plain list; OpenPhish is a plain list of
@@ -32,8 +38,8 @@ use std::io::Read;
 use std::net::IpAddr;
 use std::path::Path;
 
-use crate::delimited;
 use crate::plain::strip_comment;
+use crate::{delimited, spamhaus};
 use crate::{Format, FormatError};
 
 /// How many bytes of an input detection reads (64 KiB).
@@ -78,16 +84,27 @@ pub(crate) fn detect_bytes(name: &Path, head: &[u8]) -> Result<Format, FormatErr
 }
 
 fn detect_json(text: &str) -> Option<Format> {
-    let first_key_is_event = text.strip_prefix('{').is_some_and(|rest| rest.trim_start().starts_with("\"Event\""));
+    let first_key_is = |key: &str| {
+        text.strip_prefix('{')
+            .and_then(|rest| rest.trim_start().strip_prefix('"'))
+            .and_then(|rest| rest.strip_prefix(key))
+            .is_some_and(|rest| rest.starts_with('"'))
+    };
+    let misp_members = has_key(text, "Attribute") || has_key(text, "Object");
+    let misp = first_key_is("Event")
+        || (first_key_is("response") && (misp_members || has_key(text, "Event")))
+        || (has_key(text, "Attribute") && ["Event", "Object", "info"].iter().any(|k| has_key(text, k)));
     let intelmq_keys = ["classification.type", "classification.taxonomy", "source.ip", "source.fqdn", "source.url"];
     let format = if string_value_is(text, "type", "bundle") {
         Format::Stix
-    } else if first_key_is_event || (has_key(text, "Event") && has_key(text, "Attribute")) {
+    } else if misp {
         Format::Misp
     } else if has_key(text, "phish_id") {
         Format::PhishtankJson
     } else if intelmq_keys.iter().any(|k| has_key(text, k))
         || (has_key(text, "feed.name") && has_key(text, "time.observation"))
+        || (key_values(text, "source").any(|v| v.starts_with('{'))
+            && (has_key(text, "classification") || has_key(text, "feed")))
     {
         Format::Intelmq
     } else if has_key(text, "ioc_value") || (has_key(text, "ioc_type") && has_key(text, "threat_type")) {
@@ -136,7 +153,10 @@ fn detect_text(name: &Path, text: &str) -> Option<Format> {
     if in_comments("ioc_value") {
         return Some(Format::ThreatfoxCsv);
     }
-    if in_comments("dst_ip") {
+    let first_row = data.first().map(|l| l.to_ascii_lowercase()).unwrap_or_default();
+    let feodo_header = first_row.contains("dst_ip") && first_row.contains("c2_status");
+    let feodo_ip_list = in_comments("feodo tracker") && data.iter().all(|l| is_single_value(l));
+    if in_comments("dst_ip") || feodo_header || feodo_ip_list {
         return Some(Format::FeodoCsv);
     }
     if in_comments("url_status") || in_comments("urlhaus_link") {
@@ -144,6 +164,9 @@ fn detect_text(name: &Path, text: &str) -> Option<Format> {
     }
     if in_comments("ipsum") || (!data.is_empty() && data.iter().all(|l| is_ipsum_line(l))) {
         return Some(Format::Ipsum);
+    }
+    if !data.is_empty() && data.iter().all(|l| l.split(';').next().is_some_and(spamhaus::is_asn)) {
+        return Some(Format::SpamhausAsnDrop);
     }
     let spamhaus_comment = comments.iter().any(|c| c.starts_with(';') && c.contains("spamhaus"));
     if spamhaus_comment || (!data.is_empty() && data.iter().all(|l| is_drop_line(l))) {

@@ -21,6 +21,30 @@ use crate::Event;
 pub(crate) fn emit_value(
     line: u64,
     raw: &str,
+    attributes: Attributes,
+    links: &[Observable],
+    sink: &mut dyn FnMut(Event),
+) {
+    emit_named(line, None, raw, attributes, links, sink);
+}
+
+/// [`emit_value`] of the value of `column` (a header name or a key), which
+/// a rejection names: `dst_ip: '…' is not an IP address`.
+pub(crate) fn emit_column(
+    line: u64,
+    column: &str,
+    raw: &str,
+    attributes: Attributes,
+    links: &[Observable],
+    sink: &mut dyn FnMut(Event),
+) {
+    emit_named(line, Some(column), raw, attributes, links, sink);
+}
+
+fn emit_named(
+    line: u64,
+    column: Option<&str>,
+    raw: &str,
     mut attributes: Attributes,
     links: &[Observable],
     sink: &mut dyn FnMut(Event),
@@ -28,7 +52,11 @@ pub(crate) fn emit_value(
     let normalized = match normalize(raw) {
         Ok(normalized) => normalized,
         Err(rejection) => {
-            sink(Event::Rejected { line, reason: rejection.0 });
+            let reason = match column {
+                Some(column) => format!("{column}: {}", rejection.0),
+                None => rejection.0,
+            };
+            sink(Event::Rejected { line, reason });
             return;
         }
     };

@@ -1,6 +1,8 @@
 //! abuse.ch Feodo Tracker botnet C2 lists, CSV and JSON (`ipblocklist.json`).
 //!
-//! Both forms give the same fields and go through [`emit_entry`]: category
+//! The CSV is read with its header as a `#` comment line (the dumps), as a
+//! first row (as served today) or without a header as one IP per line (the
+//! older IP-only blocklist). Both forms give the same fields and go through [`emit_entry`]: category
 //! `c2` (unless the family is ransomware or an infostealer), the C2 port, the
 //! malware family, `first_seen` and `last_online` as first and last seen.
 
@@ -10,7 +12,7 @@ use std::path::Path;
 use cordon_model::{Attributes, Category};
 use serde_json::Value;
 
-use crate::emit::{self, emit_value};
+use crate::emit;
 use crate::json::stream::for_each_element;
 use crate::json::text;
 use crate::table::{read_commented, Header, Row};
@@ -45,7 +47,8 @@ pub(crate) fn parse_csv(name: &Path, reader: &mut dyn BufRead, sink: &mut dyn Fn
             malware: header.find(&["malware"]),
         })
     };
-    read_commented(name, Format::FeodoCsv, reader, sink, &resolve, &mut |columns, line, row: &Row<'_>, sink| {
+    let ip_only = Columns { ip: 0, port: None, first_seen: None, last_online: None, malware: None };
+    let mut on_row = |columns: &Columns, line, row: &Row<'_>, sink: &mut dyn FnMut(Event)| {
         let entry = Entry {
             ip: row.get(Some(columns.ip)),
             port: row.get(columns.port),
@@ -54,7 +57,8 @@ pub(crate) fn parse_csv(name: &Path, reader: &mut dyn BufRead, sink: &mut dyn Fn
             malware: row.get(columns.malware),
         };
         emit_entry(line, &entry, "dst_ip", sink);
-    })
+    };
+    read_commented(name, Format::FeodoCsv, reader, sink, &resolve, Some(ip_only), &mut on_row)
 }
 
 /// Parses the JSON form: an array of objects, read one at a time, so that
@@ -100,5 +104,5 @@ fn emit_entry(line: u64, entry: &Entry<'_>, ip_field: &str, sink: &mut dyn FnMut
         port: emit::port(line, "port", entry.port, sink),
         ..Attributes::default()
     };
-    emit_value(line, ip, attributes, &[], sink);
+    emit::emit_column(line, ip_field, ip, attributes, &[], sink);
 }

@@ -80,6 +80,15 @@ pub(crate) fn for_each_json_line(
     })
 }
 
+/// Whether the input in `reader` starts with `byte` (after a BOM and
+/// whitespace), looking only at what its buffer holds and consuming
+/// nothing: tells a JSON document from JSON lines or text.
+pub(crate) fn starts_with(name: &Path, reader: &mut dyn BufRead, byte: u8) -> Result<bool, FormatError> {
+    let head = reader.fill_buf().map_err(|source| FormatError::Io { path: name.to_path_buf(), source })?;
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    Ok(head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&byte))
+}
+
 /// A layout error for `name` read as `format`.
 pub(crate) fn layout(name: &Path, format: Format, reason: impl Into<String>) -> FormatError {
     FormatError::Layout { path: name.to_path_buf(), format, reason: reason.into() }

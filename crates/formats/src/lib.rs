@@ -45,7 +45,7 @@ pub enum Format {
     SpamhausDrop,
     /// Spamhaus DROP JSON lines (`{"cidr","sblid","rir"}` + metadata line).
     SpamhausDropJson,
-    /// Spamhaus ASN-DROP JSON lines.
+    /// Spamhaus ASN-DROP, JSON lines or the legacy text (`AS64496 ; …`).
     SpamhausAsnDrop,
     /// abuse.ch Feodo Tracker CSV.
     FeodoCsv,
@@ -177,7 +177,8 @@ pub enum Event {
     },
     /// Something corrected or worth knowing that did not stop the record.
     Warning {
-        /// 1-based line (or object index).
+        /// 1-based line (or object index); 0 for the input as a whole (a
+        /// STIX 2.0 bundle).
         line: u64,
         /// What happened.
         message: String,

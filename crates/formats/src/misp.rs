@@ -3,7 +3,11 @@
 //! A MISP event document is read streaming (see [`parse_event`]), in any of
 //! the shapes MISP and PyMISP write: `{"Event": {…}}` (event view, feed
 //! file), `{"response": [{"Event": …}, …]}` (REST search), a list of such, or
-//! a bare event object (PyMISP `MISPEvent.to_json()`).
+//! a bare event object (PyMISP `MISPEvent.to_json()`), and the attribute and
+//! object answers of restSearch (`{"response": {"Attribute": […]}}`,
+//! `{"response": [{"Object": {…}}, …]}`), each item an event of its own. A
+//! document of one of these shapes holding no attribute at all is a
+//! [`FormatError::Layout`], never an import of nothing.
 //!
 //! Each attribute of an event is read on its own ([`attribute`]): first the
 //! event-level `Attribute[]`, then each `Object[]`'s `Attribute[]`, in
@@ -59,10 +63,17 @@ pub(crate) fn parse_event(
         _ => Ok(Err(EXPECTED.to_string())),
     };
     match outcome.map_err(scan_error)? {
+        Ok(()) if reading.line == 0 => Err(json::layout(name, Format::Misp, NOTHING_READ)),
         Ok(()) => scanner.end().map_err(scan_error),
         Err(reason) => Err(json::layout(name, Format::Misp, reason)),
     }
 }
+
+/// Why a document of the right shape that holds no attribute at all is an
+/// error: "0 read, 0 rejected" would hide a shape cordon does not know.
+const NOTHING_READ: &str = "no MISP attribute found: expected events or restSearch answers \
+                            ({\"response\": {\"Attribute\": […]}}, {\"response\": [{\"Object\": …}]}) \
+                            holding Attribute or Object members";
 
 /// The shapes a MISP event document may have.
 const EXPECTED: &str = "expected {\"Event\": {…}}, {\"response\": [{\"Event\": …}]} or a list of events";
@@ -206,7 +217,8 @@ impl Reading {
 
     /// One member of an event.
     fn event_member(&mut self, key: &str, scanner: &mut Scanner<'_>, event: &mut EventState) -> Result<(), ScanError> {
-        let is_array = scanner.peek()? == Some(b'[');
+        // restSearch answers hold one object per item (`{"Object": {…}}`).
+        let is_array = matches!(scanner.peek()?, Some(b'[' | b'{'));
         match key {
             "Attribute" | "Object" => event.event_like = true,
             "info" => event.event_like = true,
@@ -245,16 +257,20 @@ impl Reading {
     /// Reads the elements of the array at the cursor one at a time, each
     /// parsed on its own: one that does not parse (a number out of range,
     /// nesting too deep, more than [`MAX_ITEM`] bytes) is passed on as the
-    /// reason it could not be read (naming it a `what`).
+    /// reason it could not be read (naming it a `what`). An object at the
+    /// cursor is read as the one element.
     fn array(
         &mut self,
         scanner: &mut Scanner<'_>,
         what: &str,
         on_element: &mut dyn FnMut(Result<Value, String>),
     ) -> Result<(), ScanError> {
-        scanner.expect(b'[', "'['")?;
-        if scanner.eat(b']')? {
-            return Ok(());
+        let single = scanner.peek()? == Some(b'{');
+        if !single {
+            scanner.expect(b'[', "'['")?;
+            if scanner.eat(b']')? {
+                return Ok(());
+            }
         }
         loop {
             let value = match scanner.value(&mut self.buf, MAX_ITEM)? {
@@ -264,7 +280,7 @@ impl Reading {
                 Raw::TooDeep => Err(format!("{what} nests deeper than {MAX_NESTING} levels; not read")),
             };
             on_element(value);
-            if !scanner.next_item(b']')? {
+            if single || !scanner.next_item(b']')? {
                 return Ok(());
             }
         }

@@ -1,4 +1,4 @@
-//! STIX 2.1 bundles.
+//! STIX 2.1 (and 2.0) bundles.
 //!
 //! A bundle is read streaming, one object of `objects` at a time
 //! ([`json::stream::Scanner`]): each object is parsed on its own, so one that
@@ -26,6 +26,12 @@
 //! Every other object (identities, malware, relationships, reports, …) only
 //! informs those records and produces no event of its own. `line` is the
 //! 1-based index of the object in `objects`; events are emitted in that order.
+//!
+//! STIX 2.0 bundles (`"spec_version": "2.0"` on the bundle) are read by the
+//! same rules, with one warning (line 0: the input as a whole): their
+//! indicators have no `pattern_type`, and their `observed-data` objects
+//! embed the observables in `objects` (keyed `"0"`, `"1"`, …), which are
+//! read as the observables of 2.1 are.
 //!
 //! A document that is not JSON, or not a bundle, is a [`FormatError::Layout`].
 //! A TAXII 2.1 envelope (`{"objects": […], "more": …}` without `type`) is read
@@ -57,8 +63,9 @@ pub(crate) const MAX_OBJECT: usize = 16 << 20;
 enum Slot {
     /// An indicator with values: the next of [`Objects::indicators`].
     Indicator,
-    /// A network observable: its index in [`Objects::observables`].
-    Observable(usize),
+    /// Network observables: their indexes in [`Objects::observables`] (one
+    /// object, or those a STIX 2.0 `observed-data` embeds).
+    Observables(std::ops::Range<usize>),
     /// An object that yields no event of its own.
     Silent,
     /// An element rejected, with the reason.
@@ -78,6 +85,9 @@ struct Objects {
     indicators: Vec<indicator::Indicator>,
     /// The network observables.
     observables: sco::Observables,
+    /// Whether the input is STIX 2.0 (`spec_version` of the bundle, or
+    /// `observed-data` embedding its `objects`).
+    stix20: bool,
 }
 
 impl Objects {
@@ -99,17 +109,63 @@ impl Objects {
             },
             Some(kind) if sco::NETWORK_TYPES.contains(&kind) => {
                 let sco = sco::Sco::read(&mut self.bundle, &value);
-                Slot::Observable(self.observables.push(sco))
+                let at = self.observables.push(sco);
+                Slot::Observables(at..at + 1)
             }
+            Some("observed-data") => match value.get("objects").and_then(Value::as_object) {
+                Some(embedded) => {
+                    self.stix20 = true;
+                    self.read_embedded(&value, embedded)
+                }
+                None => Slot::Silent,
+            },
             Some(_) => Slot::Silent,
         }
     }
+
+    /// Reads the network objects a STIX 2.0 `observed-data` embeds in its
+    /// `objects` (keyed `"0"`, `"1"`, …, referring to each other by key):
+    /// each is read as a 2.1 observable with the id `<observed-data id>/<key>`
+    /// and the observed-data's markings and labels.
+    fn read_embedded(&mut self, observed: &Value, embedded: &json::Object) -> Slot {
+        let owner = bundle::str_field(observed, "id").unwrap_or_default();
+        let start = self.observables.all.len();
+        for (key, object) in embedded {
+            let Some(mut object) = object.as_object().cloned() else { continue };
+            if !object.get("type").and_then(Value::as_str).is_some_and(|t| sco::NETWORK_TYPES.contains(&t)) {
+                continue;
+            }
+            object.insert("id".into(), Value::String(format!("{owner}/{key}")));
+            if let Some(refs) = object.get_mut("resolves_to_refs").and_then(Value::as_array_mut) {
+                for reference in refs.iter_mut() {
+                    if let Some(local) = reference.as_str() {
+                        *reference = Value::String(format!("{owner}/{local}"));
+                    }
+                }
+            }
+            for inherited in ["object_marking_refs", "labels"] {
+                if let (false, Some(from)) = (object.contains_key(inherited), observed.get(inherited)) {
+                    object.insert(inherited.into(), from.clone());
+                }
+            }
+            let sco = sco::Sco::read(&mut self.bundle, &Value::Object(object));
+            self.observables.push(sco);
+        }
+        Slot::Observables(start..self.observables.all.len())
+    }
 }
+
+/// The warning of a STIX 2.0 input.
+const STIX20: &str = "the input is STIX 2.0: read with the STIX 2.1 rules (observed-data objects, patterns \
+                      without pattern_type); check what it yields";
 
 /// Parses a STIX 2.1 bundle from `reader`, pushing events to `sink` in the
 /// order of the bundle's objects.
 pub(crate) fn parse(name: &Path, reader: &mut dyn BufRead, sink: &mut dyn FnMut(Event)) -> Result<(), FormatError> {
-    let Objects { slots, bundle, indicators, mut observables } = read_bundle(name, reader)?;
+    let Objects { slots, bundle, indicators, mut observables, stix20 } = read_bundle(name, reader)?;
+    if stix20 {
+        sink(Event::Warning { line: 0, message: STIX20.to_string() });
+    }
     observables.resolve(&bundle);
     // Observables that indicators yield are not records of their own.
     let covered: HashSet<_> = indicators.iter().flat_map(|i| i.observables()).cloned().collect();
@@ -122,7 +178,7 @@ pub(crate) fn parse(name: &Path, reader: &mut dyn BufRead, sink: &mut dyn FnMut(
                     indicator.emit(&bundle, &observables.links, sink);
                 }
             }
-            Slot::Observable(at) => observables.emit(&bundle, at, line, &covered, sink),
+            Slot::Observables(range) => range.for_each(|at| observables.emit(&bundle, at, line, &covered, sink)),
             Slot::Silent => {}
             Slot::Rejected(reason) => sink(Event::Rejected { line, reason: reason.into() }),
             Slot::Skipped(key) => sink(Event::Skipped { line, reason: key.to_string() }),
@@ -165,12 +221,17 @@ fn read_bundle(name: &Path, reader: &mut dyn BufRead) -> Result<Objects, FormatE
                     }
                 }
             }
-            "type" => {
+            "type" | "spec_version" => {
                 let raw = scanner.value(&mut buf, 4096).map_err(scan_error)?;
-                kind = Some(match raw {
+                let value = match raw {
                     Raw::Complete => serde_json::from_slice(&buf).unwrap_or(Value::Null),
                     Raw::TooLarge | Raw::TooDeep => Value::String("…".into()),
-                });
+                };
+                if key == "type" {
+                    kind = Some(value);
+                } else if value.as_str() == Some("2.0") {
+                    objects.stix20 = true;
+                }
             }
             _ => {
                 scanner.value(&mut buf, 0).map_err(scan_error)?;

@@ -349,7 +349,8 @@ impl<'a> Row<'a> {
         Row { fields }
     }
 
-    /// The trimmed, non-empty value of column `index`, if any.
+    /// The trimmed value of column `index`, if any: an empty cell or a
+    /// placeholder ([`is_placeholder`]: `-`, `n/a`, `none`, …) is no value.
     pub(crate) fn get(&self, index: Option<usize>) -> Option<&'a str> {
         let field = self.fields.get(index?)?;
         // Most fields are trimmed already: a printable ASCII byte at both
@@ -358,8 +359,15 @@ impl<'a> Row<'a> {
             (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => field,
             _ => field.trim(),
         };
-        (!trimmed.is_empty()).then_some(trimmed)
+        (!is_placeholder(trimmed)).then_some(trimmed)
     }
+}
+
+/// True for a cell that stands for "no value": empty, `-`, `--`, `n/a`,
+/// `na`, `none`, `null`, `nil` (any case). Only cells of at most four
+/// bytes are compared, so a real value costs one length check.
+pub(crate) fn is_placeholder(cell: &str) -> bool {
+    cell.len() <= 4 && ["", "-", "--", "n/a", "na", "none", "null", "nil"].iter().any(|p| cell.eq_ignore_ascii_case(p))
 }
 
 /// Reads the abuse.ch CSV layout: a block of `#` comment lines, one of which
@@ -367,14 +375,23 @@ impl<'a> Row<'a> {
 /// comma-separated rows. The header is the last comment line, before the
 /// first row, that `resolve` accepts; `resolve` maps it to the format's
 /// columns (the `C` passed to `on_row`) or says which column is missing.
+/// Lines starting with `;` (a trailing `; EOF`) are comments too.
+///
+/// Two other layouts abuse.ch serves are read as well: the header as a
+/// first row that is not commented (`"first_seen_utc","dst_ip",…`, as the
+/// Feodo Tracker CSV is served today), and, when `one_column` is given, a
+/// list of one value per line without any header (the older IP-only
+/// blocklists), read with those columns.
 pub(crate) fn read_commented<C>(
     name: &Path,
     format: Format,
     reader: &mut dyn BufRead,
     sink: &mut dyn FnMut(Event),
     resolve: &dyn Fn(&Header) -> Result<C, String>,
+    one_column: Option<C>,
     on_row: &mut RowHandler<'_, C>,
 ) -> Result<(), FormatError> {
+    let mut one_column = one_column;
     let mut columns: Option<C> = None;
     let mut last_problem: Option<String> = None;
     let mut fields = Fields::default();
@@ -382,6 +399,9 @@ pub(crate) fn read_commented<C>(
     for_each_line(name, reader, sink, &mut |line, text, sink| {
         let text = if records.is_open() { text } else { text.trim() };
         if text.is_empty() && !records.is_open() {
+            return Ok(());
+        }
+        if !records.is_open() && text.starts_with(';') {
             return Ok(());
         }
         if let (Some(comment), false) = (text.strip_prefix('#'), records.is_open()) {
@@ -392,6 +412,16 @@ pub(crate) fn read_commented<C>(
                 }
             }
             return Ok(());
+        }
+        if columns.is_none() && split_fields(text, ',', &mut fields).is_ok() {
+            if fields.len() > 1 {
+                if let Ok(resolved) = resolve(&Header::new(fields.iter())) {
+                    columns = Some(resolved);
+                    return Ok(());
+                }
+            } else {
+                columns = one_column.take();
+            }
         }
         let Some(columns) = &columns else {
             // With no candidate header, an empty one tells which column is missing.

@@ -65,18 +65,26 @@ pub(crate) fn parse_csv(name: &Path, reader: &mut dyn BufRead, sink: &mut dyn Fn
             confidence: header.find(&["confidence_level"]),
         })
     };
-    read_commented(name, Format::ThreatfoxCsv, reader, sink, &resolve, &mut |columns, line, row: &Row<'_>, sink| {
-        let ioc = Ioc {
-            value: row.get(Some(columns.value)),
-            ioc_type: row.get(columns.ioc_type),
-            threat_type: row.get(columns.threat_type),
-            malware: row.get(columns.malware),
-            first_seen: row.get(columns.first_seen),
-            last_seen: row.get(columns.last_seen),
-            confidence: row.get(columns.confidence),
-        };
-        emit_ioc(line, &ioc, sink);
-    })
+    read_commented(
+        name,
+        Format::ThreatfoxCsv,
+        reader,
+        sink,
+        &resolve,
+        None,
+        &mut |columns, line, row: &Row<'_>, sink| {
+            let ioc = Ioc {
+                value: row.get(Some(columns.value)),
+                ioc_type: row.get(columns.ioc_type),
+                threat_type: row.get(columns.threat_type),
+                malware: row.get(columns.malware),
+                first_seen: row.get(columns.first_seen),
+                last_seen: row.get(columns.last_seen),
+                confidence: row.get(columns.confidence),
+            };
+            emit_ioc(line, &ioc, sink);
+        },
+    )
 }
 
 /// Parses the JSON export (or an API answer), streaming: the members of the

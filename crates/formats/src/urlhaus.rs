@@ -16,7 +16,7 @@ use std::path::Path;
 use cordon_model::{Attributes, Category};
 use serde_json::Value;
 
-use crate::emit::{self, emit_value};
+use crate::emit;
 use crate::json::{self, array_objects, text, Entries, Object};
 use crate::table::{read_commented, Header, Row};
 use crate::{Event, Format, FormatError};
@@ -55,7 +55,7 @@ pub(crate) fn parse_csv(name: &Path, reader: &mut dyn BufRead, sink: &mut dyn Fn
             ip: header.find(&["ip", "ip_address"]),
         })
     };
-    read_commented(name, Format::UrlhausCsv, reader, sink, &resolve, &mut |columns, line, row: &Row<'_>, sink| {
+    read_commented(name, Format::UrlhausCsv, reader, sink, &resolve, None, &mut |columns, line, row: &Row<'_>, sink| {
         let entry = Entry {
             url: row.get(Some(columns.url)),
             date_added: row.get(columns.date_added),
@@ -128,5 +128,5 @@ fn emit_entry(line: u64, entry: &Entry<'_>, sink: &mut dyn FnMut(Event)) {
         ..Attributes::default()
     };
     let links = emit::links(line, entry.links.iter().copied(), sink);
-    emit_value(line, url, attributes, &links, sink);
+    emit::emit_column(line, "url", url, attributes, &links, sink);
 }

@@ -30,7 +30,7 @@ fn feodo_csv_broken_rows() {
     assert_eq!(parsed.observables(), ["45.156.128.232", "82.156.116.86"]);
     let rejected: Vec<u64> = parsed.rejected.iter().map(|(line, _)| *line).collect();
     assert_eq!(rejected, [3, 4, 5]);
-    assert_eq!(parsed.rejected[0].1, "'47.251.78.300' is not an IP address");
+    assert_eq!(parsed.rejected[0].1, "dst_ip: '47.251.78.300' is not an IP address");
     assert_eq!(parsed.rejected[1].1, "no value in 'dst_ip'");
     assert!(parsed.rejected[2].1.contains("not closed"));
     assert_eq!(parsed.warnings, [(6, "port '70000' is not a port number; ignored".to_string())]);
@@ -54,7 +54,7 @@ fn feodo_json_objects_by_index() {
     assert_eq!((redline.line, redline.attributes.category), (2, Some(Category::Infostealer)));
     assert_eq!(
         parsed.rejected[0],
-        (3, "'not-an-ip.999' is not a valid domain name (numeric top-level label)".to_string())
+        (3, "ip_address: 'not-an-ip.999' is not a valid domain name (numeric top-level label)".to_string())
     );
     assert_eq!(parsed.rejected[1], (4, "no value in 'ip_address'".to_string()));
 }

@@ -19,7 +19,7 @@ fn header_in_any_case_and_spacing() {
     assert_eq!(conti.attributes.first_seen, parse_timestamp("2024-04-20"));
     let scanner = parsed.record("20.102.91.36");
     assert_eq!((scanner.attributes.category, scanner.attributes.confidence), (Some(Category::Scanner), Some(60)));
-    assert_eq!(parsed.rejected, [(5, "'999.45.154.70' is not an IP address".to_string())]);
+    assert_eq!(parsed.rejected, [(5, "ip: '999.45.154.70' is not an IP address".to_string())]);
     let warned: Vec<u64> = parsed.warnings.iter().map(|(line, _)| *line).collect();
     assert_eq!(warned, [6, 6, 6], "bad date, confidence and TLP: {:?}", parsed.warnings);
 }

@@ -13,6 +13,7 @@ mod lists;
 mod misp;
 mod phishing;
 mod properties;
+mod shapes;
 mod spamhaus;
 mod stix;
 mod streams;

@@ -11,9 +11,11 @@
 //! 2. streams the copy through the [`cordon_formats`] parser;
 //! 3. fills what the record does not say from the import's defaults
 //!    (`--category`, `--tlp`), expands it into sightings (a URL's host and
-//!    the hosts the feed links are derived sightings), and skips what can
-//!    never be a takedown target ([`cordon_model::not_targetable`]), counting
-//!    each reason;
+//!    the hosts the feed links are derived sightings, counted apart in
+//!    [`FileReport::derived`]), and skips what can never be a takedown
+//!    target ([`cordon_model::not_targetable`]), counting each reason; a
+//!    record skipped so still gives its targetable links, as sightings of
+//!    their own;
 //! 4. stores the sightings in one transaction: under `strict`, the first
 //!    rejected record aborts the import and nothing is stored.
 //!
@@ -208,20 +210,27 @@ fn store_record(
     options: &IngestOptions,
     report: &mut FileReport,
 ) -> Result<(), StoreError> {
-    if let Some(reason) = not_targetable(&record.observable) {
-        report.skip(reason.key());
-        return Ok(());
+    let untargetable = not_targetable(&record.observable);
+    match untargetable {
+        Some(reason) => report.skip(reason.key()),
+        None => report.counts.read += 1,
     }
-    report.counts.read += 1;
     let attributes = &mut record.attributes;
     attributes.category = attributes.category.or(options.category).or(Some(Category::Other));
     attributes.tlp = attributes.tlp.or(options.tlp).or(Some(DEFAULT_TLP));
-    for sighting in record.into_sightings() {
+    // A record that is no target itself (a URL on a reserved host) still
+    // gives the targetable values the feed linked to it, each standing on
+    // its own: one bad field never loses the record's good ones.
+    for mut sighting in record.into_sightings().skip(usize::from(untargetable.is_some())) {
         if sighting.derived_from.is_some() {
             if let Some(reason) = not_targetable(&sighting.observable) {
                 report.skip_derived(reason.key());
                 continue;
             }
+            if untargetable.is_some() {
+                sighting.derived_from = None;
+            }
+            report.derived += 1;
         }
         sink.add(&sighting)?;
         report.counts.accepted += 1;

@@ -24,8 +24,12 @@ pub struct FileReport {
     pub path: String,
     /// The format it was read as.
     pub format: Format,
-    /// The counts recorded with the import.
+    /// The counts recorded with the import. `counts.accepted` counts every
+    /// sighting stored, those of records and those derived from them.
     pub counts: ImportCounts,
+    /// How many of the sightings stored were derived from a record (a URL's
+    /// host, a linked address) rather than read as one.
+    pub derived: u64,
     /// The first [`MAX_LISTED_ERRORS`] rejections.
     pub errors: Vec<Rejection>,
     /// Warnings (corrected values), the first [`MAX_LISTED_ERRORS`].
@@ -44,6 +48,7 @@ impl FileReport {
             path: path.to_string(),
             format,
             counts: ImportCounts::default(),
+            derived: 0,
             errors: Vec::new(),
             warnings: Vec::new(),
             skip_reasons: BTreeMap::new(),

@@ -10,10 +10,13 @@
 //!   the place where reading stopped;
 //! * a pattern on no network object → skipped, `stix:not-network`;
 //! * a pattern on network objects that is not a disjunction of equality tests
-//!   on their `value` → skipped, `stix:complex-pattern`;
+//!   on their `value` (or of conjunctions of such tests on different objects:
+//!   `[domain-name:value = 'x' AND ipv4-addr:value = 'y']`) → skipped,
+//!   `stix:complex-pattern`;
 //! * otherwise one record per distinct value; a value that does not
 //!   normalize, or is of the wrong kind for its object type, is rejected on
-//!   its own and the others are kept.
+//!   its own and the others are kept. The domains and URLs of a conjunction
+//!   are linked to its addresses (MISP's `domain|ip`).
 //!
 //! Everything but the records' context is decided while the bundle is read
 //! ([`read_indicator`]); the records follow once the whole bundle is known
@@ -26,7 +29,7 @@ use cordon_model::{Observable, Record, Timestamp};
 use serde_json::Value;
 
 use super::bundle::{id_hash, str_field, time_field, Bundle};
-use super::pattern::{self, Extracted};
+use super::pattern::{self, Extracted, Target};
 use super::sco::read_value;
 use crate::Event;
 
@@ -55,8 +58,9 @@ pub(super) struct Indicator {
 enum Item {
     Warning(Box<str>),
     Rejected(Box<str>),
-    /// A record of the observable, with the port its value gave.
-    Record(Observable, Option<u16>),
+    /// A record of the observable, with the port its value gave and the
+    /// addresses the pattern observed it together with.
+    Record(Observable, Option<u16>, Box<[Observable]>),
 }
 
 /// What reading an indicator gave.
@@ -87,8 +91,8 @@ pub(super) fn read_indicator(bundle: &mut Bundle, object: &Value, line: u64) -> 
         Ok(tree) => tree,
         Err(error) => return Read::Rejected(format!("invalid STIX pattern ({error}): {}", quote(text)).into()),
     };
-    let (values, ignored) = match pattern::extract(&tree) {
-        Extracted::Network { values, ignored } => (values, ignored),
+    let (values, conjunctions, ignored) = match pattern::extract(&tree) {
+        Extracted::Network { values, conjunctions, ignored } => (values, conjunctions, ignored),
         Extracted::Complex => return Read::Skipped(bundle.strings.intern("stix:complex-pattern")),
         Extracted::NotNetwork => return Read::Skipped(bundle.strings.intern("stix:not-network")),
         Extracted::Invalid(reason) => return Read::Rejected(format!("{reason}: {}", quote(text)).into()),
@@ -105,15 +109,27 @@ pub(super) fn read_indicator(bundle: &mut Bundle, object: &Value, line: u64) -> 
             items.push(Item::Warning(format!("confidence {raw} is not an integer from 0 to 100; ignored").into()));
         }
     }
+    let read: Vec<_> = values.iter().map(|(target, raw)| (*target, read_value(target.object_type(), raw))).collect();
     let mut seen = HashSet::new();
-    for (target, raw) in values {
-        match read_value(target.object_type(), &raw) {
-            Err(reason) => items.push(Item::Rejected(reason.into())),
+    for (index, (target, result)) in read.iter().enumerate() {
+        match result {
+            Err(reason) => items.push(Item::Rejected(reason.as_str().into())),
             Ok(normalized) => {
-                items.extend(normalized.warnings.into_iter().map(|message| Item::Warning(message.into())));
-                for observable in normalized.observables {
+                items.extend(normalized.warnings.iter().map(|message| Item::Warning(message.as_str().into())));
+                // A domain or URL observed with addresses links to them.
+                let together = conjunctions.iter().find(|range| range.contains(&index));
+                let links: Box<[Observable]> = match (target, together) {
+                    (Target::Domain | Target::Url, Some(range)) => read[range.clone()]
+                        .iter()
+                        .filter(|(t, _)| matches!(t, Target::Ipv4 | Target::Ipv6))
+                        .filter_map(|(_, r)| r.as_ref().ok())
+                        .flat_map(|n| n.observables.iter().cloned())
+                        .collect(),
+                    _ => Box::default(),
+                };
+                for observable in &normalized.observables {
                     if seen.insert(observable.clone()) {
-                        items.push(Item::Record(observable, normalized.port));
+                        items.push(Item::Record(observable.clone(), normalized.port, links.clone()));
                     }
                 }
             }
@@ -139,7 +155,7 @@ impl Indicator {
     /// the bundle is a record of its own when an indicator speaks for it.
     pub fn observables(&self) -> impl Iterator<Item = &Observable> {
         self.items.iter().filter_map(|item| match item {
-            Item::Record(observable, _) => Some(observable),
+            Item::Record(observable, _, _) => Some(observable),
             Item::Warning(_) | Item::Rejected(_) => None,
         })
     }
@@ -163,10 +179,15 @@ impl Indicator {
             match item {
                 Item::Warning(message) => sink(Event::Warning { line, message: message.into() }),
                 Item::Rejected(reason) => sink(Event::Rejected { line, reason: reason.into() }),
-                Item::Record(observable, port) => {
+                Item::Record(observable, port, together) => {
                     let mut attributes = attributes.clone();
                     attributes.port = port;
-                    let links = domain_links.get(&observable).cloned().unwrap_or_default();
+                    let mut links = domain_links.get(&observable).cloned().unwrap_or_default();
+                    for link in together.into_vec() {
+                        if !links.contains(&link) {
+                            links.push(link);
+                        }
+                    }
                     sink(Event::Record(Record { line, observable, links, attributes }));
                 }
             }

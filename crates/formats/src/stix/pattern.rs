@@ -5,7 +5,9 @@
 //! that is valid but more than cordon can act on. [`extract`] then decides
 //! whether the tree is a plain disjunction of equality tests on network
 //! observables (`ipv4-addr`, `ipv6-addr`, `domain-name`, `url` `:value`) and
-//! returns their values; anything else is "complex" (AND, FOLLOWEDBY,
+//! returns their values (a conjunction of such tests on different objects,
+//! `[domain-name:value = 'x' AND ipv4-addr:value = 'y']`, gives values
+//! observed together); anything else is "complex" (other ANDs, FOLLOWEDBY,
 //! qualifiers, `MATCHES`, `LIKE`, negations, other properties of a network
 //! object) or "not network" (no network object at all: file hashes, e-mail
 //! addresses, …).
@@ -160,10 +162,17 @@ impl Target {
 /// What an indicator's pattern means for cordon.
 #[derive(Clone, Debug, PartialEq)]
 pub(super) enum Extracted {
-    /// A disjunction of equality tests: each value is an indicator of its own.
+    /// A disjunction of equality tests, or of conjunctions of equality
+    /// tests on different network objects (`[domain-name:value = 'x' AND
+    /// ipv4-addr:value = 'y']`, MISP's `domain|ip`): each value is an
+    /// indicator of its own.
     Network {
         /// The values, in pattern order, with the object type they belong to.
         values: Vec<(Target, String)>,
+        /// The ranges of `values` that one conjunction gave: values observed
+        /// together, so a domain or URL among them is linked to the
+        /// addresses.
+        conjunctions: Vec<std::ops::Range<usize>>,
         /// Object types of OR-ed comparisons that are not about the network
         /// (a file hash beside an address): not read, worth a warning.
         ignored: Vec<String>,
@@ -183,10 +192,9 @@ pub(super) fn extract(tree: &Observation) -> Extracted {
     if !observation_mentions_network(tree) {
         return Extracted::NotNetwork;
     }
-    let mut values = Vec::new();
-    let mut ignored = Vec::new();
-    match collect_observation(tree, &mut values, &mut ignored) {
-        Ok(()) => Extracted::Network { values, ignored },
+    let mut found = Found::default();
+    match collect_observation(tree, &mut found) {
+        Ok(()) => Extracted::Network { values: found.values, conjunctions: found.conjunctions, ignored: found.ignored },
         Err(Stop::Complex) => Extracted::Complex,
         Err(Stop::Invalid(reason)) => Extracted::Invalid(reason),
     }
@@ -198,38 +206,40 @@ enum Stop {
     Invalid(String),
 }
 
-fn collect_observation(
-    tree: &Observation,
-    values: &mut Vec<(Target, String)>,
-    ignored: &mut Vec<String>,
-) -> Result<(), Stop> {
+/// What [`extract`] collects (see [`Extracted::Network`]).
+#[derive(Default)]
+struct Found {
+    values: Vec<(Target, String)>,
+    conjunctions: Vec<std::ops::Range<usize>>,
+    ignored: Vec<String>,
+}
+
+fn collect_observation(tree: &Observation, found: &mut Found) -> Result<(), Stop> {
     if !observation_mentions_network(tree) {
-        observation_types(tree, ignored);
+        observation_types(tree, &mut found.ignored);
         return Ok(());
     }
     match tree {
-        Observation::Bracket(comparison) => collect_comparison(comparison, values, ignored),
-        Observation::Or(items) => items.iter().try_for_each(|item| collect_observation(item, values, ignored)),
+        Observation::Bracket(comparison) => collect_comparison(comparison, found),
+        Observation::Or(items) => items.iter().try_for_each(|item| collect_observation(item, found)),
         Observation::And(_) | Observation::FollowedBy(_) | Observation::Qualified(_) => Err(Stop::Complex),
     }
 }
 
-fn collect_comparison(
-    comparison: &Comparison,
-    values: &mut Vec<(Target, String)>,
-    ignored: &mut Vec<String>,
-) -> Result<(), Stop> {
+fn collect_comparison(comparison: &Comparison, found: &mut Found) -> Result<(), Stop> {
     if !comparison_mentions_network(comparison) {
-        comparison_types(comparison, ignored);
+        comparison_types(comparison, &mut found.ignored);
         return Ok(());
     }
     let test = match comparison {
         Comparison::Or(items) => {
-            return items.iter().try_for_each(|item| collect_comparison(item, values, ignored));
+            return items.iter().try_for_each(|item| collect_comparison(item, found));
         }
-        Comparison::And(_) | Comparison::Exists(_) => return Err(Stop::Complex),
+        Comparison::And(items) => return collect_conjunction(items, found),
+        Comparison::Exists(_) => return Err(Stop::Complex),
         Comparison::Test(test) => test,
     };
+    let values = &mut found.values;
     let target = match Target::of(&test.path.object_type) {
         Some(target) if test.path.property == "value" && !test.negated => target,
         _ => return Err(Stop::Complex),
@@ -252,6 +262,33 @@ fn collect_comparison(
         (Op::Eq | Op::In, _) => return Err(non_string()),
         _ => return Err(Stop::Complex),
     }
+    Ok(())
+}
+
+/// A conjunction of equality tests, each on the `value` of a different
+/// network object type (or a domain's `resolves_to_refs[*].value`, the
+/// address MISP's `domain|ip` resolves to): the values of objects observed
+/// together. Anything else in it (two values of one type, which no object
+/// has at once, another operator, another property) makes it complex.
+fn collect_conjunction(items: &[Comparison], found: &mut Found) -> Result<(), Stop> {
+    let start = found.values.len();
+    for item in items {
+        let Comparison::Test(test) = item else { return Err(Stop::Complex) };
+        let (Op::Eq, false, Literal::Str(value)) = (test.op, test.negated, &test.value) else {
+            return Err(Stop::Complex);
+        };
+        let target = match (Target::of(&test.path.object_type), test.path.property.as_str()) {
+            (Some(target), "value") => target,
+            (Some(Target::Domain), "resolves_to_refs[*].value") if value.contains(':') => Target::Ipv6,
+            (Some(Target::Domain), "resolves_to_refs[*].value") => Target::Ipv4,
+            _ => return Err(Stop::Complex),
+        };
+        if found.values[start..].iter().any(|(seen, _)| *seen == target) {
+            return Err(Stop::Complex);
+        }
+        found.values.push((target, value.clone()));
+    }
+    found.conjunctions.push(start..found.values.len());
     Ok(())
 }
 
@@ -320,7 +357,11 @@ mod tests {
     }
 
     fn network(list: &[(Target, &str)]) -> Extracted {
-        Extracted::Network { values: list.iter().map(|(t, v)| (*t, v.to_string())).collect(), ignored: Vec::new() }
+        Extracted::Network {
+            values: list.iter().map(|(t, v)| (*t, v.to_string())).collect(),
+            conjunctions: Vec::new(),
+            ignored: Vec::new(),
+        }
     }
 
     #[test]
@@ -339,6 +380,23 @@ mod tests {
             network(&[(Target::Ipv4, "1.1.1.1"), (Target::Ipv4, "8.8.8.8")])
         );
         assert_eq!(values("[ipv4-addr:value ISSUBSET '80.94.92.0/24']"), network(&[(Target::Ipv4, "80.94.92.0/24")]));
+    }
+
+    #[test]
+    fn conjunctions_of_different_network_objects_are_values_observed_together() {
+        let both = Extracted::Network {
+            values: vec![(Target::Domain, "a.example.net".into()), (Target::Ipv4, "80.94.92.55".into())],
+            conjunctions: std::iter::once(0..2).collect(),
+            ignored: Vec::new(),
+        };
+        assert_eq!(values("[domain-name:value = 'a.example.net' AND ipv4-addr:value = '80.94.92.55']"), both);
+        let misp = "[domain-name:value = 'a.example.net' AND domain-name:resolves_to_refs[*].value = '80.94.92.55']";
+        assert_eq!(values(misp), both);
+        assert_eq!(
+            values("[domain-name:value = 'a.example.net' AND ipv4-addr:value != '1.1.1.1']"),
+            Extracted::Complex
+        );
+        assert_eq!(values("[domain-name:value = 'a.example.net' AND url:value LIKE 'x%']"), Extracted::Complex);
     }
 
     #[test]
@@ -368,7 +426,11 @@ mod tests {
         assert_eq!(values("[file:name = 'a.exe' AND file:size > 10]"), Extracted::NotNetwork);
         assert_eq!(
             values("[ipv4-addr:value = '1.1.1.1' OR file:hashes.MD5 = 'aa']"),
-            Extracted::Network { values: vec![(Target::Ipv4, "1.1.1.1".into())], ignored: vec!["file".into()] }
+            Extracted::Network {
+                values: vec![(Target::Ipv4, "1.1.1.1".into())],
+                conjunctions: Vec::new(),
+                ignored: vec!["file".into()]
+            }
         );
         assert_eq!(
             values("[ipv4-addr:value = 42]"),

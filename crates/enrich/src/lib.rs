@@ -40,6 +40,7 @@ mod import;
 mod resolve;
 mod snapshot;
 mod source;
+mod warninglists;
 
 pub use allowlist::{AllowMatch, Allowlist};
 pub use contacts::{Contact, ContactBook, ContactKey, Route};
@@ -52,3 +53,4 @@ pub use flags::{
 pub use hosting::{Hosting, HostingTable, UnknownHosting, BUILTIN as BUILTIN_HOSTING};
 pub use import::{FileSummary, Import, ImportReport};
 pub use snapshot::{write_snapshot, GeoDb, GeoInfo, SnapshotError, SnapshotStats};
+pub use warninglists::{Hit, ListInfo, ListType, Subject, WarningClass, Warninglists, WarninglistsError};

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use cordon_enrich::Warninglists;
-use cordon_model::Observable;
+use cordon_model::{Kind, Observable};
 use cordon_testkit::Rng;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
@@ -70,6 +70,14 @@ fn bench(c: &mut Criterion) {
     group.bench_function("check-1M-mixed", |b| {
         b.iter(|| values.iter().map(|value| lists.check(black_box(value)).len()).sum::<usize>())
     });
+    for kind in [Kind::Ipv4, Kind::Domain, Kind::Url] {
+        let some: Vec<&Observable> =
+            values.iter().filter(|v| v.kind() == kind || (kind == Kind::Ipv4 && v.kind() == Kind::Ipv6)).collect();
+        group.throughput(Throughput::Elements(some.len() as u64));
+        group.bench_function(format!("check-{}", if kind == Kind::Ipv4 { "ip" } else { kind.as_str() }), |b| {
+            b.iter(|| some.iter().map(|value| lists.check(black_box(value)).len()).sum::<usize>())
+        });
+    }
     group.finish();
 }
 

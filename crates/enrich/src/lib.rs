@@ -11,6 +11,11 @@
 //!   ISP) from a curated built-in table plus a user file;
 //! * [`ip_flags`] and [`domain_flags`] say what to be careful about, each
 //!   [`Flag`] with a reason a person can read;
+//! * [`Warninglists`] reads the published MISP warninglists (public
+//!   resolvers, CDN and cloud ranges, top sites, URL shorteners, scanners,
+//!   ...) and answers [`Warninglists::check`] with one [`Hit`] per list an
+//!   observable is in, each with its [`WarningClass`] and a
+//!   [`FlagKind::Warninglist`] flag;
 //! * [`ContactBook::route`] picks the provider's abuse contact and the
 //!   national agency for an address.
 //!

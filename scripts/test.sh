@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-peers.sh
 scripts/fetch-geodata.sh
+scripts/fetch-warninglists.sh
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings

@@ -32,6 +32,10 @@ pub(crate) fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
         (Some(cert), Some(key)) => Some(cordon_server::tls::config(cert, key)?),
         _ => None,
     };
+    if args.rate_limit.is_nan() || args.rate_limit <= 0.0 {
+        anyhow::bail!(cordon_app::AppError::Invalid("--rate-limit must be above 0".into()));
+    }
+    let limit = cordon_server::RateLimit { per_second: args.rate_limit, burst: 2.0 * args.rate_limit };
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
     runtime.block_on(async {

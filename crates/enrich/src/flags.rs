@@ -80,11 +80,14 @@ pub enum FlagKind {
     SharedHosting,
     /// Listed in the allowlist.
     Allowlisted,
+    /// In a MISP warninglist ([`crate::Warninglists`]); the reason names
+    /// the list.
+    Warninglist,
 }
 
 impl FlagKind {
     /// The flag's key: `bogon:<kind>`, `cdn`, `public-resolver`,
-    /// `shared-hosting`, `allowlisted`.
+    /// `shared-hosting`, `allowlisted`, `warninglist`.
     pub fn key(self) -> &'static str {
         match self {
             FlagKind::Bogon(reason) => reason.key(),
@@ -92,6 +95,7 @@ impl FlagKind {
             FlagKind::PublicResolver => "public-resolver",
             FlagKind::SharedHosting => "shared-hosting",
             FlagKind::Allowlisted => "allowlisted",
+            FlagKind::Warninglist => "warninglist",
         }
     }
 }

@@ -11,6 +11,11 @@
 //!   ISP) from a curated built-in table plus a user file;
 //! * [`ip_flags`] and [`domain_flags`] say what to be careful about, each
 //!   [`Flag`] with a reason a person can read;
+//! * [`Warninglists`] reads the published MISP warninglists (public
+//!   resolvers, CDN and cloud ranges, top sites, URL shorteners, scanners,
+//!   ...) and answers [`Warninglists::check`] with one [`Hit`] per list an
+//!   observable is in, each with its [`WarningClass`] and a
+//!   [`FlagKind::Warninglist`] flag;
 //! * [`ContactBook::route`] picks the provider's abuse contact and the
 //!   national agency for an address.
 //!
@@ -40,6 +45,7 @@ mod import;
 mod resolve;
 mod snapshot;
 mod source;
+mod warninglists;
 
 pub use allowlist::{AllowMatch, Allowlist};
 pub use contacts::{Contact, ContactBook, ContactKey, Route};
@@ -52,3 +58,4 @@ pub use flags::{
 pub use hosting::{Hosting, HostingTable, UnknownHosting, BUILTIN as BUILTIN_HOSTING};
 pub use import::{FileSummary, Import, ImportReport};
 pub use snapshot::{write_snapshot, GeoDb, GeoInfo, SnapshotError, SnapshotStats};
+pub use warninglists::{Hit, ListInfo, ListType, Subject, WarningClass, Warninglists, WarninglistsError};

@@ -5,6 +5,7 @@ mod flags;
 mod import;
 mod index;
 mod snapshot;
+mod warninglists;
 
 use std::path::{Path, PathBuf};
 

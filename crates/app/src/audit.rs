@@ -10,9 +10,9 @@ use crate::{require_hub, App, AppError};
 pub const MAX_AUDIT_ROWS: usize = 10_000;
 
 impl App {
-    /// Appends `entry` to the audit log.
-    pub fn record(&self, entry: &AuditEntry) -> Result<(), AppError> {
-        self.store.append_audit(entry)?;
+    /// Appends `entries`, in order, to the audit log.
+    pub fn record(&self, entries: &[AuditEntry]) -> Result<(), AppError> {
+        self.store.append_audit(entries)?;
         Ok(())
     }
 

@@ -19,6 +19,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod audit;
 mod auth;
 mod handlers;
 mod lookup;
@@ -38,7 +39,8 @@ use cordon_app::App;
 
 /// What every request handler shares.
 pub struct Shared {
-    app: App,
+    app: Arc<App>,
+    audit: audit::AuditQueue,
     metrics: metrics::Metrics,
     lookups: lookup::Indexes,
     buckets: ratelimit::Buckets,
@@ -49,7 +51,9 @@ pub type State = Arc<Shared>;
 
 /// The server's router over `app`, limiting each user to `limit`.
 pub fn router(app: App, limit: RateLimit) -> axum::Router {
+    let app = Arc::new(app);
     let state = Arc::new(Shared {
+        audit: audit::AuditQueue::start(app.clone()),
         app,
         metrics: metrics::Metrics::default(),
         lookups: lookup::Indexes::default(),

@@ -59,8 +59,9 @@ pub struct Broken {
 
 /// Storage of the audit log.
 pub trait AuditStore {
-    /// Appends an entry, chained to the last one, under the write lock.
-    fn append_audit(&self, entry: &AuditEntry) -> Result<i64, StoreError>;
+    /// Appends entries in order, each chained to the one before, in one
+    /// transaction under the write lock.
+    fn append_audit(&self, entries: &[AuditEntry]) -> Result<(), StoreError>;
 
     /// The entries of `user` (or everyone's) since `since`, oldest first, at
     /// most `limit`.

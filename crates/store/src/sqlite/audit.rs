@@ -29,21 +29,34 @@ fn audit_row(r: &Row<'_>) -> rusqlite::Result<AuditRow> {
 const COLUMNS: &str = "id, time, user, org, action, object, result, prev, hash";
 
 impl AuditStore for Conn {
-    fn append_audit(&self, entry: &AuditEntry) -> Result<i64, StoreError> {
+    fn append_audit(&self, entries: &[AuditEntry]) -> Result<(), StoreError> {
         let tx = self.conn.unchecked_transaction()?;
-        let prev: String = tx
+        let mut prev: String = tx
             .query_row("SELECT hash FROM audit ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
             .optional()?
             .unwrap_or_else(|| GENESIS.to_string());
-        let hash = chain_hash(&prev, entry);
-        tx.execute(
-            "INSERT INTO audit (time, user, org, action, object, result, prev, hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![entry.time, entry.user, entry.org, entry.action, entry.object, entry.result, prev, hash],
-        )?;
-        let id = tx.last_insert_rowid();
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO audit (time, user, org, action, object, result, prev, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for entry in entries {
+                let hash = chain_hash(&prev, entry);
+                insert.execute(params![
+                    entry.time,
+                    entry.user,
+                    entry.org,
+                    entry.action,
+                    entry.object,
+                    entry.result,
+                    prev,
+                    hash
+                ])?;
+                prev = hash;
+            }
+        }
         tx.commit()?;
-        Ok(id)
+        Ok(())
     }
 
     fn audit(&self, user: Option<&str>, since: Option<Timestamp>, limit: usize) -> Result<Vec<AuditRow>, StoreError> {

@@ -56,8 +56,8 @@ impl SqliteStore {
 }
 
 impl AuditStore for SqliteStore {
-    fn append_audit(&self, entry: &AuditEntry) -> Result<i64, StoreError> {
-        self.write(|c| c.append_audit(entry))
+    fn append_audit(&self, entries: &[AuditEntry]) -> Result<(), StoreError> {
+        self.write(|c| c.append_audit(entries))
     }
 
     fn audit(&self, user: Option<&str>, since: Option<Timestamp>, limit: usize) -> Result<Vec<AuditRow>, StoreError> {

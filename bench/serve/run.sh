@@ -44,7 +44,7 @@ printf 'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "appli
 # run NAME PATH [LUA]: one wrk run on core 1; prints req/s, p50, p99.
 run() {
   local name=$1 path=$2 script=${3:-}
-  local args=(-t1 -c"$CONNECTIONS" -d"$DURATION" --latency -H "Authorization: Bearer $TOKEN")
+  local args=(-t1 -c"$CONNECTIONS" -d"$DURATION" --timeout 30s --latency -H "Authorization: Bearer $TOKEN")
   [ -n "$script" ] && args+=(-s "$script")
   taskset -c 1 wrk "${args[@]}" "http://127.0.0.1:$PORT$path" >"$OUT/$name.txt"
   local rps p50 p99
@@ -63,7 +63,7 @@ run lookup "/api/v1/lookup/$PROBE"
 run bulk /api/v1/lookup "$OUT/bulk.lua"
 run page1 "/api/v1/indicators?limit=100"
 run page1000 "/api/v1/indicators?limit=100&cursor=$CURSOR"
-run blocklist /api/v1/blocklists/plain
+CONNECTIONS=2 DURATION=${BLOCKLIST_DURATION:-20s} run blocklist /api/v1/blocklists/plain
 echo "lookup / healthz: $(echo "scale=2; $RPS_lookup / $RPS_healthz" | bc)"
 echo "bulk: $(echo "$RPS_bulk * 1000" | bc) values/s"
 echo "page 1000 / page 1 throughput: $(echo "scale=2; $RPS_page1000 / $RPS_page1" | bc)"

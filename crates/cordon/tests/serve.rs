@@ -65,6 +65,8 @@ fn tokens_from_the_command_line_authenticate_and_sigterm_stops_the_server() {
     let answer = get(port, "/api/v1/indicators", &token);
     assert!(answer.starts_with("HTTP/1.1 200") && answer.contains("45.9.20.31"), "{answer}");
     ok_in(d, &["user", "disable", "soc@soc.example"]);
+    // An authentication is trusted for 250 ms; a disabled user is out after.
+    std::thread::sleep(std::time::Duration::from_millis(300));
     assert!(get(port, "/api/v1/indicators", &token).starts_with("HTTP/1.1 401"));
 
     let killed = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();

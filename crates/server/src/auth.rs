@@ -78,11 +78,20 @@ async fn check(
             "this resource needs an API token (Authorization: Bearer …)",
         ));
     };
-    let app_state = state.clone();
-    let principal: Principal = tokio::task::spawn_blocking(move || app_state.app.authenticate(&token, peer.ip()))
-        .await
-        .map_err(|_| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "the request failed"))?
-        .map_err(Problem::from)?;
+    let key = (sha256_hex(&token), peer.ip());
+    let principal = match state.sessions.get(&key) {
+        Some(principal) => principal,
+        None => {
+            let app_state = state.clone();
+            let principal: Principal =
+                tokio::task::spawn_blocking(move || app_state.app.authenticate(&token, peer.ip()))
+                    .await
+                    .map_err(|_| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "the request failed"))?
+                    .map_err(Problem::from)?;
+            state.sessions.put(key, principal.clone());
+            principal
+        }
+    };
     if !roles.contains(&principal.role) {
         return Err(Problem::new(StatusCode::FORBIDDEN, format!("a {} may not call this", principal.role)));
     }
@@ -94,4 +103,40 @@ async fn check(
     }
     request.extensions_mut().insert(principal.clone());
     Ok(Some(principal))
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// Recently authenticated tokens: a token is checked against the store at
+/// most every [`SESSION_TTL`], so a revocation, an expiry or a disabled user
+/// takes effect within that time.
+#[derive(Default)]
+pub(crate) struct Sessions {
+    known: std::sync::Mutex<std::collections::HashMap<(String, std::net::IpAddr), (Principal, Instant)>>,
+}
+
+/// How long an authentication is trusted without asking the store again.
+pub(crate) const SESSION_TTL: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Entries kept at most (older ones are dropped first when it fills).
+const MAX_SESSIONS: usize = 10_000;
+
+impl Sessions {
+    fn get(&self, key: &(String, std::net::IpAddr)) -> Option<Principal> {
+        let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        known.get(key).filter(|(_, at)| at.elapsed() < SESSION_TTL).map(|(p, _)| p.clone())
+    }
+
+    fn put(&self, key: (String, std::net::IpAddr), principal: Principal) {
+        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        if known.len() >= MAX_SESSIONS {
+            known.retain(|_, (_, at)| at.elapsed() < SESSION_TTL);
+        }
+        if known.len() < MAX_SESSIONS {
+            known.insert(key, (principal, Instant::now()));
+        }
+    }
 }

@@ -3,6 +3,7 @@
 //! serialize its answer.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -178,8 +179,18 @@ pub(crate) async fn lookup_one(
     Extension(caller): Extension<Principal>,
     Path(value): Path<String>,
 ) -> Result<Json<LookupAnswer>, Problem> {
-    let index = blocking(move || state.lookups.get(&state.app, caller.viewer, Tlp::Red)).await?;
+    let index = index_of(&state, &caller).await?;
     Ok(Json(answer(&index, &value)?))
+}
+
+/// The caller's lookup index: straight from memory when current, else
+/// (re)built on the blocking pool.
+async fn index_of(state: &crate::State, caller: &Principal) -> Result<Arc<crate::lookup::Index>, Problem> {
+    if let Some(index) = state.lookups.fresh(caller.viewer, Tlp::Red) {
+        return Ok(index);
+    }
+    let (state, viewer) = (state.clone(), caller.viewer);
+    blocking(move || state.lookups.get(&state.app, viewer, Tlp::Red)).await
 }
 
 /// The body of `POST /api/v1/lookup`.
@@ -208,7 +219,7 @@ pub(crate) async fn lookup_many(
             format!("at most {MAX_LOOKUP_VALUES} values per request"),
         ));
     }
-    let index = blocking(move || state.lookups.get(&state.app, caller.viewer, Tlp::Red)).await?;
+    let index = index_of(&state, &caller).await?;
     let answers = request.values.iter().map(|v| answer(&index, v)).collect::<Result<_, _>>()?;
     Ok(Json(LookupAnswers { answers }))
 }

@@ -44,6 +44,7 @@ pub struct Shared {
     metrics: metrics::Metrics,
     lookups: lookup::Indexes,
     buckets: ratelimit::Buckets,
+    sessions: auth::Sessions,
 }
 
 /// The handle handlers get.
@@ -58,6 +59,7 @@ pub fn router(app: App, limit: RateLimit) -> axum::Router {
         metrics: metrics::Metrics::default(),
         lookups: lookup::Indexes::default(),
         buckets: ratelimit::Buckets::new(limit),
+        sessions: auth::Sessions::default(),
     });
     routes::build(state)
 }

@@ -58,17 +58,23 @@ impl Index {
 /// A built index and the store generation it is of.
 type Built = (i64, Arc<Index>);
 
+/// How long a generation read is taken as current: a change in the store
+/// reaches lookups within this time.
+const FRESH: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// The indexes built so far, by view.
 #[derive(Default)]
 pub(crate) struct Indexes {
     built: Mutex<HashMap<(Viewer, Tlp), Built>>,
+    /// The store's generation and when it was read.
+    generation: Mutex<Option<(i64, std::time::Instant)>>,
 }
 
 impl Indexes {
     /// The index of `viewer` up to `max_tlp`, built or rebuilt if the store
     /// changed since.
     pub(crate) fn get(&self, app: &App, viewer: Viewer, max_tlp: Tlp) -> Result<Arc<Index>, AppError> {
-        let generation = app.generation()?;
+        let generation = self.generation(app)?;
         if let Some((built, index)) = self.built.lock().unwrap_or_else(|p| p.into_inner()).get(&(viewer, max_tlp)) {
             if *built == generation {
                 return Ok(index.clone());
@@ -88,7 +94,35 @@ impl Indexes {
             });
         })?;
         let index = Arc::new(Index { map: builder.build(), entries });
+        // What was read may be newer than the generation checked: stamp it
+        // with that one, so the next change rebuilds it.
         self.built.lock().unwrap_or_else(|p| p.into_inner()).insert((viewer, max_tlp), (generation, index.clone()));
         Ok(index)
+    }
+}
+
+impl Indexes {
+    /// The index of the view when it is known to be current, without
+    /// touching the store (the async fast path).
+    pub(crate) fn fresh(&self, viewer: Viewer, max_tlp: Tlp) -> Option<Arc<Index>> {
+        let (generation, read) = (*self.generation.lock().unwrap_or_else(|p| p.into_inner()))?;
+        if read.elapsed() >= FRESH {
+            return None;
+        }
+        let built = self.built.lock().unwrap_or_else(|p| p.into_inner());
+        built.get(&(viewer, max_tlp)).filter(|(of, _)| *of == generation).map(|(_, index)| index.clone())
+    }
+
+    /// The store's generation, read at most every [`FRESH`].
+    fn generation(&self, app: &App) -> Result<i64, AppError> {
+        let mut cached = self.generation.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((generation, read)) = *cached {
+            if read.elapsed() < FRESH {
+                return Ok(generation);
+            }
+        }
+        let generation = app.generation()?;
+        *cached = Some((generation, std::time::Instant::now()));
+        Ok(generation)
     }
 }

@@ -43,8 +43,9 @@ pub(crate) struct Conn {
     conn: Connection,
 }
 
-/// Idle reader connections kept for reuse.
-const IDLE_READERS: usize = 4;
+/// Idle reader connections kept for reuse: enough for a server's blocking
+/// pool under load (opening one costs pragmas and a schema check).
+const IDLE_READERS: usize = 16;
 
 /// How long a writer waits for another to let go of the store before it
 /// gives up with [`StoreError::Busy`]. Long: a big import holds the write
@@ -96,8 +97,23 @@ const READER_CACHE_KIB: i64 = 65_536;
 
 impl Conn {
     /// Opens (creating if needed) the file at `path` and brings its schema
-    /// up to date.
+    /// up to date. Several processes creating one file at once can get
+    /// `SQLITE_BUSY` from SQLite without its busy handler being asked (the
+    /// switch to WAL takes an exclusive lock): that is retried, with a
+    /// short pause, for as long as a writer would wait.
     fn open(path: &Path, cache_kib: i64) -> Result<Conn, StoreError> {
+        let started = std::time::Instant::now();
+        loop {
+            match Self::open_once(path, cache_kib) {
+                Err(StoreError::Busy) if started.elapsed() < BUSY_TIMEOUT => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                done => return done,
+            }
+        }
+    }
+
+    fn open_once(path: &Path, cache_kib: i64) -> Result<Conn, StoreError> {
         let conn = Connection::open(path)?;
         // First: several processes may open a new file at once, and the
         // pragmas below take locks.

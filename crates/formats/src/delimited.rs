@@ -30,7 +30,7 @@ use cordon_model::{normalize, Attributes};
 use crate::emit::{self, CategoryCache};
 use crate::json::layout;
 use crate::lines::for_each_line;
-use crate::table::{split_fields, Fields, Header, Joined, Records, Row, QUOTE_NOT_CLOSED, ROW_TOO_LONG};
+use crate::table::{split_fields, Fields, Header, Records, Row, QUOTE_NOT_CLOSED};
 use crate::{Event, Format, FormatError, Options};
 
 /// The fields a column can hold, each with the header names that mean it.
@@ -98,17 +98,8 @@ pub(crate) fn parse(
             return Ok(());
         }
         let delimiter = *delimiter.get_or_insert_with(|| guess_delimiter(text));
-        let (broken, joined) = records.push(line, text, delimiter);
-        if let Some(line) = broken {
-            sink(Event::Rejected { line, reason: QUOTE_NOT_CLOSED.to_string() });
-        }
-        let (line, text) = match joined {
-            Joined::Row(line, text) => (line, text),
-            Joined::Pending => return Ok(()),
-            Joined::TooLong(start) => {
-                sink(Event::Rejected { line: start, reason: ROW_TOO_LONG.to_string() });
-                return Ok(());
-            }
+        let Some((line, text)) = records.row(line, text, delimiter, sink) else {
+            return Ok(());
         };
         if let Err(reason) = split_fields(text, delimiter, &mut fields) {
             sink(Event::Rejected { line, reason });

@@ -20,7 +20,7 @@ use crate::lines::{for_each_line, MAX_LINE};
 use crate::{Event, Format, FormatError};
 
 /// The rejection reason for a row over [`MAX_LINE`] bytes.
-pub(crate) const ROW_TOO_LONG: &str = "row longer than 64 KiB (a quoted field that is not closed?)";
+const ROW_TOO_LONG: &str = "row longer than 64 KiB (a quoted field that is not closed?)";
 
 /// The rejection reason for a row whose quoted field is never closed.
 pub(crate) const QUOTE_NOT_CLOSED: &str = "a quoted field is not closed";
@@ -45,7 +45,7 @@ pub(crate) struct Records {
 }
 
 /// What [`Records::push`] has for the caller.
-pub(crate) enum Joined<'a> {
+enum Joined<'a> {
     /// A complete row, and the line it starts on.
     Row(u64, &'a str),
     /// The line continues a row that is not complete yet.
@@ -73,6 +73,30 @@ enum Quote {
 }
 
 impl Records {
+    /// [`Records::push`] with its rejections (a broken row, a row over
+    /// [`MAX_LINE`]) sent to `sink`: the complete row and the line it starts
+    /// on, or `None` while the row is not complete or was dropped.
+    pub(crate) fn row<'a>(
+        &'a mut self,
+        line: u64,
+        text: &'a str,
+        delimiter: char,
+        sink: &mut dyn FnMut(Event),
+    ) -> Option<(u64, &'a str)> {
+        let (broken, joined) = self.push(line, text, delimiter);
+        if let Some(line) = broken {
+            sink(Event::Rejected { line, reason: QUOTE_NOT_CLOSED.to_string() });
+        }
+        match joined {
+            Joined::Row(line, text) => Some((line, text)),
+            Joined::Pending => None,
+            Joined::TooLong(start) => {
+                sink(Event::Rejected { line: start, reason: ROW_TOO_LONG.to_string() });
+                None
+            }
+        }
+    }
+
     /// True while a row continues on the next line: lines are then part of
     /// it whatever they look like (blank, or starting with `#`).
     pub(crate) fn is_open(&self) -> bool {
@@ -90,7 +114,7 @@ impl Records {
     /// lines, which a CSV writer never produces. The open row is then
     /// rejected, and the line is read again as the start of a row, so a
     /// stray quote costs one row, as it did before rows could span lines.
-    pub(crate) fn push<'a>(&'a mut self, line: u64, text: &'a str, delimiter: char) -> (Option<u64>, Joined<'a>) {
+    fn push<'a>(&'a mut self, line: u64, text: &'a str, delimiter: char) -> (Option<u64>, Joined<'a>) {
         let mut broken = None;
         if self.is_open() {
             if self.text.len() + 1 + text.len() > MAX_LINE {
@@ -432,17 +456,8 @@ pub(crate) fn read_commented<C>(
             let reason = format!("line {line}: data before a '#' comment line naming the columns ({why})");
             return Err(layout(name, format, reason));
         };
-        let (broken, joined) = records.push(line, text, ',');
-        if let Some(line) = broken {
-            sink(Event::Rejected { line, reason: QUOTE_NOT_CLOSED.to_string() });
-        }
-        let (line, text) = match joined {
-            Joined::Row(line, text) => (line, text),
-            Joined::Pending => return Ok(()),
-            Joined::TooLong(start) => {
-                sink(Event::Rejected { line: start, reason: ROW_TOO_LONG.to_string() });
-                return Ok(());
-            }
+        let Some((line, text)) = records.row(line, text, ',', sink) else {
+            return Ok(());
         };
         match split_fields(text.trim(), ',', &mut fields) {
             Ok(()) => on_row(columns, line, &Row::new(&fields), sink),

@@ -10,8 +10,8 @@ use std::process::Command;
 
 use cordon_model::{Category, Tlp};
 use cordon_ops::notify::{notify, NotifyConfig};
-use cordon_ops::workflow::{transition, Actor};
-use cordon_store::ops::{OpsStore, TargetFilter, TargetState};
+use cordon_ops::workflow::Actor;
+use cordon_store::ops::TargetState;
 use cordon_store::SqliteStore;
 
 /// Parses each file with `policy=strict` and prints one JSON object per
@@ -66,13 +66,6 @@ fn sanitized(name: &str) -> String {
     clean.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn advance(store: &SqliteStore, to: &[TargetState], time: i64) {
-    for state in to {
-        let all = store.targets(&TargetFilter::default()).unwrap();
-        transition(store, &all, *state, None, &Actor::new("a", time, "")).unwrap();
-    }
-}
-
 /// Regression (issue 10, defect 3): a contact name beginning with `=?` was
 /// written into `To:` unquoted, so `=?utf-8?q?Abuse?= <leak@evil.example>,
 /// Real` added a recipient, and an encoded word could decode to CR LF
@@ -99,7 +92,7 @@ fn hostile_contact_names_never_add_recipients_or_headers() {
     let op = common::operation(&store);
     let t = common::T0 + 86_400;
     common::build(&store, &op, &Actor::new("a", t, ""));
-    advance(&store, &[TargetState::Triaged, TargetState::Referred], t);
+    common::advance(&store, &[TargetState::Triaged, TargetState::Referred], t);
     let config = NotifyConfig {
         outbox: dir.path().join("outbox"),
         from_name: "=?utf-8?q?hub?= <spoof@evil.example>, \"cordon\" hub".into(),
@@ -168,7 +161,7 @@ fn invalid_sender_addresses_are_refused() {
     common::contact(&db, "asn", "64500", "Hosting", "abuse@hosting.example");
     let op = common::operation(&store);
     common::build(&store, &op, &Actor::new("a", common::T0, ""));
-    advance(&store, &[TargetState::Triaged, TargetState::Referred], common::T0);
+    common::advance(&store, &[TargetState::Triaged, TargetState::Referred], common::T0);
     for from in ["reports@hub.example>, x@evil.example", "reports@hub.example\r\nBcc: x@y.example", "a@b@c.example"] {
         let config = NotifyConfig {
             outbox: dir.path().join("outbox"),

@@ -9,13 +9,6 @@ use cordon_store::ops::{OpsStore, TargetFilter, TargetState};
 use cordon_store::SqliteStore;
 use mailparse::MailHeaderMap;
 
-fn advance(store: &SqliteStore, to: &[TargetState], time: i64) {
-    for state in to {
-        let all = store.targets(&TargetFilter::default()).unwrap();
-        transition(store, &all, *state, None, &Actor::new("a", time, "")).unwrap();
-    }
-}
-
 #[test]
 fn one_parsable_message_per_contact_without_header_injection() {
     let dir = tempfile::tempdir().unwrap();
@@ -38,7 +31,7 @@ fn one_parsable_message_per_contact_without_header_injection() {
     let op = common::operation(&store);
     let t = common::T0 + 86_400;
     common::build(&store, &op, &Actor::new("a", t, ""));
-    advance(&store, &[TargetState::Triaged, TargetState::Referred], t);
+    common::advance(&store, &[TargetState::Triaged, TargetState::Referred], t);
 
     let outbox = dir.path().join("outbox");
     let config = NotifyConfig {
@@ -80,7 +73,7 @@ fn one_parsable_message_per_contact_without_header_injection() {
 
     // Back through reemergence to referred: within the interval the same
     // contact is not told again about the same target.
-    advance(&store, &[TargetState::TakenDown, TargetState::Reemerged, TargetState::Triaged], t + 10);
+    common::advance(&store, &[TargetState::TakenDown, TargetState::Reemerged, TargetState::Triaged], t + 10);
     let fresh = store.targets(&TargetFilter { state: Some(TargetState::Triaged), ..TargetFilter::default() }).unwrap();
     transition(&store, &fresh, TargetState::Referred, None, &Actor::new("a", t + 10, "")).unwrap();
     let again = notify(&store, &op, &config, &Actor::new("a", t + 20, "")).unwrap();
@@ -141,7 +134,7 @@ fn sends_through_an_smtp_relay() {
     common::contact(&db, "asn", "64500", "Hosting", "abuse@hosting.example");
     let op = common::operation(&store);
     common::build(&store, &op, &Actor::new("a", common::T0, ""));
-    advance(&store, &[TargetState::Triaged, TargetState::Referred], common::T0);
+    common::advance(&store, &[TargetState::Triaged, TargetState::Referred], common::T0);
     let config = NotifyConfig {
         outbox: dir.path().join("outbox"),
         from_name: "hub".into(),

@@ -113,3 +113,12 @@ fn build_with(
     let routing = cordon_ops::workflow::Routing { contacts: book(store), ..Default::default() };
     cordon_ops::workflow::build_targets(store, operation, &routing, actor, include_flagged).unwrap()
 }
+
+/// Moves every target through the states `to`, one after the other, at `time`.
+pub fn advance(store: &SqliteStore, to: &[cordon_store::ops::TargetState], time: i64) {
+    for state in to {
+        let all = store.targets(&cordon_store::ops::TargetFilter::default()).unwrap();
+        cordon_ops::workflow::transition(store, &all, *state, None, &cordon_ops::workflow::Actor::new("a", time, ""))
+            .unwrap();
+    }
+}

@@ -94,3 +94,36 @@ fn tokens_from_the_command_line_authenticate_and_sigterm_stops_the_server() {
     assert_eq!(verify.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&verify.stderr).contains("broken at row #2"), "{verify:?}");
 }
+
+/// The API fuzzed against its own OpenAPI document by schemathesis: a
+/// bounded number of generated requests per route, and no answer may be a
+/// server error (5xx).
+#[test]
+fn schemathesis_finds_no_server_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("feed.txt"), "45.9.20.31\nhxxp://evil[.]example/gate.php\n").unwrap();
+    ok_in(d, &["ingest", "feed.txt", "--source", "alpha", "--tlp", "green"]);
+    ok_in(d, &["user", "add", "admin@hub.example", "--org", "hub", "--role", "admin"]);
+    let token = ok_in(d, &["token", "create", "--user", "admin@hub.example"]).trim().to_string();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--rate-limit", "100000"])
+        .env("CORDON_DB", d.join("cordon.db"))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(server.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let base = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_string();
+    let output = Command::new("schemathesis")
+        .args(["run", &format!("{base}/api/v1/openapi.json"), "--checks", "not_a_server_error", "--max-examples", "20"])
+        .args(["-H", &format!("Authorization: Bearer {token}")])
+        .output();
+    let _ = server.kill();
+    let _ = server.wait();
+    let output = output.expect("schemathesis runs (scripts/install-peers.sh installs it)");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("passed") && !text.contains(" failed"), "{text}");
+}

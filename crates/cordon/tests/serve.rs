@@ -19,6 +19,24 @@ fn get(port: u16, path: &str, token: &str) -> String {
     answer
 }
 
+/// Starts `cordon serve` on the store in `d` on a free port; returns the
+/// child, its standard error (past the first line) and the base URL.
+fn start(d: &std::path::Path, extra: &[&str]) -> (std::process::Child, BufReader<std::process::ChildStderr>, String) {
+    let mut server = Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(extra)
+        .env("CORDON_DB", d.join("cordon.db"))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(server.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let base = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("{line:?}"));
+    let base = base.to_string();
+    (server, stderr, base)
+}
+
 #[test]
 fn tokens_from_the_command_line_authenticate_and_sigterm_stops_the_server() {
     let dir = tempfile::tempdir().unwrap();
@@ -47,21 +65,11 @@ fn tokens_from_the_command_line_authenticate_and_sigterm_stops_the_server() {
     let users = ok_in(d, &["user", "list", "--json"]);
     assert!(users.contains("\"password\":true") && !users.contains("correct horse"), "{users}");
 
-    let mut server = Command::new(env!("CARGO_BIN_EXE_cordon"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("CORDON_DB", d.join("cordon.db"))
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(server.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    let port: u16 = line
-        .split("http://127.0.0.1:")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
+    let (mut server, mut stderr, base) = start(d, &[]);
+    let port: u16 = base
+        .strip_prefix("http://127.0.0.1:")
         .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no address in {line:?}"));
+        .unwrap_or_else(|| panic!("no port in {base:?}"));
     let answer = get(port, "/api/v1/indicators", &token);
     assert!(answer.starts_with("HTTP/1.1 200") && answer.contains("45.9.20.31"), "{answer}");
     ok_in(d, &["user", "disable", "soc@soc.example"]);
@@ -106,16 +114,7 @@ fn schemathesis_finds_no_server_error() {
     ok_in(d, &["ingest", "feed.txt", "--source", "alpha", "--tlp", "green"]);
     ok_in(d, &["user", "add", "admin@hub.example", "--org", "hub", "--role", "admin"]);
     let token = ok_in(d, &["token", "create", "--user", "admin@hub.example"]).trim().to_string();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_cordon"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--rate-limit", "100000"])
-        .env("CORDON_DB", d.join("cordon.db"))
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(server.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    let base = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_string();
+    let (mut server, _stderr, base) = start(d, &["--rate-limit", "100000"]);
     let output = Command::new("schemathesis")
         .args(["run", &format!("{base}/api/v1/openapi.json"), "--checks", "not_a_server_error", "--max-examples", "20"])
         .args(["-H", &format!("Authorization: Bearer {token}")])

@@ -129,12 +129,7 @@ fn sends_through_an_smtp_relay() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cordon.db");
     let store = SqliteStore::open(&db).unwrap();
-    common::import(&store, "open", &[common::record("80.94.95.112", &[], Category::C2, Tlp::Green, None)]);
-    common::enrich(&db, "80.94.95.112", "RO", 64500, "");
-    common::contact(&db, "asn", "64500", "Hosting", "abuse@hosting.example");
-    let op = common::operation(&store);
-    common::build(&store, &op, &Actor::new("a", common::T0, ""));
-    common::advance(&store, &[TargetState::Triaged, TargetState::Referred], common::T0);
+    let op = common::one_referred_target(&store, &db);
     let config = NotifyConfig {
         outbox: dir.path().join("outbox"),
         from_name: "hub".into(),

@@ -122,3 +122,15 @@ pub fn advance(store: &SqliteStore, to: &[cordon_store::ops::TargetState], time:
             .unwrap();
     }
 }
+
+/// One GREEN C2 address in RO, routed to a hosting provider's abuse desk,
+/// built into operation "synergia" and referred: ready to notify.
+pub fn one_referred_target(store: &SqliteStore, db: &std::path::Path) -> Operation {
+    import(store, "open", &[record("80.94.95.112", &[], Category::C2, Tlp::Green, None)]);
+    enrich(db, "80.94.95.112", "RO", 64500, "");
+    contact(db, "asn", "64500", "Hosting", "abuse@hosting.example");
+    let op = operation(store);
+    build(store, &op, &cordon_ops::workflow::Actor::new("a", T0, ""));
+    advance(store, &[cordon_store::ops::TargetState::Triaged, cordon_store::ops::TargetState::Referred], T0);
+    op
+}

@@ -23,6 +23,40 @@ pub(crate) struct ServeArgs {
     /// Requests per second each user may make (twice that at once).
     #[arg(long, default_value_t = 200.0, value_name = "N")]
     rate_limit: f64,
+    /// The longest a request may take, in seconds; past it the answer is a
+    /// 503 (an import it started still completes or is undone whole).
+    #[arg(long, default_value_t = cordon_server::DEFAULT_TIMEOUT.as_secs_f64(), value_name = "SECONDS")]
+    request_timeout: f64,
+    /// How the request log (one event per request, on standard error) is
+    /// written; `CORDON_LOG` filters it (default `info`).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+/// `--log-format`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum LogFormat {
+    /// One readable line per event.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Sends `tracing` events to standard error in `format`, from a thread of
+/// their own: a reader of the log that falls behind (a full pipe) costs
+/// log lines, never requests. Events are written until the guard drops.
+fn start_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CORDON_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
+    // Another subscriber set first (a test harness) keeps its place.
+    let _ = match format {
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+    guard
 }
 
 /// Serves until SIGINT or SIGTERM; requests in flight then finish.
@@ -35,7 +69,14 @@ pub(crate) fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     if args.rate_limit.is_nan() || args.rate_limit <= 0.0 {
         anyhow::bail!(cordon_app::AppError::Invalid("--rate-limit must be above 0".into()));
     }
-    let limit = cordon_server::RateLimit { per_second: args.rate_limit, burst: 2.0 * args.rate_limit };
+    if !(args.request_timeout > 0.0 && args.request_timeout <= 86_400.0) {
+        anyhow::bail!(cordon_app::AppError::Invalid("--request-timeout must be above 0 and at most 86400".into()));
+    }
+    let limit = cordon_server::Limits {
+        rate: cordon_server::RateLimit { per_second: args.rate_limit, burst: 2.0 * args.rate_limit },
+        timeout: std::time::Duration::from_secs_f64(args.request_timeout),
+    };
+    let _log = start_logging(args.log_format);
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
     runtime.block_on(async {
@@ -44,7 +85,7 @@ pub(crate) fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let bound = listener.local_addr()?;
         let scheme = if tls.is_some() { "https" } else { "http" };
-        eprintln!("cordon: serving on {scheme}://{bound} (the store {})", cli.db.display());
+        tracing::info!(store = %cli.db.display(), "serving on {scheme}://{bound}");
         match tls {
             Some(config) => {
                 let listener = cordon_server::tls::TlsListener::new(listener, config)?;
@@ -54,7 +95,7 @@ pub(crate) fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
         }
         .context("the server failed")
     })?;
-    eprintln!("cordon: stopped");
+    tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -129,6 +129,10 @@ fn show_finds_defanged_values_and_links() {
     assert_eq!(none.status.code(), Some(1));
 }
 
+/// An import writes a batch at a time, so while a big one runs another
+/// process's write gets in (an analyst adding an organisation); killed
+/// after batches were written, it is undone by the next process to open
+/// the store: nothing of it is left.
 #[test]
 fn killed_import_leaves_store_unchanged() {
     let dir = tempfile::tempdir().unwrap();
@@ -154,11 +158,22 @@ fn killed_import_leaves_store_unchanged() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // The first line's address is in the first batch.
+    let started = std::time::Instant::now();
+    while !cordon(&db, &["show", "45.0.0.0"]).status.success() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(120), "no batch was written");
+        assert!(child.try_wait().unwrap().is_none(), "the import ended before its first batch showed");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let add = cordon(&db, &["org", "add", "analysts", "--kind", "partner"]);
+    assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
     let finished_early = child.try_wait().unwrap();
     assert!(finished_early.is_none(), "the import finished before it could be killed: make the file bigger");
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(indicator_values(&db), ["80.94.95.112"]);
     assert_eq!(stdout(&cordon(&db, &["imports", "--json"])).lines().count(), 1);
+    let sources = stdout(&cordon(&db, &["sources", "--json"]));
+    assert!(!sources.contains("\"b\""), "{sources}");
+    assert!(stdout(&cordon(&db, &["org", "list"])).contains("analysts"));
 }

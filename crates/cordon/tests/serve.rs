@@ -10,9 +10,15 @@ use std::process::{Command, Stdio};
 use common::ok_in;
 
 fn get(port: u16, path: &str, token: &str) -> String {
+    get_with(port, path, token, "")
+}
+
+/// A GET with `headers` (each ending in CRLF) added.
+fn get_with(port: u16, path: &str, token: &str, headers: &str) -> String {
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n");
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n{headers}Connection: close\r\n\r\n"
+    );
     stream.write_all(request.as_bytes()).unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();
@@ -32,8 +38,9 @@ fn start(d: &std::path::Path, extra: &[&str]) -> (std::process::Child, BufReader
     let mut stderr = BufReader::new(server.stderr.take().unwrap());
     let mut line = String::new();
     stderr.read_line(&mut line).unwrap();
-    let base = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("{line:?}"));
-    let base = base.to_string();
+    // The first event says where it listens, in either log format.
+    let at = line.find("http://").unwrap_or_else(|| panic!("{line:?}"));
+    let base: String = line[at..].chars().take_while(|c| !c.is_whitespace() && *c != '"').collect();
     (server, stderr, base)
 }
 
@@ -66,10 +73,7 @@ fn tokens_from_the_command_line_authenticate_and_sigterm_stops_the_server() {
     assert!(users.contains("\"password\":true") && !users.contains("correct horse"), "{users}");
 
     let (mut server, mut stderr, base) = start(d, &[]);
-    let port: u16 = base
-        .strip_prefix("http://127.0.0.1:")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no port in {base:?}"));
+    let port = port_of(&base);
     let answer = get(port, "/api/v1/indicators", &token);
     assert!(answer.starts_with("HTTP/1.1 200") && answer.contains("45.9.20.31"), "{answer}");
     ok_in(d, &["user", "disable", "soc@soc.example"]);
@@ -101,6 +105,83 @@ fn tokens_from_the_command_line_authenticate_and_sigterm_stops_the_server() {
     let verify = common::cordon_in(d, &["audit", "verify"]);
     assert_eq!(verify.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&verify.stderr).contains("broken at row #2"), "{verify:?}");
+}
+
+fn port_of(base: &str) -> u16 {
+    base.strip_prefix("http://127.0.0.1:").and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("no port in {base:?}"))
+}
+
+/// Every request is one JSON log event naming its request id (the
+/// caller's, when harmless, answered back), route template, status and
+/// time, never the raw path with the value looked up; the metrics count
+/// the store's imports and records and the lookup index.
+#[test]
+fn requests_are_logged_under_their_id_and_imports_are_in_the_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("feed.txt"), "45.9.20.31\n45.9.20.300\n").unwrap();
+    ok_in(d, &["ingest", "feed.txt", "--source", "alpha", "--tlp", "green", "--format", "plain"]);
+    ok_in(d, &["user", "add", "admin@hub.example", "--org", "hub", "--role", "admin"]);
+    let token = ok_in(d, &["token", "create", "--user", "admin@hub.example"]).trim().to_string();
+    let (mut server, stderr, base) = start(d, &["--log-format", "json"]);
+    let port = port_of(&base);
+    let answer = get_with(port, "/api/v1/lookup/45.9.20.31", &token, "X-Request-Id: trace-42\r\n");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.to_ascii_lowercase().contains("x-request-id: trace-42\r\n"), "{answer}");
+    let forged = get_with(port, "/healthz", "", "X-Request-Id: a\"b\r\n");
+    assert!(!forged.contains("a\"b"), "{forged}");
+    let metrics = get(port, "/metrics", "");
+    for line in [
+        "cordon_imports_total 1",
+        "cordon_import_records_total{outcome=\"accepted\"} 1",
+        "cordon_import_records_total{outcome=\"rejected\"} 1",
+        "cordon_lookup_index_views 1",
+        "cordon_lookup_index_entries 1",
+    ] {
+        assert!(metrics.contains(&format!("{line}\n")), "{line} in {metrics}");
+    }
+    assert!(metrics.contains("cordon_store_generation "), "{metrics}");
+    let _ = Command::new("kill").args(["-TERM", &server.id().to_string()]).status();
+    let _ = server.wait();
+    let events: Vec<serde_json::Value> =
+        stderr.lines().map(|l| serde_json::from_str(&l.unwrap()).expect("every log line is JSON")).collect();
+    let lookup = events.iter().find(|e| e["request_id"] == "trace-42").expect("the lookup's event");
+    assert_eq!(lookup["route"], "/api/v1/lookup/{value}");
+    assert_eq!((lookup["method"].as_str(), lookup["status"].as_u64()), (Some("GET"), Some(200)));
+    assert!(lookup["took_ms"].as_f64().is_some());
+    let text = events.iter().map(|e| e.to_string()).collect::<String>();
+    assert!(!text.contains("45.9.20.31"), "the looked-up value is in the log: {text}");
+    assert_eq!(events.iter().filter(|e| e["message"] == "request").count(), 3, "{text}");
+}
+
+/// A request that runs past `--request-timeout` (here a submission whose
+/// client never sends the body it announced) answers 503 as a problem
+/// document, and the server goes on serving.
+#[test]
+fn a_request_past_its_deadline_answers_503() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok_in(d, &["user", "add", "admin@hub.example", "--org", "hub", "--role", "admin"]);
+    let token = ok_in(d, &["token", "create", "--user", "admin@hub.example"]).trim().to_string();
+    let (mut server, _stderr, base) = start(d, &["--request-timeout", "0.5"]);
+    let port = port_of(&base);
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let request = format!(
+        "POST /api/v1/submissions?format=plain HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
+         Content-Length: 1000\r\nConnection: close\r\n\r\n45.9.20.31\n"
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    let after = get(port, "/healthz", "");
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("application/problem+json") && answer.contains("longer than"), "{answer}");
+    assert!(after.starts_with("HTTP/1.1 200"), "{after}");
+    let refused = common::cordon_in(d, &["serve", "--request-timeout", "0"]);
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
 }
 
 /// The API fuzzed against its own OpenAPI document by schemathesis: a

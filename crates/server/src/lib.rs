@@ -14,7 +14,7 @@
 //! # async fn run() -> std::io::Result<()> {
 //! let app = cordon_app::App::open(&cordon_app::Config::new("cordon.db".into())).unwrap();
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-//! cordon_server::serve(listener, app, cordon_server::RateLimit::default(), std::future::pending()).await
+//! cordon_server::serve(listener, app, cordon_server::Limits::default(), std::future::pending()).await
 //! # }
 //! ```
 #![deny(missing_docs)]
@@ -27,6 +27,7 @@ mod metrics;
 pub mod problem;
 mod ratelimit;
 pub mod routes;
+mod telemetry;
 pub mod tls;
 
 pub use ratelimit::RateLimit;
@@ -42,7 +43,8 @@ pub struct Shared {
     app: Arc<App>,
     audit: audit::AuditQueue,
     metrics: metrics::Metrics,
-    lookups: lookup::Indexes,
+    lookups: Arc<lookup::Indexes>,
+    telemetry: telemetry::Telemetry,
     buckets: ratelimit::Buckets,
     sessions: auth::Sessions,
 }
@@ -50,18 +52,47 @@ pub struct Shared {
 /// The handle handlers get.
 pub type State = Arc<Shared>;
 
-/// The server's router over `app`, limiting each user to `limit`.
-pub fn router(app: App, limit: RateLimit) -> axum::Router {
+/// How a server treats its callers.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Requests each user may make.
+    pub rate: RateLimit,
+    /// The longest a request may take; past it the answer is a 503.
+    pub timeout: std::time::Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { rate: RateLimit::default(), timeout: DEFAULT_TIMEOUT }
+    }
+}
+
+impl From<RateLimit> for Limits {
+    fn from(rate: RateLimit) -> Limits {
+        Limits { rate, ..Limits::default() }
+    }
+}
+
+/// The default of [`Limits::timeout`]: long enough for a 256 MiB
+/// submission over a slow link.
+pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// The server's router over `app`. Every request gets a request id, a log
+/// event and a deadline (see the `telemetry` module).
+pub fn router(app: App, limits: impl Into<Limits>) -> axum::Router {
+    let limits = limits.into();
     let app = Arc::new(app);
+    let lookups = Arc::new(lookup::Indexes::default());
     let state = Arc::new(Shared {
         audit: audit::AuditQueue::start(app.clone()),
+        metrics: metrics::Metrics::new(app.clone(), lookups.clone()),
         app,
-        metrics: metrics::Metrics::default(),
-        lookups: lookup::Indexes::default(),
-        buckets: ratelimit::Buckets::new(limit),
+        lookups,
+        buckets: ratelimit::Buckets::new(limits.rate),
         sessions: auth::Sessions::default(),
+        telemetry: telemetry::Telemetry { ids: telemetry::RequestIds::new(), timeout: limits.timeout },
     });
-    routes::build(state)
+    routes::build(state.clone()).layer(axum::middleware::from_fn_with_state(state, telemetry::around))
 }
 
 /// The caller's address, from a plain or a TLS connection.
@@ -87,14 +118,14 @@ impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tls:
 pub async fn serve<L>(
     listener: L,
     app: App,
-    limit: RateLimit,
+    limits: impl Into<Limits>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()>
 where
     L: axum::serve::Listener<Addr = SocketAddr>,
     Peer: for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
 {
-    axum::serve(listener, router(app, limit).into_make_service_with_connect_info::<Peer>())
+    axum::serve(listener, router(app, limits).into_make_service_with_connect_info::<Peer>())
         .with_graceful_shutdown(shutdown)
         .await
 }

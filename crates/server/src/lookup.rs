@@ -102,6 +102,14 @@ impl Indexes {
 }
 
 impl Indexes {
+    /// For the metrics: how many views have an index, their entries in
+    /// all, and the newest store generation an index was built from.
+    pub(crate) fn stats(&self) -> (usize, usize, Option<i64>) {
+        let built = self.built.lock().unwrap_or_else(|p| p.into_inner());
+        let entries = built.values().map(|(_, index)| index.entries.len()).sum();
+        (built.len(), entries, built.values().map(|(generation, _)| *generation).max())
+    }
+
     /// The index of the view when it is known to be current, without
     /// touching the store (the async fast path).
     pub(crate) fn fresh(&self, viewer: Viewer, max_tlp: Tlp) -> Option<Arc<Index>> {

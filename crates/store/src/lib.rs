@@ -96,9 +96,17 @@ pub trait ImportSink {
 /// itself. Backends are `Send + Sync` (`SqliteStore` is; the server holds
 /// an `Arc<dyn Store + Send + Sync>`-like handle).
 pub trait Store {
-    /// Runs one import as one transaction: `feed` adds sightings to the sink
-    /// and returns the counts to record; the transaction commits when `feed`
-    /// returns `Ok` and rolls back otherwise. Returns the import's id.
+    /// Runs one import, all or nothing: `feed` adds sightings to the sink
+    /// and returns the counts to record; the import completes when `feed`
+    /// returns `Ok` and leaves no trace otherwise, even when its process
+    /// dies. Returns the import's id.
+    ///
+    /// A backend need not hold other writers off for the whole import: the
+    /// SQLite backend commits each batch (a [`ImportSink::flush`] ends one)
+    /// and undoes the batches of an import that does not complete, so an
+    /// analyst's write waits for a batch, not for the import. Readers may
+    /// see a running import's sightings; [`Store::generation`] changes when
+    /// it completes or is undone.
     fn import(
         &self,
         meta: &ImportMeta,

@@ -1,4 +1,9 @@
-//! One import, one transaction.
+//! Imports: all or nothing, written a batch at a time.
+//!
+//! An import is one unit (it completes or leaves no trace), but not one
+//! transaction: each batch commits on its own, so that other writers wait
+//! for a batch at most; [`SqliteStore::run_import`] says how it stays all
+//! or nothing.
 //!
 //! Sightings are not written as they arrive: [`SqliteSink`] queues them and
 //! writes them a batch at a time in sorted order, because the cost of an
@@ -30,10 +35,10 @@
 //! BENCHMARKS.md ("Ingest").
 
 use cordon_model::{Category, Kind, Observable, Sighting, Tlp, DEFAULT_CONFIDENCE};
-use rusqlite::{params, CachedStatement, Transaction};
+use rusqlite::{params, CachedStatement, Connection, OptionalExtension};
 
 use super::Conn;
-use crate::{ImportCounts, ImportMeta, ImportSink, StoreError, Stored};
+use crate::{ImportCounts, ImportMeta, ImportSink, SqliteStore, StoreError, Stored};
 
 /// A batch is written when it holds this many sightings. Larger batches
 /// make inserts more local, with diminishing returns past tens of
@@ -121,10 +126,85 @@ impl Batch {
     }
 }
 
-/// Queues sightings and writes them in sorted batches through statements
-/// prepared once for the whole import.
-struct SqliteSink<'t> {
-    time: i64,
+/// The import's rows once the store holds them: written by the first
+/// batch's transaction, with it.
+#[derive(Clone, Copy)]
+struct Begun {
+    import_id: i64,
+    source_id: i64,
+}
+
+/// The statements of one batch's transaction, prepared (from the
+/// connection's cache) when it starts.
+struct Statements<'c> {
+    /// [`INDICATOR_PARAMS`] for one row, `OR IGNORE`.
+    insert_indicator: CachedStatement<'c>,
+    /// The same for [`ROWS_PER_STATEMENT`] rows.
+    insert_indicators: CachedStatement<'c>,
+    select_indicator: CachedStatement<'c>,
+    /// [`SIGHTING_PARAMS`] for one row, `OR IGNORE`.
+    insert_sighting: CachedStatement<'c>,
+    /// [`ROWS_PER_STATEMENT`] rows that cannot exist yet: a conflict is an
+    /// error, not ignored.
+    insert_new_sightings: CachedStatement<'c>,
+    /// The parameters of [`Statements::insert_sighting`].
+    update_sighting: CachedStatement<'c>,
+    /// Keeps what updates are about to overwrite, [`ROWS_PER_STATEMENT`]
+    /// keys at a time (see [`journal_sql`]).
+    journal: CachedStatement<'c>,
+    /// The same for one key.
+    journal_one: CachedStatement<'c>,
+}
+
+impl<'c> Statements<'c> {
+    fn prepare(conn: &'c Connection, begun: Begun) -> Result<Statements<'c>, StoreError> {
+        // No `RETURNING`: SQLite buffers returned rows in a temporary b-tree
+        // per execution, which made an upsert cost ~30x a plain insert.
+        let mut insert_indicator = conn.prepare_cached(&insert_indicators_sql(1))?;
+        let mut insert_indicators = conn.prepare_cached(&insert_indicators_sql(ROWS_PER_STATEMENT))?;
+        insert_indicator.raw_bind_parameter(INDICATOR_PARAMS + 1, begun.import_id)?;
+        insert_indicators.raw_bind_parameter(ROWS_PER_STATEMENT * INDICATOR_PARAMS + 1, begun.import_id)?;
+        let mut insert_sighting = conn.prepare_cached(&insert_sightings_sql("OR IGNORE", 1))?;
+        let mut insert_new_sightings = conn.prepare_cached(&insert_sightings_sql("", ROWS_PER_STATEMENT))?;
+        let mut update_sighting = conn.prepare_cached(
+            "UPDATE sightings SET label = ?3, first_seen = min(first_seen, ?7), last_seen = max(last_seen, ?8),
+                 confidence = ?9, tlp = ?10, last_import = ?13, line = ?11
+             WHERE indicator_id = ?1 AND source_id = ?12 AND category = ?2 AND malware = ?4 AND port = ?5
+               AND derived_from = ?6",
+        )?;
+        let mut journal = conn.prepare_cached(&journal_sql(ROWS_PER_STATEMENT))?;
+        let mut journal_one = conn.prepare_cached(&journal_sql(1))?;
+        for (statement, rows) in [(&mut journal, ROWS_PER_STATEMENT), (&mut journal_one, 1)] {
+            statement.raw_bind_parameter(rows * JOURNAL_PARAMS + 1, begun.source_id)?;
+            statement.raw_bind_parameter(rows * JOURNAL_PARAMS + 2, begun.import_id)?;
+        }
+        for statement in [&mut insert_sighting, &mut update_sighting] {
+            statement.raw_bind_parameter(SIGHTING_PARAMS + 1, begun.source_id)?;
+            statement.raw_bind_parameter(SIGHTING_PARAMS + 2, begun.import_id)?;
+        }
+        insert_new_sightings.raw_bind_parameter(ROWS_PER_STATEMENT * SIGHTING_PARAMS + 1, begun.source_id)?;
+        insert_new_sightings.raw_bind_parameter(ROWS_PER_STATEMENT * SIGHTING_PARAMS + 2, begun.import_id)?;
+        Ok(Statements {
+            insert_indicator,
+            insert_indicators,
+            select_indicator: conn.prepare_cached("SELECT id FROM indicators WHERE value = ?1")?,
+            insert_sighting,
+            insert_new_sightings,
+            update_sighting,
+            journal,
+            journal_one,
+        })
+    }
+}
+
+/// Queues sightings and writes them in sorted batches, each batch in a
+/// transaction of its own, so that other writers wait for one batch at
+/// most, never for the whole import (see [`SqliteStore::import`]).
+struct SqliteSink<'s> {
+    store: &'s SqliteStore,
+    meta: &'s ImportMeta,
+    /// Set once a batch's transaction has committed.
+    begun: Option<Begun>,
     /// Sightings as they were added.
     queued: Batch,
     /// The same, sorted, while a batch is written (kept for its buffers).
@@ -132,81 +212,54 @@ struct SqliteSink<'t> {
     /// (sort key, row in `queued`), kept for its buffer.
     order: Vec<(u128, u32)>,
     stored: Stored,
-    /// The id the next new indicator gets. Ids are handed out here rather
-    /// than by SQLite so that a many-row insert says every new id.
+    /// The id the next new indicator gets: one past the largest the
+    /// database holds, read again under the write lock by every batch.
+    /// Handed out here rather than by SQLite so that a many-row insert
+    /// says every new id.
     next_id: i64,
-    /// [`INDICATOR_PARAMS`] for one row, `OR IGNORE`.
-    insert_indicator: CachedStatement<'t>,
-    /// The same for [`ROWS_PER_STATEMENT`] rows.
-    insert_indicators: CachedStatement<'t>,
-    select_indicator: CachedStatement<'t>,
-    /// [`SIGHTING_PARAMS`] for one row, `OR IGNORE`.
-    insert_sighting: CachedStatement<'t>,
-    /// [`ROWS_PER_STATEMENT`] rows that cannot exist yet: a conflict is an
-    /// error, not ignored.
-    insert_new_sightings: CachedStatement<'t>,
-    /// The parameters of [`SqliteSink::insert_sighting`].
-    update_sighting: CachedStatement<'t>,
 }
 
-impl<'t> SqliteSink<'t> {
-    fn new(tx: &'t Transaction<'t>, import_id: i64, source_id: i64, time: i64) -> Result<SqliteSink<'t>, StoreError> {
-        // No `RETURNING`: SQLite buffers returned rows in a temporary b-tree
-        // per execution, which made an upsert cost ~30x a plain insert.
-        let mut insert_indicator = tx.prepare_cached(&insert_indicators_sql(1))?;
-        let mut insert_indicators = tx.prepare_cached(&insert_indicators_sql(ROWS_PER_STATEMENT))?;
-        insert_indicator.raw_bind_parameter(INDICATOR_PARAMS + 1, import_id)?;
-        insert_indicators.raw_bind_parameter(ROWS_PER_STATEMENT * INDICATOR_PARAMS + 1, import_id)?;
-        let mut insert_sighting = tx.prepare_cached(&insert_sightings_sql("OR IGNORE", 1))?;
-        let mut insert_new_sightings = tx.prepare_cached(&insert_sightings_sql("", ROWS_PER_STATEMENT))?;
-        let mut update_sighting = tx.prepare_cached(
-            "UPDATE sightings SET label = ?3, first_seen = min(first_seen, ?7), last_seen = max(last_seen, ?8),
-                 confidence = ?9, tlp = ?10, last_import = ?13, line = ?11
-             WHERE indicator_id = ?1 AND source_id = ?12 AND category = ?2 AND malware = ?4 AND port = ?5
-               AND derived_from = ?6",
-        )?;
-        for (statement, rows) in
-            [(&mut insert_sighting, 1), (&mut update_sighting, 1), (&mut insert_new_sightings, ROWS_PER_STATEMENT)]
-        {
-            statement.raw_bind_parameter(rows * SIGHTING_PARAMS + 1, source_id)?;
-            statement.raw_bind_parameter(rows * SIGHTING_PARAMS + 2, import_id)?;
-        }
-        let last_id: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM indicators", [], |row| row.get(0))?;
-        Ok(SqliteSink {
-            time,
+impl<'s> SqliteSink<'s> {
+    fn new(store: &'s SqliteStore, meta: &'s ImportMeta) -> SqliteSink<'s> {
+        SqliteSink {
+            store,
+            meta,
+            begun: None,
             queued: Batch::default(),
             sorted: Batch::default(),
             order: Vec::new(),
             stored: Stored::default(),
-            next_id: ids_after(last_id, 1)?,
-            insert_indicator,
-            insert_indicators,
-            select_indicator: tx.prepare_cached("SELECT id FROM indicators WHERE value = ?1")?,
-            insert_sighting,
-            insert_new_sightings,
-            update_sighting,
-        })
-    }
-
-    /// The id of the indicator `value`, created if needed.
-    fn indicator_id(&mut self, value: &str, kind: Kind) -> Result<i64, StoreError> {
-        let id = self.next_id;
-        bind_indicator(&mut self.insert_indicator, 0, id, value, kind)?;
-        if self.insert_indicator.raw_execute()? == 1 {
-            self.next_id = ids_after(id, 1)?;
-            return Ok(id);
+            next_id: 1,
         }
-        Ok(self.select_indicator.query_row([value], |row| row.get(0))?)
     }
 
-    /// Writes the queued sightings and empties the queue.
-    fn write_batch(&mut self) -> Result<(), StoreError> {
+    /// Writes the queued sightings in one transaction and empties the
+    /// queue; with `finish`, the same transaction records the import as
+    /// complete with those counts.
+    fn write_batch(&mut self, finish: Option<&ImportCounts>) -> Result<(), StoreError> {
         self.sort_queued();
         let mut sorted = std::mem::take(&mut self.sorted);
-        let result = self.write_sorted(&mut sorted);
+        let store = self.store;
+        let result = store.write(|c| {
+            c.batch_transaction(|conn| {
+                let begun = match self.begun {
+                    Some(begun) => begun,
+                    None => begin(conn, self.meta)?,
+                };
+                let last_id: i64 = conn.query_row("SELECT coalesce(max(id), 0) FROM indicators", [], |r| r.get(0))?;
+                self.next_id = self.next_id.max(ids_after(last_id, 1)?);
+                let mut statements = Statements::prepare(conn, begun)?;
+                self.write_sorted(&mut statements, &mut sorted)?;
+                if let Some(counts) = finish {
+                    complete(conn, begun.import_id, counts)?;
+                }
+                Ok(begun)
+            })
+        });
         sorted.clear();
         self.sorted = sorted;
-        result
+        self.begun = Some(result?);
+        Ok(())
     }
 
     /// Moves the queued sightings to `self.sorted`, ordered by value and
@@ -234,10 +287,10 @@ impl<'t> SqliteSink<'t> {
         self.queued.clear();
     }
 
-    fn write_sorted(&mut self, sorted: &mut Batch) -> Result<(), StoreError> {
+    fn write_sorted(&mut self, st: &mut Statements<'_>, sorted: &mut Batch) -> Result<(), StoreError> {
         let created_from = self.next_id;
-        self.resolve_values(sorted)?;
-        self.resolve_derived(sorted)?;
+        self.resolve_values(st, sorted)?;
+        self.resolve_derived(st, sorted)?;
         // The first sighting of an indicator this batch created cannot exist
         // yet; those go many to a statement, before the others.
         let rows = &sorted.rows;
@@ -256,27 +309,79 @@ impl<'t> SqliteSink<'t> {
                 break;
             }
             for (slot, &i) in chunk.iter().enumerate() {
-                bind_sighting(&mut self.insert_new_sightings, slot, &rows[i], sorted)?;
+                bind_sighting(&mut st.insert_new_sightings, slot, &rows[i], sorted)?;
             }
-            self.insert_new_sightings.raw_execute()?;
+            st.insert_new_sightings.raw_execute()?;
             self.stored.new += chunk.len() as u64;
         }
+        self.journal(st, rows, &others, created_from, sorted)?;
+        // Each of these is an insert or, when the sighting exists, an
+        // update; whichever the row before turned out to be is tried first
+        // (a source's feed again is a run of updates, a new source's a run
+        // of inserts), and the other when it changes nothing.
+        let mut updating = false;
         for &i in &others {
-            bind_sighting(&mut self.insert_sighting, 0, &rows[i], sorted)?;
-            if self.insert_sighting.raw_execute()? == 1 {
-                self.stored.new += 1;
+            let (first, second) = if updating {
+                (&mut st.update_sighting, &mut st.insert_sighting)
             } else {
-                bind_sighting(&mut self.update_sighting, 0, &rows[i], sorted)?;
-                self.update_sighting.raw_execute()?;
+                (&mut st.insert_sighting, &mut st.update_sighting)
+            };
+            bind_sighting(first, 0, &rows[i], sorted)?;
+            if first.raw_execute()? == 0 {
+                bind_sighting(second, 0, &rows[i], sorted)?;
+                second.raw_execute()?;
+                updating = !updating;
+            }
+            if updating {
                 self.stored.updated += 1;
+            } else {
+                self.stored.new += 1;
             }
         }
         Ok(())
     }
 
+    /// Keeps what the rows `others` will overwrite: the sightings of
+    /// indicators older than this batch (`created_from`) that exist and
+    /// that this import has not touched yet. The import's last transaction
+    /// needs this as much as the others: it may be the one that fails.
+    fn journal(
+        &self,
+        st: &mut Statements<'_>,
+        rows: &[Pending],
+        others: &[usize],
+        created_from: i64,
+        sorted: &Batch,
+    ) -> Result<(), StoreError> {
+        let old: Vec<usize> = others.iter().copied().filter(|&i| rows[i].indicator_id < created_from).collect();
+        let mut chunks = old.chunks_exact(ROWS_PER_STATEMENT);
+        for chunk in &mut chunks {
+            for (slot, &i) in chunk.iter().enumerate() {
+                bind_key(&mut st.journal, slot, &rows[i], sorted)?;
+            }
+            st.journal.raw_execute()?;
+        }
+        for &i in chunks.remainder() {
+            bind_key(&mut st.journal_one, 0, &rows[i], sorted)?;
+            st.journal_one.raw_execute()?;
+        }
+        Ok(())
+    }
+
+    /// The id of the indicator `value`, created if needed.
+    fn indicator_id(&mut self, st: &mut Statements<'_>, value: &str, kind: Kind) -> Result<i64, StoreError> {
+        let id = self.next_id;
+        bind_indicator(&mut st.insert_indicator, 0, id, value, kind)?;
+        if st.insert_indicator.raw_execute()? == 1 {
+            self.next_id = ids_after(id, 1)?;
+            return Ok(id);
+        }
+        Ok(st.select_indicator.query_row([value], |row| row.get(0))?)
+    }
+
     /// Sets the indicator id of every row, creating the indicators that do
     /// not exist, [`ROWS_PER_STATEMENT`] distinct values at a time.
-    fn resolve_values(&mut self, sorted: &mut Batch) -> Result<(), StoreError> {
+    fn resolve_values(&mut self, st: &mut Statements<'_>, sorted: &mut Batch) -> Result<(), StoreError> {
         // The first row of each distinct value; equal values are adjacent.
         let rows = &sorted.rows;
         let firsts: Vec<usize> = (0..rows.len())
@@ -286,7 +391,7 @@ impl<'t> SqliteSink<'t> {
         for chunk in firsts.chunks(ROWS_PER_STATEMENT) {
             if chunk.len() < ROWS_PER_STATEMENT {
                 for &i in chunk {
-                    ids.push(self.indicator_id(sorted.text(rows[i].value), rows[i].kind)?);
+                    ids.push(self.indicator_id(st, sorted.text(rows[i].value), rows[i].kind)?);
                 }
                 continue;
             }
@@ -295,15 +400,15 @@ impl<'t> SqliteSink<'t> {
             self.next_id = ids_after(first_id, ROWS_PER_STATEMENT)?;
             for (slot, &i) in chunk.iter().enumerate() {
                 let id = first_id + slot as i64;
-                bind_indicator(&mut self.insert_indicators, slot, id, sorted.text(rows[i].value), rows[i].kind)?;
+                bind_indicator(&mut st.insert_indicators, slot, id, sorted.text(rows[i].value), rows[i].kind)?;
             }
-            let inserted = self.insert_indicators.raw_execute()?;
+            let inserted = st.insert_indicators.raw_execute()?;
             if inserted == chunk.len() {
                 ids.extend((0..chunk.len()).map(|slot| first_id + slot as i64));
             } else {
                 // Some existed: ask for each (the ids handed to those rows stay unused).
                 for &i in chunk {
-                    ids.push(self.select_indicator.query_row([sorted.text(rows[i].value)], |row| row.get(0))?);
+                    ids.push(st.select_indicator.query_row([sorted.text(rows[i].value)], |row| row.get(0))?);
                 }
             }
         }
@@ -319,7 +424,7 @@ impl<'t> SqliteSink<'t> {
 
     /// Sets the id of what each derived row was derived from: usually the
     /// record's own observable, in this batch.
-    fn resolve_derived(&mut self, sorted: &mut Batch) -> Result<(), StoreError> {
+    fn resolve_derived(&mut self, st: &mut Statements<'_>, sorted: &mut Batch) -> Result<(), StoreError> {
         for i in 0..sorted.rows.len() {
             let Some((span, kind)) = sorted.rows[i].derived_from else {
                 continue;
@@ -327,7 +432,7 @@ impl<'t> SqliteSink<'t> {
             let value = sorted.text(span);
             let id = match sorted.rows.binary_search_by(|r| sorted.text(r.value).cmp(value)) {
                 Ok(at) => sorted.rows[at].indicator_id,
-                Err(_) => self.indicator_id(value, kind)?,
+                Err(_) => self.indicator_id(st, value, kind)?,
             };
             sorted.rows[i].derived_id = id;
         }
@@ -388,6 +493,45 @@ fn insert_sightings_sql(conflict: &str, rows: usize) -> String {
     )
 }
 
+/// Parameters of one key of [`journal_sql`]: indicator, category, malware,
+/// port, derived from; the source and the import follow the keys.
+const JOURNAL_PARAMS: usize = 5;
+
+/// Copies into `import_undo` the sightings of `rows` keys (of the import's
+/// source) that exist and that the import neither made nor touched yet.
+/// The keys drive the join (`CROSS JOIN` keeps them the outer loop), so
+/// each is one seek of the sightings' primary key.
+fn journal_sql(rows: usize) -> String {
+    let (source, import) = (rows * JOURNAL_PARAMS + 1, rows * JOURNAL_PARAMS + 2);
+    let keys: Vec<String> = (0..rows)
+        .map(|r| {
+            let p = |k: usize| r * JOURNAL_PARAMS + k;
+            format!("(?{}, ?{}, ?{}, ?{}, ?{})", p(1), p(2), p(3), p(4), p(5))
+        })
+        .collect();
+    format!(
+        "INSERT OR IGNORE INTO import_undo (import_id, indicator_id, source_id, category, malware, port, derived_from,
+             label, first_seen, last_seen, confidence, tlp, last_import, line)
+         SELECT ?{import}, s.indicator_id, s.source_id, s.category, s.malware, s.port, s.derived_from, s.label,
+                s.first_seen, s.last_seen, s.confidence, s.tlp, s.last_import, s.line
+         FROM (VALUES {}) AS k CROSS JOIN sightings AS s
+         WHERE s.indicator_id = k.column1 AND s.source_id = ?{source} AND s.category = k.column2
+           AND s.malware = k.column3 AND s.port = k.column4 AND s.derived_from = k.column5
+           AND s.created_import <> ?{import} AND s.last_import <> ?{import}",
+        keys.join(", ")
+    )
+}
+
+/// Binds key `slot` of a journal statement.
+fn bind_key(statement: &mut CachedStatement<'_>, slot: usize, p: &Pending, batch: &Batch) -> rusqlite::Result<()> {
+    let base = slot * JOURNAL_PARAMS;
+    statement.raw_bind_parameter(base + 1, p.indicator_id)?;
+    statement.raw_bind_parameter(base + 2, p.category.as_str())?;
+    statement.raw_bind_parameter(base + 3, batch.text(p.malware))?;
+    statement.raw_bind_parameter(base + 4, p.port)?;
+    statement.raw_bind_parameter(base + 5, p.derived_id)
+}
+
 /// Binds indicator row `slot` of an insert statement.
 fn bind_indicator(
     statement: &mut CachedStatement<'_>,
@@ -423,7 +567,7 @@ fn bind_sighting(statement: &mut CachedStatement<'_>, slot: usize, p: &Pending, 
 impl ImportSink for SqliteSink<'_> {
     fn add(&mut self, sighting: &Sighting) -> Result<(), StoreError> {
         let a = &sighting.attributes;
-        let first_seen = a.first_seen.or(a.last_seen).unwrap_or(self.time);
+        let first_seen = a.first_seen.or(a.last_seen).unwrap_or(self.meta.time);
         let queued = &mut self.queued;
         let value = queued.keep_observable(&sighting.observable);
         let derived_from = sighting.derived_from.as_ref().map(|obs| (queued.keep_observable(obs), obs.kind()));
@@ -441,19 +585,19 @@ impl ImportSink for SqliteSink<'_> {
             port: a.port.unwrap_or(0),
             line: sighting.line as i64,
             first_seen,
-            last_seen: a.last_seen.unwrap_or(self.time).max(first_seen),
+            last_seen: a.last_seen.unwrap_or(self.meta.time).max(first_seen),
             indicator_id: 0,
             derived_id: 0,
         });
         if queued.is_full() {
-            self.write_batch()?;
+            self.write_batch(None)?;
         }
         Ok(())
     }
 
     fn flush(&mut self) -> Result<Stored, StoreError> {
         if !self.queued.rows.is_empty() {
-            self.write_batch()?;
+            self.write_batch(None)?;
         }
         Ok(self.stored)
     }
@@ -481,85 +625,214 @@ pub(super) fn tlp_from_code(code: i64) -> Tlp {
     usize::try_from(code).ok().and_then(|i| Tlp::ALL.get(i).copied()).unwrap_or(Tlp::Red)
 }
 
+/// Writes the import's own rows (its source, and that source's
+/// organisation, when they are new) and says where its sightings go.
+fn begin(conn: &Connection, meta: &ImportMeta) -> Result<Begun, StoreError> {
+    // A new source belongs to the organisation of its name, a partner
+    // made for it unless one exists (`cordon source set` moves it).
+    let made_org = conn.execute(
+        "INSERT INTO organisations (name, kind, created)
+         SELECT ?1, 'partner', ?2 WHERE NOT EXISTS (SELECT 1 FROM sources WHERE name = ?1)
+         ON CONFLICT (name) DO NOTHING",
+        params![meta.source, meta.time],
+    )?;
+    let made_source = conn.execute(
+        "INSERT INTO sources (name, created, org_id)
+         VALUES (?1, ?2, (SELECT id FROM organisations WHERE name = ?1)) ON CONFLICT (name) DO NOTHING",
+        params![meta.source, meta.time],
+    )?;
+    let source_id: i64 = conn.query_row("SELECT id FROM sources WHERE name = ?1", [&meta.source], |r| r.get(0))?;
+    conn.execute(
+        "INSERT INTO imports (source_id, path, sha256, format, time, state, made_source, made_org)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6, ?7)",
+        params![source_id, meta.path, meta.sha256, meta.format, meta.time, made_source, made_org],
+    )?;
+    Ok(Begun { import_id: conn.last_insert_rowid(), source_id })
+}
+
+/// Records the import as complete, with its counts, and drops what would
+/// have undone it.
+fn complete(conn: &Connection, import_id: i64, counts: &ImportCounts) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE imports SET read = ?2, accepted = ?3, new = ?4, updated = ?5, rejected = ?6, skipped = ?7,
+             state = 'done'
+         WHERE id = ?1",
+        params![
+            import_id,
+            counts.read as i64,
+            counts.accepted as i64,
+            counts.new as i64,
+            counts.updated as i64,
+            counts.rejected as i64,
+            counts.skipped as i64
+        ],
+    )?;
+    conn.execute("DELETE FROM import_undo WHERE import_id = ?1", [import_id])?;
+    conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'", [])?;
+    Ok(())
+}
+
 impl Conn {
-    /// Runs `feed` in one transaction with foreign keys unenforced.
+    /// A transaction that takes the write lock as it begins, so that what
+    /// it reads no other process changes before it writes (a deferred one
+    /// would fail with `SQLITE_BUSY` where two writers read first).
+    fn immediate(&self) -> Result<rusqlite::Transaction<'_>, StoreError> {
+        Ok(rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)?)
+    }
+
+    /// Runs `work` in one `IMMEDIATE` transaction with foreign keys
+    /// unenforced, committing when it returns `Ok`.
     ///
     /// Checking the four references of every sighting was an eighth of an
     /// import's instructions (callgrind), and an import cannot break them:
-    /// it writes only ids it has just read or created in the same
-    /// transaction (the source, the import, the indicators of the batch).
-    /// Enforcement is back on for everything else whether the import
+    /// it writes only ids it has just read or created under the same write
+    /// lock (the source, the import, the indicators of the batch).
+    /// Enforcement is back on for everything else whether the batch
     /// commits or not; a test checks `PRAGMA foreign_key_check` after
     /// imports.
+    fn batch_transaction<T>(&self, work: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        // The pragma is a no-op inside a transaction, so it goes around it.
+        self.conn.pragma_update(None, "foreign_keys", "OFF")?;
+        let result = (|| -> Result<T, StoreError> {
+            let tx = self.immediate()?;
+            let value = work(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })();
+        let restored = self.conn.pragma_update(None, "foreign_keys", "ON");
+        let value = result?;
+        restored?;
+        Ok(value)
+    }
+
+    /// Undoes import `import_id`, which did not complete: its batches that
+    /// committed are taken back (the sightings it made deleted, those it
+    /// refreshed restored, the indicators, source and organisation that
+    /// only it made removed), in one transaction.
+    fn abandon(&self, import_id: i64) -> Result<(), StoreError> {
+        let tx = self.immediate()?;
+        tx.execute(
+            "UPDATE sightings AS s
+             SET label = u.label, first_seen = u.first_seen, last_seen = u.last_seen, confidence = u.confidence,
+                 tlp = u.tlp, last_import = u.last_import, line = u.line
+             FROM import_undo AS u
+             WHERE u.import_id = ?1 AND s.indicator_id = u.indicator_id AND s.source_id = u.source_id
+               AND s.category = u.category AND s.malware = u.malware AND s.port = u.port
+               AND s.derived_from = u.derived_from",
+            [import_id],
+        )?;
+        tx.execute("DELETE FROM import_undo WHERE import_id = ?1", [import_id])?;
+        tx.execute("DELETE FROM sightings WHERE created_import = ?1", [import_id])?;
+        // What an operation or enrichment came to hold of a new indicator
+        // while the import ran keeps it.
+        tx.execute(
+            "DELETE FROM enrichment WHERE indicator_id IN (
+                 SELECT i.id FROM indicators i WHERE i.created_import = ?1
+                   AND NOT EXISTS (SELECT 1 FROM sightings s WHERE s.indicator_id = i.id)
+                   AND NOT EXISTS (SELECT 1 FROM target_members m WHERE m.indicator_id = i.id))",
+            [import_id],
+        )?;
+        tx.execute(
+            "DELETE FROM indicators AS i WHERE i.created_import = ?1
+               AND NOT EXISTS (SELECT 1 FROM sightings s WHERE s.indicator_id = i.id)
+               AND NOT EXISTS (SELECT 1 FROM target_members m WHERE m.indicator_id = i.id)",
+            [import_id],
+        )?;
+        let made: Option<(i64, bool, bool)> = tx
+            .query_row("SELECT source_id, made_source, made_org FROM imports WHERE id = ?1", [import_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        tx.execute("DELETE FROM operation_imports WHERE import_id = ?1", [import_id])?;
+        tx.execute("DELETE FROM imports WHERE id = ?1", [import_id])?;
+        if let Some((source_id, made_source, made_org)) = made {
+            let org_id: Option<i64> =
+                tx.query_row("SELECT org_id FROM sources WHERE id = ?1", [source_id], |r| r.get(0)).optional()?;
+            if made_source {
+                tx.execute(
+                    "DELETE FROM sources WHERE id = ?1
+                       AND NOT EXISTS (SELECT 1 FROM imports WHERE source_id = ?1)",
+                    [source_id],
+                )?;
+            }
+            if let (true, Some(org_id)) = (made_org, org_id) {
+                tx.execute(
+                    "DELETE FROM organisations WHERE id = ?1 AND kind = 'partner'
+                       AND NOT EXISTS (SELECT 1 FROM sources WHERE org_id = ?1)
+                       AND NOT EXISTS (SELECT 1 FROM users WHERE org_id = ?1)
+                       AND NOT EXISTS (SELECT 1 FROM organisation_asns WHERE org_id = ?1)",
+                    [org_id],
+                )?;
+            }
+        }
+        tx.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'", [])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Undoes every import that a process began and did not complete:
+    /// called by the holder of the import lease, so none of them is still
+    /// running.
+    pub(super) fn abandon_unfinished(&self) -> Result<(), StoreError> {
+        let unfinished: Vec<i64> = {
+            let mut stmt = self.conn.prepare_cached("SELECT id FROM imports WHERE state = 'running' ORDER BY id DESC")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        for import_id in unfinished {
+            self.abandon(import_id)?;
+        }
+        Ok(())
+    }
+
+    /// Gives back the pages a rolled-back import left in the write-ahead
+    /// log (tens of MB for a big file, on a disk that may be full). Best
+    /// effort: a reader holding the log only delays it.
+    fn truncate_log(&self) {
+        let _ = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    }
+}
+
+impl SqliteStore {
+    /// Runs one import: see [`crate::Store::import`].
+    ///
+    /// Imports queue behind each other (the import lease: a lock in this
+    /// process and, for a store on disk, a lock on the file
+    /// `<store>-import` that the system drops when a process dies), but
+    /// they do not hold the write lock between batches: each batch of
+    /// sightings is a transaction of its own, so an analyst's write waits
+    /// for one batch (a fraction of a second), not for the import. The
+    /// import is still all or nothing: until its last transaction marks it
+    /// complete it is `running`, a trigger keeps what its updates
+    /// overwrite (`import_undo`), and
+    /// an import that fails is undone; one whose process died is undone by
+    /// the next process to open the store or import into it while holding
+    /// the lease (so it knows no one runs it).
+    /// Readers may see the sightings of a running import; caches (the
+    /// store's generation) change when it completes.
     pub(super) fn run_import(
         &self,
         meta: &ImportMeta,
         feed: &mut dyn FnMut(&mut dyn ImportSink) -> Result<ImportCounts, StoreError>,
     ) -> Result<i64, StoreError> {
-        // The pragma is a no-op inside a transaction, so it goes around it.
-        self.conn.pragma_update(None, "foreign_keys", "OFF")?;
-        let result = self.import_transaction(meta, feed);
-        if result.is_err() {
-            // A rolled-back import leaves its pages in the write-ahead log
-            // (tens of MB for a big file, on a disk that may be full):
-            // give them back. Best effort: the import's error is the one
-            // that matters, and a reader holding the log only delays this.
-            let _ = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        let _lease = self.import_lease(true)?;
+        self.write(|c| c.abandon_unfinished())?;
+        let mut sink = SqliteSink::new(self, meta);
+        let result = feed(&mut sink).and_then(|counts| sink.write_batch(Some(&counts)));
+        match (result, sink.begun) {
+            (Ok(()), Some(begun)) => Ok(begun.import_id),
+            (Ok(()), None) => Err(StoreError::Database("an import ended without its rows".into())),
+            (Err(e), begun) => {
+                self.write(|c| {
+                    if let Some(begun) = begun {
+                        c.abandon(begun.import_id)?;
+                    }
+                    c.truncate_log();
+                    Ok(())
+                })?;
+                Err(e)
+            }
         }
-        let restored = self.conn.pragma_update(None, "foreign_keys", "ON");
-        let import_id = result?;
-        restored?;
-        Ok(import_id)
-    }
-
-    fn import_transaction(
-        &self,
-        meta: &ImportMeta,
-        feed: &mut dyn FnMut(&mut dyn ImportSink) -> Result<ImportCounts, StoreError>,
-    ) -> Result<i64, StoreError> {
-        let tx = self.conn.unchecked_transaction()?;
-        // A new source belongs to the organisation of its name, a partner
-        // made for it unless one exists (`cordon source set` moves it).
-        tx.execute(
-            "INSERT INTO organisations (name, kind, created)
-             SELECT ?1, 'partner', ?2 WHERE NOT EXISTS (SELECT 1 FROM sources WHERE name = ?1)
-             ON CONFLICT (name) DO NOTHING",
-            params![meta.source, meta.time],
-        )?;
-        tx.execute(
-            "INSERT INTO sources (name, created, org_id)
-             VALUES (?1, ?2, (SELECT id FROM organisations WHERE name = ?1)) ON CONFLICT (name) DO NOTHING",
-            params![meta.source, meta.time],
-        )?;
-        let source_id: i64 = tx.query_row("SELECT id FROM sources WHERE name = ?1", [&meta.source], |r| r.get(0))?;
-        tx.execute(
-            "INSERT INTO imports (source_id, path, sha256, format, time) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![source_id, meta.path, meta.sha256, meta.format, meta.time],
-        )?;
-        let import_id = tx.last_insert_rowid();
-        let counts = {
-            let mut sink = SqliteSink::new(&tx, import_id, source_id, meta.time)?;
-            let counts = feed(&mut sink)?;
-            // What the caller added after its last flush, if anything.
-            sink.flush()?;
-            counts
-        };
-        tx.execute(
-            "UPDATE imports SET read = ?2, accepted = ?3, new = ?4, updated = ?5, rejected = ?6, skipped = ?7
-             WHERE id = ?1",
-            params![
-                import_id,
-                counts.read as i64,
-                counts.accepted as i64,
-                counts.new as i64,
-                counts.updated as i64,
-                counts.rejected as i64,
-                counts.skipped as i64
-            ],
-        )?;
-        tx.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'", [])?;
-        tx.commit()?;
-        Ok(import_id)
     }
 }
 

@@ -289,6 +289,31 @@ const MIGRATIONS: &[&str] = &[
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+    // 8: imports written a batch at a time (issue 9). An import is
+    // `running` until its last transaction completes it; what its batches
+    // overwrote is kept in `import_undo` until then, so that a failed or
+    // interrupted import can be undone, and it remembers
+    // whether it made its source and that source's organisation.
+    "ALTER TABLE imports ADD COLUMN state TEXT NOT NULL DEFAULT 'done';
+    ALTER TABLE imports ADD COLUMN made_source INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE imports ADD COLUMN made_org INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE import_undo (
+        import_id INTEGER NOT NULL,
+        indicator_id INTEGER NOT NULL,
+        source_id INTEGER NOT NULL,
+        category TEXT NOT NULL,
+        malware TEXT NOT NULL,
+        port INTEGER NOT NULL,
+        derived_from INTEGER NOT NULL,
+        label TEXT,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        confidence INTEGER NOT NULL,
+        tlp INTEGER NOT NULL,
+        last_import INTEGER NOT NULL,
+        line INTEGER NOT NULL,
+        PRIMARY KEY (import_id, indicator_id, source_id, category, malware, port, derived_from)
+    ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.

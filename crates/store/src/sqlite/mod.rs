@@ -32,9 +32,19 @@ const SIGHTING_ORDER: &str = "s.created_import, s.line, s.category, s.malware, s
 /// memory has its writer only, and reads take it too.
 pub struct SqliteStore {
     writer: Mutex<Conn>,
+    /// Held by the import running in this process, if any (see
+    /// [`SqliteStore::run_import`]).
+    importing: Mutex<()>,
     readers: Mutex<Vec<Conn>>,
     /// The file, for opening readers; `None` in memory.
     path: Option<PathBuf>,
+}
+
+/// The right to run an import, until dropped.
+struct ImportLease<'s> {
+    _process: std::sync::MutexGuard<'s, ()>,
+    /// Locked; closing it unlocks it.
+    _file: Option<std::fs::File>,
 }
 
 /// One connection and everything the backend does on it. Its trait
@@ -68,17 +78,69 @@ pub(crate) fn now() -> i64 {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the store at `path` and brings its schema
-    /// up to date.
+    /// Opens (creating if needed) the store at `path`, brings its schema
+    /// up to date and undoes imports whose process died.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let writer = Conn::open(path, WRITER_CACHE_KIB)?;
-        Ok(SqliteStore { writer: Mutex::new(writer), readers: Mutex::new(Vec::new()), path: Some(path.to_path_buf()) })
+        let store = SqliteStore {
+            writer: Mutex::new(writer),
+            importing: Mutex::new(()),
+            readers: Mutex::new(Vec::new()),
+            path: Some(path.to_path_buf()),
+        };
+        store.undo_interrupted_imports()?;
+        Ok(store)
     }
 
     /// A store that lives in memory only (tests, dry runs).
     pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
         let writer = Conn::init(Connection::open_in_memory()?, WRITER_CACHE_KIB)?;
-        Ok(SqliteStore { writer: Mutex::new(writer), readers: Mutex::new(Vec::new()), path: None })
+        Ok(SqliteStore { writer: Mutex::new(writer), importing: Mutex::new(()), readers: Mutex::new(Vec::new()), path: None })
+    }
+
+    /// The import lease: this process's lock and, for a store on disk, an
+    /// exclusive lock on `<store>-import`, which other processes' imports
+    /// take too and the system lets go of when a process dies. Waits for
+    /// it, or with `wait` false answers `None` when someone holds it.
+    fn import_lease(&self, wait: bool) -> Result<Option<ImportLease<'_>>, StoreError> {
+        let process = if wait {
+            self.importing.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        } else {
+            match self.importing.try_lock() {
+                Ok(guard) => guard,
+                Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => return Ok(None),
+            }
+        };
+        let Some(path) = &self.path else {
+            return Ok(Some(ImportLease { _process: process, _file: None }));
+        };
+        let mut name = path.as_os_str().to_owned();
+        name.push("-import");
+        let lock_path = PathBuf::from(name);
+        let failed = |e: std::io::Error| StoreError::Database(format!("{}: {e}", lock_path.display()));
+        let file =
+            std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(failed)?;
+        if wait {
+            file.lock().map_err(failed)?;
+        } else {
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+                Err(std::fs::TryLockError::Error(e)) => return Err(failed(e)),
+            }
+        }
+        Ok(Some(ImportLease { _process: process, _file: Some(file) }))
+    }
+
+    /// Undoes the imports that processes began and did not complete (they
+    /// died), unless an import runs now: then it is left to that import,
+    /// which does the same first.
+    fn undo_interrupted_imports(&self) -> Result<(), StoreError> {
+        match self.import_lease(false)? {
+            Some(_lease) => self.write(|c| c.abandon_unfinished()),
+            None => Ok(()),
+        }
     }
 
     /// The store's identity: a random number drawn when it was created, so

@@ -109,7 +109,7 @@ impl Store for SqliteStore {
         meta: &ImportMeta,
         feed: &mut dyn FnMut(&mut dyn ImportSink) -> Result<ImportCounts, StoreError>,
     ) -> Result<i64, StoreError> {
-        self.write(|c| c.import(meta, feed))
+        self.run_import(meta, feed)
     }
 
     fn indicators(&self, filter: &IndicatorFilter, each: &mut dyn FnMut(IndicatorSummary)) -> Result<(), StoreError> {

@@ -16,8 +16,8 @@ use super::orgs::{enrichment_visible, viewer_params, visible_for, ENRICHMENT_VIS
 use super::{Conn, SIGHTING_ORDER};
 use crate::enrichment::Enrichment;
 use crate::{
-    ImportCounts, ImportMeta, ImportRecord, ImportSink, IndicatorDetail, IndicatorFilter, IndicatorSummary,
-    SightingRow, SourceSummary, Store, StoreError,
+    ImportCounts, ImportRecord, IndicatorDetail, IndicatorFilter, IndicatorSummary,
+    SightingRow, SourceSummary, StoreError,
 };
 
 /// Binds the named parameters a statement uses, from `params`; names the
@@ -305,20 +305,14 @@ impl Conn {
     }
 }
 
-impl Store for Conn {
-    fn import(
-        &self,
-        meta: &ImportMeta,
-        feed: &mut dyn FnMut(&mut dyn ImportSink) -> Result<ImportCounts, StoreError>,
-    ) -> Result<i64, StoreError> {
-        self.run_import(meta, feed)
-    }
-
-    fn indicators(&self, filter: &IndicatorFilter, each: &mut dyn FnMut(IndicatorSummary)) -> Result<(), StoreError> {
+/// The reads of [`Store`]; imports are [`SqliteStore::run_import`], which
+/// needs the store, not one connection.
+impl Conn {
+    pub(super) fn indicators(&self, filter: &IndicatorFilter, each: &mut dyn FnMut(IndicatorSummary)) -> Result<(), StoreError> {
         self.summaries(filter, None, each)
     }
 
-    fn indicator(&self, value: &str, filter: &IndicatorFilter) -> Result<Option<IndicatorDetail>, StoreError> {
+    pub(super) fn indicator(&self, value: &str, filter: &IndicatorFilter) -> Result<Option<IndicatorDetail>, StoreError> {
         let mut summary = None;
         self.summaries(filter, Some(value), &mut |s| summary = Some(s))?;
         let Some(summary) = summary else {
@@ -331,7 +325,7 @@ impl Store for Conn {
         }))
     }
 
-    fn sources(&self, viewer: &Viewer) -> Result<Vec<SourceSummary>, StoreError> {
+    pub(super) fn sources(&self, viewer: &Viewer) -> Result<Vec<SourceSummary>, StoreError> {
         // One pass over the visible sightings in key order, indicator
         // first, so a source's sightings of one indicator are adjacent:
         // there is no index by source, which would cost every imported
@@ -382,12 +376,12 @@ impl Store for Conn {
         Ok(out)
     }
 
-    fn imports(&self, viewer: &Viewer) -> Result<Vec<ImportRecord>, StoreError> {
+    pub(super) fn imports(&self, viewer: &Viewer) -> Result<Vec<ImportRecord>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT imp.id, src.name, imp.path, imp.sha256, imp.format, imp.time,
                     imp.read, imp.accepted, imp.new, imp.updated, imp.rejected, imp.skipped
              FROM imports imp JOIN sources src ON src.id = imp.source_id
-             WHERE :viewer_hub = 1 OR src.org_id = :viewer_org
+             WHERE imp.state = 'done' AND (:viewer_hub = 1 OR src.org_id = :viewer_org)
              ORDER BY imp.id",
         )?;
         bind_viewer(&mut stmt, viewer)?;
@@ -415,7 +409,7 @@ impl Store for Conn {
         Ok(out)
     }
 
-    fn generation(&self) -> Result<i64, StoreError> {
+    pub(super) fn generation(&self) -> Result<i64, StoreError> {
         Ok(self.conn.query_row("SELECT value FROM meta WHERE key = 'generation'", [], |r| r.get(0))?)
     }
 }

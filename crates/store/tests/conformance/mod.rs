@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each driver uses all of it; rustc sees one at a time
 
 pub mod auth;
+pub mod batches;
 pub mod ops;
 pub mod reads;
 pub mod visibility;
@@ -91,6 +92,14 @@ macro_rules! suite {
         #[test]
         fn failed_import_leaves_store_unchanged() {
             conformance::reads::failed_import_leaves_store_unchanged::<$backend>()
+        }
+        #[test]
+        fn writers_get_in_between_batches() {
+            conformance::batches::writers_get_in_between_batches::<$backend>()
+        }
+        #[test]
+        fn a_failed_import_is_undone_after_its_batches() {
+            conformance::batches::a_failed_import_is_undone_after_its_batches::<$backend>()
         }
         #[test]
         fn threads_share_a_store() {

@@ -259,9 +259,10 @@ impl App {
 
 fn geo_status(path: &Path) -> GeoStatus {
     let metadata = std::fs::metadata(path).ok().filter(|m| m.is_file());
-    let modified = metadata.as_ref().and_then(|m| m.modified().ok()).and_then(|t| {
-        t.duration_since(std::time::UNIX_EPOCH).ok().map(|d| format_timestamp(d.as_secs() as i64))
-    });
+    let modified = metadata
+        .as_ref()
+        .and_then(|m| m.modified().ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok().map(|d| format_timestamp(d.as_secs() as i64)));
     let mut status = GeoStatus {
         path: path.display().to_string(),
         present: metadata.is_some(),

@@ -187,7 +187,8 @@ impl App {
         let read = |name: &str| {
             std::fs::read(dir.join(name)).map_err(|e| AppError::NotFound(format!("{country}/{name} is gone: {e}")))
         };
-        let changed = || AppError::Conflict(format!("{country}/{file} changed since it was written: rebuild the package"));
+        let changed =
+            || AppError::Conflict(format!("{country}/{file} changed since it was written: rebuild the package"));
         let manifest = read("manifest.json")?;
         if sha256(&manifest) != record.manifest_sha256 {
             return Err(changed());
@@ -293,7 +294,8 @@ impl App {
         let mut applied = false;
         let outcome = self.store.atomically(&mut |store| {
             results.clear();
-            let filter = TargetFilter { operation_id: Some(operation.id), country: country.clone(), ..Default::default() };
+            let filter =
+                TargetFilter { operation_id: Some(operation.id), country: country.clone(), ..Default::default() };
             let mut known: HashMap<i64, Target> = store.targets(&filter)?.into_iter().map(|t| (t.id, t)).collect();
             if country.is_some() {
                 let evidence = store.evidence(&known.keys().copied().collect::<Vec<_>>())?;
@@ -336,4 +338,3 @@ impl App {
         Ok(BulkMove { applied, results })
     }
 }
-

@@ -19,14 +19,17 @@
 //! ```
 #![deny(missing_docs)]
 
+mod admin;
 mod audit;
 mod auth;
+mod coordination;
 mod handlers;
 mod lookup;
 mod metrics;
 pub mod problem;
 mod ratelimit;
 pub mod routes;
+mod streaming;
 pub mod tls;
 
 pub use ratelimit::RateLimit;

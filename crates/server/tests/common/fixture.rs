@@ -63,7 +63,9 @@ pub fn may_know(who: Who, s: &Seen) -> bool {
 
 /// Every sighting the partners submit: one address per partner, TLP and
 /// country, each with a family of its own, and one address that all three
-/// report (CLEAR scanner, GREEN ransomware, RED phishing).
+/// report (CLEAR scanner, GREEN ransomware, RED phishing), and one that
+/// all three report AMBER (charlie RED too): what leaves the hub about it
+/// must be picked sighting by sighting.
 pub fn sightings() -> Vec<Seen> {
     let mut all = Vec::new();
     for (p, source) in PARTNERS.into_iter().enumerate() {
@@ -84,6 +86,11 @@ pub fn sightings() -> Vec<Seen> {
     let everyone = [(0, Tlp::Clear, "scanner"), (1, Tlp::Green, "ransomware"), (2, Tlp::Red, "phishing")];
     for (p, tlp, category) in everyone {
         all.push(Seen { value: "45.200.0.1".into(), source: PARTNERS[p], tlp, category, family: None, romanian: true });
+    }
+    let mixed = [("alpha", Tlp::Amber), ("bravo", Tlp::Amber), ("charlie", Tlp::Amber), ("charlie", Tlp::Red)];
+    for (source, tlp) in mixed {
+        let family = Some(format!("mix-{source}-{}", tlp.as_str()));
+        all.push(Seen { value: "45.201.0.1".into(), source, tlp, category: "c2", family, romanian: true });
     }
     all
 }

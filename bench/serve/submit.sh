@@ -33,7 +33,7 @@ submit() {
   "$BIN" --db "$db" org add bench --kind partner >/dev/null
   "$BIN" --db "$db" user add b@bench.example --org bench --role submitter >/dev/null
   local token
-  token=$("$BIN" --db "$db" token create --user b@bench.example)
+  token=$("$BIN" --db "$db" token create --user b@bench.example 2>/dev/null)
   "$BIN" --db "$db" serve --listen 127.0.0.1:$PORT --rate-limit 1000000 2>"$OUT/server.log" &
   local server=$!
   for _ in $(seq 50); do curl -s "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done

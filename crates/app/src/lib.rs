@@ -22,7 +22,9 @@
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod admin;
 pub mod audit;
+pub mod deliveries;
 pub mod demo;
 pub mod enrichment;
 pub mod exports;

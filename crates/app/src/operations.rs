@@ -124,7 +124,7 @@ impl App {
     }
 
     /// The country an agency viewer acts for.
-    fn agency_country(&self, viewer: &Viewer) -> Result<Option<String>, AppError> {
+    pub(crate) fn agency_country(&self, viewer: &Viewer) -> Result<Option<String>, AppError> {
         if viewer.kind() != Some(cordon_model::OrgKind::Agency) {
             return Ok(None);
         }
@@ -291,7 +291,7 @@ impl App {
 /// A target as an agency sees it: its categories, families, partners,
 /// ports and dates from the sightings that may go to an agency only;
 /// `None` when there is none.
-fn agency_view(target: &Target, evidence: &[Evidence]) -> Option<TargetView> {
+pub(crate) fn agency_view(target: &Target, evidence: &[Evidence]) -> Option<TargetView> {
     let shared: Vec<&Evidence> =
         evidence.iter().filter(|e| e.target_id == target.id && may_pass_on(Recipient::Agency, e)).collect();
     if shared.is_empty() {

@@ -33,7 +33,7 @@ const PAGE: u64 = 100;
 const MAX_PAGE: u64 = 1_000;
 
 /// Runs `work` on the blocking pool.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, Problem> {
     tokio::task::spawn_blocking(work)
@@ -81,7 +81,7 @@ pub(crate) struct IndicatorQuery {
     cursor: Option<String>,
 }
 
-fn parsed<T: std::str::FromStr>(field: &str, raw: &Option<String>) -> Result<Option<T>, Problem>
+pub(crate) fn parsed<T: std::str::FromStr>(field: &str, raw: &Option<String>) -> Result<Option<T>, Problem>
 where
     T::Err: std::fmt::Display,
 {
@@ -242,8 +242,11 @@ pub(crate) async fn imports(
     Ok(Json(imports.iter().map(ImportView::from).collect()))
 }
 
-/// The largest submission body.
-pub(crate) const MAX_SUBMISSION: usize = 256 << 20;
+/// The largest submission body, as sent.
+pub(crate) const MAX_SUBMISSION: u64 = 256 << 20;
+
+/// The most a gzipped submission may expand to.
+pub(crate) const MAX_EXPANDED: u64 = 4 << 30;
 
 /// The options of `POST /api/v1/submissions`.
 #[derive(Debug, Default, Deserialize)]
@@ -258,13 +261,18 @@ pub(crate) struct SubmissionQuery {
 }
 
 /// `POST /api/v1/submissions`: the body is a feed file in any format
-/// `cordon ingest` reads; the answer is `ingest --json`'s report of it.
-/// Re-submitting the same bytes adds nothing.
+/// `cordon ingest` reads, gzipped or not (`Content-Encoding: gzip`, or
+/// gzip's magic bytes); the answer is `ingest --json`'s report of it.
+/// Re-submitting the same bytes adds nothing. The body streams into the
+/// import as it arrives (never whole in memory): at most
+/// [`MAX_SUBMISSION`] bytes as sent and [`MAX_EXPANDED`] decoded, 413
+/// beyond.
 pub(crate) async fn submit(
     State(state): State<crate::State>,
     Extension(caller): Extension<Principal>,
     query: Result<Query<SubmissionQuery>, axum::extract::rejection::QueryRejection>,
-    body: axum::body::Bytes,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
 ) -> Result<Json<FileReportView>, Problem> {
     let Query(q) = query.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.body_text()))?;
     let options = IngestOptions {
@@ -274,12 +282,33 @@ pub(crate) async fn submit(
         strict: q.strict.unwrap_or(false),
         ..IngestOptions::default()
     };
-    let report = blocking(move || {
-        let input = cordon_app::intake::Input::Bytes { name: "submission", bytes: &body };
-        state.app.submit(&caller.viewer, q.source.as_deref(), input, &options)
-    })
-    .await?;
-    Ok(Json(FileReportView::from(&report)))
+    let encoding = headers.get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap_or("").trim().to_ascii_lowercase());
+    let gzip = match encoding.as_deref() {
+        None | Some("identity") => false,
+        Some("gzip" | "x-gzip") => true,
+        Some(_) => {
+            return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Encoding: only gzip is accepted"))
+        }
+    };
+    let (tx, reader) = crate::streaming::channel();
+    let exceeded = crate::streaming::Exceeded::default();
+    let import = {
+        let exceeded = exceeded.clone();
+        blocking(move || {
+            let mut feed = crate::streaming::decoded(reader, gzip, MAX_EXPANDED, exceeded)
+                .map_err(|e| AppError::Invalid(format!("submission: {e}")))?;
+            let input = cordon_app::intake::Input::Reader { name: "submission", reader: &mut feed };
+            state.app.submit(&caller.viewer, q.source.as_deref(), input, &options)
+        })
+    };
+    let ((), report) = tokio::join!(crate::streaming::pump(body, tx, MAX_SUBMISSION, exceeded.clone()), import);
+    if exceeded.hit() {
+        return Err(Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("a submission is at most {MAX_SUBMISSION} bytes as sent and {MAX_EXPANDED} decoded"),
+        ));
+    }
+    Ok(Json(FileReportView::from(&report?)))
 }
 
 /// One audit row as served.
@@ -334,7 +363,8 @@ pub(crate) struct BlocklistQuery {
 /// MISP feed directory), as the caller may see them, up to TLP:GREEN
 /// unless `tlp_max` says otherwise. `ETag` names the store's identity and
 /// generation, the caller's view and the query; `If-None-Match` with it
-/// answers 304 without building anything.
+/// answers 304 without building anything. The body is streamed
+/// (chunked) as the list is written, never built whole in memory.
 pub(crate) async fn blocklist(
     State(state): State<crate::State>,
     Extension(caller): Extension<Principal>,
@@ -368,14 +398,33 @@ pub(crate) async fn blocklist(
     if unchanged {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
-    let body = blocking(move || {
-        let (entries, _) = state.app.export_entries(&selection)?;
-        let mut out = Vec::new();
-        cordon_export::write(format, &entries, &cordon_export::Options::new(cordon_app::now()), &mut out)
-            .map_err(|e| AppError::Storage(e.to_string()))?;
-        Ok(out)
-    })
-    .await?;
+    // The entries are selected first, so that a failure is still a
+    // problem document; then the list streams out as it is written.
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Result<(), AppError>>();
+    let (mut writer, body) = crate::streaming::body();
+    tokio::task::spawn_blocking(move || {
+        let entries = match state.app.export_entries(&selection) {
+            Ok((entries, _)) => entries,
+            Err(e) => {
+                let _ = ready_tx.send(Err(e));
+                return;
+            }
+        };
+        if ready_tx.send(Ok(())).is_err() {
+            return;
+        }
+        let options = cordon_export::Options::new(cordon_app::now());
+        let written = cordon_export::write(format, &entries, &options, &mut writer)
+            .map_err(|e| e.to_string())
+            .and_then(|_| std::io::Write::flush(&mut writer).map_err(|e| e.to_string()));
+        if let Err(why) = written {
+            writer.fail(why);
+        }
+    });
+    ready_rx
+        .await
+        .map_err(|_| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "the request failed; the server's log says why"))?
+        .map_err(Problem::from)?;
     let content_type = if format.is_binary() { "application/octet-stream" } else { "text/plain; charset=utf-8" };
     Ok(([(header::CONTENT_TYPE, content_type.to_string()), (header::ETAG, etag)], body).into_response())
 }

@@ -19,8 +19,10 @@
 //! ```
 #![deny(missing_docs)]
 
+mod admin;
 mod audit;
 mod auth;
+mod coordination;
 mod handlers;
 mod lookup;
 mod metrics;
@@ -28,6 +30,7 @@ pub mod problem;
 mod ratelimit;
 pub mod routes;
 mod telemetry;
+mod streaming;
 pub mod tls;
 
 pub use ratelimit::RateLimit;

@@ -8,7 +8,7 @@ use axum::routing::{on, MethodFilter};
 use axum::Router;
 use cordon_app::access::Role;
 
-use crate::handlers;
+use crate::{admin, coordination, handlers};
 
 /// Who may call a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,7 +112,34 @@ pub const ROUTES: &[Route] = &[
         access: Access::Roles { roles: ANYONE, writes: false },
         summary: "A blocklist in one of cordon export's formats, with ETag",
     },
+    Route { method: "POST", path: "/api/v1/operations/{name}/transitions", access: Access::Roles { roles: COORDINATORS, writes: true }, summary: "Move many targets with one note, all or none (an agency: its country's, to taken-down or rejected)" },
+    Route { method: "GET", path: "/api/v1/operations/{name}/packages", access: Access::Roles { roles: COORDINATORS, writes: false }, summary: "The newest package of each country (an agency: its own)" },
+    Route { method: "GET", path: "/api/v1/operations/{name}/packages/{country}/{file}", access: Access::Roles { roles: COORDINATORS, writes: false }, summary: "Download one file of a country's package, checked against its manifest" },
+    Route { method: "GET", path: "/api/v1/notifications", access: Access::Roles { roles: ANYONE, writes: false }, summary: "A provider's notifications about its own networks (the hub: give asn)" },
+    Route { method: "GET", path: "/api/v1/admin/organisations", access: ADMIN_READ, summary: "Every organisation" },
+    Route { method: "POST", path: "/api/v1/admin/organisations", access: ADMIN_WRITE, summary: "Add an organisation (name, kind, country, asns)" },
+    Route { method: "GET", path: "/api/v1/admin/users", access: ADMIN_READ, summary: "Every user" },
+    Route { method: "POST", path: "/api/v1/admin/users", access: ADMIN_WRITE, summary: "Add a user (email, org, role, password)" },
+    Route { method: "POST", path: "/api/v1/admin/users/{email}/disable", access: ADMIN_WRITE, summary: "Disable a user: nothing it holds authenticates" },
+    Route { method: "GET", path: "/api/v1/admin/tokens", access: ADMIN_READ, summary: "Every token (never the secrets)" },
+    Route { method: "POST", path: "/api/v1/admin/tokens", access: ADMIN_WRITE, summary: "Create a token (user, expires_in, read_only, allow_ips); the secret is in this answer only" },
+    Route { method: "DELETE", path: "/api/v1/admin/tokens/{id}", access: ADMIN_WRITE, summary: "Revoke a token" },
+    Route { method: "GET", path: "/api/v1/admin/sources", access: ADMIN_READ, summary: "Every source with its organisation and consent" },
+    Route { method: "GET", path: "/api/v1/admin/sources/{name}/consent", access: ADMIN_READ, summary: "Where a source's AMBER sightings may go" },
+    Route { method: "PUT", path: "/api/v1/admin/sources/{name}/consent", access: ADMIN_WRITE, summary: "Set where a source's AMBER sightings may go (amber_to: agencies, providers)" },
+    Route { method: "GET", path: "/api/v1/admin/allowlist", access: ADMIN_READ, summary: "The allowlist" },
+    Route { method: "POST", path: "/api/v1/admin/allowlist", access: ADMIN_WRITE, summary: "Allowlist an address, network or domain (value, reason)" },
+    Route { method: "DELETE", path: "/api/v1/admin/allowlist/{value}", access: ADMIN_WRITE, summary: "Remove an allowlist entry" },
+    Route { method: "GET", path: "/api/v1/admin/contacts", access: ADMIN_READ, summary: "The routing contacts" },
+    Route { method: "PUT", path: "/api/v1/admin/contacts", access: ADMIN_WRITE, summary: "Replace the contacts with a table (kind,key,name,email[,pgp][,language])" },
+    Route { method: "GET", path: "/api/v1/admin/status", access: ADMIN_READ, summary: "The geo snapshot and warninglists present, with dates and sizes" },
 ];
+
+/// The administrators' reads.
+const ADMIN_READ: Access = Access::Roles { roles: &[Role::Admin], writes: false };
+
+/// The administrators' writes.
+const ADMIN_WRITE: Access = Access::Roles { roles: &[Role::Admin], writes: true };
 
 /// The hub's staff.
 const HUB: &[Role] = &[Role::Admin, Role::Analyst];
@@ -134,6 +161,8 @@ pub(crate) fn build(state: crate::State) -> Router {
     for route in ROUTES {
         let filter = match route.method {
             "POST" => MethodFilter::POST,
+            "PUT" => MethodFilter::PUT,
+            "DELETE" => MethodFilter::DELETE,
             _ => MethodFilter::GET,
         };
         let handler = match (route.method, route.path) {
@@ -155,9 +184,29 @@ pub(crate) fn build(state: crate::State) -> Router {
             ("POST", "/api/v1/operations/{name}/outcomes") => on(filter, handlers::add_outcome),
             ("GET", "/api/v1/targets/{id}") => on(filter, handlers::target),
             ("POST", "/api/v1/targets/{id}/transitions") => on(filter, handlers::move_target),
-            ("POST", "/api/v1/submissions") => {
-                on(filter, handlers::submit).layer(axum::extract::DefaultBodyLimit::max(handlers::MAX_SUBMISSION))
-            }
+            // Its body streams into the import, bounded by the handler.
+            ("POST", "/api/v1/submissions") => on(filter, handlers::submit),
+            ("POST", "/api/v1/operations/{name}/transitions") => on(filter, coordination::move_targets),
+            ("GET", "/api/v1/operations/{name}/packages") => on(filter, coordination::packages),
+            ("GET", "/api/v1/operations/{name}/packages/{country}/{file}") => on(filter, coordination::package_file),
+            ("GET", "/api/v1/notifications") => on(filter, coordination::notifications),
+            ("GET", "/api/v1/admin/organisations") => on(filter, admin::organisations),
+            ("POST", "/api/v1/admin/organisations") => on(filter, admin::add_organisation),
+            ("GET", "/api/v1/admin/users") => on(filter, admin::users),
+            ("POST", "/api/v1/admin/users") => on(filter, admin::add_user),
+            ("POST", "/api/v1/admin/users/{email}/disable") => on(filter, admin::disable_user),
+            ("GET", "/api/v1/admin/tokens") => on(filter, admin::tokens),
+            ("POST", "/api/v1/admin/tokens") => on(filter, admin::create_token),
+            ("DELETE", "/api/v1/admin/tokens/{id}") => on(filter, admin::revoke_token),
+            ("GET", "/api/v1/admin/sources") => on(filter, admin::sources),
+            ("GET", "/api/v1/admin/sources/{name}/consent") => on(filter, admin::consent),
+            ("PUT", "/api/v1/admin/sources/{name}/consent") => on(filter, admin::set_consent),
+            ("GET", "/api/v1/admin/allowlist") => on(filter, admin::allowlist),
+            ("POST", "/api/v1/admin/allowlist") => on(filter, admin::allow),
+            ("DELETE", "/api/v1/admin/allowlist/{value}") => on(filter, admin::disallow),
+            ("GET", "/api/v1/admin/contacts") => on(filter, admin::contacts),
+            ("PUT", "/api/v1/admin/contacts") => on(filter, admin::set_contacts),
+            ("GET", "/api/v1/admin/status") => on(filter, admin::status),
             _ => on(filter, handlers::unimplemented),
         };
         router = router.route(route.path, handler);
@@ -201,7 +250,7 @@ pub fn openapi() -> serde_json::Value {
         } else {
             operation["security"] = json!([]);
         }
-        if route.method == "POST" {
+        if matches!(route.method, "POST" | "PUT") {
             operation["requestBody"] = json!({"required": true, "content": {"application/octet-stream": {"schema": {}}, "application/json": {"schema": {}}}});
         }
         let entry = paths.entry(route.path.to_string()).or_insert_with(|| json!({}));

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod batches;
+pub mod deliveries;
 pub mod ops;
 pub mod reads;
 pub mod visibility;
@@ -14,13 +15,14 @@ use std::path::Path;
 
 use cordon_model::Viewer;
 use cordon_store::auth::AuthStore;
+use cordon_store::deliveries::DeliveryStore;
 use cordon_store::enrichment::EnrichmentStore;
 use cordon_store::ops::OpsStore;
 use cordon_store::orgs::OrgStore;
 use cordon_store::{IndicatorFilter, Store};
 
 /// A backend under test.
-pub trait Backend: Store + OrgStore + EnrichmentStore + OpsStore + AuthStore + Sized + 'static {
+pub trait Backend: Store + OrgStore + EnrichmentStore + OpsStore + AuthStore + DeliveryStore + Sized + 'static {
     /// Opens (creating) the store that lives at `dir`; opening the same
     /// `dir` again reaches the same data.
     fn open(dir: &Path) -> Self;
@@ -116,6 +118,10 @@ macro_rules! suite {
         #[test]
         fn transitions_are_checked_against_the_current_state() {
             conformance::ops::transitions_are_checked_against_the_current_state::<$backend>();
+        }
+        #[test]
+        fn packages_and_notifications_are_read_as_recorded() {
+            conformance::deliveries::packages_and_notifications_are_read_as_recorded::<$backend>();
         }
         proptest::proptest! {
             #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]

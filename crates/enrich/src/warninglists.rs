@@ -240,15 +240,47 @@ impl Hit {
         self.class
     }
 
-    /// The hit as a [`FlagKind::Warninglist`] flag whose reason names the
-    /// list.
-    pub fn to_flag(&self) -> Flag {
+    /// The flag the hit raises, by its list's class, with a reason that
+    /// names the list; `None` for classes that call for no action.
+    ///
+    /// | class | flag |
+    /// | --- | --- |
+    /// | resolver | `public-resolver` |
+    /// | CDN | `cdn` |
+    /// | sinkhole | `sinkhole` |
+    /// | scanner | `research-scanner` |
+    /// | top site | `top-site` (the URLs on it stay listed) |
+    /// | file hosting, URL shortener, link in bio | `shared-platform` (the URLs on it stay listed) |
+    /// | Tor | `warninglist` |
+    /// | dynamic DNS | `warninglist` for the provider's own domain; none for a name below it (a customer's name, a target of its own) |
+    /// | cloud, other | none |
+    ///
+    /// Cloud ranges hold customers' servers, which are what a takedown
+    /// asks the provider to act on; the lists of class "other" mix
+    /// unrelated things (bank and university domains, VPN and mail
+    /// ranges, and `substring` lists such as disposable e-mail domains,
+    /// which would flag `hotmail.com` for containing `mail.com`).
+    pub fn flag(&self) -> Option<Flag> {
+        let kind = match self.class {
+            WarningClass::Resolver => FlagKind::PublicResolver,
+            WarningClass::Cdn => FlagKind::Cdn,
+            WarningClass::Sinkhole => FlagKind::Sinkhole,
+            WarningClass::Scanner => FlagKind::ResearchScanner,
+            WarningClass::TopSite => FlagKind::TopSite,
+            WarningClass::FileHosting | WarningClass::UrlShortener | WarningClass::LinkInBio => {
+                FlagKind::SharedPlatform
+            }
+            WarningClass::Tor => FlagKind::Warninglist,
+            WarningClass::DynamicDns if self.entry == self.matched => FlagKind::Warninglist,
+            WarningClass::DynamicDns | WarningClass::Cloud | WarningClass::Other => return None,
+        };
         let what = match self.subject {
             Subject::Value => self.matched.clone(),
             Subject::UrlHost => format!("the URL's host {}", self.matched),
         };
         let entry = if self.entry == self.matched { String::new() } else { format!(" (entry {})", self.entry) };
-        Flag { kind: FlagKind::Warninglist, reason: format!("{what} is in MISP warninglist '{}'{entry}", self.list) }
+        let reason = format!("{what} is in MISP warninglist '{}'{entry}", self.list);
+        Some(Flag { kind, reason })
     }
 }
 

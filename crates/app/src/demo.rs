@@ -49,6 +49,9 @@ pub struct DemoOptions {
     /// Otherwise: the ip-location-db data directory (`data/geo`), compiled
     /// into the output directory when present.
     pub geo_data: PathBuf,
+    /// The MISP warninglists directory (`data/warninglists`); without it
+    /// only the built-in rules flag indicators.
+    pub warninglists: PathBuf,
 }
 
 /// What the demo made.
@@ -68,8 +71,11 @@ pub fn run(options: &DemoOptions, step: &mut dyn FnMut(String)) -> Result<DemoRe
     let out = &options.out;
     fresh_output(out)?;
     let geo = geo_snapshot(options);
-    let config =
-        Config { db: out.join("cordon.db"), geo: geo.clone().unwrap_or_else(|| out.join(crate::GEO_SNAPSHOT)) };
+    let config = Config {
+        db: out.join("cordon.db"),
+        geo: geo.clone().unwrap_or_else(|| out.join(crate::GEO_SNAPSHOT)),
+        warninglists: options.warninglists.clone(),
+    };
     let app = App::open(&config)?;
     let hub = app.viewer(None)?;
     let start = parse_timestamp("2024-04-01").unwrap_or(0);

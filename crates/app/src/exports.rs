@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use cordon_enrich::{offline_flags, FlagConfig};
+use cordon_enrich::{domain_flags, offline_flags, FlagConfig, FlagKind};
 use cordon_export::Entry;
-use cordon_model::Timestamp;
+use cordon_model::{Kind, Observable, Timestamp};
 use cordon_store::{IndicatorFilter, IndicatorSummary, Store};
 use serde::Serialize;
 
@@ -41,8 +41,11 @@ pub struct Omitted {
 
 /// The writers' view of a stored indicator: built from the sightings the
 /// viewer may see, marked with the most restrictive TLP among them.
-pub fn entry(summary: IndicatorSummary) -> Entry {
+/// `on_platform`: a URL whose host is a shared platform
+/// ([`Entry::on_platform`]).
+pub fn entry(summary: IndicatorSummary, on_platform: bool) -> Entry {
     Entry {
+        on_platform,
         value: summary.value,
         kind: summary.kind,
         categories: summary.categories,
@@ -57,10 +60,22 @@ pub fn entry(summary: IndicatorSummary) -> Entry {
 impl App {
     /// The entries `selection` exports, and what it left out. An indicator
     /// is flagged by its enrichment or, whether or not enrichment ran, by
-    /// the allowlist and the rules that need no geo data.
+    /// the allowlist, the warninglists and the rules that need no geo
+    /// data. A URL on a shared platform is exported (its host is flagged,
+    /// the URL is not), but never its host as a DNS name.
     pub fn export_entries(&self, selection: &ExportSelection) -> Result<(Vec<Entry>, Omitted), AppError> {
         let allowlist = load_allowlist(&self.store)?;
-        let config = FlagConfig::new(&allowlist);
+        let warninglists = self.warninglists()?;
+        let config = FlagConfig { warninglists: warninglists.as_deref(), ..FlagConfig::new(&allowlist) };
+        let on_platform = |summary: &IndicatorSummary| {
+            summary.kind == Kind::Url
+                && match Observable::Url(summary.value.clone()).url_host() {
+                    Some(Observable::Domain(host)) => {
+                        domain_flags(&host, &config).iter().any(|flag| FlagKind::URL_LEVEL.contains(&flag.kind))
+                    }
+                    _ => false,
+                }
+        };
         let mut omitted = Omitted::default();
         let mut entries = Vec::new();
         self.store.indicators(&selection.filter, &mut |summary| {
@@ -81,7 +96,8 @@ impl App {
             let recent = selection.since.is_none_or(|since| summary.last_seen >= since);
             let confident = selection.min_confidence.is_none_or(|min| summary.confidence >= min);
             if recent && confident {
-                entries.push(entry(summary));
+                let on_platform = on_platform(&summary);
+                entries.push(entry(summary, on_platform));
             } else {
                 omitted.filtered += 1;
             }

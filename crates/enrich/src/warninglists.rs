@@ -187,6 +187,23 @@ impl WarningClass {
         CLASS_KEYWORDS.iter().find(|(keyword, _)| name.contains(keyword)).map_or(WarningClass::Other, |(_, c)| *c)
     }
 
+    /// The flag a value in a list of this class raises (see [`Hit::flag`]
+    /// for the table and the dynamic DNS exception).
+    pub fn flag_kind(self) -> Option<FlagKind> {
+        match self {
+            WarningClass::Resolver => Some(FlagKind::PublicResolver),
+            WarningClass::Cdn => Some(FlagKind::Cdn),
+            WarningClass::Sinkhole => Some(FlagKind::Sinkhole),
+            WarningClass::Scanner => Some(FlagKind::ResearchScanner),
+            WarningClass::TopSite => Some(FlagKind::TopSite),
+            WarningClass::FileHosting | WarningClass::UrlShortener | WarningClass::LinkInBio => {
+                Some(FlagKind::SharedPlatform)
+            }
+            WarningClass::Tor | WarningClass::DynamicDns => Some(FlagKind::Warninglist),
+            WarningClass::Cloud | WarningClass::Other => None,
+        }
+    }
+
     /// A short key: `resolver`, `cdn`, `cloud`, `top-site`, `file-hosting`,
     /// `url-shortener`, `link-in-bio`, `dynamic-dns`, `scanner`, `sinkhole`,
     /// `tor`, `other`.
@@ -261,19 +278,10 @@ impl Hit {
     /// ranges, and `substring` lists such as disposable e-mail domains,
     /// which would flag `hotmail.com` for containing `mail.com`).
     pub fn flag(&self) -> Option<Flag> {
-        let kind = match self.class {
-            WarningClass::Resolver => FlagKind::PublicResolver,
-            WarningClass::Cdn => FlagKind::Cdn,
-            WarningClass::Sinkhole => FlagKind::Sinkhole,
-            WarningClass::Scanner => FlagKind::ResearchScanner,
-            WarningClass::TopSite => FlagKind::TopSite,
-            WarningClass::FileHosting | WarningClass::UrlShortener | WarningClass::LinkInBio => {
-                FlagKind::SharedPlatform
-            }
-            WarningClass::Tor => FlagKind::Warninglist,
-            WarningClass::DynamicDns if self.entry == self.matched => FlagKind::Warninglist,
-            WarningClass::DynamicDns | WarningClass::Cloud | WarningClass::Other => return None,
-        };
+        if self.class == WarningClass::DynamicDns && self.entry != self.matched {
+            return None;
+        }
+        let kind = self.class.flag_kind()?;
         let what = match self.subject {
             Subject::Value => self.matched.clone(),
             Subject::UrlHost => format!("the URL's host {}", self.matched),

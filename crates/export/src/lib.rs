@@ -37,6 +37,7 @@
 //!     confidence: 50,
 //!     first_seen: 1_710_115_200,
 //!     last_seen: 1_710_181_334,
+//!     on_platform: false,
 //! };
 //! let entries = [entry("45.148.10.240", Kind::Ipv4), entry("45.148.10.241", Kind::Ipv4), entry("evil.com", Kind::Domain)];
 //! let mut out = Vec::new();

@@ -24,6 +24,7 @@ fn entry(value: &str, kind: Kind, categories: &[Category], sources: &[&str], tlp
         confidence,
         first_seen: 1_710_115_200,
         last_seen: 1_710_181_334,
+        on_platform: false,
     }
 }
 

@@ -26,6 +26,7 @@ fn ipsum() -> Vec<Entry> {
             confidence: 50,
             first_seen: 0,
             last_seen: 0,
+            on_platform: false,
         })
         .collect()
 }

@@ -27,6 +27,10 @@ use cordon_enrich::{domain_flags, offline_flags, ContactBook, Country, FlagConfi
 use cordon_model::{Kind, Observable};
 use cordon_store::ops::{ContactRef, OpIndicator, OpScope, TargetKind, TargetSpec};
 
+/// Why an address the feeds tie to a URL or name of a shared platform is
+/// left out of targets (and of exports): it is the platform's server.
+pub const PLATFORM_SERVER: &str = "platform-server";
+
 /// The targets an operation's scope yields, and what was left out.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BuildPlan {
@@ -77,7 +81,7 @@ pub fn plan_targets(
         let is_ip = |id: &i64| by_id.get(id).is_some_and(|i| matches!(i.kind, Kind::Ipv4 | Kind::Ipv6));
         for (ip, other) in [(a, b), (b, a)] {
             if is_ip(ip) && platform.contains(other) && !include_flagged && usable.remove(ip) {
-                *left_out.entry("platform-server".to_string()).or_insert(0) += 1;
+                *left_out.entry(PLATFORM_SERVER.to_string()).or_insert(0) += 1;
             }
         }
     }

@@ -1,6 +1,7 @@
 //! End-to-end tests of enrichment and routing through the real binary, on
 //! the committed slice of the real ip-location-db data
-//! (crates/enrich/tests/fixtures; CC BY 4.0, RouteViews, DB-IP, NRO).
+//! (crates/enrich/tests/fixtures; CC BY 4.0, RouteViews, DB-IP, NRO) and
+//! the warninglists fixture in MISP's layout (`platform-lists`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -37,6 +38,8 @@ impl Env {
             .arg(&self.db)
             .arg("--geo")
             .arg(&self.geo)
+            .arg("--warninglists")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../enrich/tests/fixtures/platform-lists"))
             .args(args)
             .stdin(Stdio::null())
             .output()

@@ -5,11 +5,31 @@
 
 use std::sync::{Arc, OnceLock};
 
-use cordon_enrich::{Warninglists, WarninglistsError};
-use cordon_model::normalize;
+use cordon_enrich::{offline_flags, Allowlist, FlagConfig, Warninglists, WarninglistsError};
+use cordon_model::{normalize, Kind};
 use serde::Serialize;
 
+use crate::enrichment::load_allowlist;
+use crate::view::FlagView;
 use crate::{App, AppError};
+
+/// The flags that need no geo data (allowlist, bogons, warninglists, the
+/// built-in resolvers), for answers such as `cordon lookup`'s.
+pub struct FlagChecker {
+    allowlist: Allowlist,
+    warninglists: Option<Arc<Warninglists>>,
+}
+
+impl FlagChecker {
+    /// The flags of `value` (of `kind`).
+    pub fn flags(&self, kind: Kind, value: &str) -> Vec<FlagView> {
+        let config = FlagConfig { warninglists: self.warninglists.as_deref(), ..FlagConfig::new(&self.allowlist) };
+        offline_flags(kind, value, &config)
+            .into_iter()
+            .map(|flag| FlagView { flag: flag.kind.key().to_string(), reason: flag.reason })
+            .collect()
+    }
+}
 
 /// The lists of one [`App`], loaded on first use (about a second for the
 /// 119 published lists, so a command that needs none pays nothing).
@@ -108,6 +128,11 @@ impl App {
             }
         });
         loaded.clone().map_err(AppError::Invalid)
+    }
+
+    /// The offline flag checker: the stored allowlist and the warninglists.
+    pub fn flag_checker(&self) -> Result<FlagChecker, AppError> {
+        Ok(FlagChecker { allowlist: load_allowlist(&self.store)?, warninglists: self.warninglists()? })
     }
 
     /// The lists, or an error naming the script that fetches them.

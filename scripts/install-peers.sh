@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the peer tools that cordon's tests compare against: FireHOL iprange,
-# grepcidr, libmaxminddb's mmdblookup (Debian) and stix2-validator, PyMISP,
-# openapi-spec-validator, schemathesis (PyPI).
+# grepcidr, libmaxminddb's mmdblookup, ipset and nft (the firewall exports are
+# reloaded by them in a network namespace of their own, which needs root or
+# CAP_NET_ADMIN + CAP_SYS_ADMIN) (Debian) and stix2-validator, PyMISP,
+# openapi-spec-validator, schemathesis, xarf (PyPI).
 # Idempotent: skips what is already installed. Tests fail (never skip) when a
 # peer is missing, so run this before `cargo nextest run`.
 set -euo pipefail
@@ -9,6 +11,8 @@ need_apt=()
 command -v iprange >/dev/null || need_apt+=(iprange)
 command -v grepcidr >/dev/null || need_apt+=(grepcidr)
 command -v mmdblookup >/dev/null || need_apt+=(mmdb-bin)
+command -v ipset >/dev/null || need_apt+=(ipset)
+command -v nft >/dev/null || need_apt+=(nftables)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq

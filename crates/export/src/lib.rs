@@ -86,6 +86,7 @@ use cordon_model::{Kind, Timestamp};
 
 pub use entry::Entry;
 pub use error::Error;
+pub use firewall::IPSET_MAXELEM;
 pub use format::{Format, UnknownFormat};
 
 /// What every export shares besides the entries.

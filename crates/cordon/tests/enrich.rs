@@ -205,9 +205,15 @@ fn lookup_says_when_an_address_is_flagged() {
     let list = env.file("list.txt", "162.142.125.10\n80.94.95.112\n");
     assert!(env.run(&["ingest", &list, "--source", "s", "--tlp", "clear"]).status.success());
     let answers = env.json_lines(&["lookup", "162.142.125.10", "80.94.95.112", "8.8.8.8", "--json"]);
-    assert_eq!((answers[0]["listed"].as_bool(), flags(&answers[0])), (Some(true), vec!["research-scanner".to_string()]));
+    assert_eq!(
+        (answers[0]["listed"].as_bool(), flags(&answers[0])),
+        (Some(true), vec!["research-scanner".to_string()])
+    );
     assert!(flags(&answers[1]).is_empty());
-    assert_eq!((answers[2]["listed"].as_bool(), flags(&answers[2])), (Some(false), vec!["public-resolver".to_string()]));
+    assert_eq!(
+        (answers[2]["listed"].as_bool(), flags(&answers[2])),
+        (Some(false), vec!["public-resolver".to_string()])
+    );
     let human = env.run(&["lookup", "162.142.125.10"]);
     let text = String::from_utf8_lossy(&human.stdout);
     assert!(text.contains("\tflagged research-scanner: 162.142.125.10 is in MISP warninglist 'Censys"), "{text}");

@@ -26,8 +26,7 @@ fn check_names_the_lists_and_flags_of_each_value() {
     let dir = tempfile::tempdir().unwrap();
     let out = run(dir.path(), &["warninglists", "check", "8.8.8.8", "hxxps://drive[.]google[.]com/file/d/x", "--json"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let answers: Vec<Value> =
-        common::stdout(&out).lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let answers: Vec<Value> = common::stdout(&out).lines().map(|line| serde_json::from_str(line).unwrap()).collect();
     assert_eq!(answers.len(), 2);
     assert_eq!(answers[0]["value"], "8.8.8.8");
     let flags = |answer: &Value| -> Vec<String> {

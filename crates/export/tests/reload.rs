@@ -68,8 +68,7 @@ fn ipset_reloads_as_the_list_grows_past_the_old_maxelem() {
                   ipset list -n | sort | tr '\\n' ' '";
     let out = in_netns(script, &[&day1, &day2, &day3]);
     assert_eq!(
-        out,
-        "Number of entries: 10\nNumber of entries: 70000\nNumber of entries: 3\ncordon-v4 cordon-v6 ",
+        out, "Number of entries: 10\nNumber of entries: 70000\nNumber of entries: 3\ncordon-v4 cordon-v6 ",
         "the temporary sets are gone, the live ones hold each day's list"
     );
 }

@@ -18,8 +18,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
-if ! python3 -c 'import stix2validator, pymisp, openapi_spec_validator' 2>/dev/null || ! command -v schemathesis >/dev/null; then
-  python3 -m pip install --quiet --disable-pip-version-check stix2-validator pymisp openapi-spec-validator schemathesis
+if ! python3 -c 'import stix2validator, pymisp, openapi_spec_validator, xarf' 2>/dev/null || ! command -v schemathesis >/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check stix2-validator pymisp openapi-spec-validator schemathesis xarf
 fi
 # GNU time: crates/cordon/tests/streams.rs measures the peak memory of
 # `cordon` with `/usr/bin/time -f %M`.

@@ -394,17 +394,19 @@ fn simulate_reemergence(
     let mut down: Vec<Target> = targets_in(&app.store, operation.id, TargetState::TakenDown)?;
     down.extend(targets_in(&app.store, operation.id, TargetState::Verified)?);
     down.sort_by_key(|t| stable_hash(&t.spec.key, 71));
-    let text: String = down.iter().take(count).map(|t| format!("{}\n", t.spec.key)).collect();
-    if text.is_empty() {
+    // Seen again the week before the rebuild, inside the window.
+    let seen = cordon_model::format_timestamp(actor.time - 5 * DAY);
+    let rows: String = down.iter().take(count).map(|t| format!("{},{seen},{seen}\n", t.spec.key)).collect();
+    if rows.is_empty() {
         return Ok(0);
     }
     let feed = DemoFeed {
         source: "kestrel-cert",
-        file: "kestrel-cert-update.txt",
-        format: "plain",
+        file: "kestrel-cert-update.csv",
+        format: "csv",
         default_tlp: cordon_model::Tlp::Clear,
         share_amber: false,
-        text,
+        text: format!("ip,first_seen,last_seen\n{rows}"),
         records: count,
     };
     ingest(app, hub, operation, feed_dir, &feed)?;

@@ -137,6 +137,20 @@ pub fn plan_targets(
     BuildPlan { specs, left_out }
 }
 
+/// Malware families named case-insensitively ("Mirai" and "mirai" are one
+/// family): each lower-cased name with the spelling shown for it, the
+/// smallest of those seen (so a capitalised one, the same on every run).
+pub fn family_spellings<'a>(names: impl Iterator<Item = &'a str>) -> BTreeMap<String, String> {
+    let mut spellings: BTreeMap<String, String> = BTreeMap::new();
+    for name in names {
+        let shown = spellings.entry(name.to_lowercase()).or_insert_with(|| name.to_string());
+        if name < shown.as_str() {
+            *shown = name.to_string();
+        }
+    }
+    spellings
+}
+
 /// One target: its key indicator's enrichment and contacts, everything
 /// else aggregated over the key and its members.
 fn spec(
@@ -191,12 +205,26 @@ fn spec(
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect(),
-        malware: union(&|i| i.malware.clone()),
+        malware: family_spellings(all.iter().flat_map(|i| i.malware.iter().map(String::as_str)))
+            .into_values()
+            .collect(),
         partners: union(&|i| i.sources.clone()),
         ports: all.iter().flat_map(|i| i.ports.iter().copied()).collect::<BTreeSet<_>>().into_iter().collect(),
         first_seen: all.iter().map(|i| i.first_seen).min().unwrap_or(key.first_seen),
         last_seen: all.iter().map(|i| i.last_seen).max().unwrap_or(key.last_seen),
         last_import: all.iter().map(|i| i.last_import).max().unwrap_or(key.last_import),
         members: all.iter().map(|i| i.id).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families_are_one_whatever_their_case() {
+        let spellings = family_spellings(["mirai", "Mirai", "QakBot", "qakbot", "Sliver"].into_iter());
+        let shown: Vec<&str> = spellings.values().map(String::as_str).collect();
+        assert_eq!(shown, ["Mirai", "QakBot", "Sliver"]);
     }
 }

@@ -11,24 +11,12 @@ use std::process::{Command, Stdio};
 use cordon_export::{write, Entry, Format};
 use cordon_model::{Category, Kind, Tlp};
 
-use crate::fixture::options;
+use crate::fixture::{options, scanner};
 
 /// `count` addresses that never aggregate (every other one), as entries.
 fn spaced(count: u32) -> Vec<Entry> {
     let base = u32::from(Ipv4Addr::new(45, 0, 0, 0));
-    (0..count)
-        .map(|i| Entry {
-            value: Ipv4Addr::from(base + 2 * i).to_string(),
-            kind: Kind::Ipv4,
-            categories: vec![Category::Scanner],
-            sources: vec!["test".to_string()],
-            tlp: Tlp::Clear,
-            confidence: 50,
-            first_seen: 0,
-            last_seen: 0,
-            on_platform: false,
-        })
-        .collect()
+    (0..count).map(|i| scanner(&Ipv4Addr::from(base + 2 * i).to_string(), "test")).collect()
 }
 
 fn export(format: Format, entries: &[Entry]) -> Vec<u8> {

@@ -68,7 +68,10 @@ pub struct Bar {
     pub text: String,
 }
 
-const LABEL_WIDTH: usize = 220;
+/// Room left of the bars for a label of [`MAX_LABEL_CHARS`] characters (at
+/// most 7.5 px each at 12 px), so that labels are never clipped.
+const LABEL_WIDTH: usize = 270;
+const _: () = assert!(MAX_LABEL_CHARS * 15 <= (LABEL_WIDTH - 6) * 2, "labels must fit left of the bars");
 const BAR_WIDTH: usize = 420;
 const ROW_HEIGHT: usize = 20;
 

@@ -90,17 +90,8 @@ fn hostile_contact_names_never_add_recipients_or_headers() {
         expected.push((sanitized(name), address));
     }
     let op = common::operation(&store);
-    let t = common::T0 + 86_400;
-    common::build(&store, &op, &Actor::new("a", t, ""));
-    common::advance(&store, &[TargetState::Triaged, TargetState::Referred], t);
-    let config = NotifyConfig {
-        outbox: dir.path().join("outbox"),
-        from_name: "=?utf-8?q?hub?= <spoof@evil.example>, \"cordon\" hub".into(),
-        from_address: "reports@hub.example".into(),
-        interval: 7 * 86_400,
-        smtp: None,
-    };
-    let summary = notify(&store, &op, &config, &Actor::new("a", t, "")).unwrap();
+    let summary =
+        common::notify_referred(&store, dir.path(), &op, "=?utf-8?q?hub?= <spoof@evil.example>, \"cordon\" hub");
     assert_eq!(summary.messages.len(), names.len(), "one message per contact: {summary:?}");
 
     let paths: Vec<String> = summary.messages.iter().map(|m| m.path.display().to_string()).collect();

@@ -181,17 +181,7 @@ fn every_category_s_xarf_report_is_valid_against_the_xarf_schemas() {
     common::import(&store, "open", &records);
     common::contact(&db, "prefix", "80.94.96.0/24", "Hosting", "abuse@hosting.example");
     let op = common::operation(&store);
-    let t = common::T0 + 86_400;
-    common::build(&store, &op, &Actor::new("a", t, ""));
-    common::advance(&store, &[TargetState::Triaged, TargetState::Referred], t);
-    let config = NotifyConfig {
-        outbox: dir.path().join("outbox"),
-        from_name: "cordon hub".into(),
-        from_address: "reports@hub.example".into(),
-        interval: 7 * 86_400,
-        smtp: None,
-    };
-    let summary = notify(&store, &op, &config, &Actor::new("a", t, "")).unwrap();
+    let summary = common::notify_referred(&store, dir.path(), &op, "cordon hub");
     let raw = std::fs::read(&summary.messages[0].path).unwrap();
     let mail = mailparse::parse_mail(&raw).unwrap();
     let documents: Vec<String> = mail

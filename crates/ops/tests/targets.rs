@@ -7,6 +7,17 @@ use cordon_ops::workflow::Actor;
 use cordon_store::ops::{OpsStore, TargetFilter, TargetKind, TargetState};
 use cordon_store::SqliteStore;
 
+/// The operation's targets, and their kinds and keys, sorted.
+fn kinds_and_keys(
+    store: &SqliteStore,
+    op: &cordon_store::ops::Operation,
+) -> (Vec<cordon_store::ops::Target>, Vec<(TargetKind, String)>) {
+    let targets = store.targets(&TargetFilter { operation_id: Some(op.id), ..TargetFilter::default() }).unwrap();
+    let mut keys: Vec<(TargetKind, String)> = targets.iter().map(|t| (t.spec.kind, t.spec.key.clone())).collect();
+    keys.sort();
+    (targets, keys)
+}
+
 #[test]
 fn servers_networks_and_domains_with_flagged_left_out() {
     let dir = tempfile::tempdir().unwrap();
@@ -33,9 +44,7 @@ fn servers_networks_and_domains_with_flagged_left_out() {
 
     let summary = common::build(&store, &op, &Actor::new("t", common::T0, ""));
     assert_eq!(summary.left_out.get("public-resolver"), Some(&1));
-    let targets = store.targets(&TargetFilter { operation_id: Some(op.id), ..TargetFilter::default() }).unwrap();
-    let mut keys: Vec<(TargetKind, String)> = targets.iter().map(|t| (t.spec.kind, t.spec.key.clone())).collect();
-    keys.sort();
+    let (targets, keys) = kinds_and_keys(&store, &op);
     assert_eq!(
         keys,
         [
@@ -113,9 +122,7 @@ fn urls_on_platforms_are_url_targets_and_scanners_are_left_out() {
     assert_eq!(summary.left_out.get("platform-server"), Some(&1), "{:?}", summary.left_out);
     assert_eq!(summary.left_out.get("shared-platform"), Some(&2), "drive.google.com, bit.ly: {:?}", summary.left_out);
     assert_eq!(summary.left_out.get("host-flagged"), None);
-    let targets = store.targets(&TargetFilter { operation_id: Some(op.id), ..TargetFilter::default() }).unwrap();
-    let mut keys: Vec<(TargetKind, String)> = targets.iter().map(|t| (t.spec.kind, t.spec.key.clone())).collect();
-    keys.sort();
+    let (targets, keys) = kinds_and_keys(&store, &op);
     assert_eq!(
         keys,
         [

@@ -6,7 +6,6 @@ use std::net::Ipv4Addr;
 use std::path::Path;
 
 use cordon_export::{write, Entry, Format};
-use cordon_model::{Category, Kind, Tlp};
 use ipnet::Ipv4Net;
 
 use crate::fixture::{options, scanner};

@@ -9,7 +9,6 @@ use std::net::Ipv4Addr;
 use std::process::{Command, Stdio};
 
 use cordon_export::{write, Entry, Format};
-use cordon_model::{Category, Kind, Tlp};
 
 use crate::fixture::{options, scanner};
 

@@ -26,17 +26,7 @@ BIN=$PWD/target/release/cordon
 LIST=bench/out/core/list-$LINES.txt
 if [ ! -s "$LIST" ]; then
   mkdir -p bench/out/core
-  awk -v n="$LINES" 'BEGIN {
-    split("23 45 46 51 62 77 80 91 93 95 103 109 141 176 185 193 194 195 212 213", first, " ");
-    x = 20241201;
-    for (i = 0; i < n; i++) {
-      x = (x * 48271) % 2147483647; a = first[1 + int(x / 8388608) % 20];
-      x = (x * 48271) % 2147483647; b = int(x / 8388608);
-      x = (x * 48271) % 2147483647; c = int(x / 8388608);
-      x = (x * 48271) % 2147483647; d = 1 + int(x / 8388608) % 254;
-      print a "." b "." c "." d;
-    }
-  }' >"$LIST"
+  public_v4_list "$LINES" >"$LIST"
 fi
 GEO=$OUT/geo.snap
 [ -s "$GEO" ] || "$BIN" --db "$OUT/geo.db" --geo "$GEO" geo import data/geo/asn data/geo/asn-country >/dev/null

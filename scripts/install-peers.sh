@@ -13,6 +13,9 @@ command -v grepcidr >/dev/null || need_apt+=(grepcidr)
 command -v mmdblookup >/dev/null || need_apt+=(mmdb-bin)
 command -v ipset >/dev/null || need_apt+=(ipset)
 command -v nft >/dev/null || need_apt+=(nftables)
+# Headless Chromium renders the report and packages for a look
+# (scripts/screenshot.sh), as issue 11 asks before and after a change.
+command -v chromium >/dev/null || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq

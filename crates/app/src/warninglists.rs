@@ -6,7 +6,7 @@
 use std::sync::{Arc, OnceLock};
 
 use cordon_enrich::{offline_flags, Allowlist, FlagConfig, Warninglists, WarninglistsError};
-use cordon_model::{normalize, Kind};
+use cordon_model::{normalize, Kind, Viewer};
 use serde::Serialize;
 
 use crate::enrichment::load_allowlist;
@@ -130,9 +130,12 @@ impl App {
         loaded.clone().map_err(AppError::Invalid)
     }
 
-    /// The offline flag checker: the stored allowlist and the warninglists.
-    pub fn flag_checker(&self) -> Result<FlagChecker, AppError> {
-        Ok(FlagChecker { allowlist: load_allowlist(&self.store)?, warninglists: self.warninglists()? })
+    /// The offline flag checker for `viewer`: the warninglists (public
+    /// data), and for the hub the stored allowlist too (its entries and
+    /// reasons are the hub's own).
+    pub fn flag_checker(&self, viewer: &Viewer) -> Result<FlagChecker, AppError> {
+        let allowlist = if viewer.is_hub() { load_allowlist(&self.store)? } else { Allowlist::default() };
+        Ok(FlagChecker { allowlist, warninglists: self.warninglists()? })
     }
 
     /// The lists, or an error naming the script that fetches them.

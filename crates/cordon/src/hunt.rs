@@ -57,9 +57,12 @@ fn entry_json(e: &Entry) -> Value {
 
 pub(crate) fn lookup(cli: &Cli, args: &LookupArgs) -> anyhow::Result<ExitCode> {
     let listing = from_store(cli, args.tlp_max)?;
-    // "Do not take down" flags of the address itself (allowlist,
-    // warninglists): a listed resolver or scanner says so.
-    let checker = cordon_app::App::open(&cli.config())?.flag_checker()?;
+    // "Do not take down" flags of the address itself (warninglists; the
+    // allowlist for the hub): a listed resolver or scanner says so.
+    let checker = {
+        let (app, viewer) = cli.open()?;
+        app.flag_checker(&viewer)?
+    };
     let mut out = stdout();
     let mut bad = false;
     let mut answer = |raw: &str, out: &mut dyn Write| -> std::io::Result<()> {

@@ -214,6 +214,13 @@ fn lookup_says_when_an_address_is_flagged() {
         (answers[2]["listed"].as_bool(), flags(&answers[2])),
         (Some(false), vec!["public-resolver".to_string()])
     );
+    // The allowlist is the hub's: another organisation never sees its reasons.
+    assert!(env.run(&["allow", "add", "80.94.95.112", "--reason", "our honeypot"]).status.success());
+    assert_eq!(flags(&env.json_lines(&["lookup", "80.94.95.112", "--json"])[0]), ["allowlisted"]);
+    assert!(env.run(&["org", "add", "soc-a", "--kind", "defender"]).status.success());
+    let as_soc = env.json_lines(&["--as", "soc-a", "lookup", "80.94.95.112", "8.8.8.8", "--json"]);
+    assert!(flags(&as_soc[0]).is_empty(), "{:?}", as_soc[0]);
+    assert_eq!(flags(&as_soc[1]), ["public-resolver"]);
     let human = env.run(&["lookup", "162.142.125.10"]);
     let text = String::from_utf8_lossy(&human.stdout);
     assert!(text.contains("\tflagged research-scanner: 162.142.125.10 is in MISP warninglist 'Censys"), "{text}");

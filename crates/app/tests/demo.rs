@@ -69,8 +69,22 @@ fn demo_dates_and_reports_hold() {
     }
     let packages = out.join("packages");
     for country in std::fs::read_dir(&packages).unwrap() {
-        let csv = std::fs::read_to_string(country.unwrap().path().join("targets.csv")).unwrap_or_default();
+        let dir = country.unwrap().path();
+        let csv = std::fs::read_to_string(dir.join("targets.csv")).unwrap_or_default();
         assert!(!csv.contains("2026-"), "{csv}");
+        // Malware families are one bar whatever their spelling (the demo's
+        // IntelMQ feed writes them in lower case).
+        let page = std::fs::read_to_string(dir.join("report.html")).unwrap();
+        let section = page.split("Top malware families").nth(1).and_then(|s| s.split("Evidence per target").next());
+        let families: Vec<String> = section
+            .unwrap_or_default()
+            .split("<title>")
+            .skip(2)
+            .filter_map(|t| t.split('<').next())
+            .map(str::to_lowercase)
+            .collect();
+        let distinct: std::collections::BTreeSet<&String> = families.iter().collect();
+        assert_eq!(distinct.len(), families.len(), "{}: {families:?}", dir.display());
     }
     let files: Vec<PathBuf> = documents
         .iter()

@@ -42,3 +42,20 @@ race() {
 
 # describe FILE: what a run produced; callers may redefine it.
 describe() { echo "$(wc -l <"$1") lines of output"; }
+
+# public_v4_list N: N public IPv4 addresses, one a line, always the same
+# (MINSTD, fixed seed; bench/core and bench/warninglists share them).
+public_v4_list() {
+  awk -v n="$1" 'BEGIN {
+    split("23 45 46 51 62 77 80 91 93 95 103 109 141 176 185 193 194 195 212 213", first, " ");
+    # MINSTD: its products stay exact in doubles; take its high bits.
+    x = 20241201;
+    for (i = 0; i < n; i++) {
+      x = (x * 48271) % 2147483647; a = first[1 + int(x / 8388608) % 20];
+      x = (x * 48271) % 2147483647; b = int(x / 8388608);
+      x = (x * 48271) % 2147483647; c = int(x / 8388608);
+      x = (x * 48271) % 2147483647; d = 1 + int(x / 8388608) % 254;
+      print a "." b "." c "." d;
+    }
+  }'
+}

@@ -20,20 +20,7 @@ mkdir -p "$OUT"
 cargo build --quiet --release -p cordon
 NEW=$PWD/target/release/cordon
 LIST="$OUT/list-$LINES.txt"
-if [ ! -s "$LIST" ]; then
-  awk -v n="$LINES" 'BEGIN {
-    split("23 45 46 51 62 77 80 91 93 95 103 109 141 176 185 193 194 195 212 213", first, " ");
-    # MINSTD: its products stay exact in doubles; take its high bits.
-    x = 20241201;
-    for (i = 0; i < n; i++) {
-      x = (x * 48271) % 2147483647; a = first[1 + int(x / 8388608) % 20];
-      x = (x * 48271) % 2147483647; b = int(x / 8388608);
-      x = (x * 48271) % 2147483647; c = int(x / 8388608);
-      x = (x * 48271) % 2147483647; d = 1 + int(x / 8388608) % 254;
-      print a "." b "." c "." d;
-    }
-  }' >"$LIST"
-fi
+[ -s "$LIST" ] || public_v4_list "$LINES" >"$LIST"
 PROBE=$(sed -n '1000p' "$LIST")
 echo "list: $LIST ($(wc -l <"$LIST") lines), probe $PROBE"
 

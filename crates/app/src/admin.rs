@@ -4,7 +4,7 @@
 //! source's consent, and the status of the data files the hub enriches
 //! with (the geo snapshot, the MISP warninglists). Every call is the hub's.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use cordon_enrich::{Contact, GeoDb, Warninglists};
 use cordon_model::{format_timestamp, Viewer};
@@ -17,10 +17,6 @@ use crate::access::CreatedToken;
 use crate::protect::contact_row;
 use crate::{require_hub, App, AppError};
 
-/// The name of the warninglists directory, beside the store (a copy of, or
-/// a link to, what `scripts/fetch-warninglists.sh` fetches into
-/// `data/warninglists`).
-pub const WARNINGLISTS_DIR: &str = "warninglists";
 
 /// A user (`cordon user list --json`): never its password hash.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -242,18 +238,12 @@ impl App {
             .ok_or_else(|| AppError::NotFound(format!("there is no source '{source}'")))
     }
 
-    /// Where the warninglists are looked for: [`WARNINGLISTS_DIR`] beside
-    /// the store.
-    pub fn warninglists_dir(&self) -> PathBuf {
-        self.config.db.with_file_name(WARNINGLISTS_DIR)
-    }
-
     /// Which geo snapshot and warninglists are there, with their dates and
     /// sizes (the hub only). Loads both to check them: a broken file is
     /// reported, never an error of the call.
     pub fn data_status(&self, viewer: &Viewer) -> Result<DataStatus, AppError> {
         require_hub(viewer, "reading the data files' status")?;
-        Ok(DataStatus { geo: geo_status(self.geo_path()), warninglists: warninglists_status(&self.warninglists_dir()) })
+        Ok(DataStatus { geo: geo_status(self.geo_path()), warninglists: warninglists_status(&self.config.warninglists) })
     }
 }
 

@@ -49,6 +49,9 @@ pub struct DemoOptions {
     /// Otherwise: the ip-location-db data directory (`data/geo`), compiled
     /// into the output directory when present.
     pub geo_data: PathBuf,
+    /// The MISP warninglists directory (`data/warninglists`); without it
+    /// only the built-in rules flag indicators.
+    pub warninglists: PathBuf,
 }
 
 /// What the demo made.
@@ -68,8 +71,11 @@ pub fn run(options: &DemoOptions, step: &mut dyn FnMut(String)) -> Result<DemoRe
     let out = &options.out;
     fresh_output(out)?;
     let geo = geo_snapshot(options);
-    let config =
-        Config { db: out.join("cordon.db"), geo: geo.clone().unwrap_or_else(|| out.join(crate::GEO_SNAPSHOT)) };
+    let config = Config {
+        db: out.join("cordon.db"),
+        geo: geo.clone().unwrap_or_else(|| out.join(crate::GEO_SNAPSHOT)),
+        warninglists: options.warninglists.clone(),
+    };
     let app = App::open(&config)?;
     let hub = app.viewer(None)?;
     let start = parse_timestamp("2024-04-01").unwrap_or(0);
@@ -388,17 +394,19 @@ fn simulate_reemergence(
     let mut down: Vec<Target> = targets_in(&app.store, operation.id, TargetState::TakenDown)?;
     down.extend(targets_in(&app.store, operation.id, TargetState::Verified)?);
     down.sort_by_key(|t| stable_hash(&t.spec.key, 71));
-    let text: String = down.iter().take(count).map(|t| format!("{}\n", t.spec.key)).collect();
-    if text.is_empty() {
+    // Seen again the week before the rebuild, inside the window.
+    let seen = cordon_model::format_timestamp(actor.time - 5 * DAY);
+    let rows: String = down.iter().take(count).map(|t| format!("{},{seen},{seen}\n", t.spec.key)).collect();
+    if rows.is_empty() {
         return Ok(0);
     }
     let feed = DemoFeed {
         source: "kestrel-cert",
-        file: "kestrel-cert-update.txt",
-        format: "plain",
+        file: "kestrel-cert-update.csv",
+        format: "csv",
         default_tlp: cordon_model::Tlp::Clear,
         share_amber: false,
-        text,
+        text: format!("ip,first_seen,last_seen\n{rows}"),
         records: count,
     };
     ingest(app, hub, operation, feed_dir, &feed)?;

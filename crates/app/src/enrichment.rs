@@ -1,6 +1,9 @@
 //! Enrichment of the store: ASN, organisation, country, hosting type and
 //! "do not take down" flags for every indicator, from the geo snapshot, the
-//! built-in hosting table and the stored allowlist.
+//! built-in hosting table, the stored allowlist and the MISP warninglists
+//! (when loaded). A URL is flagged for its host's flags, except those that
+//! condemn a platform's name but not the URLs on it (`shared-platform`,
+//! `top-site`).
 //!
 //! Domains and URLs are enriched through the addresses the feeds linked to
 //! them (a URL's host, PhishTank's hosting IP, MISP `domain|ip`): an
@@ -15,8 +18,12 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::path::Path;
+use std::sync::Arc;
 
-use cordon_enrich::{domain_flags, ip_flags, Allowlist, Contact, ContactBook, Flag, FlagConfig, GeoDb, HostingTable};
+use cordon_enrich::{
+    domain_flags, ip_flags, offline_flags, Allowlist, Contact, ContactBook, Flag, FlagConfig, GeoDb, HostingTable,
+    Warninglists,
+};
 use cordon_model::{Kind, Observable, Tlp};
 use cordon_store::enrichment::{Enrichment, EnrichmentStore, IndicatorRef};
 use cordon_store::SqliteStore;
@@ -40,6 +47,7 @@ pub struct Enricher {
     geo: GeoDb,
     hosting: HostingTable,
     allowlist: Allowlist,
+    warninglists: Option<Arc<Warninglists>>,
 }
 
 /// The stored allowlist as the enrichment engine reads it.
@@ -72,12 +80,21 @@ pub(crate) fn load_contacts(store: &SqliteStore) -> Result<ContactBook, AppError
 }
 
 impl Enricher {
-    /// Loads the snapshot at `snapshot` and the store's allowlist.
-    pub(crate) fn load(store: &SqliteStore, snapshot: &Path) -> Result<Enricher, AppError> {
+    /// Loads the snapshot at `snapshot` and the store's allowlist; flags
+    /// come from `warninglists` too.
+    pub(crate) fn load(
+        store: &SqliteStore,
+        snapshot: &Path,
+        warninglists: Option<Arc<Warninglists>>,
+    ) -> Result<Enricher, AppError> {
         let geo = GeoDb::load(snapshot).map_err(|e| {
             AppError::Invalid(format!("no usable geo snapshot at {} ({e}): {}", snapshot.display(), crate::GEO_HELP))
         })?;
-        Ok(Enricher { geo, hosting: HostingTable::builtin(), allowlist: load_allowlist(store)? })
+        Ok(Enricher { geo, hosting: HostingTable::builtin(), allowlist: load_allowlist(store)?, warninglists })
+    }
+
+    fn config(&self) -> FlagConfig<'_> {
+        FlagConfig { warninglists: self.warninglists.as_deref(), ..FlagConfig::new(&self.allowlist) }
     }
 
     /// The enrichment of one address, given how many distinct domains the
@@ -86,7 +103,7 @@ impl Enricher {
         let info = self.geo.lookup(ip);
         let asn = info.as_ref().and_then(|i| i.asn);
         let hosting = asn.map_or(cordon_enrich::Hosting::Unknown, |a| self.hosting.classify(a));
-        let flags = ip_flags(ip, info.as_ref(), hosting, linked_domains, &FlagConfig::new(&self.allowlist));
+        let flags = ip_flags(ip, info.as_ref(), hosting, linked_domains, &self.config());
         Enrichment {
             network: info.as_ref().map(|i| range_text(i.first, i.last)),
             asn,
@@ -98,9 +115,16 @@ impl Enricher {
         }
     }
 
-    /// The flags of a domain (allowlisted, or under an allowlisted parent).
+    /// The flags of a domain (allowlisted, or under an allowlisted parent;
+    /// its warninglist flags).
     pub fn domain_flags(&self, domain: &str) -> Vec<(String, String)> {
-        flag_pairs(domain_flags(domain, &FlagConfig::new(&self.allowlist)))
+        flag_pairs(domain_flags(domain, &self.config()))
+    }
+
+    /// The flags of a URL with a domain host: the host's, but for those
+    /// that spare the URLs on a platform, and the URL's own.
+    pub fn url_flags(&self, url: &str) -> Vec<(String, String)> {
+        flag_pairs(offline_flags(Kind::Url, url, &self.config()))
     }
 
     /// The routing book's view of an address.
@@ -208,11 +232,10 @@ pub enum Scope {
 /// is told how many of how many are done.
 pub(crate) fn enrich_store(
     store: &SqliteStore,
-    snapshot: &Path,
+    enricher: &Enricher,
     scope: &Scope,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<EnrichSummary, AppError> {
-    let enricher = Enricher::load(store, snapshot)?;
     let links = Links::load(store)?;
     let mut refs = Vec::new();
     store.indicator_refs(&mut |r| refs.push(r))?;
@@ -246,7 +269,8 @@ pub(crate) fn enrich_store(
             },
         };
         if let Some(domain) = own_domain(r) {
-            enrichment.flags.extend(enricher.domain_flags(&domain));
+            let flags = if r.kind == Kind::Url { enricher.url_flags(&r.value) } else { enricher.domain_flags(&domain) };
+            enrichment.flags.extend(flags);
         }
         if enrichment.network.is_none() {
             summary.unknown_network += 1;

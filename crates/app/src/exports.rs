@@ -2,11 +2,13 @@
 //! STIX bundle or MISP feed carries, as the viewer may see them. The
 //! writers are in `cordon-export`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
-use cordon_enrich::{offline_flags, FlagConfig};
+use cordon_enrich::{domain_flags, offline_flags, FlagConfig, FlagKind};
 use cordon_export::Entry;
-use cordon_model::Timestamp;
+use cordon_model::{Kind, Observable, Timestamp, Tlp};
+use cordon_ops::targets::PLATFORM_SERVER;
+use cordon_store::enrichment::EnrichmentStore;
 use cordon_store::{IndicatorFilter, IndicatorSummary, Store};
 use serde::Serialize;
 
@@ -41,8 +43,11 @@ pub struct Omitted {
 
 /// The writers' view of a stored indicator: built from the sightings the
 /// viewer may see, marked with the most restrictive TLP among them.
-pub fn entry(summary: IndicatorSummary) -> Entry {
+/// `on_platform`: a URL whose host is a shared platform
+/// ([`Entry::on_platform`]).
+pub fn entry(summary: IndicatorSummary, on_platform: bool) -> Entry {
     Entry {
+        on_platform,
         value: summary.value,
         kind: summary.kind,
         categories: summary.categories,
@@ -57,15 +62,34 @@ pub fn entry(summary: IndicatorSummary) -> Entry {
 impl App {
     /// The entries `selection` exports, and what it left out. An indicator
     /// is flagged by its enrichment or, whether or not enrichment ran, by
-    /// the allowlist and the rules that need no geo data.
+    /// the allowlist, the warninglists and the rules that need no geo
+    /// data. A URL on a shared platform is exported (its host is flagged,
+    /// the URL is not), but never its host as a DNS name.
     pub fn export_entries(&self, selection: &ExportSelection) -> Result<(Vec<Entry>, Omitted), AppError> {
         let allowlist = load_allowlist(&self.store)?;
-        let config = FlagConfig::new(&allowlist);
+        let warninglists = self.warninglists()?;
+        let config = FlagConfig { warninglists: warninglists.as_deref(), ..FlagConfig::new(&allowlist) };
+        let on_platform = |kind: Kind, value: &str| {
+            kind == Kind::Url
+                && match Observable::Url(value.to_string()).url_host() {
+                    Some(Observable::Domain(host)) => {
+                        domain_flags(&host, &config).iter().any(|flag| FlagKind::URL_LEVEL.contains(&flag.kind))
+                    }
+                    _ => false,
+                }
+        };
+        let servers = match warninglists {
+            Some(_) => self.platform_servers(&selection.filter, &on_platform)?,
+            None => HashSet::new(),
+        };
         let mut omitted = Omitted::default();
         let mut entries = Vec::new();
         self.store.indicators(&selection.filter, &mut |summary| {
             omitted.read += 1;
             let mut flags = summary.flags.clone();
+            if servers.contains(&summary.value) {
+                flags.push(PLATFORM_SERVER.to_string());
+            }
             if flags.is_empty() {
                 flags.extend(
                     offline_flags(summary.kind, &summary.value, &config).iter().map(|f| f.kind.key().to_string()),
@@ -81,11 +105,49 @@ impl App {
             let recent = selection.since.is_none_or(|since| summary.last_seen >= since);
             let confident = selection.min_confidence.is_none_or(|min| summary.confidence >= min);
             if recent && confident {
-                entries.push(entry(summary));
+                let on_platform = on_platform(summary.kind, &summary.value);
+                entries.push(entry(summary, on_platform));
             } else {
                 omitted.filtered += 1;
             }
         })?;
         Ok((entries, omitted))
+    }
+
+    /// The addresses the feeds tie to a URL on a shared platform: the
+    /// platform's servers. Only links the filter's viewer could know count
+    /// (all for the hub, CLEAR and GREEN ones for anyone else), so that an
+    /// omission never hints at a link the viewer may not see.
+    fn platform_servers(
+        &self,
+        filter: &IndicatorFilter,
+        on_platform: &dyn Fn(Kind, &str) -> bool,
+    ) -> Result<HashSet<String>, AppError> {
+        let mut urls = HashSet::new();
+        self.store.indicator_refs(&mut |r| {
+            if on_platform(r.kind, &r.value) {
+                urls.insert(r.id);
+            }
+        })?;
+        if urls.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let known = |tlp: Tlp| filter.viewer.is_hub() || tlp <= Tlp::Green;
+        let mut ids = HashSet::new();
+        for link in self.store.links()?.into_iter().filter(|link| known(link.tlp)) {
+            if urls.contains(&link.from) {
+                ids.insert(link.derived);
+            }
+            if urls.contains(&link.derived) {
+                ids.insert(link.from);
+            }
+        }
+        let mut servers = HashSet::new();
+        self.store.indicator_refs(&mut |r| {
+            if ids.contains(&r.id) && matches!(r.kind, Kind::Ipv4 | Kind::Ipv6) {
+                servers.insert(r.value);
+            }
+        })?;
+        Ok(servers)
     }
 }

@@ -34,6 +34,7 @@ pub mod orgs;
 pub mod protect;
 pub mod query;
 pub mod view;
+pub mod warninglists;
 
 use std::path::{Path, PathBuf};
 
@@ -48,18 +49,27 @@ pub struct Config {
     pub db: PathBuf,
     /// The compiled geo snapshot; enrichment needs it, nothing else does.
     pub geo: PathBuf,
+    /// The MISP warninglists directory (`<name>/list.json`, as
+    /// scripts/fetch-warninglists.sh writes it); without it only the
+    /// built-in rules flag indicators.
+    pub warninglists: PathBuf,
 }
 
 impl Config {
-    /// The store at `db` with the geo snapshot `cordon-geo.snap` beside it.
+    /// The store at `db` with the geo snapshot `cordon-geo.snap` and the
+    /// directory `warninglists` beside it.
     pub fn new(db: PathBuf) -> Config {
         let geo = db.with_file_name(GEO_SNAPSHOT);
-        Config { db, geo }
+        let warninglists = db.with_file_name(WARNINGLISTS_DIR);
+        Config { db, geo, warninglists }
     }
 }
 
 /// The default name of the geo snapshot, beside the store.
 pub const GEO_SNAPSHOT: &str = "cordon-geo.snap";
+
+/// The default name of the warninglists directory, beside the store.
+pub const WARNINGLISTS_DIR: &str = "warninglists";
 
 /// What to tell someone whose geo data is missing.
 pub const GEO_HELP: &str = "fetch the ip-location-db data with scripts/fetch-geodata.sh (in cordon's source tree) \
@@ -120,6 +130,7 @@ impl From<cordon_ops::OpsError> for AppError {
 pub struct App {
     store: SqliteStore,
     config: Config,
+    warninglists: warninglists::Cache,
 }
 
 impl App {
@@ -127,7 +138,7 @@ impl App {
     pub fn open(config: &Config) -> Result<App, AppError> {
         let store = SqliteStore::open(&config.db)
             .map_err(|e| AppError::Storage(format!("cannot open the store {}: {e}", config.db.display())))?;
-        Ok(App { store, config: config.clone() })
+        Ok(App { store, config: config.clone(), warninglists: warninglists::Cache::default() })
     }
 
     /// The configuration.

@@ -96,7 +96,11 @@ impl App {
         include_flagged: bool,
     ) -> Result<BuildSummary, AppError> {
         require_hub(viewer, "building targets")?;
-        let routing = Routing { contacts: load_contacts(&self.store)?, allowlist: load_allowlist(&self.store)? };
+        let routing = Routing {
+            contacts: load_contacts(&self.store)?,
+            allowlist: load_allowlist(&self.store)?,
+            warninglists: self.warninglists()?,
+        };
         Ok(build_targets(&self.store, operation, &routing, actor, include_flagged)?)
     }
 

@@ -65,8 +65,14 @@ impl App {
         scope: &Scope,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<EnrichSummary, AppError> {
-        let geo = self.config.geo.clone();
-        enrich_store(&self.store, &geo, scope, progress)
+        let enricher = self.enricher()?;
+        enrich_store(&self.store, &enricher, scope, progress)
+    }
+
+    /// The enrichment engine: the geo snapshot, the allowlist, the
+    /// warninglists.
+    fn enricher(&self) -> Result<Enricher, AppError> {
+        Enricher::load(&self.store, &self.config.geo, self.warninglists()?)
     }
 
     /// Re-runs enrichment over the whole store.
@@ -132,7 +138,7 @@ impl App {
     pub fn route(&self, viewer: &Viewer, raw: &str) -> Result<Vec<RouteAnswer>, AppError> {
         require_hub(viewer, "routing")?;
         let normalized = normalize(raw).map_err(|e| AppError::Invalid(e.to_string()))?;
-        let enricher = Enricher::load(&self.store, &self.config.geo)?;
+        let enricher = self.enricher()?;
         let contacts = load_contacts(&self.store)?;
         let filter = IndicatorFilter::new(*viewer);
         let mut ips: Vec<IpAddr> = Vec::new();

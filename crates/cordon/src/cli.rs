@@ -27,6 +27,13 @@ pub(crate) struct Cli {
     #[arg(long = "as", global = true, env = "CORDON_AS", value_name = "ORG")]
     pub(crate) as_org: Option<String>,
 
+    /// The MISP warninglists directory (default: warninglists beside the
+    /// store), as scripts/fetch-warninglists.sh (in cordon's source tree)
+    /// writes it into data/warninglists. Without it only the built-in rules
+    /// flag indicators.
+    #[arg(long, global = true, env = "CORDON_WARNINGLISTS", value_name = "DIR")]
+    pub(crate) warninglists: Option<PathBuf>,
+
     #[command(subcommand)]
     pub(crate) command: Command,
 }
@@ -43,6 +50,9 @@ impl Cli {
         let mut config = cordon_app::Config::new(self.db.clone());
         if let Some(geo) = &self.geo {
             config.geo = geo.clone();
+        }
+        if let Some(dir) = &self.warninglists {
+            config.warninglists = dir.clone();
         }
         config
     }
@@ -108,6 +118,10 @@ pub(crate) enum Command {
     Audit(crate::audit::AuditCommand),
     #[command(flatten)]
     Ops(crate::operation::OpsCommand),
+    /// The MISP warninglists that flag what must not be taken down: list
+    /// them, check values.
+    #[command(subcommand)]
+    Warninglists(crate::warninglists::WarninglistsCommand),
 }
 
 #[derive(Args, Debug)]

@@ -31,11 +31,14 @@ pub(crate) struct DemoArgs {
 }
 
 pub(crate) fn run(cli: &Cli, args: &DemoArgs) -> anyhow::Result<ExitCode> {
+    // The warninglists: the global --warninglists, else data/warninglists
+    // (scripts/fetch-warninglists.sh).
     let options = DemoOptions {
         out: args.out.clone(),
         scale: args.scale,
         geo_snapshot: cli.geo.clone(),
         geo_data: args.geo_data.clone(),
+        warninglists: cli.warninglists.clone().unwrap_or_else(|| PathBuf::from("data/warninglists")),
     };
     let started = Instant::now();
     let mut step_started = Instant::now();

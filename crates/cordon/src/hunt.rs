@@ -57,6 +57,12 @@ fn entry_json(e: &Entry) -> Value {
 
 pub(crate) fn lookup(cli: &Cli, args: &LookupArgs) -> anyhow::Result<ExitCode> {
     let listing = from_store(cli, args.tlp_max)?;
+    // "Do not take down" flags of the address itself (warninglists; the
+    // allowlist for the hub): a listed resolver or scanner says so.
+    let checker = {
+        let (app, viewer) = cli.open()?;
+        app.flag_checker(&viewer)?
+    };
     let mut out = stdout();
     let mut bad = false;
     let mut answer = |raw: &str, out: &mut dyn Write| -> std::io::Result<()> {
@@ -70,19 +76,22 @@ pub(crate) fn lookup(cli: &Cli, args: &LookupArgs) -> anyhow::Result<ExitCode> {
             return Ok(());
         };
         let matches = listing.covering(ip);
+        let kind = if ip.is_ipv4() { cordon_model::Kind::Ipv4 } else { cordon_model::Kind::Ipv6 };
+        let flags = checker.flags(kind, &ip.to_string());
+        let flagged: String = flags.iter().map(|f| format!("\tflagged {}: {}", f.flag, f.reason)).collect();
         if args.json {
             let obj = json!({"ip": ip.to_string(), "listed": !matches.is_empty(),
-                             "matches": matches.iter().map(entry_json).collect::<Vec<_>>()});
+                             "matches": matches.iter().map(entry_json).collect::<Vec<_>>(), "flags": flags});
             serde_json::to_writer(&mut *out, &obj)?;
             writeln!(out)
         } else if matches.is_empty() {
-            writeln!(out, "{ip}\tnot listed")
+            writeln!(out, "{ip}\tnot listed{flagged}")
         } else {
             for e in &matches {
                 let confidence = e.confidence.map_or_else(String::new, |c| format!(" confidence {c}"));
                 writeln!(
                     out,
-                    "{ip}\tlisted\t{}\t{}\t{}{confidence}",
+                    "{ip}\tlisted\t{}\t{}\t{}{confidence}{flagged}",
                     e.indicator,
                     e.categories.join(","),
                     e.sources.join(",")

@@ -23,6 +23,7 @@ mod progress;
 mod protect;
 mod query;
 mod serve;
+mod warninglists;
 
 use std::process::ExitCode;
 
@@ -71,6 +72,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Token(cmd) => access::token(cli, cmd),
         Command::Audit(cmd) => audit::run(cli, cmd),
         Command::Ops(cmd) => operation::run(cli, cmd),
+        Command::Warninglists(cmd) => warninglists::run(cli, cmd),
     }
 }
 

@@ -1,6 +1,7 @@
 //! End-to-end tests of enrichment and routing through the real binary, on
 //! the committed slice of the real ip-location-db data
-//! (crates/enrich/tests/fixtures; CC BY 4.0, RouteViews, DB-IP, NRO).
+//! (crates/enrich/tests/fixtures; CC BY 4.0, RouteViews, DB-IP, NRO) and
+//! the warninglists fixture in MISP's layout (`platform-lists`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -37,6 +38,8 @@ impl Env {
             .arg(&self.db)
             .arg("--geo")
             .arg(&self.geo)
+            .arg("--warninglists")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../enrich/tests/fixtures/platform-lists"))
             .args(args)
             .stdin(Stdio::null())
             .output()
@@ -194,4 +197,31 @@ fn exports_leave_flagged_out_and_count_them() {
     assert_eq!(String::from_utf8_lossy(&all.stdout), "1.1.1.1\n51.38.12.34\n");
     let human = String::from_utf8_lossy(&env.run(&["export", "--format", "plain"]).stderr).into_owned();
     assert!(human.contains("1 flagged indicators left out (cdn 1, public-resolver 1)"), "{human}");
+}
+
+#[test]
+fn lookup_says_when_an_address_is_flagged() {
+    let env = Env::new();
+    let list = env.file("list.txt", "162.142.125.10\n80.94.95.112\n");
+    assert!(env.run(&["ingest", &list, "--source", "s", "--tlp", "clear"]).status.success());
+    let answers = env.json_lines(&["lookup", "162.142.125.10", "80.94.95.112", "8.8.8.8", "--json"]);
+    assert_eq!(
+        (answers[0]["listed"].as_bool(), flags(&answers[0])),
+        (Some(true), vec!["research-scanner".to_string()])
+    );
+    assert!(flags(&answers[1]).is_empty());
+    assert_eq!(
+        (answers[2]["listed"].as_bool(), flags(&answers[2])),
+        (Some(false), vec!["public-resolver".to_string()])
+    );
+    // The allowlist is the hub's: another organisation never sees its reasons.
+    assert!(env.run(&["allow", "add", "80.94.95.112", "--reason", "our honeypot"]).status.success());
+    assert_eq!(flags(&env.json_lines(&["lookup", "80.94.95.112", "--json"])[0]), ["allowlisted"]);
+    assert!(env.run(&["org", "add", "soc-a", "--kind", "defender"]).status.success());
+    let as_soc = env.json_lines(&["--as", "soc-a", "lookup", "80.94.95.112", "8.8.8.8", "--json"]);
+    assert!(flags(&as_soc[0]).is_empty(), "{:?}", as_soc[0]);
+    assert_eq!(flags(&as_soc[1]), ["public-resolver"]);
+    let human = env.run(&["lookup", "162.142.125.10"]);
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(text.contains("\tflagged research-scanner: 162.142.125.10 is in MISP warninglist 'Censys"), "{text}");
 }

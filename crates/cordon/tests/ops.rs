@@ -159,7 +159,7 @@ fn demo_at_small_scale() {
         assert!(std::fs::read_dir(out.join("outbox")).unwrap().count() > 10);
     }
     assert!(read(&out.join("report.html")).contains("<svg"));
-    for feed in ["kestrel-cert.txt", "harbor-labs.csv", "ostrich-intelmq.jsonl", "lantern-isac.stix.json"] {
+    for feed in ["kestrel-cert.csv", "harbor-labs.csv", "ostrich-intelmq.jsonl", "lantern-isac.stix.json"] {
         assert!(out.join("feeds").join(feed).exists(), "{feed}");
     }
     // Deterministic: the same figures again.

@@ -6,65 +6,24 @@ use std::net::IpAddr;
 
 use cordon_model::{ip_not_targetable, Kind, Observable, SkipReason};
 
-use crate::{Allowlist, GeoInfo, Hosting};
+use crate::{Allowlist, GeoInfo, Hosting, Subject, Warninglists};
 
 /// The default for [`FlagConfig::shared_hosting_threshold`].
 pub const DEFAULT_SHARED_HOSTING_THRESHOLD: usize = 20;
 
-/// Well-known public DNS resolvers: (address, service).
-pub const PUBLIC_RESOLVERS: &[(&str, &str)] = &[
-    ("8.8.8.8", "Google Public DNS"),
-    ("8.8.4.4", "Google Public DNS"),
-    ("2001:4860:4860::8888", "Google Public DNS"),
-    ("2001:4860:4860::8844", "Google Public DNS"),
-    ("1.1.1.1", "Cloudflare DNS"),
-    ("1.0.0.1", "Cloudflare DNS"),
-    ("1.1.1.2", "Cloudflare DNS for Families"),
-    ("1.0.0.2", "Cloudflare DNS for Families"),
-    ("1.1.1.3", "Cloudflare DNS for Families"),
-    ("1.0.0.3", "Cloudflare DNS for Families"),
-    ("2606:4700:4700::1111", "Cloudflare DNS"),
-    ("2606:4700:4700::1001", "Cloudflare DNS"),
-    ("9.9.9.9", "Quad9"),
-    ("149.112.112.112", "Quad9"),
-    ("9.9.9.10", "Quad9 (unfiltered)"),
-    ("149.112.112.10", "Quad9 (unfiltered)"),
-    ("9.9.9.11", "Quad9 (ECS)"),
-    ("149.112.112.11", "Quad9 (ECS)"),
-    ("2620:fe::fe", "Quad9"),
-    ("2620:fe::9", "Quad9"),
-    ("208.67.222.222", "Cisco OpenDNS"),
-    ("208.67.220.220", "Cisco OpenDNS"),
-    ("2620:119:35::35", "Cisco OpenDNS"),
-    ("2620:119:53::53", "Cisco OpenDNS"),
-    ("94.140.14.14", "AdGuard DNS"),
-    ("94.140.15.15", "AdGuard DNS"),
-    ("2a10:50c0::ad1:ff", "AdGuard DNS"),
-    ("2a10:50c0::ad2:ff", "AdGuard DNS"),
-    ("76.76.2.0", "Control D"),
-    ("76.76.10.0", "Control D"),
-    ("2606:1a40::", "Control D"),
-    ("2606:1a40:1::", "Control D"),
-    ("185.228.168.9", "CleanBrowsing"),
-    ("185.228.169.9", "CleanBrowsing"),
-    ("2a0d:2a00:1::2", "CleanBrowsing"),
-    ("2a0d:2a00:2::2", "CleanBrowsing"),
-    ("77.88.8.8", "Yandex DNS"),
-    ("77.88.8.1", "Yandex DNS"),
-];
+/// Public DNS resolvers that the MISP warninglists miss (checked against
+/// pymispwarninglists 1.7.0's `public-dns-v4` and `public-dns-v6`):
+/// (address, service). Every other resolver comes from the lists (see
+/// [`crate::Warninglists`]), so without them only these are flagged.
+pub const RESOLVERS_NOT_IN_WARNINGLISTS: &[(&str, &str)] =
+    &[("2606:4700:4700::1001", "Cloudflare DNS"), ("2620:119:53::53", "Cisco OpenDNS")];
 
-/// The service of a public resolver's address: [`PUBLIC_RESOLVERS`] parsed
-/// once (this runs for every indicator of an export).
-fn public_resolver(ip: IpAddr) -> Option<&'static str> {
-    static PARSED: std::sync::OnceLock<Vec<(IpAddr, &'static str)>> = std::sync::OnceLock::new();
-    let parsed = PARSED.get_or_init(|| {
-        let mut parsed: Vec<(IpAddr, &'static str)> =
-            PUBLIC_RESOLVERS.iter().filter_map(|(addr, service)| Some((addr.parse().ok()?, *service))).collect();
-        parsed.sort();
-        parsed
-    });
-    let at = parsed.partition_point(|(addr, _)| *addr < ip);
-    parsed.get(at).filter(|(addr, _)| *addr == ip).map(|(_, service)| *service)
+/// The service of a resolver in [`RESOLVERS_NOT_IN_WARNINGLISTS`].
+fn fallback_resolver(ip: IpAddr) -> Option<&'static str> {
+    RESOLVERS_NOT_IN_WARNINGLISTS
+        .iter()
+        .find(|(addr, _)| addr.parse::<IpAddr>().is_ok_and(|a| a == ip))
+        .map(|(_, service)| *service)
 }
 
 /// What a flag warns about.
@@ -80,14 +39,31 @@ pub enum FlagKind {
     SharedHosting,
     /// Listed in the allowlist.
     Allowlisted,
-    /// In a MISP warninglist ([`crate::Warninglists`]); the reason names
-    /// the list.
+    /// A research or commercial Internet scanner (Censys, Shodan, ONYPHE,
+    /// ...; from the warninglists): not a takedown target.
+    ResearchScanner,
+    /// A sinkhole (from the warninglists).
+    Sinkhole,
+    /// A shared platform: file hosting, pastes, URL shorteners, link-in-bio
+    /// (from the warninglists). Its name and servers are never targets;
+    /// the URLs on it are, at URL level.
+    SharedPlatform,
+    /// One of the most visited sites (from the warninglists); like a
+    /// shared platform, the URLs on it stay listed.
+    TopSite,
+    /// In another MISP warninglist that calls for leaving it alone (Tor,
+    /// a dynamic DNS provider's own domain); the reason names the list.
     Warninglist,
 }
 
 impl FlagKind {
+    /// The flags that condemn a name but not the URLs under it: a URL
+    /// whose host has one of these is not flagged for it.
+    pub const URL_LEVEL: [FlagKind; 2] = [FlagKind::SharedPlatform, FlagKind::TopSite];
+
     /// The flag's key: `bogon:<kind>`, `cdn`, `public-resolver`,
-    /// `shared-hosting`, `allowlisted`, `warninglist`.
+    /// `shared-hosting`, `allowlisted`, `research-scanner`, `sinkhole`,
+    /// `shared-platform`, `top-site`, `warninglist`.
     pub fn key(self) -> &'static str {
         match self {
             FlagKind::Bogon(reason) => reason.key(),
@@ -95,6 +71,10 @@ impl FlagKind {
             FlagKind::PublicResolver => "public-resolver",
             FlagKind::SharedHosting => "shared-hosting",
             FlagKind::Allowlisted => "allowlisted",
+            FlagKind::ResearchScanner => "research-scanner",
+            FlagKind::Sinkhole => "sinkhole",
+            FlagKind::SharedPlatform => "shared-platform",
+            FlagKind::TopSite => "top-site",
             FlagKind::Warninglist => "warninglist",
         }
     }
@@ -122,17 +102,43 @@ pub struct FlagConfig<'a> {
     pub allowlist: &'a Allowlist,
     /// From how many distinct linked domains an address is `shared-hosting`.
     pub shared_hosting_threshold: usize,
+    /// The MISP warninglists, when loaded: their hits become flags
+    /// ([`crate::Hit::flag`]).
+    pub warninglists: Option<&'a Warninglists>,
 }
 
 impl<'a> FlagConfig<'a> {
-    /// The configuration with the default threshold.
+    /// The configuration with the default threshold and no warninglists.
     pub fn new(allowlist: &'a Allowlist) -> FlagConfig<'a> {
-        FlagConfig { allowlist, shared_hosting_threshold: DEFAULT_SHARED_HOSTING_THRESHOLD }
+        FlagConfig { allowlist, shared_hosting_threshold: DEFAULT_SHARED_HOSTING_THRESHOLD, warninglists: None }
     }
 }
 
+/// The flags of the warninglists' hits on `observable`, one per kind (the
+/// first list's), in list order. A URL is not flagged for a
+/// [`FlagKind::URL_LEVEL`] hit on its host.
+fn warninglist_flags(observable: &Observable, config: &FlagConfig<'_>) -> Vec<Flag> {
+    let Some(lists) = config.warninglists else { return Vec::new() };
+    let mut flags: Vec<Flag> = Vec::new();
+    for hit in lists.check(observable) {
+        let Some(flag) = hit.flag() else { continue };
+        let spared = hit.subject == Subject::UrlHost && FlagKind::URL_LEVEL.contains(&flag.kind);
+        if !spared && !flags.iter().any(|f| f.kind == flag.kind) {
+            flags.push(flag);
+        }
+    }
+    flags
+}
+
+/// Removes and returns the flag of `kind` from `flags`.
+fn take(flags: &mut Vec<Flag>, kind: FlagKind) -> Option<Flag> {
+    flags.iter().position(|f| f.kind == kind).map(|at| flags.remove(at))
+}
+
 /// The flags of `ip`, in a fixed order (bogon, allowlisted, public-resolver,
-/// cdn, shared-hosting). `geo` names the network in reasons; `hosting` is the
+/// cdn, shared-hosting, then the other warninglist flags in list order).
+/// Public resolvers and CDNs come from the warninglists when they are
+/// loaded, CDNs also from `hosting`. `geo` names the network in reasons; `hosting` is the
 /// ASN's type ([`crate::HostingTable::classify`]); `linked_domains` is the
 /// number of distinct domains the caller knows to resolve to `ip`.
 pub fn ip_flags(
@@ -147,6 +153,7 @@ pub fn ip_flags(
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
         IpAddr::V4(_) => ip,
     };
+    let mut listed = warninglist_flags(&Observable::Ip(ip), config);
     if let Some(reason) = ip_not_targetable(ip) {
         let why = format!(
             "{ip} is in special-use address space ({}): it cannot be anyone's server on the Internet",
@@ -157,10 +164,13 @@ pub fn ip_flags(
     if let Some((net, reason)) = config.allowlist.match_ip(ip) {
         flags.push(Flag { kind: FlagKind::Allowlisted, reason: format!("{ip} is in allowlisted {net}: {reason}") });
     }
-    if let Some(service) = public_resolver(ip) {
+    let resolver = take(&mut listed, FlagKind::PublicResolver).or_else(|| {
+        let service = fallback_resolver(ip)?;
         let reason = format!("{ip} is a public DNS resolver ({service}) used by millions: never block it");
-        flags.push(Flag { kind: FlagKind::PublicResolver, reason });
-    }
+        Some(Flag { kind: FlagKind::PublicResolver, reason })
+    });
+    flags.extend(resolver);
+    let listed_cdn = take(&mut listed, FlagKind::Cdn);
     if hosting == Hosting::Cdn {
         let network = geo.map_or_else(String::new, |g| {
             let org = g.org.unwrap_or("unknown organisation");
@@ -170,6 +180,8 @@ pub fn ip_flags(
             "{ip} belongs to a CDN{network}: it fronts many unrelated sites; act on the domain or report to the CDN, not the address"
         );
         flags.push(Flag { kind: FlagKind::Cdn, reason });
+    } else {
+        flags.extend(listed_cdn);
     }
     if linked_domains >= config.shared_hosting_threshold {
         let reason = format!(
@@ -178,12 +190,14 @@ pub fn ip_flags(
         );
         flags.push(Flag { kind: FlagKind::SharedHosting, reason });
     }
+    flags.extend(listed);
     flags
 }
 
-/// The flags of a domain: `allowlisted` when it or a parent is listed.
+/// The flags of a domain: `allowlisted` when it or a parent is listed,
+/// then its warninglist flags.
 pub fn domain_flags(domain: &str, config: &FlagConfig<'_>) -> Vec<Flag> {
-    config
+    let mut flags: Vec<Flag> = config
         .allowlist
         .match_domain(domain)
         .map(|hit| {
@@ -195,7 +209,9 @@ pub fn domain_flags(domain: &str, config: &FlagConfig<'_>) -> Vec<Flag> {
             Flag { kind: FlagKind::Allowlisted, reason }
         })
         .into_iter()
-        .collect()
+        .collect();
+    flags.extend(warninglist_flags(&Observable::Domain(domain.to_string()), config));
+    flags
 }
 
 /// The flags of an indicator that need no geo data: for an address,
@@ -222,11 +238,21 @@ pub fn offline_flags(kind: Kind, value: &str, config: &FlagConfig<'_>) -> Vec<Fl
             flags
         }
         Kind::Domain => domain_flags(value, config),
-        Kind::Url => match Observable::Url(value.to_string()).url_host() {
-            Some(Observable::Ip(ip)) => ip_flags(ip, None, Hosting::Unknown, 0, config),
-            Some(Observable::Domain(domain)) => domain_flags(&domain, config),
-            _ => Vec::new(),
-        },
+        Kind::Url => {
+            let url = Observable::Url(value.to_string());
+            let host_only = FlagConfig { warninglists: None, ..*config };
+            let mut flags = match url.url_host() {
+                Some(Observable::Ip(ip)) => ip_flags(ip, None, Hosting::Unknown, 0, &host_only),
+                Some(Observable::Domain(domain)) => domain_flags(&domain, &host_only),
+                _ => Vec::new(),
+            };
+            for flag in warninglist_flags(&url, config) {
+                if !flags.iter().any(|f| f.kind == flag.kind) {
+                    flags.push(flag);
+                }
+            }
+            flags
+        }
     }
 }
 
@@ -242,7 +268,9 @@ mod tests {
     fn resolver_bogon_shared_and_allowlisted() {
         let (allow, _) = Allowlist::from_csv("a.csv", "203.0.113.0/24,lab\nexample.net,ours\n");
         let config = FlagConfig::new(&allow);
-        assert_eq!(keys(&ip_flags("8.8.8.8".parse().unwrap(), None, Hosting::Cloud, 0, &config)), ["public-resolver"]);
+        assert!(ip_flags("8.8.8.8".parse().unwrap(), None, Hosting::Cloud, 0, &config).is_empty(), "without lists");
+        let fallback = ip_flags("2620:119:53::53".parse().unwrap(), None, Hosting::Cloud, 0, &config);
+        assert_eq!(keys(&fallback), ["public-resolver"]);
         assert_eq!(keys(&ip_flags("10.1.2.3".parse().unwrap(), None, Hosting::Unknown, 0, &config)), ["bogon:private"]);
         assert_eq!(
             keys(&ip_flags("203.0.113.5".parse().unwrap(), None, Hosting::Unknown, 25, &config)),
@@ -262,7 +290,7 @@ mod tests {
         let config = FlagConfig::new(&allow);
         let check = |kind, value| keys(&offline_flags(kind, value, &config));
         assert_eq!(check(Kind::Ipv4, "51.38.1.2"), ["allowlisted"]);
-        assert_eq!(check(Kind::Ipv4, "8.8.8.8"), ["public-resolver"]);
+        assert_eq!(check(Kind::Ipv6, "2606:4700:4700::1001"), ["public-resolver"]);
         assert_eq!(check(Kind::Cidr, "51.0.0.0/8"), ["allowlisted"]);
         assert_eq!(check(Kind::Cidr, "51.38.7.0/24"), ["allowlisted"]);
         assert!(check(Kind::Cidr, "52.0.0.0/8").is_empty());
@@ -273,7 +301,7 @@ mod tests {
     }
 
     #[test]
-    fn every_resolver_parses() {
-        assert!(PUBLIC_RESOLVERS.iter().all(|(a, _)| a.parse::<IpAddr>().is_ok()));
+    fn every_fallback_resolver_parses() {
+        assert!(RESOLVERS_NOT_IN_WARNINGLISTS.iter().all(|(a, _)| a.parse::<IpAddr>().is_ok()));
     }
 }

@@ -14,8 +14,9 @@
 //! * [`Warninglists`] reads the published MISP warninglists (public
 //!   resolvers, CDN and cloud ranges, top sites, URL shorteners, scanners,
 //!   ...) and answers [`Warninglists::check`] with one [`Hit`] per list an
-//!   observable is in, each with its [`WarningClass`] and a
-//!   [`FlagKind::Warninglist`] flag;
+//!   observable is in, each with its [`WarningClass`] and the flag it
+//!   raises ([`Hit::flag`]); with [`FlagConfig::warninglists`] set, the
+//!   flag functions include them;
 //! * [`ContactBook::route`] picks the provider's abuse contact and the
 //!   national agency for an address.
 //!
@@ -53,7 +54,7 @@ pub use country::{Country, UnknownCountry};
 pub use diag::{Diagnostic, DiagnosticKind, Location};
 pub use flags::{
     domain_flags, ip_flags, offline_flags, Flag, FlagConfig, FlagKind, DEFAULT_SHARED_HOSTING_THRESHOLD,
-    PUBLIC_RESOLVERS,
+    RESOLVERS_NOT_IN_WARNINGLISTS,
 };
 pub use hosting::{Hosting, HostingTable, UnknownHosting, BUILTIN as BUILTIN_HOSTING};
 pub use import::{FileSummary, Import, ImportReport};

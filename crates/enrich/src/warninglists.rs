@@ -187,6 +187,23 @@ impl WarningClass {
         CLASS_KEYWORDS.iter().find(|(keyword, _)| name.contains(keyword)).map_or(WarningClass::Other, |(_, c)| *c)
     }
 
+    /// The flag a value in a list of this class raises (see [`Hit::flag`]
+    /// for the table and the dynamic DNS exception).
+    pub fn flag_kind(self) -> Option<FlagKind> {
+        match self {
+            WarningClass::Resolver => Some(FlagKind::PublicResolver),
+            WarningClass::Cdn => Some(FlagKind::Cdn),
+            WarningClass::Sinkhole => Some(FlagKind::Sinkhole),
+            WarningClass::Scanner => Some(FlagKind::ResearchScanner),
+            WarningClass::TopSite => Some(FlagKind::TopSite),
+            WarningClass::FileHosting | WarningClass::UrlShortener | WarningClass::LinkInBio => {
+                Some(FlagKind::SharedPlatform)
+            }
+            WarningClass::Tor | WarningClass::DynamicDns => Some(FlagKind::Warninglist),
+            WarningClass::Cloud | WarningClass::Other => None,
+        }
+    }
+
     /// A short key: `resolver`, `cdn`, `cloud`, `top-site`, `file-hosting`,
     /// `url-shortener`, `link-in-bio`, `dynamic-dns`, `scanner`, `sinkhole`,
     /// `tor`, `other`.
@@ -240,15 +257,38 @@ impl Hit {
         self.class
     }
 
-    /// The hit as a [`FlagKind::Warninglist`] flag whose reason names the
-    /// list.
-    pub fn to_flag(&self) -> Flag {
+    /// The flag the hit raises, by its list's class, with a reason that
+    /// names the list; `None` for classes that call for no action.
+    ///
+    /// | class | flag |
+    /// | --- | --- |
+    /// | resolver | `public-resolver` |
+    /// | CDN | `cdn` |
+    /// | sinkhole | `sinkhole` |
+    /// | scanner | `research-scanner` |
+    /// | top site | `top-site` (the URLs on it stay listed) |
+    /// | file hosting, URL shortener, link in bio | `shared-platform` (the URLs on it stay listed) |
+    /// | Tor | `warninglist` |
+    /// | dynamic DNS | `warninglist` for the provider's own domain; none for a name below it (a customer's name, a target of its own) |
+    /// | cloud, other | none |
+    ///
+    /// Cloud ranges hold customers' servers, which are what a takedown
+    /// asks the provider to act on; the lists of class "other" mix
+    /// unrelated things (bank and university domains, VPN and mail
+    /// ranges, and `substring` lists such as disposable e-mail domains,
+    /// which would flag `hotmail.com` for containing `mail.com`).
+    pub fn flag(&self) -> Option<Flag> {
+        if self.class == WarningClass::DynamicDns && self.entry != self.matched {
+            return None;
+        }
+        let kind = self.class.flag_kind()?;
         let what = match self.subject {
             Subject::Value => self.matched.clone(),
             Subject::UrlHost => format!("the URL's host {}", self.matched),
         };
         let entry = if self.entry == self.matched { String::new() } else { format!(" (entry {})", self.entry) };
-        Flag { kind: FlagKind::Warninglist, reason: format!("{what} is in MISP warninglist '{}'{entry}", self.list) }
+        let reason = format!("{what} is in MISP warninglist '{}'{entry}", self.list);
+        Some(Flag { kind, reason })
     }
 }
 

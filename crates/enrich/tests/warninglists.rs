@@ -181,11 +181,11 @@ fn regex_lists_match_with_their_flags_and_other_types_never_match() {
 fn a_hit_is_a_warninglist_flag_naming_the_list() {
     let lists = fixtures();
     let hit = lists.check(&domain("x.bit.ly")).remove(0);
-    let flag = hit.to_flag();
-    assert_eq!(flag.kind, FlagKind::Warninglist);
-    assert_eq!(flag.kind.key(), "warninglist");
+    let flag = hit.flag().unwrap();
+    assert_eq!(flag.kind, FlagKind::SharedPlatform);
+    assert_eq!(flag.kind.key(), "shared-platform");
     assert_eq!(flag.reason, "x.bit.ly is in MISP warninglist 'Fixture URL shorteners' (entry bit.ly)");
-    let flag = lists.check(&url("https://t.co/x")).remove(0).to_flag();
+    let flag = lists.check(&url("https://t.co/x")).remove(0).flag().unwrap();
     assert_eq!(flag.reason, "the URL's host t.co is in MISP warninglist 'Fixture URL shorteners'");
     assert_eq!(hit.class(), WarningClass::UrlShortener);
     assert_eq!(lists.check(&ip("8.8.8.8"))[0].class(), WarningClass::Resolver);
@@ -307,5 +307,33 @@ fn real_lists_leave_unknown_values_alone() {
         ip("203.0.114.77"),
     ] {
         assert!(real().check(&value).is_empty(), "{value}: {:#?}", real().check(&value));
+    }
+}
+
+#[test]
+fn real_substring_lists_never_flag_hotmail() {
+    let hits = real().check(&domain("hotmail.com"));
+    // The disposable e-mail list's substring "tmail.com" matches: the
+    // caution is real.
+    assert!(hits.iter().any(|hit| hit.list == "List of disposable email domains"), "{hits:#?}");
+    let flags: Vec<_> = hits.iter().filter_map(|hit| hit.flag()).collect();
+    assert!(!flags.is_empty());
+    assert!(flags.iter().all(|flag| flag.kind == FlagKind::TopSite), "{flags:#?}");
+}
+
+#[test]
+fn real_platforms_and_scanners_raise_their_flags() {
+    let kinds = |observable: &Observable| -> BTreeSet<FlagKind> {
+        real().check(observable).iter().filter_map(|hit| hit.flag()).map(|flag| flag.kind).collect()
+    };
+    for host in ["drive.google.com", "raw.githubusercontent.com", "pastebin.com", "www.dropbox.com", "bit.ly"] {
+        assert!(kinds(&domain(host)).contains(&FlagKind::SharedPlatform), "{host}");
+    }
+    assert!(kinds(&ip("162.142.125.10")).contains(&FlagKind::ResearchScanner), "Censys");
+    assert!(kinds(&ip("8.8.8.8")).contains(&FlagKind::PublicResolver));
+    assert!(kinds(&ip("3.5.140.2")).is_empty(), "AWS: a cloud customer's server");
+    // The resolvers the built-in fallback exists for.
+    for missing in ["2606:4700:4700::1001", "2620:119:53::53"] {
+        assert!(!kinds(&ip(missing)).contains(&FlagKind::PublicResolver), "{missing} is in the lists now");
     }
 }

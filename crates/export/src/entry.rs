@@ -31,6 +31,10 @@ pub struct Entry {
     pub first_seen: Timestamp,
     /// The latest last-seen.
     pub last_seen: Timestamp,
+    /// For a URL: its host is a shared platform (file hosting, pastes, URL
+    /// shorteners, link-in-bio, top sites). The URL is exported where a
+    /// format carries URLs, its host never as a DNS name to block.
+    pub on_platform: bool,
 }
 
 /// A DNS name to block, from a domain or a URL's host.
@@ -64,11 +68,13 @@ impl Entry {
     }
 
     /// The DNS name a domain entry or a URL entry's host stands for; `None`
-    /// for addresses, URLs on an address, and names that are not plain
-    /// LDH labels (which a zone file or hosts file could not carry as is).
+    /// for addresses, URLs on an address or on a platform
+    /// ([`Entry::on_platform`]), and names that are not plain LDH labels
+    /// (which a zone file or hosts file could not carry as is).
     pub(crate) fn dns_name(&self) -> Option<DnsName> {
         let (name, subdomains) = match self.kind {
             Kind::Domain => (self.value.clone(), true),
+            Kind::Url if self.on_platform => return None,
             Kind::Url => match Observable::Url(self.value.clone()).url_host()? {
                 Observable::Domain(host) => (host, false),
                 _ => return None,

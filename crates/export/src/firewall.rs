@@ -9,10 +9,14 @@
 //!   at priority -10 and drop traffic from and to the sets `blocked_v4`,
 //!   `blocked_v6`.
 //! * `ipset`: sets `cordon-v4` and `cordon-v6` (`hash:net`) are filled as
-//!   `…-new` sets and swapped in, so rules that match the sets never see
-//!   them empty. Load with `ipset restore`. `maxelem` is the next power of
-//!   two (at least 65536); when a list outgrows it, the live set must be
-//!   destroyed once, since `create -exist` refuses other parameters.
+//!   temporary `…-new` sets and swapped in, as FireHOL's update-ipsets
+//!   does, so rules that match the sets never see them empty. Load with
+//!   `ipset restore`. Every export creates its sets with the same
+//!   parameters ([`IPSET_MAXELEM`], no `hashsize`: the kernel grows the
+//!   hash and ignores its size when it compares sets), because `create
+//!   -exist` refuses a live set made with other parameters: a daily reload
+//!   keeps working as the list grows. (Sets made by cordon before this
+//!   rule, with a `maxelem` sized to the list, must be destroyed once.)
 //! * `iptables` / `ip6tables`: one file per family, because
 //!   `iptables-restore` and `ip6tables-restore` read different files. Each
 //!   declares the chain `cordon` in the filter table (which, with
@@ -72,6 +76,11 @@ fn nft_set(out: &mut dyn Write, name: &str, kind: &str, nets: impl Iterator<Item
     Ok(())
 }
 
+/// The `maxelem` of every set an `ipset` export creates: the same in every
+/// export (see the module docs), and room for the largest lists (2^24
+/// networks; the kernel allocates per element, not per `maxelem`).
+pub const IPSET_MAXELEM: usize = 1 << 24;
+
 /// An `ipset restore` file. It carries no comments: `ipset restore` reads
 /// commands only.
 pub(crate) fn ipset(entries: &[&Entry], _options: &Options, out: &mut dyn Write) -> Result<(), Error> {
@@ -81,11 +90,10 @@ pub(crate) fn ipset(entries: &[&Entry], _options: &Options, out: &mut dyn Write)
         ("cordon-v6", "inet6", networks.v6.iter().copied().map(IpNet::V6).collect()),
     ];
     for (name, family, nets) in families {
-        // hash:net refuses more elements than maxelem (default 65536). A
-        // power of two keeps it stable from one export to the next: `create
-        // -exist` fails when the live set was made with other parameters.
-        let maxelem = nets.len().next_power_of_two().max(65_536);
-        let create = format!("hash:net family {family} maxelem {maxelem}");
+        if nets.len() > IPSET_MAXELEM {
+            return Err(Error::TooLarge { format: Format::Ipset, reason: "more networks in one family than maxelem" });
+        }
+        let create = format!("hash:net family {family} maxelem {IPSET_MAXELEM}");
         writeln!(out, "create {name} {create} -exist")?;
         writeln!(out, "create {name}-new {create} -exist")?;
         writeln!(out, "flush {name}-new")?;

@@ -37,6 +37,7 @@
 //!     confidence: 50,
 //!     first_seen: 1_710_115_200,
 //!     last_seen: 1_710_181_334,
+//!     on_platform: false,
 //! };
 //! let entries = [entry("45.148.10.240", Kind::Ipv4), entry("45.148.10.241", Kind::Ipv4), entry("evil.com", Kind::Domain)];
 //! let mut out = Vec::new();
@@ -85,6 +86,7 @@ use cordon_model::{Kind, Timestamp};
 
 pub use entry::Entry;
 pub use error::Error;
+pub use firewall::IPSET_MAXELEM;
 pub use format::{Format, UnknownFormat};
 
 /// What every export shares besides the entries.

@@ -24,6 +24,7 @@ fn entry(value: &str, kind: Kind, categories: &[Category], sources: &[&str], tlp
         confidence,
         first_seen: 1_710_115_200,
         last_seen: 1_710_181_334,
+        on_platform: false,
     }
 }
 
@@ -66,4 +67,19 @@ pub fn run(program: &str, args: &[&str], file: &Path) -> Output {
         .arg(file)
         .output()
         .unwrap_or_else(|e| panic!("{program} must be installed for this test ({e})"))
+}
+
+/// A scanner address reported by `source`, as the whole-list tests use.
+pub fn scanner(ip: &str, source: &str) -> Entry {
+    Entry {
+        value: ip.to_string(),
+        kind: Kind::Ipv4,
+        categories: vec![Category::Scanner],
+        sources: vec![source.to_string()],
+        tlp: Tlp::Clear,
+        confidence: 50,
+        first_seen: 0,
+        last_seen: 0,
+        on_platform: false,
+    }
 }

@@ -6,10 +6,9 @@ use std::net::Ipv4Addr;
 use std::path::Path;
 
 use cordon_export::{write, Entry, Format};
-use cordon_model::{Category, Kind, Tlp};
 use ipnet::Ipv4Net;
 
-use crate::fixture::options;
+use crate::fixture::{options, scanner};
 
 fn ipsum() -> Vec<Entry> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/ipsum.txt");
@@ -17,16 +16,7 @@ fn ipsum() -> Vec<Entry> {
     text.lines()
         .filter(|line| !line.starts_with('#'))
         .filter_map(|line| line.split('\t').next())
-        .map(|ip| Entry {
-            value: ip.to_string(),
-            kind: Kind::Ipv4,
-            categories: vec![Category::Scanner],
-            sources: vec!["ipsum".to_string()],
-            tlp: Tlp::Clear,
-            confidence: 50,
-            first_seen: 0,
-            last_seen: 0,
-        })
+        .map(|ip| scanner(ip, "ipsum"))
         .collect()
 }
 

@@ -7,4 +7,5 @@ mod golden;
 mod limits;
 mod misp;
 mod mmdb;
+mod reload;
 mod stix;

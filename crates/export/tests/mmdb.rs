@@ -21,17 +21,28 @@ struct Record {
     sources: &'static [&'static str],
 }
 
-/// What each address maps to: the most specific listed network wins.
+/// What each address maps to: every listed network that covers it, merged
+/// (an address listed inside a listed CIDR finds both); IPv4-mapped IPv6
+/// addresses find the IPv4 entries.
 const EXPECTED: &[(&str, Option<Record>)] = &[
     ("77.90.185.20", Some(Record { categories: &["scanner"], confidence: 88, sources: &["ipsum"] })),
     (
         "1.24.16.17",
         Some(Record { categories: &["botnet", "scanner"], confidence: 75, sources: &["ipsum", "partner-a"] }),
     ),
-    ("185.220.101.13", Some(Record { categories: &["c2"], confidence: 90, sources: &["partner-b"] })),
+    (
+        "185.220.101.13",
+        Some(Record { categories: &["c2", "scanner"], confidence: 90, sources: &["partner-a", "partner-b"] }),
+    ),
+    (
+        "::ffff:185.220.101.13",
+        Some(Record { categories: &["c2", "scanner"], confidence: 90, sources: &["partner-a", "partner-b"] }),
+    ),
+    ("::ffff:77.90.185.20", Some(Record { categories: &["scanner"], confidence: 88, sources: &["ipsum"] })),
     ("185.220.101.14", Some(Record { categories: &["scanner"], confidence: 60, sources: &["partner-a"] })),
     ("2a01:4f8:c17:42::1", Some(Record { categories: &["c2"], confidence: 70, sources: &["partner-b"] })),
     ("1.24.16.18", None),
+    ("::ffff:1.24.16.18", None),
     ("2a01:4f8:c17:42::2", None),
 ];
 

@@ -6,10 +6,14 @@
 //! always gives the same feeds. Categories, malware families, ports, dates
 //! and TLP are **simulated** (IPsum says only how many blocklists list an
 //! address); URLs use the address as host, so no real domain is named.
+//! Every sighting is dated in the operation's first twelve days
+//! ([`EVIDENCE_DAYS`]), before the demo builds its targets (day 14), so no
+//! package or message shows evidence newer than itself and every sighting
+//! lies in the operation's window.
 //!
 //! | partner          | format        | TLP                         |
 //! |------------------|---------------|-----------------------------|
-//! | `kestrel-cert`   | plain list    | CLEAR                       |
+//! | `kestrel-cert`   | CSV (address and dates) | CLEAR             |
 //! | `harbor-labs`    | CSV           | GREEN, some AMBER (no consent) |
 //! | `ostrich-intelmq`| IntelMQ JSONL | GREEN                       |
 //! | `lantern-isac`   | STIX 2.1      | AMBER (consent), some RED   |
@@ -18,6 +22,10 @@ use std::fmt::Write as _;
 
 use cordon_model::{format_timestamp, Timestamp, Tlp};
 use serde_json::json;
+
+/// The sightings' first and last seen lie in the first `EVIDENCE_DAYS`
+/// days of the window.
+pub const EVIDENCE_DAYS: i64 = 12;
 
 /// One generated feed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,8 +97,9 @@ fn profile(ip: &str, window_start: Timestamp) -> Profile {
         "spam" => 25,
         _ => [443, 8443, 2222, 4444][stable_hash(ip, 3) as usize % 4],
     };
-    let first_seen = window_start + (stable_hash(ip, 4) % (120 * 86_400)) as i64;
-    let last_seen = first_seen + (stable_hash(ip, 5) % (20 * 86_400)) as i64;
+    let span = (EVIDENCE_DAYS * 86_400) as u64;
+    let first_seen = window_start + (stable_hash(ip, 4) % (span - 86_400)) as i64;
+    let last_seen = first_seen + (stable_hash(ip, 5) % 86_400) as i64;
     Profile { category: chosen.0, family, intelmq_type: chosen.1, port, first_seen, last_seen }
 }
 
@@ -105,7 +114,7 @@ pub fn ipsum_addresses(text: &str) -> Vec<&str> {
 
 /// The four partner feeds over `addresses`, first seen from `window_start`.
 pub fn feeds(addresses: &[&str], window_start: Timestamp) -> Vec<DemoFeed> {
-    let mut plain = String::from("# kestrel-cert: servers seen attacking partners (demo feed)\n");
+    let mut plain = String::from("ip,first_seen,last_seen\n");
     let mut csv = String::from("ip,category,malware,tlp,first_seen,last_seen,port\n");
     let mut intelmq = String::new();
     let mut stix = Vec::new();
@@ -118,7 +127,7 @@ pub fn feeds(addresses: &[&str], window_start: Timestamp) -> Vec<DemoFeed> {
             members[0] = true;
         }
         if members[0] {
-            let _ = writeln!(plain, "{ip}");
+            let _ = writeln!(plain, "{ip},{},{}", format_timestamp(p.first_seen), format_timestamp(p.last_seen));
             counts[0] += 1;
         }
         if members[1] {
@@ -158,8 +167,8 @@ pub fn feeds(addresses: &[&str], window_start: Timestamp) -> Vec<DemoFeed> {
     vec![
         DemoFeed {
             source: "kestrel-cert",
-            file: "kestrel-cert.txt",
-            format: "plain",
+            file: "kestrel-cert.csv",
+            format: "csv",
             default_tlp: Tlp::Clear,
             share_amber: false,
             text: plain,

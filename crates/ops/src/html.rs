@@ -3,6 +3,8 @@
 
 use std::fmt::Write;
 
+use crate::report::thousands;
+
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -66,7 +68,10 @@ pub struct Bar {
     pub text: String,
 }
 
-const LABEL_WIDTH: usize = 220;
+/// Room left of the bars for a label of [`MAX_LABEL_CHARS`] characters (at
+/// most 7.5 px each at 12 px), so that labels are never clipped.
+const LABEL_WIDTH: usize = 270;
+const _: () = assert!(MAX_LABEL_CHARS * 15 <= (LABEL_WIDTH - 6) * 2, "labels must fit left of the bars");
 const BAR_WIDTH: usize = 420;
 const ROW_HEIGHT: usize = 20;
 
@@ -74,7 +79,10 @@ const ROW_HEIGHT: usize = 20;
 pub fn bar_chart(title: &str, bars: &[Bar]) -> String {
     let max = bars.iter().map(|b| b.value).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
     let height = bars.len() * ROW_HEIGHT + 10;
-    let width = LABEL_WIDTH + BAR_WIDTH + 120;
+    // Room for the longest text after a full-length bar (at most 8 px a
+    // character at this size), so that no text is clipped.
+    let longest = bars.iter().map(|b| b.text.chars().count()).max().unwrap_or(0);
+    let width = LABEL_WIDTH + BAR_WIDTH + 12 + longest * 8;
     let mut svg = svg_open(title, width, height);
     for (i, bar) in bars.iter().enumerate() {
         let y = i * ROW_HEIGHT + 5;
@@ -123,45 +131,58 @@ pub fn funnel(title: &str, stages: &[(String, u64)]) -> String {
         let _ = write!(
             svg,
             "<rect x=\"{x:.1}\" y=\"{y}\" width=\"{len:.1}\" height=\"{}\" fill=\"#c0504d\" opacity=\"{:.2}\"/>\
-             <text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#000\">{}: {count}</text>",
+             <text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#000\">{}: {}</text>",
             row - 6,
             1.0 - i as f64 * 0.08,
             width / 2,
             y + 17,
-            escape(name)
+            escape(name),
+            thousands(*count)
         );
     }
     svg.push_str("</svg>");
     svg
 }
 
-/// A timeline: per period, two vertical bars (e.g. identified and taken down).
+/// A timeline: per ISO week (`2024-W36`), two vertical bars (e.g.
+/// identified and taken down). Each bar pair is labelled with its week
+/// number, the year under the first week and wherever it changes, so that
+/// labels never overlap whatever the number of weeks; the caller passes
+/// every week, empty ones too, so none is skipped.
 pub fn timeline(title: &str, series: [&str; 2], points: &[(String, u64, u64)]) -> String {
     let max = points.iter().map(|p| p.1.max(p.2)).max().unwrap_or(0).max(1) as f64;
-    let step = 44;
+    let step = 40;
     let plot = 180.0;
     let width = (points.len() * step + 60).max(300);
-    let mut svg = svg_open(title, width, 250);
+    let mut svg = svg_open(title, width, 262);
     let colours = ["#3b6ea8", "#c0504d"];
+    let mut year = "";
     for (i, (period, a, b)) in points.iter().enumerate() {
         let x = 40 + i * step;
         for (j, value) in [a, b].into_iter().enumerate() {
             let h = *value as f64 / max * plot;
             let _ = write!(
                 svg,
-                "<rect x=\"{}\" y=\"{:.1}\" width=\"16\" height=\"{h:.1}\" fill=\"{}\"><title>{}: {value}</title></rect>",
+                "<rect x=\"{}\" y=\"{:.1}\" width=\"16\" height=\"{h:.1}\" fill=\"{}\"><title>{} {}: {}</title></rect>",
                 x + j * 17,
                 10.0 + plot - h,
                 colours[j],
-                escape(series[j])
+                escape(period),
+                escape(series[j]),
+                thousands(*value)
             );
         }
-        let _ = write!(svg, "<text x=\"{}\" y=\"{}\" font-size=\"10\">{}</text>", x, 208, escape(period));
+        let (this_year, week) = period.split_once("-W").unwrap_or(("", period.as_str()));
+        let _ = write!(svg, "<text x=\"{}\" y=\"206\" font-size=\"10\">W{}</text>", x + 4, escape(week));
+        if this_year != year {
+            let _ = write!(svg, "<text x=\"{}\" y=\"219\" font-size=\"10\">{}</text>", x + 4, escape(this_year));
+            year = this_year;
+        }
     }
     for (j, name) in series.iter().enumerate() {
         let _ = write!(
             svg,
-            "<rect x=\"{}\" y=\"230\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{}\" y=\"239\">{}</text>",
+            "<rect x=\"{}\" y=\"242\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{}\" y=\"251\">{}</text>",
             40 + j * 160,
             colours[j],
             54 + j * 160,
@@ -192,5 +213,35 @@ mod tests {
         assert!(short_label(&long).ends_with('…'));
         let chart = bar_chart("t", &[Bar { label: "<x>".into(), value: 1.0, text: "1".into() }]);
         assert!(chart.contains("&lt;x&gt;") && !chart.contains("<x>"));
+    }
+
+    /// The numbers of the `x` attributes of `<text` elements of `svg`.
+    fn text_xs(svg: &str) -> Vec<usize> {
+        svg.split("<text x=\"").skip(1).filter_map(|rest| rest.split('"').next()?.parse().ok()).collect()
+    }
+
+    #[test]
+    fn bar_texts_fit_inside_the_chart() {
+        let text = "123,456 (120,000 down)".to_string();
+        let chart = bar_chart("t", &[Bar { label: "a".into(), value: 10.0, text: text.clone() }]);
+        let width: usize = chart.split("width=\"").nth(1).and_then(|w| w.split('"').next()?.parse().ok()).unwrap();
+        let after_bar = LABEL_WIDTH + BAR_WIDTH + 6;
+        assert!(after_bar + text.chars().count() * 7 <= width, "{width}");
+    }
+
+    #[test]
+    fn timeline_labels_never_overlap_and_name_each_year_once() {
+        let weeks: Vec<(String, u64, u64)> =
+            (0..60).map(|i| (format!("{}-W{:02}", 2024 + i / 52, i % 52 + 1), i, i / 2)).collect();
+        let svg = timeline("t", ["a", "b"], &weeks);
+        let week_labels: Vec<&str> = svg.split(">W").skip(1).filter_map(|rest| rest.split('<').next()).collect();
+        assert_eq!(week_labels.len(), 60, "a label per week");
+        assert_eq!(svg.matches(">2024<").count() + svg.matches(">2025<").count(), 2);
+        let xs = text_xs(&svg);
+        let mut week_xs: Vec<usize> = xs.iter().copied().filter(|x| (x - 44) % 40 == 0).collect();
+        week_xs.dedup();
+        // "W52" at 10 px is under 24 px wide; labels are 40 px apart.
+        assert!(week_xs.windows(2).all(|w| w[1] - w[0] >= 40), "{week_xs:?}");
+        assert!(svg.contains("<title>2025-W08 a: 59</title>"));
     }
 }

@@ -47,6 +47,7 @@ pub mod targets;
 pub mod tlp;
 pub mod verify;
 pub mod workflow;
+pub mod xarf;
 
 use cordon_store::StoreError;
 

@@ -1,9 +1,9 @@
 //! Provider notifications: one RFC 5322 message per abuse contact about its
 //! referred targets, written to an outbox directory.
 //!
-//! Each message has a plain-text part, an X-ARF 0.2 `report.txt` (YAML, one
-//! document per target), an XARF v4 JSON attachment (`xarf.json`, an array
-//! of reports, one per target) and `evidence.csv`. Only sightings that
+//! Each message has a plain-text part, then per target an X-ARF 0.2 report
+//! (`report-N.txt`, one YAML document) and a XARF v4 report (`xarf-N.json`,
+//! one JSON document; see [`crate::xarf`]), and `evidence.csv`. Only sightings that
 //! [`may_pass_on`] lets go to a provider are described. A contact is never notified about
 //! the same target twice within `interval` seconds. With a relay
 //! configured, each message is also sent by SMTP before it is recorded, so
@@ -13,15 +13,15 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use cordon_model::{format_timestamp, Category, Timestamp};
+use cordon_model::{format_timestamp, Timestamp};
 use cordon_store::ops::{ContactRef, Evidence, Operation, OpsStore, Target, TargetState};
-use serde_json::json;
 
 use crate::csvcell::cell;
 use crate::mime::{compose, header_value, valid_address, HeaderValue, Mailbox, Part};
 use crate::smtp::Relay;
 use crate::tlp::{may_pass_on, Recipient};
 use crate::workflow::{targets_in, transition, Actor};
+use crate::xarf::{category_of, xarf02, xarf4, Reporter};
 use crate::OpsError;
 
 /// Who sends the reports, and how often a contact may hear about a target.
@@ -141,26 +141,6 @@ fn rfc5322_date(ts: Timestamp) -> String {
     t.format(format).unwrap_or_else(|_| format_timestamp(ts))
 }
 
-/// X-ARF 0.2 category and report type, and XARF v4 category and type.
-fn classify(category: Category) -> (&'static str, &'static str, &'static str, &'static str) {
-    match category {
-        Category::Phishing => ("fraud", "phishing", "content", "phishing"),
-        Category::Fraud => ("fraud", "fraud", "content", "fraud"),
-        Category::MalwareDistribution => ("abuse", "malware", "content", "malware"),
-        Category::Spam => ("abuse", "spam", "messaging", "spam"),
-        Category::Scanner => ("abuse", "port-scan", "connection", "port_scan"),
-        Category::C2 | Category::Botnet | Category::Ransomware | Category::Infostealer => {
-            ("abuse", "botnet", "infrastructure", "botnet")
-        }
-        Category::Other => ("abuse", "malicious-activity", "reputation", "blocklist"),
-    }
-}
-
-/// A YAML double-quoted scalar (JSON string syntax is valid YAML).
-fn yaml(value: &str) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "\"\"".to_string())
-}
-
 fn write_message(
     operation: &Operation,
     config: &NotifyConfig,
@@ -183,48 +163,17 @@ fn write_message(
         header_value(&operation.name),
         shared.len()
     );
-    let mut report_txt = String::new();
-    let mut xarf = Vec::new();
+    let reporter = Reporter { name: &config.from_name, address: &config.from_address, domain };
+    let mut reports = Vec::new();
     let mut csv = csv::Writer::from_writer(Vec::new());
     let csv_error = |e: csv::Error| OpsError::Invalid(format!("cannot write CSV: {e}"));
-    csv.write_record(["target", "value", "kind", "category", "malware", "tlp", "port", "first_seen", "last_seen"])
-        .map_err(csv_error)?;
-    for (target, evidence) in shared {
-        let category = evidence.first().map_or(Category::Other, |e| e.category);
-        let (xarf02_category, report_type, xarf4_category, xarf4_type) = classify(category);
-        let port = evidence.iter().find_map(|e| e.port);
+    let header = ["target", "value", "kind", "category", "malware", "tlp", "port", "first_seen", "last_seen"];
+    csv.write_record(header).map_err(csv_error)?;
+    for (index, (target, evidence)) in shared.iter().enumerate() {
+        let category = category_of(evidence);
         let _ = writeln!(text, "  {}  {}  ({} indicators)", target.spec.key, category.as_str(), evidence.len());
-        let _ = write!(
-            report_txt,
-            "---\nReported-From: {}\nCategory: {xarf02_category}\nReport-Type: {}\nService: {}\nVersion: 0.2\n\
-             User-Agent: {}\nDate: {}\nSource: {}\nSource-Type: {}\nPort: {}\n\
-             Schema-URL: http://www.x-arf.org/schema/{xarf02_category}_{report_type}_0.1.0.json\n",
-            yaml(&config.from_address),
-            yaml(report_type),
-            yaml(if port == Some(443) { "https" } else { "http" }),
-            yaml(concat!("cordon ", env!("CARGO_PKG_VERSION"))),
-            yaml(&date),
-            yaml(&target.spec.key),
-            yaml(if target.spec.key.contains(':') { "ipv6" } else { "ipv4" }),
-            port.unwrap_or(80),
-        );
-        let items: Vec<serde_json::Value> = evidence
-            .iter()
-            .map(|e| {
-                json!({"value": e.value, "kind": e.kind.as_str(), "category": e.category.as_str(),
-                             "malware": e.malware, "last_seen": format_timestamp(e.last_seen)})
-            })
-            .collect();
-        xarf.push(json!({
-            "xarf_version": "4.0.0", "report_id": uuid::Uuid::new_v4().to_string(),
-            "timestamp": format_timestamp(time),
-            "reporter": {"org": config.from_name, "contact": config.from_address, "domain": domain},
-            "sender": {"org": config.from_name, "contact": config.from_address, "domain": domain},
-            "source_identifier": target.spec.key, "source_port": port,
-            "category": xarf4_category, "type": xarf4_type,
-            "confidence": f64::from(evidence.iter().map(|e| e.confidence).max().unwrap_or(50)) / 100.0,
-            "tags": [format!("operation:{}", operation.name)], "evidence": items,
-        }));
+        let mut rows = csv::Writer::from_writer(Vec::new());
+        rows.write_record(header).map_err(csv_error)?;
         for e in evidence {
             let row = [
                 target.id.to_string(),
@@ -237,25 +186,38 @@ fn write_message(
                 format_timestamp(e.first_seen),
                 format_timestamp(e.last_seen),
             ];
-            csv.write_record(row.iter().map(|field| cell(field).into_owned())).map_err(csv_error)?;
+            let row: Vec<String> = row.iter().map(|field| cell(field).into_owned()).collect();
+            csv.write_record(&row).map_err(csv_error)?;
+            rows.write_record(&row).map_err(csv_error)?;
         }
-    }
-    text.push_str("\nThe attached report.txt (X-ARF 0.2), xarf.json (XARF v4) and evidence.csv carry the details.\n");
-    let csv_bytes = csv.into_inner().map_err(|e| OpsError::Invalid(format!("cannot write CSV: {e}")))?;
-    let parts = [
-        Part { content_type: "text/plain; charset=utf-8".into(), filename: None, body: text.into_bytes() },
-        Part {
+        let rows = rows.into_inner().map_err(|e| OpsError::Invalid(format!("cannot write CSV: {e}")))?;
+        let report_id = uuid::Uuid::new_v4().to_string();
+        let n = index + 1;
+        reports.push(Part {
             content_type: "text/plain; charset=utf-8".into(),
-            filename: Some("report.txt".into()),
-            body: report_txt.into_bytes(),
-        },
-        Part {
+            filename: Some(format!("report-{n}.txt")),
+            body: xarf02(&reporter, target, evidence, &date, &format!("{report_id}@{domain}")).into_bytes(),
+        });
+        let document = xarf4(&reporter, operation, target, evidence, &rows, &report_id);
+        reports.push(Part {
             content_type: "application/json".into(),
-            filename: Some("xarf.json".into()),
-            body: serde_json::to_vec_pretty(&xarf).unwrap_or_default(),
-        },
-        Part { content_type: "text/csv; charset=utf-8".into(), filename: Some("evidence.csv".into()), body: csv_bytes },
-    ];
+            filename: Some(format!("xarf-{n}.json")),
+            body: serde_json::to_vec_pretty(&document).unwrap_or_default(),
+        });
+    }
+    text.push_str(
+        "\nEach target has an X-ARF 0.2 report (report-N.txt) and a XARF v4 report (xarf-N.json); \
+         evidence.csv carries the details.\n",
+    );
+    let csv_bytes = csv.into_inner().map_err(|e| OpsError::Invalid(format!("cannot write CSV: {e}")))?;
+    let mut parts =
+        vec![Part { content_type: "text/plain; charset=utf-8".into(), filename: None, body: text.into_bytes() }];
+    parts.extend(reports);
+    parts.push(Part {
+        content_type: "text/csv; charset=utf-8".into(),
+        filename: Some("evidence.csv".into()),
+        body: csv_bytes,
+    });
     let subject = format!("[{}] {} malicious server(s) on your network", operation.name, shared.len());
     let headers = [
         ("From", HeaderValue::Mailboxes(vec![from])),

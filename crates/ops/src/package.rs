@@ -21,6 +21,7 @@ use crate::csvcell::cell;
 use crate::html::{bar_chart, escape, page, table, Bar};
 use crate::report::{thousands, GEO_ATTRIBUTION};
 use crate::stix::{bundle, Shared};
+use crate::targets::family_spellings;
 use crate::tlp::{may_pass_on, Recipient};
 use crate::workflow::{transition, Actor};
 use crate::OpsError;
@@ -214,7 +215,10 @@ fn csv_targets(shared: &[Shared<'_>]) -> Result<String, OpsError> {
             t.hosting.clone().unwrap_or_default(),
             t.provider.as_ref().map(|p| p.email.clone()).unwrap_or_default(),
             distinct(s.evidence.iter().map(|e| e.category.as_str())).join(";"),
-            distinct(s.evidence.iter().filter_map(|e| e.malware.as_deref())).join(";"),
+            family_spellings(s.evidence.iter().filter_map(|e| e.malware.as_deref()))
+                .into_values()
+                .collect::<Vec<_>>()
+                .join(";"),
             distinct(s.evidence.iter().map(|e| e.source.as_str())).join(";"),
             max_tlp(&s.evidence).as_str().to_string(),
             format_timestamp(s.evidence.iter().map(|e| e.first_seen).min().unwrap_or(t.first_seen)),
@@ -282,7 +286,15 @@ fn html_report(operation: &Operation, country: &str, shared: &[Shared<'_>], gene
     let providers = shared.iter().map(|s| s.target.spec.as_org.as_deref().unwrap_or("unknown"));
     body.push_str(&bar_chart("Targets by provider", &counted(providers)));
     body.push_str("<h2>Top malware families</h2>");
-    let families = shared.iter().flat_map(|s| distinct(s.evidence.iter().filter_map(|e| e.malware.as_deref())));
+    // One bar per family whatever its spelling: each target counts once.
+    fn named<'a>(s: &'a Shared<'_>) -> impl Iterator<Item = &'a str> {
+        s.evidence.iter().filter_map(|e| e.malware.as_deref())
+    }
+    let shown = family_spellings(shared.iter().flat_map(named));
+    let families = shared.iter().flat_map(|s| {
+        let per_target = family_spellings(named(s));
+        per_target.into_keys().filter_map(|key| shown.get(&key).map(String::as_str)).collect::<Vec<_>>()
+    });
     body.push_str(&bar_chart("Malware families", &counted(families)));
     body.push_str("<h2>Evidence per target</h2>");
     let mut rows = Vec::new();

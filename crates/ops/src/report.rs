@@ -100,8 +100,14 @@ pub struct Report {
     pub by_partner: Vec<PartnerRow>,
     /// By provider (AS organisation), most targets first.
     pub by_provider: Vec<Row>,
-    /// By ISO week: `targets` identified and `taken_down` that week.
+    /// By ISO week: `targets` identified and `taken_down` that week, every
+    /// week from the operation's start (or the first event) to the last
+    /// event, empty weeks included.
     pub by_week: Vec<Row>,
+    /// Targets that re-emerged after a takedown (a partner reported them
+    /// again): they count at every stage of the funnel they reached, before
+    /// and after.
+    pub reemerged: u64,
     /// Outcome totals by kind.
     pub outcomes: BTreeMap<String, u64>,
     /// Outcome totals by country and kind.
@@ -205,6 +211,16 @@ pub fn compute(operation: &Operation, targets: &[Target], history: &[Transition]
         n => Some((hours[n / 2 - 1] + hours[n / 2]) / 2.0),
     };
     let mut by_week: BTreeMap<String, Row> = BTreeMap::new();
+    let events = identified_at.values().chain(down_at.values());
+    if let (Some(first), Some(last)) = (events.clone().min(), events.max()) {
+        // Every week in between, at most ten years of them.
+        let mut at = (*first).min(operation.start);
+        while at <= *last && by_week.len() < 520 {
+            let week = iso_week(at);
+            by_week.entry(week.clone()).or_insert_with(|| Row { key: week, ..Row::default() });
+            at += 7 * 86_400;
+        }
+    }
     for t in targets {
         if let Some(at) = identified_at.get(&t.id) {
             let week = iso_week(*at);
@@ -253,6 +269,7 @@ pub fn compute(operation: &Operation, targets: &[Target], history: &[Transition]
                 .unwrap_or_else(|| "unknown".into())]
         }),
         by_week: by_week.into_values().collect(),
+        reemerged: reached.values().filter(|r| r.contains(&TargetState::Reemerged)).count() as u64,
         outcomes: totals.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
         outcomes_by_country: by_country_kind,
         median_hours_to_takedown,
@@ -295,26 +312,39 @@ pub fn iso_week(ts: Timestamp) -> String {
     format!("{year}-W{week:02}")
 }
 
+/// What the funnel means for re-emerged targets.
+fn reemerged_note(count: u64) -> String {
+    format!(
+        "{} target(s) re-emerged after their takedown (a partner reported them again) and went back to triage: \
+         the funnel counts each target once at every stage it ever reached, so they count as taken down too.",
+        thousands(count)
+    )
+}
+
 /// The report as plain text, for the terminal.
 pub fn text(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", report.headline_text);
     let funnel: Vec<String> = report.funnel.iter().map(|(s, n)| format!("{s} {}", thousands(*n))).collect();
     let _ = writeln!(out, "funnel: {}", funnel.join(" → "));
+    if report.reemerged > 0 {
+        let _ = writeln!(out, "{}", reemerged_note(report.reemerged));
+    }
     if let Some(h) = report.median_hours_to_takedown {
         let _ = writeln!(out, "median time from identified to taken down: {h:.1} h");
     }
-    let top: Vec<String> = report.by_country.iter().take(10).map(|r| format!("{} {}", r.key, r.targets)).collect();
+    let top: Vec<String> =
+        report.by_country.iter().take(10).map(|r| format!("{} {}", r.key, thousands(r.targets))).collect();
     let _ = writeln!(out, "top countries: {}", top.join(", "));
     for p in &report.by_partner {
         let _ = writeln!(
             out,
             "partner {}: {} reported, {} confirmed ({:.0}%), {} false positives",
             p.partner,
-            p.reported,
-            p.confirmed,
+            thousands(p.reported),
+            thousands(p.confirmed),
             p.confirmed_ratio * 100.0,
-            p.false_positives
+            thousands(p.false_positives)
         );
     }
     let _ = writeln!(out, "{}", report.attribution);
@@ -344,6 +374,9 @@ pub fn html(report: &Report) -> String {
     }
     body.push_str("</div><h2>Funnel</h2>");
     body.push_str(&funnel("Targets by lifecycle stage reached", &report.funnel));
+    if report.reemerged > 0 {
+        let _ = write!(body, "<p>{}</p>", escape(&reemerged_note(report.reemerged)));
+    }
     if let Some(hours) = report.median_hours_to_takedown {
         let _ = write!(body, "<p>Median time from identified to taken down: {hours:.1} hours.</p>");
     }
@@ -380,7 +413,7 @@ pub fn html(report: &Report) -> String {
     let rows: Vec<Vec<String>> = report
         .outcomes_by_country
         .iter()
-        .flat_map(|(country, kinds)| kinds.iter().map(move |(k, n)| vec![country.clone(), k.clone(), n.to_string()]))
+        .flat_map(|(country, kinds)| kinds.iter().map(move |(k, n)| vec![country.clone(), k.clone(), thousands(*n)]))
         .collect();
     body.push_str(&table(&["country", "outcome", "count"], &rows));
     let _ = write!(body, "<p class=\"small\">{}</p>", escape(&report.attribution));
@@ -418,5 +451,63 @@ mod tests {
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(percent(22_771, 29_962), 76.0);
         assert_eq!(iso_week(1_725_148_800), "2024-W35");
+    }
+
+    #[test]
+    fn every_week_is_in_the_timeline_and_reemerged_targets_are_counted() {
+        use cordon_store::ops::TargetSpec;
+        let start = 1_711_929_600; // 2024-04-01, a Monday (W14)
+        let operation = Operation {
+            id: 1,
+            name: "op".into(),
+            start,
+            end: start + 60 * 86_400,
+            description: String::new(),
+            created: start,
+        };
+        let target = |id: i64| Target {
+            id,
+            operation_id: 1,
+            state: TargetState::Triaged,
+            created: start,
+            spec: TargetSpec {
+                key: format!("192.0.2.{id}"),
+                kind: TargetKind::Server,
+                country: None,
+                asn: None,
+                as_org: None,
+                hosting: None,
+                provider: None,
+                agency: None,
+                categories: Vec::new(),
+                malware: Vec::new(),
+                partners: Vec::new(),
+                ports: Vec::new(),
+                first_seen: start,
+                last_seen: start,
+                last_import: 0,
+                members: Vec::new(),
+            },
+        };
+        let step = |target_id, time, to| Transition {
+            target_id,
+            time,
+            from: None,
+            to,
+            reason: None,
+            actor: "a".into(),
+            note: String::new(),
+            import_mark: 0,
+        };
+        let history = [
+            step(1, start + 86_400, TargetState::Identified),
+            step(2, start + 22 * 86_400, TargetState::Identified),
+            step(2, start + 23 * 86_400, TargetState::Reemerged),
+        ];
+        let report = compute(&operation, &[target(1), target(2)], &history, &[]);
+        let weeks: Vec<&str> = report.by_week.iter().map(|r| r.key.as_str()).collect();
+        assert_eq!(weeks, ["2024-W14", "2024-W15", "2024-W16", "2024-W17"]);
+        assert_eq!(report.reemerged, 1);
+        assert!(html(&report).contains("1 target(s) re-emerged after their takedown"));
     }
 }

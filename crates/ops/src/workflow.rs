@@ -65,6 +65,9 @@ pub struct Routing {
     pub contacts: ContactBook,
     /// What must never be a target, checked whether or not enrichment ran.
     pub allowlist: cordon_enrich::Allowlist,
+    /// The MISP warninglists, when loaded: their flags and platforms
+    /// (checked whether or not enrichment ran).
+    pub warninglists: Option<std::sync::Arc<cordon_enrich::Warninglists>>,
 }
 
 /// Builds (or rebuilds) the operation's targets, routing them through
@@ -100,7 +103,11 @@ fn plan_and_store(
     include_flagged: bool,
 ) -> Result<BuildSummary, cordon_store::StoreError> {
     let scope = store.scope(operation.id)?;
-    let plan = plan_targets(&scope, &routing.contacts, &routing.allowlist, include_flagged);
+    let config = cordon_enrich::FlagConfig {
+        warninglists: routing.warninglists.as_deref(),
+        ..cordon_enrich::FlagConfig::new(&routing.allowlist)
+    };
+    let plan = plan_targets(&scope, &routing.contacts, &config, include_flagged);
     let ids = store.upsert_targets(operation.id, &plan.specs, actor.time)?;
     let mark = store.newest_import()?;
     let mut summary = BuildSummary { targets: plan.specs.len(), left_out: plan.left_out, ..BuildSummary::default() };

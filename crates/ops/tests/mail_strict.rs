@@ -11,7 +11,6 @@ use std::process::Command;
 use cordon_model::{Category, Tlp};
 use cordon_ops::notify::{notify, NotifyConfig};
 use cordon_ops::workflow::Actor;
-use cordon_store::ops::TargetState;
 use cordon_store::SqliteStore;
 
 /// Parses each file with `policy=strict` and prints one JSON object per
@@ -90,17 +89,8 @@ fn hostile_contact_names_never_add_recipients_or_headers() {
         expected.push((sanitized(name), address));
     }
     let op = common::operation(&store);
-    let t = common::T0 + 86_400;
-    common::build(&store, &op, &Actor::new("a", t, ""));
-    common::advance(&store, &[TargetState::Triaged, TargetState::Referred], t);
-    let config = NotifyConfig {
-        outbox: dir.path().join("outbox"),
-        from_name: "=?utf-8?q?hub?= <spoof@evil.example>, \"cordon\" hub".into(),
-        from_address: "reports@hub.example".into(),
-        interval: 7 * 86_400,
-        smtp: None,
-    };
-    let summary = notify(&store, &op, &config, &Actor::new("a", t, "")).unwrap();
+    let from_name = "=?utf-8?q?hub?= <spoof@evil.example>, \"cordon\" hub";
+    let summary = common::notify_referred(&store, dir.path(), &op, from_name);
     assert_eq!(summary.messages.len(), names.len(), "one message per contact: {summary:?}");
 
     let paths: Vec<String> = summary.messages.iter().map(|m| m.path.display().to_string()).collect();
@@ -128,7 +118,7 @@ fn hostile_contact_names_never_add_recipients_or_headers() {
         assert_eq!(mail["Bcc"], serde_json::json!([]), "{mail}");
         assert_eq!(
             mail["From"],
-            serde_json::json!([[sanitized(&config.from_name), "reports@hub.example"]]),
+            serde_json::json!([[sanitized(from_name), "reports@hub.example"]]),
             "the sender's name is text too"
         );
         let to = mail["To"].as_array().unwrap();

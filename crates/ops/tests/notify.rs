@@ -54,16 +54,20 @@ fn one_parsable_message_per_contact_without_header_injection() {
     assert!(headers.get_first_value("To").unwrap().contains("<abuse@evil-hosting.example>"));
     assert_eq!(headers.get_first_value("X-ARF").as_deref(), Some("YES"));
     assert_eq!(headers.get_first_value("Auto-Submitted").as_deref(), Some("auto-generated"));
-    assert_eq!(mail.subparts.len(), 4);
+    assert_eq!(mail.subparts.len(), 6, "text, two reports per target, evidence.csv");
     let body = mail.subparts[0].get_body().unwrap();
     assert!(body.contains("80.94.95.112") && body.contains("80.94.95.113") && !body.contains("80.94.95.114"));
-    let report_txt = mail.subparts[1].get_body().unwrap();
-    assert!(report_txt.contains("Version: 0.2") && report_txt.contains("Source: \"80.94.95.113\""));
-    assert_eq!(report_txt.lines().filter(|l| *l == "---").count(), 2);
-    let xarf: serde_json::Value = serde_json::from_str(&mail.subparts[2].get_body().unwrap()).unwrap();
-    assert_eq!(xarf.as_array().unwrap().len(), 2);
-    assert_eq!(xarf[0]["xarf_version"], "4.0.0");
-    let csv = mail.subparts[3].get_body().unwrap();
+    let reports: Vec<String> = [1, 3].iter().map(|&i| mail.subparts[i].get_body().unwrap()).collect();
+    assert!(reports.iter().all(|r| r.contains("Version: 0.2") && r.lines().filter(|l| *l == "---").count() == 1));
+    assert!(reports[1].contains("Source: \"80.94.95.113\"") && reports[1].contains("Source-Type: ipv4"));
+    let ids: Vec<&str> = reports.iter().filter_map(|r| r.lines().find(|l| l.starts_with("Report-ID: "))).collect();
+    assert!(ids.len() == 2 && ids[0] != ids[1], "{ids:?}");
+    for i in [2, 4] {
+        let xarf: serde_json::Value = serde_json::from_str(&mail.subparts[i].get_body().unwrap()).unwrap();
+        assert!(xarf.is_object(), "one document per report");
+        assert_eq!(xarf["xarf_version"], "4.2.0");
+    }
+    let csv = mail.subparts[5].get_body().unwrap();
     assert!(csv.starts_with("target,value,kind"));
     for part in &mail.subparts {
         for header in part.get_headers() {
@@ -143,4 +147,54 @@ fn sends_through_an_smtp_relay() {
     let mail = mailparse::parse_mail(sent.as_bytes()).unwrap();
     assert_eq!(mail.get_headers().get_first_value("X-ARF").as_deref(), Some("YES"));
     assert_eq!(mail.subparts.len(), 4);
+}
+
+/// Validates XARF v4 documents with PyPI's `xarf` (scripts/install-peers.sh)
+/// through `validate_xarf.py`: no schema error, no unknown field.
+fn validate_xarf(documents: &[String]) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for (i, document) in documents.iter().enumerate() {
+        let path = dir.path().join(format!("{i}.json"));
+        std::fs::write(&path, document).unwrap();
+        paths.push(path);
+    }
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/validate_xarf.py");
+    let out = std::process::Command::new("python3").arg(script).args(&paths).output().expect("python3 runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+}
+
+#[test]
+fn every_category_s_xarf_report_is_valid_against_the_xarf_schemas() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cordon.db");
+    let store = SqliteStore::open(&db).unwrap();
+    let mut records = Vec::new();
+    for (i, category) in Category::ALL.into_iter().enumerate() {
+        let ip = format!("80.94.96.{}", i + 1);
+        let mut rec = common::record(&ip, &[], category, Tlp::Green, Some("Quak Bot"));
+        rec.attributes.port = (i % 2 == 0).then_some(443);
+        records.push(rec);
+    }
+    records.push(common::record("http://login.phish.top/a", &["80.94.96.100"], Category::Phishing, Tlp::Green, None));
+    common::import(&store, "open", &records);
+    common::contact(&db, "prefix", "80.94.96.0/24", "Hosting", "abuse@hosting.example");
+    let op = common::operation(&store);
+    let summary = common::notify_referred(&store, dir.path(), &op, "cordon hub");
+    let raw = std::fs::read(&summary.messages[0].path).unwrap();
+    let mail = mailparse::parse_mail(&raw).unwrap();
+    let documents: Vec<String> = mail
+        .subparts
+        .iter()
+        .filter(|part| part.get_content_disposition().params.get("filename").is_some_and(|f| f.starts_with("xarf-")))
+        .map(|part| part.get_body().unwrap())
+        .collect();
+    assert_eq!(documents.len(), Category::ALL.len() + 1, "one report per target");
+    let types: std::collections::BTreeSet<String> = documents
+        .iter()
+        .map(|d| serde_json::from_str::<serde_json::Value>(d).unwrap()["type"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(types.len(), 5, "phishing, fraud, malware, botnet, blocklist: {types:?}");
+    validate_xarf(&documents);
 }

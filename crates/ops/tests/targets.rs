@@ -7,6 +7,17 @@ use cordon_ops::workflow::Actor;
 use cordon_store::ops::{OpsStore, TargetFilter, TargetKind, TargetState};
 use cordon_store::SqliteStore;
 
+/// The operation's targets, and their kinds and keys, sorted.
+fn kinds_and_keys(
+    store: &SqliteStore,
+    op: &cordon_store::ops::Operation,
+) -> (Vec<cordon_store::ops::Target>, Vec<(TargetKind, String)>) {
+    let targets = store.targets(&TargetFilter { operation_id: Some(op.id), ..TargetFilter::default() }).unwrap();
+    let mut keys: Vec<(TargetKind, String)> = targets.iter().map(|t| (t.spec.kind, t.spec.key.clone())).collect();
+    keys.sort();
+    (targets, keys)
+}
+
 #[test]
 fn servers_networks_and_domains_with_flagged_left_out() {
     let dir = tempfile::tempdir().unwrap();
@@ -33,9 +44,7 @@ fn servers_networks_and_domains_with_flagged_left_out() {
 
     let summary = common::build(&store, &op, &Actor::new("t", common::T0, ""));
     assert_eq!(summary.left_out.get("public-resolver"), Some(&1));
-    let targets = store.targets(&TargetFilter { operation_id: Some(op.id), ..TargetFilter::default() }).unwrap();
-    let mut keys: Vec<(TargetKind, String)> = targets.iter().map(|t| (t.spec.kind, t.spec.key.clone())).collect();
-    keys.sort();
+    let (targets, keys) = kinds_and_keys(&store, &op);
     assert_eq!(
         keys,
         [
@@ -72,4 +81,59 @@ fn servers_networks_and_domains_with_flagged_left_out() {
     assert_eq!((last.to, last.reason.as_deref()), (TargetState::Rejected, Some("out-of-scope")));
     let again = common::build(&store, &op, &Actor::new("t", common::T0 + 15, ""));
     assert_eq!(again.withdrawn, 0, "a rejected target is not withdrawn twice");
+}
+
+/// The warninglists fixture in MISP's layout (real list names, made-up
+/// entries), shared with cordon-enrich's tests.
+fn platform_lists() -> std::sync::Arc<cordon_enrich::Warninglists> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../enrich/tests/fixtures/platform-lists");
+    std::sync::Arc::new(cordon_enrich::Warninglists::load_dir(&dir).unwrap().0)
+}
+
+#[test]
+fn urls_on_platforms_are_url_targets_and_scanners_are_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cordon.db");
+    let store = SqliteStore::open(&db).unwrap();
+    let drive = "https://drive.google.com/file/d/1AbC/view?usp=sharing";
+    common::import(
+        &store,
+        "a",
+        &[
+            // PhishTank states the address the page was served from: the
+            // platform's server.
+            common::record(drive, &["142.250.185.78"], Category::Phishing, Tlp::Green, None),
+            common::record("https://bit.ly/3xYz", &[], Category::Phishing, Tlp::Green, None),
+            common::record("162.142.125.10", &[], Category::Scanner, Tlp::Clear, None),
+            common::record("http://evil.example/x", &["80.94.95.112"], Category::Phishing, Tlp::Green, None),
+        ],
+    );
+    let op = common::operation(&store);
+    common::enrich(&db, drive, "US", 15169, "");
+    common::contact(&db, "asn", "15169", "Google abuse", "abuse@google.example");
+    let routing = cordon_ops::workflow::Routing {
+        contacts: common::book(&store),
+        warninglists: Some(platform_lists()),
+        ..Default::default()
+    };
+    let summary =
+        cordon_ops::workflow::build_targets(&store, &op, &routing, &Actor::new("t", common::T0, ""), false).unwrap();
+    assert_eq!(summary.left_out.get("research-scanner"), Some(&1), "{:?}", summary.left_out);
+    assert_eq!(summary.left_out.get("platform-server"), Some(&1), "{:?}", summary.left_out);
+    assert_eq!(summary.left_out.get("shared-platform"), Some(&2), "drive.google.com, bit.ly: {:?}", summary.left_out);
+    assert_eq!(summary.left_out.get("host-flagged"), None);
+    let (targets, keys) = kinds_and_keys(&store, &op);
+    assert_eq!(
+        keys,
+        [
+            (TargetKind::Server, "80.94.95.112".to_string()),
+            (TargetKind::Url, "https://bit.ly/3xYz".to_string()),
+            (TargetKind::Url, drive.to_string()),
+        ]
+    );
+    let on_drive = targets.iter().find(|t| t.spec.key == drive).unwrap();
+    assert_eq!(store.members(on_drive.id).unwrap(), [drive]);
+    assert_eq!(on_drive.spec.provider.as_ref().map(|c| c.email.as_str()), Some("abuse@google.example"));
+    let server = targets.iter().find(|t| t.spec.kind == TargetKind::Server).unwrap();
+    assert_eq!(store.members(server.id).unwrap(), ["80.94.95.112", "evil.example", "http://evil.example/x"]);
 }

@@ -128,7 +128,7 @@ fn the_status_names_the_geo_snapshot_and_the_warninglists() {
     assert_eq!(status["warninglists"]["present"], false);
     assert!(status["warninglists"]["problems"][0].as_str().unwrap().contains("fetch-warninglists.sh"));
 
-    let dir = world.app.warninglists_dir();
+    let dir = world.app.config().warninglists.clone();
     std::fs::create_dir_all(dir.join("public-dns")).unwrap();
     std::fs::create_dir_all(dir.join("broken")).unwrap();
     let list = json!({"name": "Public DNS resolvers", "version": 20240101, "description": "resolvers",

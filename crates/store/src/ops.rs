@@ -114,15 +114,20 @@ pub enum TargetKind {
     Network,
     /// A domain no feed tied to an address: registrar or DNS action.
     Domain,
+    /// A URL on a shared platform (file hosting, pastes, URL shorteners,
+    /// link-in-bio, top sites): the platform removes the content; its name
+    /// and servers are never targets.
+    Url,
 }
 
 impl TargetKind {
-    /// The kind's name: `server`, `network`, `domain`.
+    /// The kind's name: `server`, `network`, `domain`, `url`.
     pub fn as_str(self) -> &'static str {
         match self {
             TargetKind::Server => "server",
             TargetKind::Network => "network",
             TargetKind::Domain => "domain",
+            TargetKind::Url => "url",
         }
     }
 
@@ -131,6 +136,7 @@ impl TargetKind {
         match name {
             "network" => TargetKind::Network,
             "domain" => TargetKind::Domain,
+            "url" => TargetKind::Url,
             _ => TargetKind::Server,
         }
     }

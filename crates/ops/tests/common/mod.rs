@@ -134,3 +134,25 @@ pub fn one_referred_target(store: &SqliteStore, db: &std::path::Path) -> Operati
     advance(store, &[cordon_store::ops::TargetState::Triaged, cordon_store::ops::TargetState::Referred], T0);
     op
 }
+
+/// Builds the operation's targets, refers them all a day into the window,
+/// and notifies their contacts as `from_name` <reports@hub.example>, with
+/// the outbox in `dir`.
+pub fn notify_referred(
+    store: &SqliteStore,
+    dir: &std::path::Path,
+    operation: &Operation,
+    from_name: &str,
+) -> cordon_ops::notify::NotifySummary {
+    let t = T0 + 86_400;
+    build(store, operation, &cordon_ops::workflow::Actor::new("a", t, ""));
+    advance(store, &[cordon_store::ops::TargetState::Triaged, cordon_store::ops::TargetState::Referred], t);
+    let config = cordon_ops::notify::NotifyConfig {
+        outbox: dir.join("outbox"),
+        from_name: from_name.into(),
+        from_address: "reports@hub.example".into(),
+        interval: 7 * 86_400,
+        smtp: None,
+    };
+    cordon_ops::notify::notify(store, operation, &config, &cordon_ops::workflow::Actor::new("a", t, "")).unwrap()
+}

@@ -17,7 +17,6 @@ use crate::access::CreatedToken;
 use crate::protect::contact_row;
 use crate::{require_hub, App, AppError};
 
-
 /// A user (`cordon user list --json`): never its password hash.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct UserView {
@@ -243,7 +242,10 @@ impl App {
     /// reported, never an error of the call.
     pub fn data_status(&self, viewer: &Viewer) -> Result<DataStatus, AppError> {
         require_hub(viewer, "reading the data files' status")?;
-        Ok(DataStatus { geo: geo_status(self.geo_path()), warninglists: warninglists_status(&self.config.warninglists) })
+        Ok(DataStatus {
+            geo: geo_status(self.geo_path()),
+            warninglists: warninglists_status(&self.config.warninglists),
+        })
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use cordon_enrich::{offline_flags, Allowlist, FlagConfig, Warninglists, WarninglistsError};
+use cordon_enrich::{offline_flags, Allowlist, FlagConfig, Scope, Warninglists, WarninglistsError};
 use cordon_model::{normalize, Kind, Viewer};
 use serde::Serialize;
 
@@ -13,15 +13,17 @@ use crate::enrichment::load_allowlist;
 use crate::view::FlagView;
 use crate::{App, AppError};
 
-/// The flags that need no geo data (allowlist, bogons, warninglists, the
-/// built-in resolvers), for answers such as `cordon lookup`'s.
+/// The flags of addresses that need no geo data (allowlist, bogons,
+/// warninglists, the built-in resolvers), for answers such as `cordon
+/// lookup`'s.
 pub struct FlagChecker {
     allowlist: Allowlist,
     warninglists: Option<Arc<Warninglists>>,
 }
 
 impl FlagChecker {
-    /// The flags of `value` (of `kind`).
+    /// The flags of `value` (of `kind`, an address or a network: the
+    /// checker holds only the lists that can match one).
     pub fn flags(&self, kind: Kind, value: &str) -> Vec<FlagView> {
         let config = FlagConfig { warninglists: self.warninglists.as_deref(), ..FlagConfig::new(&self.allowlist) };
         offline_flags(kind, value, &config)
@@ -36,6 +38,9 @@ impl FlagChecker {
 #[derive(Default)]
 pub(crate) struct Cache {
     loaded: OnceLock<Result<Option<Loaded>, String>>,
+    /// Those that can match an address ([`Scope::Addresses`]): a lookup
+    /// loads these only, a few percent of the entries.
+    addresses: OnceLock<Result<Option<Loaded>, String>>,
 }
 
 #[derive(Clone)]
@@ -114,12 +119,20 @@ impl App {
     }
 
     fn loaded_warninglists(&self) -> Result<Option<Loaded>, AppError> {
+        self.scoped_warninglists(Scope::Everything)
+    }
+
+    fn scoped_warninglists(&self, scope: Scope) -> Result<Option<Loaded>, AppError> {
         let dir = &self.config.warninglists;
-        let loaded = self.warninglists.loaded.get_or_init(|| {
+        let cache = match scope {
+            Scope::Everything => &self.warninglists.loaded,
+            Scope::Addresses => &self.warninglists.addresses,
+        };
+        let loaded = cache.get_or_init(|| {
             if !dir.is_dir() {
                 return Ok(None);
             }
-            match Warninglists::load_dir(dir) {
+            match Warninglists::load_dir_for(dir, scope) {
                 Ok((lists, diagnostics)) => Ok(Some(Loaded {
                     lists: Arc::new(lists),
                     diagnostics: diagnostics.iter().map(ToString::to_string).collect(),
@@ -135,7 +148,8 @@ impl App {
     /// reasons are the hub's own).
     pub fn flag_checker(&self, viewer: &Viewer) -> Result<FlagChecker, AppError> {
         let allowlist = if viewer.is_hub() { load_allowlist(&self.store)? } else { Allowlist::default() };
-        Ok(FlagChecker { allowlist, warninglists: self.warninglists()? })
+        let warninglists = self.scoped_warninglists(Scope::Addresses)?.map(|loaded| loaded.lists);
+        Ok(FlagChecker { allowlist, warninglists })
     }
 
     /// The lists, or an error naming the script that fetches them.

@@ -59,4 +59,4 @@ pub use flags::{
 pub use hosting::{Hosting, HostingTable, UnknownHosting, BUILTIN as BUILTIN_HOSTING};
 pub use import::{FileSummary, Import, ImportReport};
 pub use snapshot::{write_snapshot, GeoDb, GeoInfo, SnapshotError, SnapshotStats};
-pub use warninglists::{Hit, ListInfo, ListType, Subject, WarningClass, Warninglists, WarninglistsError};
+pub use warninglists::{Hit, ListInfo, ListType, Scope, Subject, WarningClass, Warninglists, WarninglistsError};

@@ -513,12 +513,49 @@ struct ListFile {
     matching_attributes: Option<Vec<String>>,
 }
 
+/// What a list file says of itself, read without its entries.
+#[derive(Deserialize)]
+struct ListHeader {
+    #[serde(rename = "type")]
+    list_type: Option<String>,
+    matching_attributes: Option<Vec<String>>,
+}
+
+/// Which observables a load of the lists serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Every kind: all the lists.
+    Everything,
+    /// Addresses and networks only: the lists that can match one (not the
+    /// hostname lists, nor those of domains, URLs or hashes), which skips
+    /// the million-entry top-site lists.
+    Addresses,
+}
+
+impl Scope {
+    /// Whether a list of `header` can serve this scope.
+    fn wants(self, header: &ListHeader) -> bool {
+        match self {
+            Scope::Everything => true,
+            Scope::Addresses => {
+                Applies::from_attributes(header.matching_attributes.as_deref()).ip
+                    && header.list_type.as_deref() != Some("hostname")
+            }
+        }
+    }
+}
+
 impl Warninglists {
     /// Loads every `<name>/list.json` below `dir` (the layout of MISP's
     /// repository and of `data/warninglists`), in name order. A file that
     /// cannot be read or parsed, and an entry that does not fit its list's
     /// type, is a [`Diagnostic`] naming the file; the other lists load.
     pub fn load_dir(dir: &Path) -> Result<(Warninglists, Vec<Diagnostic>), WarninglistsError> {
+        Warninglists::load_dir_for(dir, Scope::Everything)
+    }
+
+    /// [`Warninglists::load_dir`] of the lists that serve `scope` only.
+    pub fn load_dir_for(dir: &Path, scope: Scope) -> Result<(Warninglists, Vec<Diagnostic>), WarninglistsError> {
         let io = |source| WarninglistsError::Io { path: dir.display().to_string(), source };
         let mut files = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(io)? {
@@ -541,7 +578,7 @@ impl Warninglists {
             }
         }
         let (lists, more) =
-            Warninglists::from_json(contents.iter().map(|(name, bytes)| (name.as_str(), bytes.as_slice())));
+            Warninglists::compile(contents.iter().map(|(name, bytes)| (name.as_str(), bytes.as_slice())), scope);
         diagnostics.extend(more);
         Ok((lists, diagnostics))
     }
@@ -549,6 +586,13 @@ impl Warninglists {
     /// Compiles lists from `(file name, JSON text)` pairs; problems are
     /// diagnostics against the file name, as in [`Warninglists::load_dir`].
     pub fn from_json<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> (Warninglists, Vec<Diagnostic>) {
+        Warninglists::compile(files, Scope::Everything)
+    }
+
+    fn compile<'a>(
+        files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+        scope: Scope,
+    ) -> (Warninglists, Vec<Diagnostic>) {
         let mut diagnostics = Vec::new();
         let mut lists = Vec::new();
         let mut cidr = IpMapBuilder::new();
@@ -557,6 +601,15 @@ impl Warninglists {
         let mut substrings = Vec::new();
         let mut regexes = Vec::new();
         for (file, bytes) in files {
+            // A file the scope does not want is not compiled; one whose
+            // header does not parse is, to be reported below.
+            if scope != Scope::Everything {
+                if let Ok(header) = serde_json::from_slice::<ListHeader>(bytes) {
+                    if !scope.wants(&header) {
+                        continue;
+                    }
+                }
+            }
             let parsed: ListFile = match serde_json::from_slice(bytes) {
                 Ok(parsed) => parsed,
                 Err(error) => {
@@ -633,10 +686,14 @@ impl Warninglists {
             None
         } else {
             // A DFA: several MB for the few thousand real entries, and the
-            // fastest search (each value is scanned once whatever the count).
-            let builder = AhoCorasick::builder()
-                .kind(Some(AhoCorasickKind::DFA))
-                .build(substrings.iter().map(|(_, s)| s.as_str()));
+            // fastest search (each value is scanned once whatever the count)
+            // for loads that check every indicator; a lookup's few
+            // addresses are better served by an automaton quick to build.
+            let kind = match scope {
+                Scope::Everything => AhoCorasickKind::DFA,
+                Scope::Addresses => AhoCorasickKind::ContiguousNFA,
+            };
+            let builder = AhoCorasick::builder().kind(Some(kind)).build(substrings.iter().map(|(_, s)| s.as_str()));
             match builder {
                 Ok(matcher) => Some(PatternSet { matcher, patterns: substrings }),
                 Err(error) => {

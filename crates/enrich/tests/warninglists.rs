@@ -337,3 +337,40 @@ fn real_platforms_and_scanners_raise_their_flags() {
         assert!(!kinds(&ip(missing)).contains(&FlagKind::PublicResolver), "{missing} is in the lists now");
     }
 }
+
+/// The lists a lookup loads (`Scope::Addresses`: no hostname lists, no
+/// lists of domains, URLs or hashes, a few percent of the entries) answer
+/// every address and network as the whole set does.
+#[test]
+fn real_address_lists_answer_addresses_as_all_lists_do() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/warninglists");
+    let (addresses, _) = Warninglists::load_dir_for(&dir, cordon_enrich::Scope::Addresses)
+        .unwrap_or_else(|error| panic!("{error} (the warninglists tests need the real data)"));
+    assert!(addresses.lists().count() < real().lists().count());
+    assert!(addresses.lists().all(|l| l.list_type.as_str() != "hostname"));
+    let hits = |lists: &Warninglists, o: &Observable| -> Vec<(String, String)> {
+        lists.check(o).into_iter().map(|hit| (hit.list, hit.entry)).collect()
+    };
+    let mut values: Vec<Observable> = [
+        "8.8.8.8",
+        "1.1.1.1",
+        "2001:4860:4860::8888",
+        "104.16.1.1",
+        "162.142.125.10",
+        "10.1.2.3",
+        "104.155.11.149",
+        "45.9.20.31",
+        "::ffff:8.8.4.4",
+    ]
+    .iter()
+    .map(|v| ip(v))
+    .collect();
+    values.extend(
+        ["8.8.8.0/24", "104.16.0.0/13", "45.9.20.0/24"]
+            .iter()
+            .map(|v| cordon_model::normalize(v).unwrap().observables.remove(0)),
+    );
+    for value in &values {
+        assert_eq!(hits(&addresses, value), hits(real(), value), "{value}");
+    }
+}

@@ -23,6 +23,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod collections;
 pub mod demo;
 pub mod enrichment;
 pub mod exports;

@@ -126,3 +126,22 @@ fn marking_definition(tlp: Tlp) -> Value {
         },
     })
 }
+
+/// The STIX id of the indicator object of `value` (stable: UUIDv5 over
+/// the value, as in every export).
+pub fn indicator_id(value: &str) -> String {
+    format!("indicator--{}", uuid("indicator", value))
+}
+
+/// One indicator as a standalone STIX 2.1 object (a TAXII collection
+/// serves them one by one), created by `producer`'s identity, with the
+/// `created` and `modified` of the version served (STIX timestamps); `None`
+/// for an entry no pattern can carry.
+pub fn indicator_object(entry: &Entry, producer: &str, created: &str, modified: &str) -> Option<Value> {
+    let object_type = observable_type(entry)?;
+    let identity = format!("identity--{}", uuid("identity", producer));
+    let mut object = indicator(entry, object_type, &identity);
+    object["created"] = json!(created);
+    object["modified"] = json!(modified);
+    Some(object)
+}

@@ -27,6 +27,7 @@ mod metrics;
 pub mod problem;
 mod ratelimit;
 pub mod routes;
+pub mod taxii;
 pub mod tls;
 
 pub use ratelimit::RateLimit;
@@ -61,7 +62,7 @@ pub fn router(app: App, limit: RateLimit) -> axum::Router {
         buckets: ratelimit::Buckets::new(limit),
         sessions: auth::Sessions::default(),
     });
-    routes::build(state)
+    routes::build(state.clone()).merge(taxii::router(state))
 }
 
 /// The caller's address, from a plain or a TLS connection.

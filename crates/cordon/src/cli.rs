@@ -108,6 +108,9 @@ pub(crate) enum Command {
     Audit(crate::audit::AuditCommand),
     #[command(flatten)]
     Ops(crate::operation::OpsCommand),
+    /// TAXII 2.1 collections the server offers: views of the indicators.
+    #[command(subcommand)]
+    Collection(crate::collection::CollectionCommand),
 }
 
 #[derive(Args, Debug)]

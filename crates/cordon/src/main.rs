@@ -8,6 +8,7 @@
 mod access;
 mod audit;
 mod cli;
+mod collection;
 mod demo;
 mod export;
 mod geo;
@@ -71,6 +72,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Token(cmd) => access::token(cli, cmd),
         Command::Audit(cmd) => audit::run(cli, cmd),
         Command::Ops(cmd) => operation::run(cli, cmd),
+        Command::Collection(cmd) => collection::run(cli, cmd),
     }
 }
 

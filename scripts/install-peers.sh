@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the peer tools that cordon's tests compare against: FireHOL iprange,
 # grepcidr, libmaxminddb's mmdblookup (Debian) and stix2-validator, PyMISP,
-# openapi-spec-validator, schemathesis (PyPI).
+# openapi-spec-validator, schemathesis, taxii2-client and medallion (PyPI).
 # Idempotent: skips what is already installed. Tests fail (never skip) when a
 # peer is missing, so run this before `cargo nextest run`.
 set -euo pipefail
@@ -14,8 +14,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
-if ! python3 -c 'import stix2validator, pymisp, openapi_spec_validator' 2>/dev/null || ! command -v schemathesis >/dev/null; then
-  python3 -m pip install --quiet --disable-pip-version-check stix2-validator pymisp openapi-spec-validator schemathesis
+if ! python3 -c 'import stix2validator, pymisp, openapi_spec_validator, taxii2client, medallion' 2>/dev/null || ! command -v schemathesis >/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check stix2-validator pymisp openapi-spec-validator schemathesis taxii2-client medallion
 fi
 # GNU time: crates/cordon/tests/streams.rs measures the peak memory of
 # `cordon` with `/usr/bin/time -f %M`.

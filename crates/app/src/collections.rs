@@ -249,3 +249,88 @@ impl App {
         self.store.status(id, org)?.ok_or_else(missing)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cordon_model::OrgKind;
+    use cordon_store::orgs::NewOrganisation;
+
+    fn app() -> (tempfile::TempDir, App, Viewer) {
+        let dir = tempfile::tempdir().unwrap();
+        let app = App::open(&crate::Config::new(dir.path().join("c.db"))).unwrap();
+        let hub = app.viewer(None).unwrap();
+        for (name, kind) in [("alpha", OrgKind::Partner), ("soc", OrgKind::Defender)] {
+            app.add_org(&hub, &NewOrganisation { name: name.into(), kind, country: None, asns: vec![] }).unwrap();
+        }
+        (dir, app, hub)
+    }
+
+    #[test]
+    fn readers_and_writers_decide_access() {
+        let (_dir, app, hub) = app();
+        let alpha = app.viewer(Some("alpha")).unwrap();
+        let soc = app.viewer(Some("soc")).unwrap();
+        let new = |name: &str, readers: &[&str], public_clear| NewCollection {
+            name: name.into(),
+            readers: readers.iter().map(|r| r.to_string()).collect(),
+            public_clear,
+            writers: vec!["alpha".into()],
+            ..NewCollection::default()
+        };
+        let community = app.add_collection(&hub, &new("all", &[], false)).unwrap();
+        let only_alpha = app.add_collection(&hub, &new("alpha", &["alpha"], false)).unwrap();
+        let public = app.add_collection(&hub, &new("public", &[], true)).unwrap();
+        let rw = |read, write| CollectionAccess { read, write };
+        assert_eq!(access(&community, &soc), rw(true, false));
+        assert_eq!(access(&community, &alpha), rw(true, true));
+        assert_eq!(access(&only_alpha, &soc), rw(false, false));
+        assert_eq!(access(&only_alpha, &hub), rw(true, true));
+        assert_eq!(access(&public, &Viewer::Public), rw(true, false));
+        assert_eq!(access(&community, &Viewer::Public), rw(false, false));
+        let names: Vec<String> = app.collections_for(&soc).unwrap().into_iter().map(|(c, _)| c.spec.name).collect();
+        assert_eq!(names, ["all", "public"]);
+        assert!(matches!(app.collection_for(&soc, &only_alpha.uuid), Err(AppError::NotFound(_))));
+        assert!(matches!(app.collection_objects(&soc, &only_alpha, None, &mut |_| {}), Err(AppError::NotFound(_))));
+        assert!(matches!(app.post_to_collection(&soc, &community, b"{}"), Err(AppError::Forbidden(_))));
+    }
+
+    #[test]
+    fn only_the_hub_defines_collections_and_names_must_exist() {
+        let (_dir, app, hub) = app();
+        let soc = app.viewer(Some("soc")).unwrap();
+        let new = NewCollection { name: "x".into(), ..NewCollection::default() };
+        assert!(matches!(app.add_collection(&soc, &new), Err(AppError::Forbidden(_))));
+        let unknown = NewCollection { writers: vec!["nobody".into()], ..new.clone() };
+        assert!(matches!(app.add_collection(&hub, &unknown), Err(AppError::NotFound(_))));
+        let both = NewCollection { readers: vec!["soc".into()], public_clear: true, ..new.clone() };
+        assert!(matches!(app.add_collection(&hub, &both), Err(AppError::Invalid(_))));
+        let bad_name = NewCollection { name: "a b".into(), ..new.clone() };
+        assert!(matches!(app.add_collection(&hub, &bad_name), Err(AppError::Invalid(_))));
+        let op = NewCollection { operation: Some("none".into()), ..new.clone() };
+        assert!(matches!(app.add_collection(&hub, &op), Err(AppError::Conflict(_))));
+        let made = app.add_collection(&hub, &new).unwrap();
+        assert_eq!(made.spec.tlp_max, Tlp::Green, "GREEN unless told otherwise");
+        assert!(matches!(app.add_collection(&hub, &new), Err(AppError::Conflict(_))));
+        app.remove_collection(&hub, "x").unwrap();
+        assert!(matches!(app.remove_collection(&hub, "x"), Err(AppError::NotFound(_))));
+    }
+
+    #[test]
+    fn import_dates_are_microseconds_strictly_increasing() {
+        let (_dir, app, hub) = app();
+        let collection = app
+            .add_collection(&hub, &NewCollection { name: "all".into(), tlp_max: Some(Tlp::Red), ..NewCollection::default() })
+            .unwrap();
+        let mut dates = Vec::new();
+        for value in ["45.9.20.31", "45.9.20.32", "45.9.20.31"] {
+            let options = IngestOptions { source: "alpha".into(), ..IngestOptions::default() };
+            app.ingest(&hub, Input::Bytes { name: "f", bytes: value.as_bytes() }, &options, None, &mut |_| {}).unwrap();
+            let mut latest = 0;
+            app.collection_objects(&hub, &collection, None, &mut |o| latest = latest.max(o.modified_us)).unwrap();
+            dates.push(latest);
+        }
+        assert!(dates.windows(2).all(|w| w[0] < w[1]), "{dates:?}");
+        assert!(dates[0] > 1_700_000_000_000_000, "microseconds since the epoch: {dates:?}");
+    }
+}

@@ -320,7 +320,10 @@ mod tests {
     fn import_dates_are_microseconds_strictly_increasing() {
         let (_dir, app, hub) = app();
         let collection = app
-            .add_collection(&hub, &NewCollection { name: "all".into(), tlp_max: Some(Tlp::Red), ..NewCollection::default() })
+            .add_collection(
+                &hub,
+                &NewCollection { name: "all".into(), tlp_max: Some(Tlp::Red), ..NewCollection::default() },
+            )
             .unwrap();
         let mut dates = Vec::new();
         for value in ["45.9.20.31", "45.9.20.32", "45.9.20.31"] {

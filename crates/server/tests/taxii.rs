@@ -101,16 +101,29 @@ fn start() -> Taxii {
     Taxii { addr, hub: hub_user, alpha, soc, app: std::sync::Arc::new(app), _dir: dir }
 }
 
-/// An answer: status, headers (lowercase names), body.
+/// An answer: its status line and headers as sent, and its body.
 struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
+    head: String,
     body: String,
 }
 
 impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    fn status(&self) -> u16 {
+        self.head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+    }
+
+    /// Every value of header `name`.
+    fn headers<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
+        self.head
+            .lines()
+            .skip(1)
+            .filter_map(|line| line.split_once(':'))
+            .filter(move |(n, _)| n.trim().eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim())
+    }
+
+    fn header<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+        self.headers(name).next()
     }
 
     fn json(&self) -> serde_json::Value {
@@ -119,7 +132,7 @@ impl Answer {
 
     /// Asserts a TAXII error object of `status`.
     fn assert_error(&self, status: u16) -> serde_json::Value {
-        assert_eq!(self.status, status, "{}", self.body);
+        assert_eq!(self.status(), status, "{}", self.body);
         assert_eq!(self.header("content-type"), Some("application/taxii+json;version=2.1"));
         let error = self.json();
         assert!(error["title"].as_str().is_some_and(|t| !t.is_empty()), "{error}");
@@ -131,28 +144,22 @@ impl Answer {
 /// One HTTP/1.1 request with `headers` (name, value) on its own connection.
 fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
     let mut stream = TcpStream::connect(addr).unwrap();
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
     for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
+        request.push_str(&format!("{name}: {value}\r\n"));
     }
     if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-length")) {
-        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        request.push_str(&format!("Content-Length: {}\r\n", body.len()));
     }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
     // A server may answer before reading a body it refuses.
     let _ = stream.write_all(body);
     let mut raw = Vec::new();
     let _ = stream.read_to_end(&mut raw);
-    let text = String::from_utf8_lossy(&raw).into_owned();
+    let text = String::from_utf8_lossy(&raw);
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let mut lines = head.lines();
-    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().into()))
-        .collect();
-    Answer { status, headers, body: body.to_string() }
+    Answer { head: head.to_string(), body: body.to_string() }
 }
 
 /// A GET as `user` with the TAXII Accept.
@@ -170,7 +177,7 @@ fn all_objects(t: &Taxii, user: &User, collection: &str, limit: usize) -> Vec<se
     loop {
         let cursor = next.as_deref().map_or_else(String::new, |n| format!("&next={n}"));
         let page = get(t, user, &format!("/taxii2/cordon/collections/{collection}/objects/?limit={limit}{cursor}"));
-        assert_eq!(page.status, 200, "{}", page.body);
+        assert_eq!(page.status(), 200, "{}", page.body);
         let envelope = page.json();
         objects.extend(envelope["objects"].as_array().cloned().unwrap_or_default());
         if envelope["more"] != true {
@@ -257,7 +264,7 @@ fn a_collection_the_caller_may_not_read_is_a_404_like_one_that_does_not_exist() 
     assert_eq!(hidden.body, missing.body);
     let listed = get(&t, &t.soc, "/taxii2/cordon/collections/").json();
     assert!(!listed.to_string().contains("alpha-only"));
-    assert_eq!(get(&t, &t.alpha, "/taxii2/cordon/collections/alpha-only/").status, 200);
+    assert_eq!(get(&t, &t.alpha, "/taxii2/cordon/collections/alpha-only/").status(), 200);
 }
 
 #[test]
@@ -266,7 +273,7 @@ fn cursors_are_bound_to_the_caller_and_the_query_and_never_lose_shared_timestamp
     let first = get(&t, &t.soc, &format!("{EVERYTHING}/objects/?limit=5&match[type]=indicator")).json();
     let next = first["next"].as_str().unwrap().to_string();
     let path = |filters: &str| format!("{EVERYTHING}/objects/?limit=5&{filters}next={next}");
-    assert_eq!(get(&t, &t.soc, &path("match[type]=indicator&")).status, 200);
+    assert_eq!(get(&t, &t.soc, &path("match[type]=indicator&")).status(), 200);
     // Another user, other filters, another endpoint, a forged cursor: 400.
     get(&t, &t.hub, &path("match[type]=indicator&")).assert_error(400);
     get(&t, &t.soc, &path("")).assert_error(400);
@@ -343,7 +350,7 @@ fn media_types_sizes_and_invalid_stix_have_their_statuses() {
     // Every answer says it is TAXII 2.1, with or without a trailing slash.
     for path in ["/taxii2", "/taxii2/cordon", "/taxii2/cordon/collections", EVERYTHING] {
         let answer = get(&t, &t.soc, path);
-        assert_eq!(answer.status, 200, "{path}: {}", answer.body);
+        assert_eq!(answer.status(), 200, "{path}: {}", answer.body);
         assert_eq!(answer.header("content-type"), Some("application/taxii+json;version=2.1"));
     }
     let root = get(&t, &t.soc, "/taxii2/cordon/").json();
@@ -360,8 +367,7 @@ fn every_taxii_route_needs_credentials_and_says_so_as_an_error_object() {
             let answer =
                 http(t.addr, route.method, &path, &[("Content-Type", "application/taxii+json;version=2.1")], b"");
             answer.assert_error(401);
-            let challenges: Vec<&str> =
-                answer.headers.iter().filter(|(n, _)| n == "www-authenticate").map(|(_, v)| v.as_str()).collect();
+            let challenges: Vec<&str> = answer.headers("www-authenticate").collect();
             assert!(challenges.iter().any(|c| c.starts_with("Basic")), "{} {path}: {challenges:?}", route.method);
         }
     }
@@ -370,5 +376,5 @@ fn every_taxii_route_needs_credentials_and_says_so_as_an_error_object() {
     get(&t, &wrong, "/taxii2/").assert_error(401);
     // Bearer works as well as Basic.
     let bearer = format!("Bearer {}", t.soc.token);
-    assert_eq!(http(t.addr, "GET", "/taxii2/", &[("Authorization", &bearer)], b"").status, 200);
+    assert_eq!(http(t.addr, "GET", "/taxii2/", &[("Authorization", &bearer)], b"").status(), 200);
 }

@@ -67,29 +67,16 @@ pub struct Collection {
     pub spec: CollectionSpec,
 }
 
-/// One indicator as a collection holds it for one reader: aggregates of
-/// the sightings the reader may see that the collection selects, so as
-/// sensitive as the most sensitive of them (`tlp`).
+/// One indicator as a collection holds it for one reader: its summary
+/// built from the sightings the reader may see that the collection
+/// selects (so as sensitive as the most sensitive of them), and when they
+/// were stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CollectionObject {
     /// The indicator's id in the store.
     pub indicator_id: i64,
-    /// Its canonical value.
-    pub value: String,
-    /// Its kind.
-    pub kind: Kind,
-    /// Distinct categories, sorted.
-    pub categories: Vec<Category>,
-    /// Distinct sources, sorted.
-    pub sources: Vec<String>,
-    /// The most restrictive TLP among those sightings.
-    pub tlp: Tlp,
-    /// Combined confidence over their sources.
-    pub confidence: u8,
-    /// Earliest first seen (Unix seconds).
-    pub first_seen: i64,
-    /// Latest last seen (Unix seconds).
-    pub last_seen: i64,
+    /// What those sightings say (no enrichment, no flags).
+    pub summary: crate::IndicatorSummary,
     /// When the first of those sightings was stored (microseconds).
     pub created_us: i64,
     /// When the latest of them was last written (microseconds): the

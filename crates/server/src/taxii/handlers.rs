@@ -180,19 +180,13 @@ pub(crate) async fn collection_info(
 
 /// The page of `view` the query asks for (`scope` names the endpoint for
 /// the cursor), with its `next` and the dates of its first and last.
-struct Cut<'a> {
-    entries: Vec<&'a Entry>,
+struct Cut {
+    entries: Vec<Entry>,
     next: Option<String>,
     dates: Option<(Micros, Micros)>,
 }
 
-fn cut<'a>(
-    taxii: &Taxii,
-    caller: &Principal,
-    query: &Query,
-    scope: &str,
-    entries: &'a [Entry],
-) -> Result<Cut<'a>, Response> {
+fn cut(taxii: &Taxii, caller: &Principal, query: &Query, scope: &str, entries: &[Entry]) -> Result<Cut, Response> {
     let binding = query.binding(&caller_key(caller), scope);
     let after = match &query.next {
         Some(next) => Some(taxii.key.open(&binding, next).map_err(|e| error(StatusCode::BAD_REQUEST, e.to_string()))?),
@@ -218,7 +212,7 @@ fn cut<'a>(
         _ => None,
     };
     let dates = page.first().zip(page.last()).map(|(f, l)| (f.date_added, l.date_added));
-    Ok(Cut { entries: page, next, dates })
+    Ok(Cut { entries: page.into_iter().cloned().collect(), next, dates })
 }
 
 /// The STIX objects of `entries`, in their order, as `caller` may see
@@ -228,7 +222,7 @@ async fn stix_objects(
     taxii: &Arc<Taxii>,
     caller: &Principal,
     collection: Collection,
-    entries: &[&Entry],
+    entries: &[Entry],
 ) -> Result<Vec<serde_json::Value>, Response> {
     let ids: Vec<i64> = entries.iter().map(|e| e.indicator_id).collect();
     let (taxii, viewer) = (taxii.clone(), caller.viewer);
@@ -247,16 +241,7 @@ async fn stix_objects(
         };
         let created = Micros(object.created_us.min(object.modified_us)).to_string();
         let modified = entry.date_added.to_string();
-        let export = cordon_export::Entry {
-            value: object.value,
-            kind: object.kind,
-            categories: object.categories,
-            sources: object.sources,
-            tlp: object.tlp,
-            confidence: object.confidence,
-            first_seen: object.first_seen,
-            last_seen: object.last_seen,
-        };
+        let export = cordon_app::exports::entry(object.summary);
         if let Some(stix) = cordon_export::indicator_object(&export, PRODUCER, &created, &modified) {
             objects.push(stix);
         }
@@ -313,17 +298,31 @@ fn the_object<'a>(view: &'a View, object_id: &str) -> Result<&'a [Entry], Respon
     Ok(&view.entries[at..=at])
 }
 
+/// The page of object `object_id` of collection `id` that a request to
+/// `endpoint` (`what`: its name in the cursor's scope) asks for.
+async fn object_page(
+    taxii: &Arc<Taxii>,
+    caller: &Principal,
+    (id, object_id): (String, String),
+    uri: &Uri,
+    endpoint: Endpoint,
+    what: &str,
+) -> Result<(Collection, Cut), Response> {
+    let query = parse(uri, endpoint)?;
+    let (collection, view) = readable(taxii, caller, id).await?;
+    let entries = the_object(&view, &object_id)?;
+    let page = cut(taxii, caller, &query, &format!("{}/{what}/{object_id}", collection.uuid), entries)?;
+    Ok((collection, page))
+}
+
 /// `GET …/objects/{object_id}/`.
 pub(crate) async fn object(
     State(taxii): Shared,
     Extension(caller): Extension<Principal>,
-    Path((id, object_id)): Path<(String, String)>,
+    Path(ids): Path<(String, String)>,
     uri: Uri,
 ) -> Answer {
-    let query = parse(&uri, Endpoint::Object)?;
-    let (collection, view) = readable(&taxii, &caller, id).await?;
-    let entries = the_object(&view, &object_id)?;
-    let page = cut(&taxii, &caller, &query, &format!("{}/objects/{object_id}", collection.uuid), entries)?;
+    let (collection, page) = object_page(&taxii, &caller, ids, &uri, Endpoint::Object, "objects").await?;
     let objects = stix_objects(&taxii, &caller, collection, &page.entries).await?;
     let envelope = Envelope { more: page.next.is_some(), next: page.next, objects };
     Ok(taxii_json(StatusCode::OK, &envelope, page.dates))
@@ -335,13 +334,10 @@ pub(crate) async fn object(
 pub(crate) async fn versions(
     State(taxii): Shared,
     Extension(caller): Extension<Principal>,
-    Path((id, object_id)): Path<(String, String)>,
+    Path(ids): Path<(String, String)>,
     uri: Uri,
 ) -> Answer {
-    let query = parse(&uri, Endpoint::Versions)?;
-    let (collection, view) = readable(&taxii, &caller, id).await?;
-    let entries = the_object(&view, &object_id)?;
-    let page = cut(&taxii, &caller, &query, &format!("{}/versions/{object_id}", collection.uuid), entries)?;
+    let (_, page) = object_page(&taxii, &caller, ids, &uri, Endpoint::Versions, "versions").await?;
     let versions = Versions {
         more: page.next.is_some(),
         next: page.next,

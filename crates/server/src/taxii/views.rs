@@ -64,7 +64,7 @@ impl Views {
         app.collection_objects(&viewer, collection, None, &mut |object| {
             entries.push(Entry {
                 date_added: Micros(object.modified_us),
-                id: cordon_export::indicator_id(&object.value),
+                id: cordon_export::indicator_id(&object.summary.value),
                 indicator_id: object.indicator_id,
             });
         })?;

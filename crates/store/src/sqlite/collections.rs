@@ -8,14 +8,12 @@
 //! increasing: imports are written one at a time under the write lock, so
 //! a later date is always a later commit).
 
-use std::collections::{BTreeMap, BTreeSet};
-
-use cordon_model::{combined_confidence, Category, Kind, Viewer};
+use cordon_model::{Category, Kind, Viewer};
 use rusqlite::{params, OptionalExtension};
 
 use super::import::{tlp_code, tlp_from_code};
 use super::orgs::visible_for;
-use super::read::{bind, bind_viewer, SIGHTING_JOINS};
+use super::read::{bind, bind_viewer, Summarizer, SIGHTING_JOINS};
 use super::{Conn, SqliteStore};
 use crate::collections::{Collection, CollectionObject, CollectionSpec, CollectionStore, Member, Readers};
 use crate::StoreError;
@@ -82,18 +80,10 @@ impl Selection {
 
 /// Accumulates one indicator's rows.
 struct Object {
-    object: CollectionObject,
-    categories: BTreeSet<Category>,
-    per_source: BTreeMap<String, u8>,
-}
-
-impl Object {
-    fn finish(mut self) -> CollectionObject {
-        self.object.confidence = combined_confidence(self.per_source.values().copied());
-        self.object.sources = self.per_source.into_keys().collect();
-        self.object.categories = self.categories.into_iter().collect();
-        self.object
-    }
+    indicator_id: i64,
+    summary: Summarizer,
+    created_us: i64,
+    modified_us: i64,
 }
 
 impl Conn {
@@ -252,53 +242,33 @@ impl CollectionStore for Conn {
         self.selection(&collection.spec)?.bind(&mut stmt, &[(":only", &only)])?;
         let min_confidence = collection.spec.min_confidence.unwrap_or(0);
         let mut emit = |object: Object| {
-            let object = object.finish();
-            if object.confidence >= min_confidence {
-                each(object);
+            let summary = object.summary.finish();
+            if summary.confidence >= min_confidence {
+                let Object { indicator_id, created_us, modified_us, .. } = object;
+                each(CollectionObject { indicator_id, summary, created_us, modified_us });
             }
         };
         let mut rows = stmt.raw_query();
         let mut current: Option<Object> = None;
         while let Some(row) = rows.next()? {
             let id: i64 = row.get(0)?;
-            if current.as_ref().map(|c| c.object.indicator_id) != Some(id) {
+            if current.as_ref().map(|c| c.indicator_id) != Some(id) {
                 if let Some(done) = current.take() {
                     emit(done);
                 }
                 let kind: String = row.get(2)?;
-                current = Some(Object {
-                    object: CollectionObject {
-                        indicator_id: id,
-                        value: row.get(1)?,
-                        kind: parse::<Kind>(&kind)?,
-                        categories: Vec::new(),
-                        sources: Vec::new(),
-                        tlp: cordon_model::Tlp::Clear,
-                        confidence: 0,
-                        first_seen: i64::MAX,
-                        last_seen: i64::MIN,
-                        created_us: i64::MAX,
-                        modified_us: i64::MIN,
-                    },
-                    categories: BTreeSet::new(),
-                    per_source: BTreeMap::new(),
-                });
+                let summary = Summarizer::new(row.get(1)?, parse::<Kind>(&kind)?, None, Vec::new());
+                current = Some(Object { indicator_id: id, summary, created_us: i64::MAX, modified_us: i64::MIN });
             }
             if let Some(acc) = current.as_mut() {
-                let category: String = row.get(4)?;
-                acc.categories.insert(parse::<Category>(&category)?);
-                let source: String = row.get(3)?;
+                let (category, source): (String, String) = (row.get(4)?, row.get(3)?);
                 let confidence = row.get::<_, i64>(8)?.clamp(0, 100) as u8;
-                let best = acc.per_source.entry(source).or_insert(0);
-                *best = (*best).max(confidence);
-                let o = &mut acc.object;
                 // Never downgrades: the object names every selected
                 // sighting's source and category.
-                o.tlp = o.tlp.max(tlp_from_code(row.get(5)?));
-                o.first_seen = o.first_seen.min(row.get(6)?);
-                o.last_seen = o.last_seen.max(row.get(7)?);
-                o.created_us = o.created_us.min(row.get(9)?);
-                o.modified_us = o.modified_us.max(row.get(10)?);
+                let tlp = tlp_from_code(row.get(5)?);
+                acc.summary.add(&source, parse::<Category>(&category)?, tlp, row.get(6)?, row.get(7)?, confidence);
+                acc.created_us = acc.created_us.min(row.get(9)?);
+                acc.modified_us = acc.modified_us.max(row.get(10)?);
             }
         }
         if let Some(done) = current {

@@ -57,7 +57,10 @@ mod tests {
             let mut items: Vec<(Micros, String)> =
                 dates.iter().enumerate().map(|(i, d)| (Micros(*d), format!("indicator--{i:03}"))).collect();
             items.sort();
-            let wanted = |item: &(Micros, String)| item.1.len() % modulus == 0 || modulus == 1;
+            // Filters (match[type], match[id]) let some items through.
+            let wanted = |item: &(Micros, String)| {
+                item.1.trim_start_matches("indicator--").parse::<usize>().is_ok_and(|n| n.is_multiple_of(modulus))
+            };
             let expected: Vec<&(Micros, String)> =
                 items.iter().filter(|i| wanted(i) && added_after.is_none_or(|a| i.0 > Micros(a))).collect();
             let mut seen = Vec::new();

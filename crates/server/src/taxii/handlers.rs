@@ -57,23 +57,51 @@ impl Taxii {
 type Shared = State<Arc<Taxii>>;
 
 /// An answer or a TAXII error.
-type Answer = Result<Response, Response>;
+type Answer = Result<Response, TaxiiError>;
 
 /// Runs `work` on the blocking pool; its error as a TAXII error object
 /// (the problem it would be, so storage errors say nothing of the store).
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
-) -> Result<T, Response> {
+) -> Result<T, TaxiiError> {
     match tokio::task::spawn_blocking(work).await {
         Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => Err(app_error(e)),
-        Err(_) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, "the request failed; the server's log says why")),
+        Ok(Err(e)) => Err(e.into()),
+        Err(_) => {
+            Err(TaxiiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the request failed; the server's log says why"))
+        }
     }
 }
 
-fn app_error(e: AppError) -> Response {
-    let problem = Problem::from(e);
-    error(StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), problem.detail)
+/// A TAXII error answer: its status and what it says.
+#[derive(Debug)]
+pub(crate) struct TaxiiError {
+    status: StatusCode,
+    description: String,
+}
+
+impl TaxiiError {
+    fn new(status: StatusCode, description: impl Into<String>) -> TaxiiError {
+        TaxiiError { status, description: description.into() }
+    }
+}
+
+impl From<AppError> for TaxiiError {
+    /// The problem the error would be, so storage errors say nothing of
+    /// the store.
+    fn from(e: AppError) -> TaxiiError {
+        let problem = Problem::from(e);
+        TaxiiError::new(
+            StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            problem.detail,
+        )
+    }
+}
+
+impl IntoResponse for TaxiiError {
+    fn into_response(self) -> Response {
+        error(self.status, self.description)
+    }
 }
 
 /// `value` as TAXII JSON, with the date headers of the objects it shows.
@@ -92,8 +120,9 @@ fn taxii_json(status: StatusCode, value: &impl Serialize, dates: Option<(Micros,
     response
 }
 
-fn parse(uri: &Uri, endpoint: Endpoint) -> Result<Query, Response> {
-    Query::parse(uri.query().unwrap_or(""), endpoint).map_err(|e| error(StatusCode::BAD_REQUEST, e.to_string()))
+fn parse(uri: &Uri, endpoint: Endpoint) -> Result<Query, TaxiiError> {
+    Query::parse(uri.query().unwrap_or(""), endpoint)
+        .map_err(|e| TaxiiError::new(StatusCode::BAD_REQUEST, e.to_string()))
 }
 
 /// What a cursor of `caller` is bound to besides the query.
@@ -107,17 +136,20 @@ async fn collection(
     taxii: &Arc<Taxii>,
     caller: &Principal,
     id: String,
-) -> Result<(Collection, CollectionAccess), Response> {
+) -> Result<(Collection, CollectionAccess), TaxiiError> {
     let (taxii, viewer) = (taxii.clone(), caller.viewer);
     blocking(move || taxii.state.app.collection_for(&viewer, &id)).await
 }
 
 /// The collection `id` and its view, for a caller that may read it (403
 /// for a writer that may not).
-async fn readable(taxii: &Arc<Taxii>, caller: &Principal, id: String) -> Result<(Collection, Arc<View>), Response> {
+async fn readable(taxii: &Arc<Taxii>, caller: &Principal, id: String) -> Result<(Collection, Arc<View>), TaxiiError> {
     let (collection, access) = self::collection(taxii, caller, id).await?;
     if !access.read {
-        return Err(error(StatusCode::FORBIDDEN, "the caller may add objects to this collection but not read it"));
+        return Err(TaxiiError::new(
+            StatusCode::FORBIDDEN,
+            "the caller may add objects to this collection but not read it",
+        ));
     }
     let (taxii, viewer, of) = (taxii.clone(), caller.viewer, collection.clone());
     let view = blocking(move || taxii.views.get(&taxii.state.app, viewer, &of)).await?;
@@ -186,10 +218,12 @@ struct Cut {
     dates: Option<(Micros, Micros)>,
 }
 
-fn cut(taxii: &Taxii, caller: &Principal, query: &Query, scope: &str, entries: &[Entry]) -> Result<Cut, Response> {
+fn cut(taxii: &Taxii, caller: &Principal, query: &Query, scope: &str, entries: &[Entry]) -> Result<Cut, TaxiiError> {
     let binding = query.binding(&caller_key(caller), scope);
     let after = match &query.next {
-        Some(next) => Some(taxii.key.open(&binding, next).map_err(|e| error(StatusCode::BAD_REQUEST, e.to_string()))?),
+        Some(next) => {
+            Some(taxii.key.open(&binding, next).map_err(|e| TaxiiError::new(StatusCode::BAD_REQUEST, e.to_string()))?)
+        }
         None => None,
     };
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize;
@@ -223,7 +257,7 @@ async fn stix_objects(
     caller: &Principal,
     collection: Collection,
     entries: &[Entry],
-) -> Result<Vec<serde_json::Value>, Response> {
+) -> Result<Vec<serde_json::Value>, TaxiiError> {
     let ids: Vec<i64> = entries.iter().map(|e| e.indicator_id).collect();
     let (taxii, viewer) = (taxii.clone(), caller.viewer);
     let mut found: HashMap<i64, CollectionObject> = blocking(move || {
@@ -289,12 +323,12 @@ pub(crate) async fn manifest(
 }
 
 /// The one entry of object `object_id` in `view` (404 without one).
-fn the_object<'a>(view: &'a View, object_id: &str) -> Result<&'a [Entry], Response> {
+fn the_object<'a>(view: &'a View, object_id: &str) -> Result<&'a [Entry], TaxiiError> {
     let at = view
         .entries
         .iter()
         .position(|e| e.id == object_id)
-        .ok_or_else(|| error(StatusCode::NOT_FOUND, "there is no such object in this collection"))?;
+        .ok_or_else(|| TaxiiError::new(StatusCode::NOT_FOUND, "there is no such object in this collection"))?;
     Ok(&view.entries[at..=at])
 }
 
@@ -307,7 +341,7 @@ async fn object_page(
     uri: &Uri,
     endpoint: Endpoint,
     what: &str,
-) -> Result<(Collection, Cut), Response> {
+) -> Result<(Collection, Cut), TaxiiError> {
     let query = parse(uri, endpoint)?;
     let (collection, view) = readable(taxii, caller, id).await?;
     let entries = the_object(&view, &object_id)?;
@@ -358,24 +392,27 @@ pub(crate) async fn delete_object(
     parse(&uri, Endpoint::DeleteObject)?;
     let (collection, access) = collection(&taxii, &caller, id).await?;
     if !access.write {
-        return Err(error(StatusCode::FORBIDDEN, "the caller may not delete objects of this collection"));
+        return Err(TaxiiError::new(StatusCode::FORBIDDEN, "the caller may not delete objects of this collection"));
     }
     let (app_taxii, viewer, of) = (taxii.clone(), caller.viewer, collection.clone());
     let view = blocking(move || app_taxii.views.get(&app_taxii.state.app, viewer, &of)).await?;
     let indicator = the_object(&view, &object_id)?[0].indicator_id;
     let deleted = blocking(move || taxii.state.app.delete_from_collection(&viewer, &collection, indicator)).await?;
     if deleted == 0 {
-        return Err(error(StatusCode::NOT_FOUND, "the caller's organisation submitted nothing behind this object"));
+        return Err(TaxiiError::new(
+            StatusCode::NOT_FOUND,
+            "the caller's organisation submitted nothing behind this object",
+        ));
     }
     Ok(empty(StatusCode::OK))
 }
 
 /// Why a POSTed body is no envelope of STIX objects (422), or the ids and
 /// versions of its objects.
-fn envelope_objects(body: &[u8]) -> Result<Vec<(String, String)>, Response> {
-    let unprocessable = |why: String| error(StatusCode::UNPROCESSABLE_ENTITY, why);
+fn envelope_objects(body: &[u8]) -> Result<Vec<(String, String)>, TaxiiError> {
+    let unprocessable = |why: String| TaxiiError::new(StatusCode::UNPROCESSABLE_ENTITY, why);
     let document: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| error(StatusCode::BAD_REQUEST, format!("the body is not JSON: {e}")))?;
+        .map_err(|e| TaxiiError::new(StatusCode::BAD_REQUEST, format!("the body is not JSON: {e}")))?;
     let objects = document
         .get("objects")
         .and_then(|o| o.as_array())
@@ -411,17 +448,17 @@ pub(crate) async fn add_objects(
     Path(id): Path<String>,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Answer {
-    let body = body.map_err(|e| error(e.status(), e.body_text()))?;
+    let body = body.map_err(|e| TaxiiError::new(e.status(), e.body_text()))?;
     let requested = Micros(cordon_app::now().saturating_mul(1_000_000));
     let (collection, access) = collection(&taxii, &caller, id).await?;
     if !access.write {
-        return Err(error(StatusCode::FORBIDDEN, "the caller may not add objects to this collection"));
+        return Err(TaxiiError::new(StatusCode::FORBIDDEN, "the caller may not add objects to this collection"));
     }
     let objects = envelope_objects(&body)?;
     let (app_taxii, viewer, into) = (taxii.clone(), caller.viewer, collection.clone());
     let report = match blocking(move || app_taxii.state.app.post_to_collection(&viewer, &into, &body)).await {
-        Err(answer) if answer.status() == StatusCode::BAD_REQUEST => {
-            return Err(error(StatusCode::UNPROCESSABLE_ENTITY, "the objects could not be read as STIX 2.1"))
+        Err(failed) if failed.status == StatusCode::BAD_REQUEST => {
+            return Err(TaxiiError::new(StatusCode::UNPROCESSABLE_ENTITY, "the objects could not be read as STIX 2.1"))
         }
         other => other?,
     };

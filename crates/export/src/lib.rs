@@ -86,7 +86,7 @@ use cordon_model::{Kind, Timestamp};
 pub use entry::Entry;
 pub use error::Error;
 pub use format::{Format, UnknownFormat};
-pub use stix::{indicator_id, indicator_object};
+pub use stix::{identity_object, indicator_id, indicator_object, marking_definition_object};
 
 /// What every export shares besides the entries.
 #[derive(Clone, Debug, PartialEq, Eq)]

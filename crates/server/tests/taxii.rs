@@ -204,19 +204,20 @@ fn taxii2_client_pages_filters_posts_and_deletes_and_every_object_validates() {
     assert!(out.status.success(), "the taxii2-client driver failed:\n{stderr}");
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     // soc (a defender) knows two of the three collections; it sees bravo's
-    // 300 GREEN (one also CLEAR) but not alpha's RED address.
+    // 300 GREEN (one also CLEAR) but not alpha's RED address, and the two
+    // objects they refer to (cordon's identity, TLP:GREEN's definition).
     assert_eq!(summary["collections"], serde_json::json!(["everything", "public"]));
     assert_eq!(summary["root_versions"], serde_json::json!(["application/taxii+json;version=2.1"]));
-    assert_eq!(summary["objects"], BRAVO);
-    assert_eq!(summary["distinct"], BRAVO);
-    assert_eq!(summary["pages"], BRAVO.div_ceil(7));
-    assert_eq!(summary["manifest"], BRAVO);
+    assert_eq!(summary["objects"], BRAVO + 2);
+    assert_eq!(summary["distinct"], BRAVO + 2);
+    assert_eq!(summary["pages"], (BRAVO + 2).div_ceil(7));
+    assert_eq!(summary["manifest"], BRAVO + 2);
     assert_eq!(summary["manifest_ascending"], true);
     assert_eq!(summary["type_indicator"], BRAVO);
     assert_eq!(summary["type_malware"], 0);
     assert_eq!(summary["type_either"], BRAVO);
     assert_eq!(summary["by_id"], true);
-    assert_eq!(summary["version_all"], BRAVO);
+    assert_eq!(summary["version_all"], BRAVO + 2);
     assert_eq!(summary["spec_20"], 0);
     assert_eq!(summary["after_last"], 0);
     assert_eq!(summary["versions"], 1);
@@ -228,7 +229,7 @@ fn taxii2_client_pages_filters_posts_and_deletes_and_every_object_validates() {
     assert_eq!(summary["repost"], serde_json::json!(["complete", 2, 2, 0]));
     assert_eq!(summary["status_again"], 2);
     // alpha posted TLP:GREEN, so soc sees both.
-    assert_eq!(summary["after_posts"], BRAVO + 2);
+    assert_eq!(summary["after_posts"], BRAVO + 4);
     assert_eq!(summary["deleted"], true);
 }
 
@@ -236,8 +237,21 @@ fn taxii2_client_pages_filters_posts_and_deletes_and_every_object_validates() {
 fn each_reader_sees_what_the_visibility_rule_allows_marked_with_the_most_restrictive_tlp() {
     let t = start();
     let by_name = |objects: Vec<serde_json::Value>| -> std::collections::BTreeMap<String, String> {
-        objects.iter().map(|o| (o["name"].as_str().unwrap_or("").to_string(), tlp_of(o))).collect()
+        let indicators = objects.iter().filter(|o| o["type"] == "indicator");
+        indicators.map(|o| (o["name"].as_str().unwrap_or("").to_string(), tlp_of(o))).collect()
     };
+    // The marking definitions served are those of the TLPs the reader sees.
+    let definitions = |user: &User| -> Vec<String> {
+        let objects = all_objects(&t, user, "everything", 1000);
+        let definitions = objects.iter().filter(|o| o["type"] == "marking-definition");
+        definitions.map(|o| o["id"].as_str().unwrap_or("").to_string()).collect()
+    };
+    assert_eq!(definitions(&t.soc), [Tlp::Green.stix_marking_id()]);
+    let mut hub_definitions = definitions(&t.hub);
+    hub_definitions.sort();
+    let mut expected = [Tlp::Green.stix_marking_id(), Tlp::Red.stix_marking_id()];
+    expected.sort();
+    assert_eq!(hub_definitions, expected);
     let hub = by_name(all_objects(&t, &t.hub, "everything", 1000));
     assert_eq!(hub.len(), BRAVO + 1);
     assert_eq!(hub["45.9.20.31"], Tlp::Red.stix_marking_id());
@@ -246,7 +260,8 @@ fn each_reader_sees_what_the_visibility_rule_allows_marked_with_the_most_restric
     assert!(!soc.contains_key("45.9.20.31"), "RED leaked to another organisation");
     assert_eq!(soc["46.0.0.1"], Tlp::Green.stix_marking_id());
     // The public collection shows CLEAR only, built from CLEAR sightings.
-    let public = all_objects(&t, &t.hub, "public", 1000);
+    let public: Vec<_> =
+        all_objects(&t, &t.hub, "public", 1000).into_iter().filter(|o| o["type"] == "indicator").collect();
     assert_eq!(public.len(), 1);
     assert_eq!(public[0]["description"], "Reported by charlie.");
     assert_eq!(tlp_of(&public[0]), Tlp::Clear.stix_marking_id());
@@ -282,7 +297,7 @@ fn cursors_are_bound_to_the_caller_and_the_query_and_never_lose_shared_timestamp
     // Every object of the import shares one date: pages of 7 cover all once.
     let objects = all_objects(&t, &t.soc, "everything", 7);
     let ids: std::collections::BTreeSet<&str> = objects.iter().filter_map(|o| o["id"].as_str()).collect();
-    assert_eq!((objects.len(), ids.len()), (BRAVO, BRAVO));
+    assert_eq!((objects.len(), ids.len()), (BRAVO + 2, BRAVO + 2));
 }
 
 #[test]

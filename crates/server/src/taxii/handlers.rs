@@ -21,7 +21,7 @@ use cordon_taxii::resources::{
 use cordon_taxii::{paging, Micros, SPEC_VERSION, STIX_MEDIA_TYPE, TAXII_MEDIA_TYPE};
 use serde::Serialize;
 
-use super::views::{Entry, View, Views};
+use super::views::{Entry, Source, View, Views};
 use super::{empty, error, API_ROOT, MAX_CONTENT_LENGTH};
 use crate::problem::Problem;
 
@@ -30,7 +30,7 @@ const DEFAULT_LIMIT: u64 = 1_000;
 const MAX_LIMIT: u64 = 10_000;
 
 /// The producer named in the objects (their `created_by_ref` identity).
-const PRODUCER: &str = "cordon";
+pub(crate) const PRODUCER: &str = "cordon";
 
 /// What the TAXII handlers share: the server's state, the key that seals
 /// cursors (drawn when the server starts: a restart ends every paging in
@@ -236,7 +236,7 @@ fn cut(taxii: &Taxii, caller: &Principal, query: &Query, scope: &str, entries: &
         |e| {
             query.matches_id(&e.id)
                 && query.matches_spec_version(SPEC_VERSION)
-                && !query.select_versions(&[e.date_added]).is_empty()
+                && !query.select_versions(&[e.version]).is_empty()
         },
     );
     let next = match (more, page.last()) {
@@ -258,7 +258,13 @@ async fn stix_objects(
     collection: Collection,
     entries: &[Entry],
 ) -> Result<Vec<serde_json::Value>, TaxiiError> {
-    let ids: Vec<i64> = entries.iter().map(|e| e.indicator_id).collect();
+    let ids: Vec<i64> = entries
+        .iter()
+        .filter_map(|e| match e.source {
+            Source::Indicator(id) => Some(id),
+            Source::Fixed(_) => None,
+        })
+        .collect();
     let (taxii, viewer) = (taxii.clone(), caller.viewer);
     let mut found: HashMap<i64, CollectionObject> = blocking(move || {
         let mut found = HashMap::new();
@@ -270,11 +276,18 @@ async fn stix_objects(
     .await?;
     let mut objects = Vec::with_capacity(entries.len());
     for entry in entries {
-        let Some(object) = found.remove(&entry.indicator_id).filter(|o| o.modified_us == entry.date_added.0) else {
+        let indicator = match &entry.source {
+            Source::Fixed(object) => {
+                objects.push(object.as_ref().clone());
+                continue;
+            }
+            Source::Indicator(id) => id,
+        };
+        let Some(object) = found.remove(indicator).filter(|o| o.modified_us == entry.version.0) else {
             continue;
         };
         let created = Micros(object.created_us.min(object.modified_us)).to_string();
-        let modified = entry.date_added.to_string();
+        let modified = entry.version.to_string();
         let export = cordon_app::exports::entry(object.summary);
         if let Some(stix) = cordon_export::indicator_object(&export, PRODUCER, &created, &modified) {
             objects.push(stix);
@@ -314,7 +327,7 @@ pub(crate) async fn manifest(
         .map(|e| ManifestRecord {
             id: e.id.clone(),
             date_added: e.date_added.to_string(),
-            version: e.date_added.to_string(),
+            version: e.version.to_string(),
             media_type: STIX_MEDIA_TYPE.to_string(),
         })
         .collect();
@@ -375,7 +388,7 @@ pub(crate) async fn versions(
     let versions = Versions {
         more: page.next.is_some(),
         next: page.next,
-        versions: page.entries.iter().map(|e| e.date_added.to_string()).collect(),
+        versions: page.entries.iter().map(|e| e.version.to_string()).collect(),
     };
     Ok(taxii_json(StatusCode::OK, &versions, page.dates))
 }
@@ -396,7 +409,9 @@ pub(crate) async fn delete_object(
     }
     let (app_taxii, viewer, of) = (taxii.clone(), caller.viewer, collection.clone());
     let view = blocking(move || app_taxii.views.get(&app_taxii.state.app, viewer, &of)).await?;
-    let indicator = the_object(&view, &object_id)?[0].indicator_id;
+    let Source::Indicator(indicator) = the_object(&view, &object_id)?[0].source else {
+        return Err(TaxiiError::new(StatusCode::FORBIDDEN, "the identity and marking definitions cannot be deleted"));
+    };
     let deleted = blocking(move || taxii.state.app.delete_from_collection(&viewer, &collection, indicator)).await?;
     if deleted == 0 {
         return Err(TaxiiError::new(

@@ -48,7 +48,7 @@ summary["manifest_ascending"] = dates == sorted(dates)
 summary["type_indicator"] = len(everything.get_objects(type="indicator").get("objects", []))
 summary["type_malware"] = len(everything.get_objects(type="malware").get("objects", []))
 summary["type_either"] = len(everything.get_objects(type=["malware", "indicator"]).get("objects", []))
-one = ids[0]
+one = [i for i in ids if i.startswith("indicator--")][0]
 summary["by_id"] = [o["id"] for o in everything.get_objects(id=one).get("objects", [])] == [one]
 summary["version_all"] = len(everything.get_objects(version="all").get("objects", []))
 summary["spec_20"] = len(everything.get_objects(spec_version="2.0").get("objects", []))
@@ -63,7 +63,7 @@ markings = set()
 for envelope in as_pages(public.get_objects, per_request=100):
     check(envelope.get("objects", []))
     for o in envelope.get("objects", []):
-        markings.update(o["object_marking_refs"])
+        markings.update(o.get("object_marking_refs", []))
 summary["public_markings"] = sorted(markings)
 
 # A writer posts two indicators, twice.
@@ -92,7 +92,8 @@ summary["after_posts"] = after
 by_name = {}
 for envelope in as_pages(inbox.get_objects, per_request=500):
     for o in envelope.get("objects", []):
-        by_name[o["name"]] = o["id"]
+        if o["type"] == "indicator":
+            by_name[o["name"]] = o["id"]
 inbox.delete_object(by_name["91.200.12.7"])
 try:
     inbox.get_object(by_name["91.200.12.7"])

@@ -37,6 +37,7 @@ struct Taxii {
     alpha: User,
     soc: User,
     app: std::sync::Arc<App>,
+    _runtime: tokio::runtime::Runtime,
     _dir: tempfile::TempDir,
 }
 
@@ -87,18 +88,16 @@ fn start() -> Taxii {
     let alpha = user("analyst@alpha.example", "alpha", Role::Submitter);
     let soc = user("soc@soc.example", "soc", Role::Reader);
     let served = App::open(&Config::new(dir.path().join("cordon.db"))).unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            let limit = cordon_server::RateLimit::default();
-            cordon_server::serve(listener, served, limit, std::future::pending()).await.unwrap();
-        });
+    // The listener is bound here, so the port is known before the server runs.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.spawn(async move {
+        let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
+        cordon_server::serve(listener, served, cordon_server::RateLimit::default(), std::future::pending()).await
     });
-    let addr = rx.recv().unwrap();
-    Taxii { addr, hub: hub_user, alpha, soc, app: std::sync::Arc::new(app), _dir: dir }
+    Taxii { addr, hub: hub_user, alpha, soc, app: std::sync::Arc::new(app), _runtime: runtime, _dir: dir }
 }
 
 /// An answer: its status line and headers as sent, and its body.

@@ -68,7 +68,8 @@ pub(crate) struct Views {
     kept: Mutex<Vec<(Key, Arc<View>)>>,
 }
 
-/// How many views are kept (each costs ~80 bytes an object).
+/// How many views are kept (each costs about 110 bytes an object: 22 MB
+/// for a collection of 200,000).
 const KEPT: usize = 8;
 
 impl Views {

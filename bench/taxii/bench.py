@@ -62,7 +62,7 @@ def report(name, count, seconds, first, last):
 def medallion_server(objects):
     """medallion (memory backend) holding `objects` in one collection."""
     collection_id = "91a7b528-80eb-42ed-a74d-c6fbd5a26116"
-    manifest = [{"id": o["id"], "date_added": o["modified"], "version": o["modified"],
+    manifest = [{"id": o["id"], "date_added": o.get("modified", o["created"]), "version": o.get("modified", o["created"]),
                  "media_type": "application/stix+json;version=2.1"} for o in objects]
     api_root = "http://127.0.0.1:%d/api1/" % port
     data = {

@@ -3,7 +3,7 @@
 # grepcidr, libmaxminddb's mmdblookup, ipset and nft (the firewall exports are
 # reloaded by them in a network namespace of their own, which needs root or
 # CAP_NET_ADMIN + CAP_SYS_ADMIN) (Debian) and stix2-validator, PyMISP,
-# openapi-spec-validator, schemathesis, xarf (PyPI).
+# openapi-spec-validator, schemathesis, xarf, taxii2-client and medallion (PyPI).
 # Idempotent: skips what is already installed. Tests fail (never skip) when a
 # peer is missing, so run this before `cargo nextest run`.
 set -euo pipefail
@@ -21,8 +21,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
-if ! python3 -c 'import stix2validator, pymisp, openapi_spec_validator, xarf' 2>/dev/null || ! command -v schemathesis >/dev/null; then
-  python3 -m pip install --quiet --disable-pip-version-check stix2-validator pymisp openapi-spec-validator schemathesis xarf
+if ! python3 -c 'import stix2validator, pymisp, openapi_spec_validator, xarf, taxii2client, medallion' 2>/dev/null || ! command -v schemathesis >/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check stix2-validator pymisp openapi-spec-validator schemathesis xarf taxii2-client medallion
 fi
 # GNU time: crates/cordon/tests/streams.rs measures the peak memory of
 # `cordon` with `/usr/bin/time -f %M`.

@@ -24,6 +24,7 @@
 pub mod access;
 pub mod admin;
 pub mod audit;
+pub mod collections;
 pub mod deliveries;
 pub mod demo;
 pub mod enrichment;

@@ -478,3 +478,42 @@ fn text_under(dir: &Path, part: &str) -> String {
     }
     out
 }
+
+/// TAXII collections (issue 14): what a collection holds for each viewer
+/// is exactly what `indicators` shows it, each object marked with the
+/// most restrictive TLP of the sightings it is built from; a GREEN ceiling
+/// builds objects from CLEAR and GREEN sightings only, and a public
+/// collection holds what the public may see, whoever reads it.
+#[test]
+fn collections_hold_what_their_viewer_may_see() {
+    use cordon_app::collections::NewCollection;
+    type Summaries = BTreeMap<String, (BTreeSet<String>, BTreeSet<String>, Tlp)>;
+    let f = fixture();
+    let hub = f.app.viewer(None).unwrap();
+    let add = |name: &str, tlp_max, public_clear| {
+        let new = NewCollection { name: name.into(), tlp_max: Some(tlp_max), public_clear, ..NewCollection::default() };
+        f.app.add_collection(&hub, &new).unwrap()
+    };
+    let (all, green, public) =
+        (add("all", Tlp::Red, false), add("green", Tlp::Green, false), add("open", Tlp::Red, true));
+    let held = |viewer: &Viewer, collection| -> Result<Summaries, AppError> {
+        let mut got = BTreeMap::new();
+        f.app.collection_objects(viewer, collection, None, &mut |o| {
+            let s = o.summary;
+            let categories = s.categories.iter().map(|c| c.as_str().to_string()).collect();
+            got.insert(s.value, (s.sources.into_iter().collect(), categories, s.tlp));
+        })?;
+        Ok(got)
+    };
+    for (who, viewer) in &f.viewers {
+        assert_eq!(held(viewer, &public).unwrap(), expected_summaries(Who::Public), "the public collection as {who:?}");
+        if *who == Who::Public {
+            assert!(matches!(held(viewer, &all), Err(AppError::NotFound(_))), "the community's collection");
+            continue;
+        }
+        assert_eq!(held(viewer, &all).unwrap(), expected_summaries(*who), "collection as {who:?}");
+        // Up to GREEN, every member holds what any member may see (a
+        // defender sees exactly CLEAR and GREEN).
+        assert_eq!(held(viewer, &green).unwrap(), expected_summaries(Who::Defender), "GREEN collection as {who:?}");
+    }
+}

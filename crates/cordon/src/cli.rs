@@ -122,6 +122,9 @@ pub(crate) enum Command {
     /// them, check values.
     #[command(subcommand)]
     Warninglists(crate::warninglists::WarninglistsCommand),
+    /// TAXII 2.1 collections the server offers: views of the indicators.
+    #[command(subcommand)]
+    Collection(crate::collection::CollectionCommand),
 }
 
 #[derive(Args, Debug)]

@@ -8,6 +8,7 @@
 mod access;
 mod audit;
 mod cli;
+mod collection;
 mod demo;
 mod export;
 mod geo;
@@ -73,6 +74,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(cmd) => audit::run(cli, cmd),
         Command::Ops(cmd) => operation::run(cli, cmd),
         Command::Warninglists(cmd) => warninglists::run(cli, cmd),
+        Command::Collection(cmd) => collection::run(cli, cmd),
     }
 }
 

@@ -88,6 +88,7 @@ pub use entry::Entry;
 pub use error::Error;
 pub use firewall::IPSET_MAXELEM;
 pub use format::{Format, UnknownFormat};
+pub use stix::{identity_object, indicator_id, indicator_object, marking_definition_object};
 
 /// What every export shares besides the entries.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -49,15 +49,7 @@ pub(crate) fn bundle(entries: &[&Entry], options: &Options, out: &mut dyn Write)
     head.insert("id".into(), json!(format!("bundle--{bundle_id}")));
     let mut objects = JsonArray::open(out, &head, "objects")?;
     let identity = format!("identity--{}", uuid("identity", &options.producer));
-    objects.push(&json!({
-        "type": "identity",
-        "spec_version": "2.1",
-        "id": identity,
-        "created": IDENTITY_CREATED,
-        "modified": IDENTITY_CREATED,
-        "name": options.producer,
-        "identity_class": "system",
-    }))?;
+    objects.push(&identity_object(&options.producer))?;
     let used: BTreeSet<Tlp> = entries.iter().map(|entry| entry.tlp).collect();
     for tlp in used {
         objects.push(&marking_definition(tlp))?;
@@ -125,4 +117,41 @@ fn marking_definition(tlp: Tlp) -> Value {
             }
         },
     })
+}
+
+/// The STIX id of the indicator object of `value` (stable: UUIDv5 over
+/// the value, as in every export).
+pub fn indicator_id(value: &str) -> String {
+    format!("indicator--{}", uuid("indicator", value))
+}
+
+/// One indicator as a standalone STIX 2.1 object (a TAXII collection
+/// serves them one by one), created by `producer`'s identity, with the
+/// `created` and `modified` of the version served (STIX timestamps); `None`
+/// for an entry no pattern can carry.
+pub fn indicator_object(entry: &Entry, producer: &str, created: &str, modified: &str) -> Option<Value> {
+    let object_type = observable_type(entry)?;
+    let identity = format!("identity--{}", uuid("identity", producer));
+    let mut object = indicator(entry, object_type, &identity);
+    object["created"] = json!(created);
+    object["modified"] = json!(modified);
+    Some(object)
+}
+
+/// The `identity` of `producer`, the `created_by_ref` of its indicators.
+pub fn identity_object(producer: &str) -> Value {
+    json!({
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": format!("identity--{}", uuid("identity", producer)),
+        "created": IDENTITY_CREATED,
+        "modified": IDENTITY_CREATED,
+        "name": producer,
+        "identity_class": "system",
+    })
+}
+
+/// The TLP 2.0 `marking-definition` of `tlp`, as every export carries it.
+pub fn marking_definition_object(tlp: Tlp) -> Value {
+    marking_definition(tlp)
 }

@@ -1,5 +1,6 @@
 //! Authentication and the route policy, as one middleware: the caller's
-//! `Authorization: Bearer` token becomes a [`Principal`] (or a 401), and the
+//! `Authorization: Bearer` token (or HTTP Basic: the user's e-mail and a
+//! token as the password) becomes a [`Principal`] (or a 401), and the
 //! route's [`Access`] decides whether that principal may call it (or a 403).
 
 use std::net::SocketAddr;
@@ -60,22 +61,16 @@ async fn check(
     let Some(route) = route else {
         return Err(Problem::new(StatusCode::NOT_FOUND, "there is no such resource"));
     };
-    let Some(access) = policy(request.method(), route) else {
+    let Some(access) = policy(request.method(), route).or_else(|| crate::taxii::policy(request.method(), route)) else {
         return Err(Problem::new(StatusCode::METHOD_NOT_ALLOWED, "the method is not allowed here"));
     };
     let Access::Roles { roles, writes } = access else {
         return Ok(None);
     };
-    let bearer = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_string());
-    let Some(token) = bearer else {
+    let Some((token, basic_user)) = presented(request) else {
         return Err(Problem::new(
             StatusCode::UNAUTHORIZED,
-            "this resource needs an API token (Authorization: Bearer …)",
+            "this resource needs an API token (Authorization: Bearer …, or Basic with the user's e-mail and a token)",
         ));
     };
     let key = (sha256_hex(&token), peer.ip());
@@ -92,6 +87,9 @@ async fn check(
             principal
         }
     };
+    if basic_user.is_some_and(|user| !user.trim().eq_ignore_ascii_case(&principal.user)) {
+        return Err(Problem::new(StatusCode::UNAUTHORIZED, "the token is not this user's"));
+    }
     if !roles.contains(&principal.role) {
         return Err(Problem::new(StatusCode::FORBIDDEN, format!("a {} may not call this", principal.role)));
     }
@@ -103,6 +101,21 @@ async fn check(
     }
     request.extensions_mut().insert(principal.clone());
     Ok(Some(principal))
+}
+
+/// The token a request presents, with the user HTTP Basic names:
+/// `Authorization: Bearer TOKEN`, or `Basic` with the user's e-mail and a
+/// token as the password (what TAXII clients send).
+fn presented(request: &Request) -> Option<(String, Option<String>)> {
+    use base64::Engine;
+    let value = request.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    if let Some(token) = value.strip_prefix("Bearer ") {
+        return Some((token.trim().to_string(), None));
+    }
+    let encoded = value.strip_prefix("Basic ")?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let (user, token) = std::str::from_utf8(&decoded).ok()?.split_once(':')?;
+    Some((token.trim().to_string(), Some(user.to_string())))
 }
 
 fn sha256_hex(text: &str) -> String {

@@ -30,6 +30,7 @@ pub mod problem;
 mod ratelimit;
 pub mod routes;
 mod streaming;
+pub mod taxii;
 mod telemetry;
 pub mod tls;
 
@@ -95,7 +96,9 @@ pub fn router(app: App, limits: impl Into<Limits>) -> axum::Router {
         sessions: auth::Sessions::default(),
         telemetry: telemetry::Telemetry { ids: telemetry::RequestIds::new(), timeout: limits.timeout },
     });
-    routes::build(state.clone()).layer(axum::middleware::from_fn_with_state(state, telemetry::around))
+    routes::build(state.clone())
+        .merge(taxii::router(state.clone()))
+        .layer(axum::middleware::from_fn_with_state(state, telemetry::around))
 }
 
 /// The caller's address, from a plain or a TLS connection.

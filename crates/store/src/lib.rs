@@ -34,6 +34,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod collections;
 pub mod deliveries;
 pub mod enrichment;
 pub mod ops;

@@ -314,6 +314,51 @@ const MIGRATIONS: &[&str] = &[
         line INTEGER NOT NULL,
         PRIMARY KEY (import_id, indicator_id, source_id, category, malware, port, derived_from)
     ) WITHOUT ROWID;",
+    // 9: TAXII collections (issue 14): views of the indicators the hub
+    // defines, their readers and writers, the statuses of objects posted to
+    // them; and a microsecond date for each import (set when it begins,
+    // strictly increasing), the date an object version was added.
+    "CREATE TABLE collections (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        categories TEXT NOT NULL DEFAULT '',
+        kinds TEXT NOT NULL DEFAULT '',
+        min_confidence INTEGER,
+        tlp_max INTEGER NOT NULL,
+        operation_id INTEGER REFERENCES operations(id),
+        public_clear INTEGER NOT NULL DEFAULT 0,
+        restricted INTEGER NOT NULL DEFAULT 0,
+        created INTEGER NOT NULL
+    );
+    CREATE TABLE collection_readers (
+        collection_id INTEGER NOT NULL REFERENCES collections(id),
+        org_id INTEGER NOT NULL REFERENCES organisations(id),
+        PRIMARY KEY (collection_id, org_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE collection_writers (
+        collection_id INTEGER NOT NULL REFERENCES collections(id),
+        org_id INTEGER NOT NULL REFERENCES organisations(id),
+        PRIMARY KEY (collection_id, org_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE collection_statuses (
+        id TEXT PRIMARY KEY,
+        collection_id INTEGER NOT NULL REFERENCES collections(id),
+        org_id INTEGER NOT NULL REFERENCES organisations(id),
+        body TEXT NOT NULL,
+        created INTEGER NOT NULL
+    );
+    ALTER TABLE imports ADD COLUMN added_us INTEGER NOT NULL DEFAULT 0;
+    UPDATE imports SET added_us = time * 1000000 + id;
+    CREATE TRIGGER imports_added_us AFTER INSERT ON imports
+    BEGIN
+        UPDATE imports SET added_us = max(
+            CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER),
+            coalesce((SELECT p.added_us FROM imports p WHERE p.id = (SELECT max(q.id) FROM imports q WHERE q.id < new.id)), 0) + 1)
+        WHERE id = new.id;
+    END;",
 ];
 
 /// The schema version this build writes.

@@ -2,6 +2,7 @@
 
 mod audit;
 mod auth;
+mod collections;
 mod deliveries;
 mod enrichment;
 mod import;

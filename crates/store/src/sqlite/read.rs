@@ -33,7 +33,7 @@ pub(crate) fn bind(stmt: &mut Statement<'_>, params: &[(&str, &dyn ToSql)]) -> r
 }
 
 /// Accumulates one indicator's sighting rows into its summary.
-struct Summarizer {
+pub(super) struct Summarizer {
     value: String,
     kind: Kind,
     categories: BTreeSet<Category>,
@@ -46,7 +46,7 @@ struct Summarizer {
 }
 
 impl Summarizer {
-    fn new(value: String, kind: Kind, enrichment: Option<Enrichment>, flags: Vec<String>) -> Summarizer {
+    pub(super) fn new(value: String, kind: Kind, enrichment: Option<Enrichment>, flags: Vec<String>) -> Summarizer {
         Summarizer {
             value,
             kind,
@@ -60,7 +60,7 @@ impl Summarizer {
         }
     }
 
-    fn add(&mut self, source: &str, category: Category, tlp: Tlp, first: i64, last: i64, confidence: u8) {
+    pub(super) fn add(&mut self, source: &str, category: Category, tlp: Tlp, first: i64, last: i64, confidence: u8) {
         self.categories.insert(category);
         let best = self.per_source.entry(source.to_string()).or_insert(0);
         *best = (*best).max(confidence);
@@ -72,7 +72,7 @@ impl Summarizer {
         self.last_seen = self.last_seen.max(last);
     }
 
-    fn finish(self) -> IndicatorSummary {
+    pub(super) fn finish(self) -> IndicatorSummary {
         IndicatorSummary {
             confidence: combined_confidence(self.per_source.values().copied()),
             value: self.value,

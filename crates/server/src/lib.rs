@@ -29,8 +29,8 @@ mod metrics;
 pub mod problem;
 mod ratelimit;
 pub mod routes;
-mod telemetry;
 mod streaming;
+mod telemetry;
 pub mod tls;
 
 pub use ratelimit::RateLimit;

@@ -89,7 +89,8 @@ impl Metrics {
         };
         if let Ok(imports) = self.app.imports(&hub) {
             let _ = writeln!(out, "# TYPE cordon_imports_total counter\ncordon_imports_total {}", imports.len());
-            let sum = |pick: fn(&cordon_store::ImportCounts) -> u64| imports.iter().map(|i| pick(&i.counts)).sum::<u64>();
+            let sum =
+                |pick: fn(&cordon_store::ImportCounts) -> u64| imports.iter().map(|i| pick(&i.counts)).sum::<u64>();
             out.push_str("# TYPE cordon_import_records_total counter\n");
             for (outcome, n) in
                 [("accepted", sum(|c| c.accepted)), ("rejected", sum(|c| c.rejected)), ("skipped", sum(|c| c.skipped))]

@@ -36,9 +36,9 @@ impl RequestIds {
         let mut bytes = [0u8; 8];
         let prefix = match getrandom::getrandom(&mut bytes) {
             Ok(()) => u64::from_le_bytes(bytes),
-            Err(_) => std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos() as u64),
+            Err(_) => {
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+            }
         };
         RequestIds { prefix, next: AtomicU64::new(0) }
     }
@@ -49,10 +49,7 @@ impl RequestIds {
 
     /// The caller's id when it is acceptable, else a new one.
     fn for_request(&self, given: Option<&HeaderValue>) -> String {
-        given
-            .and_then(|v| v.to_str().ok())
-            .filter(|id| acceptable(id))
-            .map_or_else(|| self.make(), str::to_string)
+        given.and_then(|v| v.to_str().ok()).filter(|id| acceptable(id)).map_or_else(|| self.make(), str::to_string)
     }
 }
 

@@ -7,10 +7,10 @@ mod common;
 
 use std::net::SocketAddr;
 
+use cordon_app::access::{Role, TokenRequest};
 use cordon_app::intake::Input;
 use cordon_app::{App, Config};
 use cordon_ingest::IngestOptions;
-use cordon_app::access::{Role, TokenRequest};
 use cordon_model::{Category, OrgKind, Tlp};
 use cordon_store::orgs::NewOrganisation;
 
@@ -30,19 +30,15 @@ fn serve() -> (SocketAddr, [String; 2], tempfile::TempDir) {
     let app = App::open(&Config::new(dir.path().join("cordon.db"))).unwrap();
     let hub = app.viewer(None).unwrap();
     let ingest = |source: &str, tlp: Tlp, category: Option<Category>, text: &str| {
-        let options =
-            IngestOptions { source: source.into(), tlp: Some(tlp), category, ..IngestOptions::default() };
+        let options = IngestOptions { source: source.into(), tlp: Some(tlp), category, ..IngestOptions::default() };
         app.ingest(&hub, Input::Bytes { name: "feed.txt", bytes: text.as_bytes() }, &options, None, &mut |_| {})
             .unwrap();
     };
     ingest("alpha", Tlp::Amber, Some(Category::C2), "45.0.0.0/8\n45.1.2.3\n2a01:4f8::/64\n46.4.5.77\n");
     ingest("bravo", Tlp::Green, Some(Category::Botnet), "45.1.0.0/16\n45.1.2.3\n2a01:4f8::1\n");
     ingest("charlie", Tlp::Clear, None, "45.1.2.3\n2a01:4f8::7\n46.4.5.0/24\n");
-    app.add_org(
-        &hub,
-        &NewOrganisation { name: "soc".into(), kind: OrgKind::Defender, country: None, asns: vec![] },
-    )
-    .unwrap();
+    app.add_org(&hub, &NewOrganisation { name: "soc".into(), kind: OrgKind::Defender, country: None, asns: vec![] })
+        .unwrap();
     let token = |email: &str, org: &str, role| {
         app.add_user(&hub, email, org, role, None).unwrap();
         app.create_token(&hub, &TokenRequest { user: email.into(), ..TokenRequest::default() }).unwrap().secret

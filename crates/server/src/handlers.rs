@@ -2,11 +2,13 @@
 //! caller's viewer (on the blocking pool: the store is synchronous) and
 //! serialize its answer.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use cordon_app::access::Principal;
@@ -18,11 +20,11 @@ use cordon_app::view::{
 use cordon_app::AppError;
 use cordon_ingest::IngestOptions;
 use cordon_model::{Category, Kind, Tlp};
+use cordon_netset::parse_v4_net;
 use cordon_store::ops::TargetState;
 use cordon_store::IndicatorFilter;
 use serde::{Deserialize, Serialize};
 
-use crate::lookup::Listed;
 use crate::problem::Problem;
 
 /// The most values one bulk lookup takes.
@@ -153,34 +155,33 @@ pub(crate) async fn indicator(
     Ok(Json(IndicatorDetailView::from(&detail)))
 }
 
-/// One lookup answer, as `cordon lookup --json` gives it.
-#[derive(Serialize)]
-pub(crate) struct LookupAnswer {
-    /// The address asked.
-    ip: String,
-    /// Whether any indicator covers it.
-    listed: bool,
-    /// The covering indicators, most specific first.
-    matches: Vec<Listed>,
-}
-
-fn answer(index: &crate::lookup::Index, raw: &str) -> Result<LookupAnswer, Problem> {
+/// The address `raw` names (spaces and IPv6 brackets around it allowed).
+fn address(raw: &str) -> Result<IpAddr, Problem> {
     let trimmed = raw.trim().trim_start_matches('[').trim_end_matches(']');
-    let ip: IpAddr = trimmed
+    // The fast parser takes `a.b.c.d/len` too: only a bare address is one.
+    if let Some(net) = parse_v4_net(trimmed.as_bytes()).filter(|_| !trimmed.contains('/')) {
+        return Ok(IpAddr::V4(net.addr()));
+    }
+    trimmed
         .parse()
-        .map_err(|_| Problem::new(StatusCode::BAD_REQUEST, format!("'{}' is not an IP address", raw.escape_debug())))?;
-    let matches: Vec<Listed> = index.covering(ip).into_iter().cloned().collect();
-    Ok(LookupAnswer { ip: ip.to_string(), listed: !matches.is_empty(), matches })
+        .map_err(|_| Problem::new(StatusCode::BAD_REQUEST, format!("'{}' is not an IP address", raw.escape_debug())))
 }
 
-/// `GET /api/v1/lookup/{value}`.
+/// A JSON answer already serialized.
+fn json_bytes(body: Vec<u8>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// `GET /api/v1/lookup/{value}`: `cordon lookup --json`'s object.
 pub(crate) async fn lookup_one(
     State(state): State<crate::State>,
     Extension(caller): Extension<Principal>,
     Path(value): Path<String>,
-) -> Result<Json<LookupAnswer>, Problem> {
+) -> Result<Response, Problem> {
     let index = index_of(&state, &caller).await?;
-    Ok(Json(answer(&index, &value)?))
+    let mut body = Vec::with_capacity(256);
+    index.write_answer(address(&value)?, &mut body);
+    Ok(json_bytes(body))
 }
 
 /// The caller's lookup index: straight from memory when current, else
@@ -193,26 +194,43 @@ async fn index_of(state: &crate::State, caller: &Principal) -> Result<Arc<crate:
     blocking(move || state.lookups.get(&state.app, viewer, Tlp::Red)).await
 }
 
-/// The body of `POST /api/v1/lookup`.
+/// The body of `POST /api/v1/lookup`, its values borrowed from the body.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct LookupRequest {
-    values: Vec<String>,
+struct LookupRequest<'a> {
+    #[serde(borrow)]
+    values: Vec<LookupValue<'a>>,
 }
 
-/// The answer of `POST /api/v1/lookup`.
-#[derive(Serialize)]
-pub(crate) struct LookupAnswers {
-    answers: Vec<LookupAnswer>,
+/// One value asked: borrowed unless it has JSON escapes.
+#[derive(Deserialize)]
+struct LookupValue<'a>(#[serde(borrow)] Cow<'a, str>);
+
+/// Whether `headers` say the body is JSON (`application/json` or
+/// `application/…+json`, parameters allowed).
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let mime = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
 }
 
-/// `POST /api/v1/lookup` with `{"values": […]}` (at most 10,000).
+/// `POST /api/v1/lookup` with `{"values": […]}` (at most 10,000): `{"answers":
+/// […]}`, one `cordon lookup --json` object per value, written straight
+/// from the index's serialized fragments.
 pub(crate) async fn lookup_many(
     State(state): State<crate::State>,
     Extension(caller): Extension<Principal>,
-    body: Result<Json<LookupRequest>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<LookupAnswers>, Problem> {
-    let Json(request) = body.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, Problem> {
+    let body = body.map_err(|e| Problem::new(e.status(), e.body_text()))?;
+    if !is_json(&headers) {
+        return Err(Problem::new(StatusCode::BAD_REQUEST, "Expected request with `Content-Type: application/json`"));
+    }
+    let request: LookupRequest = serde_json::from_slice(&body)
+        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("the body is not {{\"values\": [...]}}: {e}")))?;
     if request.values.len() > MAX_LOOKUP_VALUES {
         return Err(Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -220,8 +238,16 @@ pub(crate) async fn lookup_many(
         ));
     }
     let index = index_of(&state, &caller).await?;
-    let answers = request.values.iter().map(|v| answer(&index, v)).collect::<Result<_, _>>()?;
-    Ok(Json(LookupAnswers { answers }))
+    let mut out = Vec::with_capacity(16 + request.values.len() * 256);
+    out.extend_from_slice(b"{\"answers\":[");
+    for (n, LookupValue(value)) in request.values.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        index.write_answer(address(value)?, &mut out);
+    }
+    out.extend_from_slice(b"]}");
+    Ok(json_bytes(out))
 }
 
 /// `GET /api/v1/sources`.

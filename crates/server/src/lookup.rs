@@ -3,6 +3,7 @@
 //! rebuilt when the store's generation moves on.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
@@ -12,46 +13,54 @@ use cordon_netset::{IpMap, IpMapBuilder};
 use cordon_store::IndicatorFilter;
 use serde::Serialize;
 
-/// Why an address is listed: one indicator as the view sees it.
-#[derive(Clone, Debug, Serialize)]
-pub(crate) struct Listed {
+/// Why an address is listed: one indicator as the view sees it (the
+/// object `cordon lookup --json` lists under `matches`).
+#[derive(Serialize)]
+struct Listed<'a> {
     /// The indicator (an address or a CIDR).
-    pub(crate) indicator: String,
+    indicator: &'a str,
     /// Its categories.
-    pub(crate) categories: Vec<&'static str>,
+    categories: Vec<&'static str>,
     /// Its sources.
-    pub(crate) sources: Vec<String>,
+    sources: &'a [String],
     /// Its combined confidence.
-    pub(crate) confidence: u8,
+    confidence: u8,
     /// The most restrictive TLP among what the view sees of it.
-    pub(crate) tlp: &'static str,
+    tlp: &'static str,
 }
 
-/// One view's index.
+/// One view's index: each indicator's answer fragment, serialized once
+/// when the index is built, so a lookup only copies bytes.
 pub(crate) struct Index {
-    map: IpMap<u32>,
-    entries: Vec<Listed>,
+    map: IpMap<Box<str>>,
 }
 
 impl Index {
-    /// The indicators covering `ip`, most specific first.
-    pub(crate) fn covering(&self, ip: IpAddr) -> Vec<&Listed> {
-        let width = |first: IpAddr, last: IpAddr| match (first, last) {
-            (IpAddr::V4(a), IpAddr::V4(b)) => u128::from(u32::from(b) - u32::from(a)),
-            (IpAddr::V6(a), IpAddr::V6(b)) => u128::from(b) - u128::from(a),
-            _ => u128::MAX,
-        };
-        let mut hits: Vec<(u128, &Listed)> = self
-            .map
-            .covering(ip)
-            .iter()
-            .filter_map(|id| {
-                let (range, index) = self.map.entry(*id)?;
-                Some((width(range.first(), range.last()), self.entries.get(*index as usize)?))
-            })
-            .collect();
-        hits.sort_by_key(|(width, _)| *width);
-        hits.into_iter().map(|(_, listed)| listed).collect()
+    /// Appends the answer about `ip` to `out`: `{"ip", "listed",
+    /// "matches"}` with the covering indicators most specific first (the
+    /// map's order: fewest addresses, then the first inserted).
+    pub(crate) fn write_answer(&self, ip: IpAddr, out: &mut Vec<u8>) {
+        let mut matches = self.map.get_all(ip).peekable();
+        out.extend_from_slice(b"{\"ip\":\"");
+        // An address's text never needs JSON escaping.
+        let _ = write!(out, "{ip}");
+        if matches.peek().is_none() {
+            out.extend_from_slice(b"\",\"listed\":false,\"matches\":[]}");
+            return;
+        }
+        out.extend_from_slice(b"\",\"listed\":true,\"matches\":[");
+        for (n, fragment) in matches.enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(fragment.as_bytes());
+        }
+        out.extend_from_slice(b"]}");
+    }
+
+    /// How many indicators the index holds.
+    fn len(&self) -> usize {
+        self.map.len()
     }
 }
 
@@ -81,19 +90,27 @@ impl Indexes {
             }
         }
         let mut builder = IpMapBuilder::new();
-        let mut entries = Vec::new();
+        let mut failed = None;
         let filter = IndicatorFilter { max_tlp, ..IndicatorFilter::new(viewer) };
         app.listed_networks(&filter, &mut |net, i| {
-            builder.insert(net, entries.len() as u32);
-            entries.push(Listed {
-                indicator: i.value,
+            let listed = Listed {
+                indicator: &i.value,
                 categories: i.categories.iter().map(|c| c.as_str()).collect(),
-                sources: i.sources,
+                sources: &i.sources,
                 confidence: i.confidence,
                 tlp: i.tlp.as_str(),
-            });
+            };
+            match serde_json::to_string(&listed) {
+                Ok(fragment) => {
+                    builder.insert(net, fragment.into_boxed_str());
+                }
+                Err(e) => failed = Some(e),
+            }
         })?;
-        let index = Arc::new(Index { map: builder.build(), entries });
+        if let Some(e) = failed {
+            return Err(AppError::Storage(format!("serializing a lookup answer: {e}")));
+        }
+        let index = Arc::new(Index { map: builder.build() });
         // What was read may be newer than the generation checked: stamp it
         // with that one, so the next change rebuilds it.
         self.built.lock().unwrap_or_else(|p| p.into_inner()).insert((viewer, max_tlp), (generation, index.clone()));
@@ -106,7 +123,7 @@ impl Indexes {
     /// all, and the newest store generation an index was built from.
     pub(crate) fn stats(&self) -> (usize, usize, Option<i64>) {
         let built = self.built.lock().unwrap_or_else(|p| p.into_inner());
-        let entries = built.values().map(|(_, index)| index.entries.len()).sum();
+        let entries = built.values().map(|(_, index)| index.len()).sum();
         (built.len(), entries, built.values().map(|(generation, _)| *generation).max())
     }
 

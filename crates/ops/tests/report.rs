@@ -12,8 +12,14 @@ const START: i64 = 1_711_929_600;
 const DAY: i64 = 86_400;
 
 fn operation(store: &SqliteStore, name: &str) -> Operation {
-    let mut op =
-        Operation { id: 0, name: name.into(), start: START, end: START + 60 * DAY, description: "d".into(), created: START };
+    let mut op = Operation {
+        id: 0,
+        name: name.into(),
+        start: START,
+        end: START + 60 * DAY,
+        description: "d".into(),
+        created: START,
+    };
     op.id = store.create_operation(&op).unwrap();
     op
 }
@@ -66,7 +72,10 @@ fn path(i: usize) -> Vec<(TargetState, Option<&'static str>, i64)> {
         1 => vec![(Triaged, None, 5)],
         2 => vec![(Triaged, None, 2), (Referred, None, 3), (Notified, None, 1), (TakenDown, None, (i % 17) as i64 * 7)],
         3 => vec![(Triaged, None, 1), (TakenDown, None, 30 + i as i64), (Verified, None, 48)],
-        4 => vec![(Triaged, None, 1), (Rejected, Some(if i % 4 == 0 { "false-positive" } else { "duplicate" }), 4)],
+        4 => vec![
+            (Triaged, None, 1),
+            (Rejected, Some(if i.is_multiple_of(4) { "false-positive" } else { "duplicate" }), 4),
+        ],
         _ => vec![(Triaged, None, 1), (TakenDown, None, 12), (Reemerged, None, 240), (Triaged, None, 1)],
     }
 }

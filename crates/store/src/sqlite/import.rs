@@ -775,7 +775,8 @@ impl Conn {
     /// running.
     pub(super) fn abandon_unfinished(&self) -> Result<(), StoreError> {
         let unfinished: Vec<i64> = {
-            let mut stmt = self.conn.prepare_cached("SELECT id FROM imports WHERE state = 'running' ORDER BY id DESC")?;
+            let mut stmt =
+                self.conn.prepare_cached("SELECT id FROM imports WHERE state = 'running' ORDER BY id DESC")?;
             let rows = stmt.query_map([], |r| r.get(0))?;
             rows.collect::<Result<_, _>>()?
         };

@@ -9,6 +9,7 @@ mod migrations;
 mod ops;
 mod orgs;
 mod read;
+mod report;
 
 mod pool;
 
@@ -96,7 +97,12 @@ impl SqliteStore {
     /// A store that lives in memory only (tests, dry runs).
     pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
         let writer = Conn::init(Connection::open_in_memory()?, WRITER_CACHE_KIB)?;
-        Ok(SqliteStore { writer: Mutex::new(writer), importing: Mutex::new(()), readers: Mutex::new(Vec::new()), path: None })
+        Ok(SqliteStore {
+            writer: Mutex::new(writer),
+            importing: Mutex::new(()),
+            readers: Mutex::new(Vec::new()),
+            path: None,
+        })
     }
 
     /// The import lease: this process's lock and, for a store on disk, an

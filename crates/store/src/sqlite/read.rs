@@ -16,8 +16,8 @@ use super::orgs::{enrichment_visible, viewer_params, visible_for, ENRICHMENT_VIS
 use super::{Conn, SIGHTING_ORDER};
 use crate::enrichment::Enrichment;
 use crate::{
-    ImportCounts, ImportRecord, IndicatorDetail, IndicatorFilter, IndicatorSummary,
-    SightingRow, SourceSummary, StoreError,
+    ImportCounts, ImportRecord, IndicatorDetail, IndicatorFilter, IndicatorSummary, SightingRow, SourceSummary,
+    StoreError,
 };
 
 /// Binds the named parameters a statement uses, from `params`; names the
@@ -308,11 +308,19 @@ impl Conn {
 /// The reads of [`Store`]; imports are [`SqliteStore::run_import`], which
 /// needs the store, not one connection.
 impl Conn {
-    pub(super) fn indicators(&self, filter: &IndicatorFilter, each: &mut dyn FnMut(IndicatorSummary)) -> Result<(), StoreError> {
+    pub(super) fn indicators(
+        &self,
+        filter: &IndicatorFilter,
+        each: &mut dyn FnMut(IndicatorSummary),
+    ) -> Result<(), StoreError> {
         self.summaries(filter, None, each)
     }
 
-    pub(super) fn indicator(&self, value: &str, filter: &IndicatorFilter) -> Result<Option<IndicatorDetail>, StoreError> {
+    pub(super) fn indicator(
+        &self,
+        value: &str,
+        filter: &IndicatorFilter,
+    ) -> Result<Option<IndicatorDetail>, StoreError> {
         let mut summary = None;
         self.summaries(filter, Some(value), &mut |s| summary = Some(s))?;
         let Some(summary) = summary else {

@@ -66,6 +66,15 @@ impl App {
     /// data. A URL on a shared platform is exported (its host is flagged,
     /// the URL is not), but never its host as a DNS name.
     pub fn export_entries(&self, selection: &ExportSelection) -> Result<(Vec<Entry>, Omitted), AppError> {
+        let mut entries = Vec::new();
+        let omitted = self.export_each(selection, &mut |entry| entries.push(entry))?;
+        Ok((entries, omitted))
+    }
+
+    /// Hands each entry `selection` exports to `each` as the store reads it
+    /// (by value; nothing is collected), and tells what it left out: what
+    /// [`App::export_entries`] returns, for writers that stream.
+    pub fn export_each(&self, selection: &ExportSelection, each: &mut dyn FnMut(Entry)) -> Result<Omitted, AppError> {
         let allowlist = load_allowlist(&self.store)?;
         let warninglists = self.warninglists()?;
         let config = FlagConfig { warninglists: warninglists.as_deref(), ..FlagConfig::new(&allowlist) };
@@ -83,7 +92,6 @@ impl App {
             None => HashSet::new(),
         };
         let mut omitted = Omitted::default();
-        let mut entries = Vec::new();
         self.store.indicators(&selection.filter, &mut |summary| {
             omitted.read += 1;
             let mut flags = summary.flags.clone();
@@ -106,12 +114,12 @@ impl App {
             let confident = selection.min_confidence.is_none_or(|min| summary.confidence >= min);
             if recent && confident {
                 let on_platform = on_platform(summary.kind, &summary.value);
-                entries.push(entry(summary, on_platform));
+                each(entry(summary, on_platform));
             } else {
                 omitted.filtered += 1;
             }
         })?;
-        Ok((entries, omitted))
+        Ok(omitted)
     }
 
     /// The addresses the feeds tie to a URL on a shared platform: the

@@ -4,16 +4,17 @@
 //! ([`cordon_app::App::export_entries`]); this module picks the output and
 //! prints the summary; the writers are in cordon-export.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
-use std::io::{BufWriter, IsTerminal};
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
 use cordon_app::exports::{ExportSelection, Omitted};
-use cordon_export::{Entry, Format, Options, Summary};
+use cordon_app::App;
+use cordon_export::{Format, Options, Stream, Summary};
 use cordon_model::{parse_timestamp, Timestamp, Tlp};
 use serde_json::json;
 
@@ -73,12 +74,26 @@ pub(crate) fn run(cli: &Cli, args: &ExportArgs) -> anyhow::Result<ExitCode> {
         since: args.since,
         include_flagged: args.include_flagged,
     };
-    let (entries, omitted) = app.export_entries(&selection)?;
     let options = Options::new(generation_time()?);
+    let mut omitted = Omitted::default();
+    let mut export = |out: &mut dyn Write| -> anyhow::Result<Summary> {
+        if args.format.streams() {
+            let summary;
+            (summary, omitted) = stream(&app, &selection, args.format, &options, out)?;
+            return Ok(summary);
+        }
+        let entries;
+        (entries, omitted) = app.export_entries(&selection)?;
+        Ok(cordon_export::write(args.format, &entries, &options, out)?)
+    };
     let summary = match &args.output {
-        Some(path) if args.format.is_directory() => cordon_export::write_misp_feed(&entries, &options, path)
-            .with_context(|| format!("cannot export to {}", path.display()))?,
-        Some(path) => write_file(args.format, &entries, &options, path)?,
+        Some(path) if args.format.is_directory() => {
+            let entries;
+            (entries, omitted) = app.export_entries(&selection)?;
+            cordon_export::write_misp_feed(&entries, &options, path)
+                .with_context(|| format!("cannot export to {}", path.display()))?
+        }
+        Some(path) => write_file(&mut export, path)?,
         None => {
             let stdout = std::io::stdout();
             if args.format.is_binary() && stdout.is_terminal() {
@@ -86,23 +101,57 @@ pub(crate) fn run(cli: &Cli, args: &ExportArgs) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(crate::EXIT_INPUT));
             }
             let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-            cordon_export::write(args.format, &entries, &options, &mut out)?
+            export(&mut out)?
         }
     };
     report(args, &omitted, &summary);
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes a stream format to `path` through a temporary file beside it,
-/// renamed over `path` once complete.
-fn write_file(format: Format, entries: &[Entry], options: &Options, path: &Path) -> anyhow::Result<Summary> {
+/// Writes a format that keeps the entries' order ([`Format::streams`]) as
+/// the store reads it, holding one entry at a time. A STIX bundle lists
+/// the marking definitions of the TLPs it carries before its indicators,
+/// so it reads the selection twice: once for those TLPs, once to write.
+fn stream(
+    app: &App,
+    selection: &ExportSelection,
+    format: Format,
+    options: &Options,
+    out: &mut dyn Write,
+) -> anyhow::Result<(Summary, Omitted)> {
+    let mut tlps = BTreeSet::new();
+    if format == Format::Stix {
+        app.export_each(selection, &mut |entry| {
+            if format.carries(&entry) {
+                tlps.insert(entry.tlp);
+            }
+        })?;
+    }
+    let mut stream = Stream::open(format, options, &tlps, out)?;
+    let mut failed = None;
+    let omitted = app.export_each(selection, &mut |entry| {
+        if failed.is_none() {
+            failed = stream.push(&entry).err();
+        }
+    })?;
+    if let Some(error) = failed {
+        return Err(error.into());
+    }
+    Ok((stream.finish()?, omitted))
+}
+
+/// Writes an export to `path` through a temporary file beside it, renamed
+/// over `path` once complete.
+fn write_file(
+    export: &mut dyn FnMut(&mut dyn Write) -> anyhow::Result<Summary>,
+    path: &Path,
+) -> anyhow::Result<Summary> {
     let mut partial = path.as_os_str().to_owned();
     partial.push(".partial");
     let partial = PathBuf::from(partial);
     let file = File::create(&partial).with_context(|| format!("cannot create {}", partial.display()))?;
     let mut out = BufWriter::with_capacity(1 << 16, file);
-    let written = cordon_export::write(format, entries, options, &mut out)
-        .map_err(anyhow::Error::from)
+    let written = export(&mut out)
         .and_then(|summary| {
             let file = out.into_inner().map_err(|e| e.into_error())?;
             file.sync_all()?;

@@ -22,6 +22,10 @@ pub enum Error {
     /// The format writes a directory, not a stream.
     #[error("the {0} format writes a directory")]
     NeedsDirectory(Format),
+    /// The format sorts or groups its entries, so it cannot be written
+    /// entry by entry (see [`crate::Stream`]).
+    #[error("the {0} format cannot be written entry by entry")]
+    NotStreamed(Format),
     /// The export exceeds a limit of the format (Suricata sid range, MaxMind
     /// pointer size).
     #[error("the export is too large for the {format} format: {reason}")]

@@ -90,6 +90,12 @@ impl Format {
         self == Format::Mmdb
     }
 
+    /// Whether the format is written entry by entry, in the entries' order
+    /// ([`crate::Stream`]): `plain`, `csv`, `jsonl`, `stix`.
+    pub fn streams(self) -> bool {
+        matches!(self, Format::Plain | Format::Csv | Format::Jsonl | Format::Stix)
+    }
+
     /// Whether the format can carry `entry`.
     pub fn carries(self, entry: &Entry) -> bool {
         match self {

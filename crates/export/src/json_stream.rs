@@ -38,9 +38,10 @@ impl<'a> JsonArray<'a> {
         Ok(())
     }
 
-    /// Closes the array and the object.
+    /// Closes the array and the object, and flushes the output.
     pub(crate) fn close(self) -> Result<(), Error> {
         self.out.write_all(b"\n]}")?;
+        self.out.flush()?;
         Ok(())
     }
 }

@@ -50,7 +50,10 @@
 //! # Streaming and memory
 //!
 //! Writers stream to the output: no format builds its whole text in memory.
-//! Entries come as a slice rather than an iterator because the formats that
+//! The formats that keep the entries' order (`plain`, `csv`, `jsonl`,
+//! `stix`) also take them one at a time through a [`Stream`], so a caller
+//! reading the store with a cursor holds one entry at a time. [`write()`]
+//! takes a slice because the formats that
 //! group (one firewall set per address family, one Suricata rule or MISP
 //! event per category, CIDR aggregation, the MaxMind search tree) need to
 //! see them all, and the store reads by callback anyway; an entry costs a
@@ -75,6 +78,7 @@ mod misp;
 mod mmdb;
 mod networks;
 mod stix;
+mod stream;
 mod suricata;
 mod text;
 
@@ -89,6 +93,7 @@ pub use error::Error;
 pub use firewall::IPSET_MAXELEM;
 pub use format::{Format, UnknownFormat};
 pub use stix::{identity_object, indicator_id, indicator_object, marking_definition_object};
+pub use stream::Stream;
 
 /// What every export shares besides the entries.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -138,9 +143,15 @@ impl Summary {
 pub fn write(format: Format, entries: &[Entry], options: &Options, out: &mut dyn Write) -> Result<Summary, Error> {
     let (selected, summary) = select(format, entries);
     match format {
-        Format::Plain => text::plain(&selected, out)?,
-        Format::Csv => text::csv(&selected, out)?,
-        Format::Jsonl => text::jsonl(&selected, out)?,
+        Format::Plain | Format::Csv | Format::Jsonl | Format::Stix => {
+            let tlps = selected.iter().map(|entry| entry.tlp).collect();
+            let mut stream = Stream::open(format, options, &tlps, out)?;
+            for entry in selected {
+                stream.push(entry)?;
+            }
+            stream.finish()?;
+            return Ok(summary);
+        }
         Format::Cidr => networks::cidr(&selected, out)?,
         Format::Nft => firewall::nft(&selected, options, out)?,
         Format::Ipset => firewall::ipset(&selected, options, out)?,
@@ -148,7 +159,6 @@ pub fn write(format: Format, entries: &[Entry], options: &Options, out: &mut dyn
         Format::Suricata => suricata::rules(&selected, options, out)?,
         Format::Rpz => dns::rpz(&selected, options, out)?,
         Format::Hosts => dns::hosts(&selected, options, out)?,
-        Format::Stix => stix::bundle(&selected, options, out)?,
         Format::Mmdb => mmdb::database(&selected, options, out)?,
         Format::Misp => return Err(Error::NeedsDirectory(format)),
     }

@@ -41,24 +41,40 @@ pub(crate) fn observable_type(entry: &Entry) -> Option<&'static str> {
     }
 }
 
-/// The bundle. The entries are those [`observable_type`] accepts.
-pub(crate) fn bundle(entries: &[&Entry], options: &Options, out: &mut dyn Write) -> Result<(), Error> {
-    let bundle_id = uuid("bundle", &format!("{}:{}", options.producer, options.generated));
-    let mut head = Map::new();
-    head.insert("type".into(), json!("bundle"));
-    head.insert("id".into(), json!(format!("bundle--{bundle_id}")));
-    let mut objects = JsonArray::open(out, &head, "objects")?;
-    let identity = format!("identity--{}", uuid("identity", &options.producer));
-    objects.push(&identity_object(&options.producer))?;
-    let used: BTreeSet<Tlp> = entries.iter().map(|entry| entry.tlp).collect();
-    for tlp in used {
-        objects.push(&marking_definition(tlp))?;
+/// A bundle being written: its head, identity and the marking
+/// definitions of `tlps` first, then one indicator per [`Bundle::push`].
+pub(crate) struct Bundle<'a> {
+    objects: JsonArray<'a>,
+    identity: String,
+}
+
+impl<'a> Bundle<'a> {
+    /// Opens the bundle with the marking definitions of `tlps`: the TLPs of
+    /// the entries it will carry.
+    pub(crate) fn open(out: &'a mut dyn Write, options: &Options, tlps: &BTreeSet<Tlp>) -> Result<Bundle<'a>, Error> {
+        let bundle_id = uuid("bundle", &format!("{}:{}", options.producer, options.generated));
+        let mut head = Map::new();
+        head.insert("type".into(), json!("bundle"));
+        head.insert("id".into(), json!(format!("bundle--{bundle_id}")));
+        let mut objects = JsonArray::open(out, &head, "objects")?;
+        let identity = format!("identity--{}", uuid("identity", &options.producer));
+        objects.push(&identity_object(&options.producer))?;
+        for tlp in tlps {
+            objects.push(&marking_definition(*tlp))?;
+        }
+        Ok(Bundle { objects, identity })
     }
-    for entry in entries {
-        let Some(object_type) = observable_type(entry) else { continue };
-        objects.push(&indicator(entry, object_type, &identity))?;
+
+    /// Writes the indicator of `entry`, if [`observable_type`] accepts it.
+    pub(crate) fn push(&mut self, entry: &Entry) -> Result<(), Error> {
+        let Some(object_type) = observable_type(entry) else { return Ok(()) };
+        self.objects.push(&indicator(entry, object_type, &self.identity))
     }
-    objects.close()
+
+    /// Closes the bundle.
+    pub(crate) fn close(self) -> Result<(), Error> {
+        self.objects.close()
+    }
 }
 
 /// The indicator of one entry.

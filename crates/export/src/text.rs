@@ -1,5 +1,5 @@
-//! The line formats: `plain`, `csv`, `jsonl`, and the header comment the
-//! script formats share.
+//! The line formats' rows (`csv`, `jsonl`; see [`crate::Stream`]) and the
+//! header comment the script formats share.
 
 use std::io::Write;
 
@@ -8,42 +8,31 @@ use serde_json::{json, Value};
 
 use crate::{Entry, Error, Options};
 
-/// One value per line, in the entries' order.
-pub(crate) fn plain(entries: &[&Entry], out: &mut dyn Write) -> Result<(), Error> {
-    for entry in entries {
-        writeln!(out, "{}", entry.value)?;
-    }
+/// The `csv` header row.
+pub(crate) const CSV_HEADER: [&str; 8] =
+    ["value", "kind", "categories", "sources", "tlp", "confidence", "first_seen", "last_seen"];
+
+/// One `csv` row: categories and sources are joined with `;`; times are
+/// RFC 3339 UTC.
+pub(crate) fn csv_row(writer: &mut csv::Writer<&mut dyn Write>, entry: &Entry) -> Result<(), Error> {
+    let categories: Vec<&str> = entry.categories.iter().map(|c| c.as_str()).collect();
+    writer.write_record([
+        entry.value.as_str(),
+        entry.kind.as_str(),
+        &categories.join(";"),
+        &entry.sources.join(";"),
+        entry.tlp.as_str(),
+        &entry.confidence.to_string(),
+        &format_timestamp(entry.first_seen),
+        &format_timestamp(entry.last_seen),
+    ])?;
     Ok(())
 }
 
-/// A header, then one row per entry. Categories and sources are joined
-/// with `;`; times are RFC 3339 UTC.
-pub(crate) fn csv(entries: &[&Entry], out: &mut dyn Write) -> Result<(), Error> {
-    let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(["value", "kind", "categories", "sources", "tlp", "confidence", "first_seen", "last_seen"])?;
-    for entry in entries {
-        let categories: Vec<&str> = entry.categories.iter().map(|c| c.as_str()).collect();
-        writer.write_record([
-            entry.value.as_str(),
-            entry.kind.as_str(),
-            &categories.join(";"),
-            &entry.sources.join(";"),
-            entry.tlp.as_str(),
-            &entry.confidence.to_string(),
-            &format_timestamp(entry.first_seen),
-            &format_timestamp(entry.last_seen),
-        ])?;
-    }
-    writer.flush()?;
-    Ok(())
-}
-
-/// One JSON object per line, in the shape of `cordon indicators --json`.
-pub(crate) fn jsonl(entries: &[&Entry], out: &mut dyn Write) -> Result<(), Error> {
-    for entry in entries {
-        serde_json::to_writer(&mut *out, &entry_json(entry))?;
-        out.write_all(b"\n")?;
-    }
+/// One `jsonl` line, in the shape of `cordon indicators --json`.
+pub(crate) fn jsonl_line(out: &mut dyn Write, entry: &Entry) -> Result<(), Error> {
+    serde_json::to_writer(&mut *out, &entry_json(entry))?;
+    out.write_all(b"\n")?;
     Ok(())
 }
 

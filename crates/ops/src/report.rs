@@ -2,11 +2,11 @@
 //! the funnel, breakdowns and the time to takedown; as JSON or as one
 //! self-contained HTML page with inline SVG charts.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use cordon_model::{format_timestamp, Timestamp};
-use cordon_store::ops::{Operation, OpsStore, Outcome, Target, TargetFilter, TargetKind, TargetState, Transition};
+use cordon_store::ops::{DayEvents, Operation, OpsStore, ReportCounts, StateCount, TargetKind, TargetState};
 use serde::Serialize;
 
 use crate::html::{bar_chart, escape, funnel, page, table, timeline, Bar};
@@ -118,55 +118,39 @@ pub struct Report {
     pub attribution: String,
 }
 
-/// Reads everything the report needs from the store and computes it.
+/// Reads the report's aggregates from the store and computes it: the
+/// database counts, so the cost is that of the breakdowns, not of the
+/// operation's targets and history.
 pub fn load(store: &dyn OpsStore, operation: &Operation) -> Result<Report, OpsError> {
-    let targets = store.targets(&TargetFilter { operation_id: Some(operation.id), ..TargetFilter::default() })?;
-    let history = store.operation_history(operation.id)?;
-    let outcomes = store.outcomes(operation.id)?;
-    Ok(compute(operation, &targets, &history, &outcomes))
+    Ok(compute(operation, &store.report_counts(operation.id)?))
 }
 
-/// Computes the report (pure).
-pub fn compute(operation: &Operation, targets: &[Target], history: &[Transition], outcomes: &[Outcome]) -> Report {
-    let mut reached: HashMap<i64, BTreeSet<TargetState>> = HashMap::new();
-    let mut identified_at = HashMap::new();
-    let mut down_at = HashMap::new();
-    let mut false_positive = BTreeSet::new();
-    for t in history {
-        reached.entry(t.target_id).or_default().insert(t.to);
-        match t.to {
-            TargetState::Identified => {
-                identified_at.entry(t.target_id).or_insert(t.time);
-            }
-            TargetState::TakenDown => {
-                down_at.entry(t.target_id).or_insert(t.time);
-            }
-            TargetState::Rejected if t.reason.as_deref() == Some("false-positive") => {
-                false_positive.insert(t.target_id);
-            }
-            _ => {}
+/// Computes the report from the store's aggregates (pure).
+pub fn compute(operation: &Operation, counts: &ReportCounts) -> Report {
+    let mut states = BTreeMap::new();
+    let mut kinds = BTreeMap::new();
+    let (mut servers, mut servers_down) = (0, 0);
+    for cell in &counts.kinds {
+        *states.entry(cell.state.as_str().to_string()).or_insert(0) += cell.targets;
+        *kinds.entry(cell.key.as_str().to_string()).or_insert(0) += cell.targets;
+        if cell.key == TargetKind::Server {
+            servers += cell.targets;
+            servers_down += if is_down(cell.state) { cell.targets } else { 0 };
         }
     }
-    let servers: Vec<&Target> = targets.iter().filter(|t| t.spec.kind == TargetKind::Server).collect();
-    let mut totals: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut totals: BTreeMap<String, u64> = BTreeMap::new();
     let mut by_country_kind: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-    for o in outcomes {
-        *totals.entry(o.kind.as_str()).or_insert(0) += o.count;
-        *by_country_kind.entry(o.country.clone()).or_default().entry(o.kind.clone()).or_insert(0) += o.count;
+    for (country, kind, count) in &counts.outcomes {
+        *totals.entry(kind.clone()).or_insert(0) += count;
+        *by_country_kind.entry(country.clone()).or_default().entry(kind.clone()).or_insert(0) += count;
     }
-    let countries: BTreeSet<&str> = targets
-        .iter()
-        .filter_map(|t| t.spec.country.as_deref())
-        .chain(outcomes.iter().map(|o| o.country.as_str()))
-        .collect();
-    let taken_down = servers.iter().filter(|t| is_down(t.state)).count() as u64;
     let headline = Headline {
-        suspicious_ips: servers.len() as u64,
-        taken_down,
-        taken_down_percent: percent(taken_down, servers.len() as u64),
+        suspicious_ips: servers,
+        taken_down: servers_down,
+        taken_down_percent: percent(servers_down, servers),
         servers_seized: totals.get("server-seized").copied().unwrap_or(0),
         arrests: totals.get("arrest").copied().unwrap_or(0),
-        countries: countries.len() as u64,
+        countries: counts.countries_involved,
     };
     let headline_text = format!(
         "Operation {}: {} suspicious IP addresses identified, {} ({}%) taken down, {} servers seized, {} arrests, \
@@ -179,6 +163,7 @@ pub fn compute(operation: &Operation, targets: &[Target], history: &[Transition]
         thousands(headline.arrests),
         headline.countries
     );
+    let reached = |state: TargetState| counts.reached.iter().filter(|(s, _)| *s == state).map(|(_, n)| n).sum::<u64>();
     let funnel_states = [
         TargetState::Identified,
         TargetState::Triaged,
@@ -187,66 +172,13 @@ pub fn compute(operation: &Operation, targets: &[Target], history: &[Transition]
         TargetState::TakenDown,
         TargetState::Verified,
     ];
-    let funnel = funnel_states
-        .iter()
-        .map(|s| {
-            let n = targets.iter().filter(|t| reached.get(&t.id).is_some_and(|r| r.contains(s))).count();
-            (s.as_str().to_string(), n as u64)
-        })
-        .collect();
-    let mut states = BTreeMap::new();
-    let mut kinds = BTreeMap::new();
-    for t in targets {
-        *states.entry(t.state.as_str().to_string()).or_insert(0) += 1;
-        *kinds.entry(t.spec.kind.as_str().to_string()).or_insert(0) += 1;
-    }
-    let mut hours: Vec<f64> = targets
-        .iter()
-        .filter_map(|t| Some((down_at.get(&t.id)? - identified_at.get(&t.id)?) as f64 / 3600.0))
-        .collect();
-    hours.sort_by(f64::total_cmp);
-    let median_hours_to_takedown = match hours.len() {
-        0 => None,
-        n if n % 2 == 1 => Some(hours[n / 2]),
-        n => Some((hours[n / 2 - 1] + hours[n / 2]) / 2.0),
+    let funnel = funnel_states.iter().map(|s| (s.as_str().to_string(), reached(*s))).collect();
+    let hours = |seconds: i64| seconds as f64 / 3600.0;
+    let median_hours_to_takedown = match counts.middle_seconds_to_takedown.as_slice() {
+        [middle] => Some(hours(*middle)),
+        [low, high] => Some((hours(*low) + hours(*high)) / 2.0),
+        _ => None,
     };
-    let mut by_week: BTreeMap<String, Row> = BTreeMap::new();
-    let events = identified_at.values().chain(down_at.values());
-    if let (Some(first), Some(last)) = (events.clone().min(), events.max()) {
-        // Every week in between, at most ten years of them.
-        let mut at = (*first).min(operation.start);
-        while at <= *last && by_week.len() < 520 {
-            let week = iso_week(at);
-            by_week.entry(week.clone()).or_insert_with(|| Row { key: week, ..Row::default() });
-            at += 7 * 86_400;
-        }
-    }
-    for t in targets {
-        if let Some(at) = identified_at.get(&t.id) {
-            let week = iso_week(*at);
-            by_week.entry(week.clone()).or_insert_with(|| Row { key: week, ..Row::default() }).targets += 1;
-        }
-        if let Some(at) = down_at.get(&t.id).filter(|_| is_down(t.state)) {
-            let week = iso_week(*at);
-            by_week.entry(week.clone()).or_insert_with(|| Row { key: week, ..Row::default() }).taken_down += 1;
-        }
-    }
-    let mut partners: BTreeMap<&str, PartnerRow> = BTreeMap::new();
-    for t in targets {
-        for p in &t.spec.partners {
-            let row = partners.entry(p).or_insert_with(|| PartnerRow { partner: p.clone(), ..PartnerRow::default() });
-            row.reported += 1;
-            row.confirmed += u64::from(is_down(t.state));
-            row.false_positives += u64::from(false_positive.contains(&t.id));
-        }
-    }
-    let by_partner = partners
-        .into_values()
-        .map(|mut r| {
-            r.confirmed_ratio = if r.reported == 0 { 0.0 } else { r.confirmed as f64 / r.reported as f64 };
-            r
-        })
-        .collect();
     Report {
         operation: operation.name.clone(),
         description: operation.description.clone(),
@@ -257,34 +189,84 @@ pub fn compute(operation: &Operation, targets: &[Target], history: &[Transition]
         funnel,
         states,
         kinds,
-        by_country: breakdown(targets, |t| vec![t.spec.country.clone().unwrap_or_else(|| "unknown".into())]),
-        by_category: breakdown(targets, |t| t.spec.categories.iter().map(|c| c.as_str().to_string()).collect()),
-        by_partner,
-        by_provider: breakdown(targets, |t| {
-            vec![t
-                .spec
-                .as_org
-                .clone()
-                .or_else(|| t.spec.provider.as_ref().map(|p| p.name.clone()))
-                .unwrap_or_else(|| "unknown".into())]
-        }),
-        by_week: by_week.into_values().collect(),
-        reemerged: reached.values().filter(|r| r.contains(&TargetState::Reemerged)).count() as u64,
-        outcomes: totals.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        by_country: breakdown(
+            counts.countries.iter().map(|c| (c.key.clone().unwrap_or_else(|| "unknown".into()), c.state, c.targets)),
+        ),
+        by_category: breakdown(
+            counts
+                .categories
+                .iter()
+                .flat_map(|c| c.key.iter().map(move |category| (category.as_str().to_string(), c.state, c.targets))),
+        ),
+        by_partner: partner_rows(&counts.partners),
+        by_provider: breakdown(
+            counts.providers.iter().map(|c| (c.key.clone().unwrap_or_else(|| "unknown".into()), c.state, c.targets)),
+        ),
+        by_week: weeks(operation, &counts.days),
+        reemerged: reached(TargetState::Reemerged),
+        outcomes: totals,
         outcomes_by_country: by_country_kind,
         median_hours_to_takedown,
         attribution: GEO_ATTRIBUTION.to_string(),
     }
 }
 
-fn breakdown(targets: &[Target], keys: impl Fn(&Target) -> Vec<String>) -> Vec<Row> {
-    let mut rows: BTreeMap<String, Row> = BTreeMap::new();
-    for t in targets {
-        for key in keys(t) {
-            let row = rows.entry(key.clone()).or_insert_with(|| Row { key, ..Row::default() });
-            row.targets += 1;
-            row.taken_down += u64::from(is_down(t.state));
+/// Every ISO week from the operation's start (or the first event) to the
+/// last event, at most ten years of them, with the targets identified and
+/// those taken down (and still down) that week.
+fn weeks(operation: &Operation, days: &[DayEvents]) -> Vec<Row> {
+    let mut by_week: BTreeMap<String, Row> = BTreeMap::new();
+    let first = days.iter().map(|d| d.first).min();
+    if let (Some(first), Some(last)) = (first, days.iter().map(|d| d.last).max()) {
+        let mut at = first.min(operation.start);
+        while at <= last && by_week.len() < 520 {
+            let week = iso_week(at);
+            by_week.entry(week.clone()).or_insert_with(|| Row { key: week, ..Row::default() });
+            at += 7 * 86_400;
         }
+    }
+    for day in days {
+        let (identified, down) = match day.event {
+            TargetState::Identified => (day.targets, 0),
+            TargetState::TakenDown if is_down(day.state) => (0, day.targets),
+            _ => continue,
+        };
+        let week = iso_week(day.first);
+        let row = by_week.entry(week.clone()).or_insert_with(|| Row { key: week, ..Row::default() });
+        row.targets += identified;
+        row.taken_down += down;
+    }
+    by_week.into_values().collect()
+}
+
+/// Each partner's reports, confirmations and false positives.
+fn partner_rows(cells: &[StateCount<(Vec<String>, bool)>]) -> Vec<PartnerRow> {
+    let mut partners: BTreeMap<&str, PartnerRow> = BTreeMap::new();
+    for cell in cells {
+        let (names, false_positive) = &cell.key;
+        for p in names {
+            let row = partners.entry(p).or_insert_with(|| PartnerRow { partner: p.clone(), ..PartnerRow::default() });
+            row.reported += cell.targets;
+            row.confirmed += if is_down(cell.state) { cell.targets } else { 0 };
+            row.false_positives += if *false_positive { cell.targets } else { 0 };
+        }
+    }
+    partners
+        .into_values()
+        .map(|mut r| {
+            r.confirmed_ratio = if r.reported == 0 { 0.0 } else { r.confirmed as f64 / r.reported as f64 };
+            r
+        })
+        .collect()
+}
+
+/// Sums `(key, state, targets)` cells into rows, most targets first.
+fn breakdown(cells: impl Iterator<Item = (String, TargetState, u64)>) -> Vec<Row> {
+    let mut rows: BTreeMap<String, Row> = BTreeMap::new();
+    for (key, state, targets) in cells {
+        let row = rows.entry(key.clone()).or_insert_with(|| Row { key, ..Row::default() });
+        row.targets += targets;
+        row.taken_down += if is_down(state) { targets } else { 0 };
     }
     let mut rows: Vec<Row> = rows.into_values().collect();
     rows.sort_by(|a, b| b.targets.cmp(&a.targets).then_with(|| a.key.cmp(&b.key)));
@@ -451,63 +433,5 @@ mod tests {
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(percent(22_771, 29_962), 76.0);
         assert_eq!(iso_week(1_725_148_800), "2024-W35");
-    }
-
-    #[test]
-    fn every_week_is_in_the_timeline_and_reemerged_targets_are_counted() {
-        use cordon_store::ops::TargetSpec;
-        let start = 1_711_929_600; // 2024-04-01, a Monday (W14)
-        let operation = Operation {
-            id: 1,
-            name: "op".into(),
-            start,
-            end: start + 60 * 86_400,
-            description: String::new(),
-            created: start,
-        };
-        let target = |id: i64| Target {
-            id,
-            operation_id: 1,
-            state: TargetState::Triaged,
-            created: start,
-            spec: TargetSpec {
-                key: format!("192.0.2.{id}"),
-                kind: TargetKind::Server,
-                country: None,
-                asn: None,
-                as_org: None,
-                hosting: None,
-                provider: None,
-                agency: None,
-                categories: Vec::new(),
-                malware: Vec::new(),
-                partners: Vec::new(),
-                ports: Vec::new(),
-                first_seen: start,
-                last_seen: start,
-                last_import: 0,
-                members: Vec::new(),
-            },
-        };
-        let step = |target_id, time, to| Transition {
-            target_id,
-            time,
-            from: None,
-            to,
-            reason: None,
-            actor: "a".into(),
-            note: String::new(),
-            import_mark: 0,
-        };
-        let history = [
-            step(1, start + 86_400, TargetState::Identified),
-            step(2, start + 22 * 86_400, TargetState::Identified),
-            step(2, start + 23 * 86_400, TargetState::Reemerged),
-        ];
-        let report = compute(&operation, &[target(1), target(2)], &history, &[]);
-        let weeks: Vec<&str> = report.by_week.iter().map(|r| r.key.as_str()).collect();
-        assert_eq!(weeks, ["2024-W14", "2024-W15", "2024-W16", "2024-W17"]);
-        assert_eq!(report.reemerged, 1);
-        assert!(html(&report).contains("1 target(s) re-emerged after their takedown"));
     }
 }

@@ -453,4 +453,70 @@ pub trait OpsStore {
 
     /// The operation's outcomes, oldest first.
     fn outcomes(&self, operation_id: i64) -> Result<Vec<Outcome>, StoreError>;
+
+    /// The operation report's figures, aggregated by the store (see
+    /// [`ReportCounts`]): reads no target or transition into memory.
+    fn report_counts(&self, operation_id: i64) -> Result<ReportCounts, StoreError>;
+}
+
+/// How many of an operation's targets have `key` and are in `state`: one
+/// cell of a report breakdown, counted by the database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateCount<K> {
+    /// What the targets share (a country, a provider, a category list…).
+    pub key: K,
+    /// Their current state.
+    pub state: TargetState,
+    /// How many targets.
+    pub targets: u64,
+}
+
+/// One day's first lifecycle events of a kind: how many targets first
+/// reached `event` that UTC day, by their current state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DayEvents {
+    /// The earliest such event that day.
+    pub first: Timestamp,
+    /// The latest such event that day.
+    pub last: Timestamp,
+    /// `identified` or `taken-down`.
+    pub event: TargetState,
+    /// The targets' current state.
+    pub state: TargetState,
+    /// How many targets.
+    pub targets: u64,
+}
+
+/// Everything the operation report needs, aggregated by the database over
+/// the operation's targets and their history: its size is that of the
+/// breakdowns (countries, providers, days…), never that of the operation.
+///
+/// A target's first `identified` (and first `taken-down`) is its earliest
+/// such transition in the order they were appended.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReportCounts {
+    /// Targets by kind and state.
+    pub kinds: Vec<StateCount<TargetKind>>,
+    /// Targets by country (`None`: no country) and state.
+    pub countries: Vec<StateCount<Option<String>>>,
+    /// Targets by provider (the AS organisation, else the provider contact's
+    /// name; `None`: neither) and state.
+    pub providers: Vec<StateCount<Option<String>>>,
+    /// Targets by their category list (as stored) and state.
+    pub categories: Vec<StateCount<Vec<Category>>>,
+    /// Targets by their partner list (as stored), whether a transition
+    /// rejected them as a false positive, and state.
+    pub partners: Vec<StateCount<(Vec<String>, bool)>>,
+    /// How many targets ever reached each state, for the states reached.
+    pub reached: Vec<(TargetState, u64)>,
+    /// First `identified` and first `taken-down` events, by day.
+    pub days: Vec<DayEvents>,
+    /// The middle one (odd count) or two (even count) of the seconds from a
+    /// target's first `identified` to its first `taken-down`, over targets
+    /// with both, smallest first: what a median needs.
+    pub middle_seconds_to_takedown: Vec<i64>,
+    /// Distinct countries among the targets and the outcomes.
+    pub countries_involved: u64,
+    /// Outcome totals as `(country, kind, sum of counts)`.
+    pub outcomes: Vec<(String, String, u64)>,
 }

@@ -10,6 +10,7 @@ mod migrations;
 mod ops;
 mod orgs;
 mod read;
+mod report;
 
 mod pool;
 

@@ -18,7 +18,7 @@ use crate::ops::{
 };
 use crate::StoreError;
 
-fn conversion(e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
+pub(super) fn conversion(e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
 }
 
@@ -26,11 +26,11 @@ fn join<T: ToString>(items: &[T]) -> String {
     items.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
 }
 
-fn split(text: &str) -> impl Iterator<Item = &str> {
+pub(super) fn split(text: &str) -> impl Iterator<Item = &str> {
     text.split(',').filter(|s| !s.is_empty())
 }
 
-fn state(text: &str) -> rusqlite::Result<TargetState> {
+pub(super) fn state(text: &str) -> rusqlite::Result<TargetState> {
     text.parse().map_err(conversion)
 }
 
@@ -548,6 +548,10 @@ impl OpsStore for Conn {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn report_counts(&self, operation_id: i64) -> Result<crate::ops::ReportCounts, StoreError> {
+        super::report::counts(self, operation_id)
     }
 }
 

@@ -313,6 +313,10 @@ impl OpsStore for SqliteStore {
     fn outcomes(&self, operation_id: i64) -> Result<Vec<Outcome>, StoreError> {
         self.read(|c| c.outcomes(operation_id))
     }
+
+    fn report_counts(&self, operation_id: i64) -> Result<crate::ops::ReportCounts, StoreError> {
+        self.read(|c| c.report_counts(operation_id))
+    }
 }
 
 /// Compiles only while the store can be shared by threads.

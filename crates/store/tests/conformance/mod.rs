@@ -120,6 +120,10 @@ macro_rules! suite {
             conformance::ops::transitions_are_checked_against_the_current_state::<$backend>();
         }
         #[test]
+        fn report_counts_group_one_operation() {
+            conformance::ops::report_counts_group_one_operation::<$backend>();
+        }
+        #[test]
         fn packages_and_notifications_are_read_as_recorded() {
             conformance::deliveries::packages_and_notifications_are_read_as_recorded::<$backend>();
         }

@@ -98,3 +98,102 @@ pub fn transitions_are_checked_against_the_current_state<B: Backend>() -> super:
     assert_eq!(store.members(1).unwrap(), ["80.94.95.112"]);
     store
 }
+
+/// The report's aggregates: grouped by the database, over one operation's
+/// targets only, with each target's first `identified` and `taken-down`.
+pub fn report_counts_group_one_operation<B: Backend>() {
+    use cordon_store::ops::{Outcome, StateCount};
+    let store = fresh::<B>();
+    let op = operation(&*store);
+    let mut other = Operation { name: "other".into(), ..op.clone() };
+    other.id = store.create_operation(&other).unwrap();
+    let with = |key: &str, country: Option<&str>, partners: &[&str]| TargetSpec {
+        country: country.map(str::to_string),
+        partners: partners.iter().map(|p| p.to_string()).collect(),
+        ..spec(key, vec![])
+    };
+    let ids: Vec<i64> = store
+        .upsert_targets(
+            op.id,
+            &[with("a", Some("NL"), &["x"]), with("b", None, &["x", "y"]), with("c", Some("RO"), &[])],
+            0,
+        )
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    let foreign = store.upsert_targets(other.id, &[with("a", Some("FR"), &["z"])], 0).unwrap()[0].0;
+    let step = |target_id, time, from, to, reason: Option<&str>| Transition {
+        target_id,
+        time,
+        from,
+        to,
+        reason: reason.map(str::to_string),
+        actor: "t".into(),
+        note: String::new(),
+        import_mark: 0,
+    };
+    use TargetState::*;
+    store
+        .append_transitions(&[
+            step(ids[0], 86_400, None, Identified, None),
+            step(ids[0], 90_000, Some(Identified), TakenDown, None),
+            step(ids[0], 95_000, Some(TakenDown), Reemerged, None),
+            step(ids[0], 96_000, Some(Reemerged), TakenDown, None),
+            step(ids[1], 86_500, None, Identified, None),
+            step(ids[1], 86_600, Some(Identified), Rejected, Some("false-positive")),
+            step(ids[2], 3 * 86_400, None, Identified, None),
+            step(ids[2], 3 * 86_400 + 100, Some(Identified), TakenDown, None),
+            step(foreign, 86_400, None, Identified, None),
+            step(foreign, 86_401, Some(Identified), TakenDown, None),
+        ])
+        .unwrap();
+    for (operation_id, country, count) in [(op.id, "DE", 2), (op.id, "DE", 3), (op.id, "NL", 1), (other.id, "IT", 9)] {
+        let outcome =
+            Outcome { operation_id, country: country.into(), kind: "arrest".into(), count, date: 0, note: "".into() };
+        store.add_outcome(&outcome).unwrap();
+    }
+    let mut counts = store.report_counts(op.id).unwrap();
+    counts.countries.sort_by(|a, b| a.key.cmp(&b.key));
+    let cell = |key, state, targets| StateCount { key, state, targets };
+    assert_eq!(
+        counts.countries,
+        [cell(None, Rejected, 1), cell(Some("NL".to_string()), TakenDown, 1), cell(Some("RO".into()), TakenDown, 1)]
+    );
+    assert_eq!(counts.kinds.iter().map(|c| c.targets).sum::<u64>(), 3);
+    counts.partners.sort_by(|a, b| a.key.cmp(&b.key));
+    let partners: Vec<_> = counts.partners.iter().map(|c| (c.key.clone(), c.state)).collect();
+    let names = |n: &[&str]| n.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        partners,
+        [((names(&[]), false), TakenDown), ((names(&["x"]), false), TakenDown), ((names(&["x", "y"]), true), Rejected)]
+    );
+    counts.reached.sort();
+    assert_eq!(counts.reached, [(Identified, 3), (TakenDown, 2), (Rejected, 1), (Reemerged, 1)]);
+    // Waits of 3,600 s (the first takedown, not the second) and 100 s.
+    assert_eq!(counts.middle_seconds_to_takedown, [100, 3600]);
+    let mut days: Vec<_> = counts.days.iter().map(|d| (d.first, d.last, d.event, d.state, d.targets)).collect();
+    days.sort();
+    assert_eq!(
+        days,
+        [
+            (86_400, 86_400, Identified, TakenDown, 1),
+            (86_500, 86_500, Identified, Rejected, 1),
+            (90_000, 90_000, TakenDown, TakenDown, 1),
+            (3 * 86_400, 3 * 86_400, Identified, TakenDown, 1),
+            (3 * 86_400 + 100, 3 * 86_400 + 100, TakenDown, TakenDown, 1),
+        ]
+    );
+    assert_eq!(counts.countries_involved, 3);
+    counts.outcomes.sort();
+    assert_eq!(counts.outcomes, [("DE".to_string(), "arrest".to_string(), 5), ("NL".into(), "arrest".into(), 1)]);
+    // An odd number of waits gives the middle one.
+    let late = store.upsert_targets(op.id, &[with("d", Some("NL"), &[])], 0).unwrap()[0].0;
+    store
+        .append_transitions(&[
+            step(late, 0, None, Identified, None),
+            step(late, 7200, Some(Identified), TakenDown, None),
+        ])
+        .unwrap();
+    assert_eq!(store.report_counts(op.id).unwrap().middle_seconds_to_takedown, [3600]);
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Scale benchmark (issue 12): a deterministic store of N indicators (85%
+# IPv4, 10% URLs, 5% CIDRs, from three partners), then each step timed with
+# GNU time: wall seconds, CPU seconds (user + system) and peak RSS.
+#
+#   bench/scale/run.sh [N] [CORDON_BEFORE]
+#
+# N defaults to 1,000,000. The store is built once with the cordon of this
+# tree (target/release/cordon); the steps that changed run with both the
+# binary of this tree ("after") and CORDON_BEFORE ("before", e.g. a release
+# build of the base commit), on the same store, each step 3 times; the
+# medians are printed. GNU time comes with scripts/install-peers.sh.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+N=${1:-1000000}
+AFTER=$PWD/target/release/cordon
+BEFORE=${2:-}
+RUNS=${RUNS:-3}
+OUT=$(mktemp -d /tmp/cordon-scale.XXXXXX)
+DB=$OUT/cordon.db
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+[ -x /usr/bin/time ] || { echo "GNU time is missing: run scripts/install-peers.sh" >&2; exit 1; }
+
+# The feeds: line i goes to partner i % 3; MINSTD (fixed seed) picks the
+# addresses, so every run stores the same indicators.
+awk -v n="$N" -v dir="$OUT" 'BEGIN {
+  x = 20241201;
+  for (i = 0; i < n; i++) {
+    x = (x * 48271) % 2147483647; a = 1 + int(x / 8388608) % 223;
+    x = (x * 48271) % 2147483647; b = int(x / 8388608);
+    x = (x * 48271) % 2147483647; c = int(x / 8388608);
+    x = (x * 48271) % 2147483647; d = 1 + int(x / 8388608) % 254;
+    if (a == 10 || a == 127) a = 45;
+    r = i % 20;
+    if (r < 17) line = a "." b "." c "." d;
+    else if (r < 19) line = "http://host" i ".example" (i % 97) ".com/login/" d;
+    else line = a "." b "." c ".0/24";
+    print line > (dir "/partner" (i % 3) ".txt");
+  }
+}'
+
+# step NAME BINARY ARGS...: runs a step $RUNS times and prints the medians.
+step() {
+  local name=$1 bin=$2; shift 2
+  local walls=() cpus=() rss=() i
+  for i in $(seq "$RUNS"); do
+    /usr/bin/time -f '%e %U %S %M' -o "$OUT/time" "$bin" --db "$DB" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err"
+    read -r wall user sys kib <"$OUT/time"
+    walls+=("$wall"); cpus+=("$(echo "$user + $sys" | bc)"); rss+=("$kib")
+  done
+  printf '%-28s wall %6.2f s  cpu %6.2f s  peak RSS %6d MB\n' "$name" \
+    "$(printf '%s\n' "${walls[@]}" | median)" "$(printf '%s\n' "${cpus[@]}" | median)" \
+    "$(( $(printf '%s\n' "${rss[@]}" | median | cut -d. -f1) / 1024 ))"
+}
+
+# once NAME ARGS...: a setup step, run once with this tree's cordon.
+once() { local name=$1; shift; RUNS=1 step "$name" "$AFTER" "$@"; }
+
+echo "scale benchmark: $N indicators, $RUNS runs per step, in $OUT"
+for p in 0 1 2; do once "ingest partner$p" ingest --source "partner$p" --format plain --tlp green "$OUT/partner$p.txt"; done
+once "operation create" operation create --start 2000-01-01 --end 2100-12-31 scale
+once "targets build" targets build --operation scale
+once "target transition (bulk)" target transition --operation scale --state identified --to triaged --actor bench
+for side in before after; do
+  bin=$AFTER; [ "$side" = before ] && bin=$BEFORE
+  [ -n "$bin" ] || continue
+  step "report ($side)" "$bin" report --operation scale --json
+  step "export plain ($side)" "$bin" export --format plain
+  step "export stix ($side)" "$bin" export --format stix
+done
+if [ -n "$BEFORE" ]; then
+  "$BEFORE" --db "$DB" report --operation scale --json >"$OUT/report.before"
+  "$AFTER" --db "$DB" report --operation scale --json >"$OUT/report.after"
+  cmp "$OUT/report.before" "$OUT/report.after" && echo "report: before and after print the same JSON"
+fi

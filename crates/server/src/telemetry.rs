@@ -70,10 +70,12 @@ pub(crate) struct Telemetry {
 pub(crate) async fn around(State(state): State<crate::State>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = state.telemetry.ids.for_request(request.headers().get(&REQUEST_ID));
-    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_string();
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let method = request.method().clone();
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        request.headers_mut().insert(REQUEST_ID, value);
+    // An id is letters, digits and `._-` (ours or checked): a valid value.
+    let header = HeaderValue::from_str(&id).ok();
+    if let Some(value) = &header {
+        request.headers_mut().insert(REQUEST_ID, value.clone());
     }
     let timeout = state.telemetry.timeout;
     let mut response = match tokio::time::timeout(timeout, next.run(request)).await {
@@ -84,9 +86,10 @@ pub(crate) async fn around(State(state): State<crate::State>, mut request: Reque
         )
         .into_response(),
     };
-    if let Ok(value) = HeaderValue::from_str(&id) {
+    if let Some(value) = header {
         response.headers_mut().insert(REQUEST_ID, value);
     }
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
     let status = response.status().as_u16();
     let took_ms = started.elapsed().as_secs_f64() * 1000.0;
     if status >= 500 {

@@ -236,7 +236,7 @@ impl<'s> SqliteSink<'s> {
     /// Writes the queued sightings in one transaction and empties the
     /// queue; with `finish`, the same transaction records the import as
     /// complete with those counts.
-    fn write_batch(&mut self, finish: Option<&ImportCounts>) -> Result<(), StoreError> {
+    fn write_batch(&mut self, finish: Option<&ImportCounts>) -> Result<Begun, StoreError> {
         self.sort_queued();
         let mut sorted = std::mem::take(&mut self.sorted);
         let store = self.store;
@@ -258,8 +258,9 @@ impl<'s> SqliteSink<'s> {
         });
         sorted.clear();
         self.sorted = sorted;
-        self.begun = Some(result?);
-        Ok(())
+        let begun = result?;
+        self.begun = Some(begun);
+        Ok(begun)
     }
 
     /// Moves the queued sightings to `self.sorted`, ordered by value and
@@ -819,11 +820,10 @@ impl SqliteStore {
         let _lease = self.import_lease(true)?;
         self.write(|c| c.abandon_unfinished())?;
         let mut sink = SqliteSink::new(self, meta);
-        let result = feed(&mut sink).and_then(|counts| sink.write_batch(Some(&counts)));
-        match (result, sink.begun) {
-            (Ok(()), Some(begun)) => Ok(begun.import_id),
-            (Ok(()), None) => Err(StoreError::Database("an import ended without its rows".into())),
-            (Err(e), begun) => {
+        match feed(&mut sink).and_then(|counts| sink.write_batch(Some(&counts))) {
+            Ok(begun) => Ok(begun.import_id),
+            Err(e) => {
+                let begun = sink.begun;
                 self.write(|c| {
                     if let Some(begun) = begun {
                         c.abandon(begun.import_id)?;

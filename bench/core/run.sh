@@ -14,6 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/lib.sh
 RUNS=${RUNS:-5}
+[ "$RUNS" -ge 1 ] 2>/dev/null || { echo "RUNS must be a whole number of at least 1, not '$RUNS'" >&2; exit 2; }
 LINES=${LINES:-1000000}
 OUT=bench/out/core
 mkdir -p "$OUT"

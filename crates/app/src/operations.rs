@@ -235,7 +235,11 @@ impl App {
         actor: &Actor,
     ) -> Result<PackageSummary, AppError> {
         require_hub(viewer, "writing packages")?;
-        Ok(build_packages(&self.store, operation, country, out, actor)?)
+        // The store records where each package went, and the server (started
+        // elsewhere) serves its files from there: keep the path absolute.
+        let out = std::path::absolute(out)
+            .map_err(|e| AppError::Invalid(format!("cannot resolve the directory {}: {e}", out.display())))?;
+        Ok(build_packages(&self.store, operation, country, &out, actor)?)
     }
 
     /// Writes (and optionally sends) the providers' notifications.

@@ -130,7 +130,8 @@ fn requests_are_logged_under_their_id_and_imports_are_in_the_metrics() {
     assert!(answer.to_ascii_lowercase().contains("x-request-id: trace-42\r\n"), "{answer}");
     let forged = get_with(port, "/healthz", "", "X-Request-Id: a\"b\r\n");
     assert!(!forged.contains("a\"b"), "{forged}");
-    let metrics = get(port, "/metrics", "");
+    assert!(get(port, "/metrics", "").starts_with("HTTP/1.1 401"), "metrics need an admin's token");
+    let metrics = get(port, "/metrics", &token);
     for line in [
         "cordon_imports_total 1",
         "cordon_import_records_total{outcome=\"accepted\"} 1",

@@ -13,7 +13,7 @@ use crate::{admin, coordination, handlers};
 /// Who may call a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
-    /// Anyone, without credentials (health, metrics).
+    /// Anyone, without credentials (health, the API description).
     Public,
     /// Holders of a token of one of these roles; `writes` routes refuse
     /// read-only tokens.
@@ -44,7 +44,9 @@ pub struct Route {
 /// The routes.
 pub const ROUTES: &[Route] = &[
     Route { method: "GET", path: "/healthz", access: Access::Public, summary: "Liveness: answers ok" },
-    Route { method: "GET", path: "/metrics", access: Access::Public, summary: "Prometheus metrics" },
+    // The metrics count every organisation's imports and indicators, the
+    // hub's view included: volumes of AMBER and RED data are not public.
+    Route { method: "GET", path: "/metrics", access: ADMIN_READ, summary: "Prometheus metrics (admins: a scraper's token)" },
     Route { method: "GET", path: "/api/v1/openapi.json", access: Access::Public, summary: "This API, as OpenAPI 3.1" },
     Route {
         method: "GET",

@@ -73,13 +73,23 @@ fn start_limited(limit: cordon_server::RateLimit) -> Hub {
     Hub { addr, hub: hub_token, partner, defender, agency, _dir: dir }
 }
 
+/// Health needs no credentials; the metrics, which count every
+/// organisation's imports and indicators, only an admin's token.
 #[test]
-fn health_and_metrics_need_no_credentials() {
+fn health_is_public_and_metrics_are_for_admins() {
     let hub = start();
     let health = request(hub.addr, "GET", "/healthz", None, None);
     assert_eq!((health.status, health.body.as_str()), (200, "ok\n"));
     request(hub.addr, "GET", "/api/v1/indicators", Some(&hub.hub), None);
-    let metrics = request(hub.addr, "GET", "/metrics", None, None);
+    let anonymous = request(hub.addr, "GET", "/metrics", None, None);
+    assert_eq!(anonymous.status, 401, "{}", anonymous.body);
+    assert!(!anonymous.body.contains("cordon_"), "{}", anonymous.body);
+    for token in [&hub.partner, &hub.defender, &hub.agency] {
+        let refused = request(hub.addr, "GET", "/metrics", Some(token), None);
+        assert_eq!(refused.status, 403, "{}", refused.body);
+        assert!(!refused.body.contains("cordon_"), "{}", refused.body);
+    }
+    let metrics = request(hub.addr, "GET", "/metrics", Some(&hub.hub), None);
     assert_eq!(metrics.status, 200);
     assert!(
         metrics.body.contains("cordon_http_requests_total{route=\"/healthz\",status=\"200\"} 1"),

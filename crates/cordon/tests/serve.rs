@@ -152,7 +152,7 @@ fn requests_are_logged_under_their_id_and_imports_are_in_the_metrics() {
     assert!(lookup["took_ms"].as_f64().is_some());
     let text = events.iter().map(|e| e.to_string()).collect::<String>();
     assert!(!text.contains("45.9.20.31"), "the looked-up value is in the log: {text}");
-    assert_eq!(events.iter().filter(|e| e["message"] == "request").count(), 3, "{text}");
+    assert_eq!(events.iter().filter(|e| e["message"] == "request").count(), 4, "{text}");
 }
 
 /// A request that runs past `--request-timeout` (here a submission whose

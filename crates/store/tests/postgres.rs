@@ -4,8 +4,9 @@
 //! The server is the one `CORDON_TEST_PG` names (`scripts/pg.sh` sets it),
 //! else the one on 127.0.0.1:5432; the tests fail, never skip, when it does
 //! not answer. Each test directory maps to a database of its own, created
-//! on first open; databases whose directory is gone (their test ended) are
-//! dropped by the next open, and `scripts/pg.sh` drops the rest.
+//! on first open as a copy of a migrated template; databases whose
+//! directory is gone (their test ended) are dropped by the next open, and
+//! `scripts/pg.sh` drops the rest.
 
 mod conformance;
 
@@ -30,15 +31,65 @@ fn url_of(name: &str) -> String {
     format!("{root}/{name}{query}")
 }
 
+/// Connects to the maintenance database.
+fn admin() -> postgres::Client {
+    postgres::Client::connect(&server(), postgres::NoTls)
+        .unwrap_or_else(|e| panic!("no PostgreSQL at {} (run the tests under scripts/pg.sh): {e}", server()))
+}
+
+/// Creates database `name` with `comment` (the directory it belongs to),
+/// as a copy of `template` when given; false when it exists already.
+fn create(admin: &mut postgres::Client, name: &str, template: Option<&str>, comment: &Path) -> bool {
+    use postgres::error::SqlState;
+    let from = template.map(|t| format!(" TEMPLATE \"{t}\"")).unwrap_or_default();
+    let started = std::time::Instant::now();
+    loop {
+        match admin.batch_execute(&format!("CREATE DATABASE \"{name}\"{from}")) {
+            Ok(()) => break,
+            // Another handle on the same directory made it first.
+            Err(e)
+                if e.code().is_some_and(|c| [SqlState::DUPLICATE_DATABASE, SqlState::UNIQUE_VIOLATION].contains(c)) =>
+            {
+                return false
+            }
+            // The template's last connection is still closing.
+            Err(e) if e.code() == Some(&SqlState::OBJECT_IN_USE) && started.elapsed().as_secs() < 10 => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    let comment = comment.display().to_string().replace('\'', "''");
+    admin.batch_execute(&format!("COMMENT ON DATABASE \"{name}\" IS '{comment}'")).unwrap();
+    true
+}
+
+/// A migrated database that this test process copies for each directory
+/// (migrating once per process, not once per store: the property test
+/// opens dozens). It belongs to `/proc/PID`, gone when the process is.
+fn template() -> &'static str {
+    static TEMPLATE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let name = format!("cordon_t_template_{}", std::process::id());
+        let mut admin = admin();
+        admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).unwrap();
+        create(&mut admin, &name, None, &Path::new("/proc").join(std::process::id().to_string()));
+        drop(PgStore::open(&url_of(&name)).unwrap());
+        name
+    })
+}
+
 /// The database of the test directory `dir`, created (with `dir` as its
-/// comment) on first use; drops those of directories that are gone.
+/// comment) on first use; drops, in the background, those of directories
+/// that are gone.
 fn database_for(dir: &Path) -> String {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     dir.hash(&mut hasher);
     let name = format!("cordon_t_{:016x}", hasher.finish());
-    let mut admin = postgres::Client::connect(&server(), postgres::NoTls)
-        .unwrap_or_else(|e| panic!("no PostgreSQL at {} (run the tests under scripts/pg.sh): {e}", server()));
+    let template = template();
+    let mut admin = admin();
+    create(&mut admin, &name, Some(template), dir);
     let rows = admin
         .query(
             "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database
@@ -46,25 +97,18 @@ fn database_for(dir: &Path) -> String {
             &[],
         )
         .unwrap();
-    for row in rows {
-        let (stale, comment): (String, Option<String>) = (row.get(0), row.get(1));
-        if comment.is_some_and(|d| !Path::new(&d).exists()) {
-            // Best effort: another test's open may drop it first.
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{stale}\" WITH (FORCE)"));
+    let stale: Vec<String> = rows
+        .iter()
+        .filter(|row| row.get::<_, Option<String>>(1).is_some_and(|d| !Path::new(&d).exists()))
+        .map(|row| row.get(0))
+        .collect();
+    // Best effort, beside the test: another open may drop them first, and
+    // scripts/pg.sh drops what is left.
+    std::thread::spawn(move || {
+        for name in stale {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
         }
-    }
-    match admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")) {
-        Ok(()) => {
-            let comment = dir.display().to_string().replace('\'', "''");
-            admin.batch_execute(&format!("COMMENT ON DATABASE \"{name}\" IS '{comment}'")).unwrap();
-        }
-        Err(e) => {
-            use postgres::error::SqlState;
-            // Another handle on the same directory made it first.
-            let code = e.code().cloned();
-            assert!(code == Some(SqlState::DUPLICATE_DATABASE) || code == Some(SqlState::UNIQUE_VIOLATION), "{e}");
-        }
-    }
+    });
     url_of(&name)
 }
 
@@ -101,7 +145,9 @@ fn the_database_refuses_to_edit_history() {
 #[test]
 fn replicas_starting_together_migrate_once() {
     let dir = tempfile::tempdir().unwrap();
-    let url = database_for(dir.path());
+    let name = format!("cordon_t_replicas_{}", std::process::id());
+    create(&mut admin(), &name, None, dir.path());
+    let url = url_of(&name);
     let handles: Vec<_> = (0..6)
         .map(|_| {
             let url = url.clone();

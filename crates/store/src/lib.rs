@@ -2,7 +2,7 @@
 //! [`Store`] trait.
 //!
 //! The trait speaks only [`cordon_model`] types and the plain structs of this
-//! crate; no SQLite type crosses it, so a PostgreSQL backend can follow.
+//! crate; no SQLite or PostgreSQL type crosses it.
 //! [`SqliteStore`] is the embedded backend (WAL mode, versioned migrations);
 //! [`PgStore`] the PostgreSQL one, for hubs that run several servers over
 //! one database.
@@ -37,6 +37,7 @@
 #[macro_use]
 mod forward;
 
+mod any;
 pub mod audit;
 pub mod auth;
 pub mod collections;
@@ -49,6 +50,7 @@ mod shared;
 mod sqlite;
 mod types;
 
+pub use any::{is_postgres_url, AnyStore};
 pub use pg::PgStore;
 pub use sqlite::SqliteStore;
 pub use types::{

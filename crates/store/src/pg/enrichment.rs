@@ -1,10 +1,40 @@
-//! PostgreSQL implementation of [`EnrichmentStore`].
+//! PostgreSQL implementation of [`EnrichmentStore`]. Enrichment rows are
+//! written through binary `COPY` and one merge, so that enriching a large
+//! store costs a stream, not a statement per indicator.
+
+use postgres::binary_copy::BinaryCopyInWriter;
+use postgres::types::{ToSql, Type};
 
 use super::read::{enrichment_from_row, ENRICHMENT_COLUMNS};
 use super::{get, now, parsed, Conn};
 use crate::enrichment::{AllowEntry, ContactRow, Enrichment, EnrichmentStore, IndicatorRef, Link};
 use crate::shared::{tlp_code, tlp_from_code};
 use crate::StoreError;
+
+/// Where a write of enrichment rows is staged (binary `COPY`), in the
+/// writing transaction only (emptied first: writes may nest in one).
+const ENRICHMENT_STAGE: &str = "CREATE TEMP TABLE IF NOT EXISTS enrichment_stage (
+        ord bigint NOT NULL, indicator_id bigint NOT NULL, network text, asn bigint, as_org text, country text,
+        hosting text NOT NULL, flag_names text[] NOT NULL, flag_reasons text[] NOT NULL, via_tlp bigint
+    ) ON COMMIT DROP;
+    TRUNCATE enrichment_stage";
+
+const ENRICHMENT_COPY: &str = "COPY enrichment_stage (ord, indicator_id, network, asn, as_org, country, hosting,
+    flag_names, flag_reasons, via_tlp) FROM STDIN (FORMAT binary)";
+
+/// The types of [`ENRICHMENT_COPY`]'s columns, in order.
+const ENRICHMENT_TYPES: [Type; 10] = [
+    Type::INT8,
+    Type::INT8,
+    Type::TEXT,
+    Type::INT8,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::INT8,
+];
 
 impl EnrichmentStore for Conn {
     fn indicator_refs(&self, each: &mut dyn FnMut(IndicatorRef)) -> Result<(), StoreError> {
@@ -38,32 +68,41 @@ impl EnrichmentStore for Conn {
 
     fn write_enrichment(&self, rows: &[(i64, Enrichment)]) -> Result<(), StoreError> {
         self.transaction(None, |c| {
-            let time = now();
-            for (id, e) in rows {
+            let mut client = c.client();
+            client.batch_execute(ENRICHMENT_STAGE)?;
+            let mut writer = BinaryCopyInWriter::new(client.copy_in(ENRICHMENT_COPY)?, &ENRICHMENT_TYPES);
+            for (ord, (id, e)) in rows.iter().enumerate() {
                 let (names, reasons): (Vec<&str>, Vec<&str>) =
                     e.flags.iter().map(|(f, r)| (f.as_str(), r.as_str())).unzip();
-                c.execute(
-                    "INSERT INTO enrichment (indicator_id, network, asn, as_org, country, hosting, flag_names,
-                                             flag_reasons, enriched, via_tlp)
-                     VALUES ($1, $2::text::cidr, $3, $4, $5, $6, $7, $8, ts($9), $10)
-                     ON CONFLICT (indicator_id) DO UPDATE SET network = excluded.network, asn = excluded.asn,
-                         as_org = excluded.as_org, country = excluded.country, hosting = excluded.hosting,
-                         flag_names = excluded.flag_names, flag_reasons = excluded.flag_reasons,
-                         enriched = excluded.enriched, via_tlp = excluded.via_tlp",
-                    &[
-                        id,
-                        &e.network,
-                        &e.asn.map(i64::from),
-                        &e.as_org,
-                        &e.country,
-                        &e.hosting,
-                        &names,
-                        &reasons,
-                        &time,
-                        &e.via.map(tlp_code),
-                    ],
-                )?;
+                let row: [&(dyn ToSql + Sync); 10] = [
+                    &(ord as i64),
+                    id,
+                    &e.network,
+                    &e.asn.map(i64::from),
+                    &e.as_org,
+                    &e.country,
+                    &e.hosting,
+                    &names,
+                    &reasons,
+                    &e.via.map(tlp_code),
+                ];
+                writer.write(&row)?;
             }
+            writer.finish()?;
+            // The last row of an indicator wins, as one write after another.
+            client.execute(
+                "INSERT INTO enrichment (indicator_id, network, asn, as_org, country, hosting, flag_names,
+                                         flag_reasons, enriched, via_tlp)
+                 SELECT DISTINCT ON (indicator_id) indicator_id, network::cidr, asn, as_org, country, hosting,
+                        flag_names, flag_reasons, ts($1), via_tlp
+                 FROM enrichment_stage ORDER BY indicator_id, ord DESC
+                 ON CONFLICT (indicator_id) DO UPDATE SET network = excluded.network, asn = excluded.asn,
+                     as_org = excluded.as_org, country = excluded.country, hosting = excluded.hosting,
+                     flag_names = excluded.flag_names, flag_reasons = excluded.flag_reasons,
+                     enriched = excluded.enriched, via_tlp = excluded.via_tlp",
+                &[&now()],
+            )?;
+            drop(client);
             c.bump_generation()
         })
     }

@@ -5,7 +5,8 @@
 //! `sqlite/migrations.rs`) in PostgreSQL's own types: times are
 //! `timestamptz` (the SQL helpers `ts(bigint)` and `unix(timestamptz)`
 //! convert to and from the Unix seconds the traits speak), lists are
-//! arrays, flags are pairs of arrays, networks `cidr`. Text that reads
+//! arrays, flags are pairs of arrays, networks `cidr` (an indicator's
+//! address `inet`). Text that reads
 //! are ordered by is `COLLATE "C"`: byte order, as SQLite's `BINARY`, so
 //! both backends list alike whatever the database's locale.
 
@@ -76,8 +77,9 @@ const MIGRATIONS: &[&str] = &[
         value text COLLATE \"C\" NOT NULL UNIQUE,
         kind text NOT NULL,
         created_import bigint NOT NULL,
-        -- The network of an address or CIDR indicator, for containment.
-        net cidr GENERATED ALWAYS AS (CASE WHEN kind IN ('ipv4', 'ipv6', 'cidr') THEN value::cidr END) STORED
+        -- The address or network of an address or CIDR indicator, for
+        -- containment (`inet`, which takes a listing's host bits as given).
+        net inet GENERATED ALWAYS AS (CASE WHEN kind IN ('ipv4', 'ipv6', 'cidr') THEN value::inet END) STORED
     );
     CREATE TABLE sightings (
         indicator_id bigint NOT NULL REFERENCES indicators(id),

@@ -59,3 +59,25 @@ public_v4_list() {
     }
   }'
 }
+
+# scale_feeds N DIR : the deterministic feeds of bench/scale and
+# bench/postgres: N lines (85% IPv4, 10% URLs, 5% CIDRs) in
+# DIR/partner{0,1,2}.txt, line i going to partner i % 3; MINSTD (fixed seed)
+# picks the addresses, so every run stores the same indicators.
+scale_feeds() {
+  awk -v n="$1" -v dir="$2" 'BEGIN {
+    x = 20241201;
+    for (i = 0; i < n; i++) {
+      x = (x * 48271) % 2147483647; a = 1 + int(x / 8388608) % 223;
+      x = (x * 48271) % 2147483647; b = int(x / 8388608);
+      x = (x * 48271) % 2147483647; c = int(x / 8388608);
+      x = (x * 48271) % 2147483647; d = 1 + int(x / 8388608) % 254;
+      if (a == 10 || a == 127) a = 45;
+      r = i % 20;
+      if (r < 17) line = a "." b "." c "." d;
+      else if (r < 19) line = "http://host" i ".example" (i % 97) ".com/login/" d;
+      else line = a "." b "." c ".0/24";
+      print line > (dir "/partner" (i % 3) ".txt");
+    }
+  }'
+}

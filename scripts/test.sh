@@ -11,5 +11,6 @@ scripts/fetch-warninglists.sh
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
-cargo nextest run --workspace --no-fail-fast
+# PostgreSQL for the store tests of the second backend (scripts/pg.sh says how).
+scripts/pg.sh cargo nextest run --workspace --no-fail-fast
 cargo test --workspace --doc --quiet

@@ -22,23 +22,8 @@ DB=$OUT/cordon.db
 source bench/lib.sh
 [ -x /usr/bin/time ] || { echo "GNU time is missing: run scripts/install-peers.sh" >&2; exit 1; }
 
-# The feeds: line i goes to partner i % 3; MINSTD (fixed seed) picks the
-# addresses, so every run stores the same indicators.
-awk -v n="$N" -v dir="$OUT" 'BEGIN {
-  x = 20241201;
-  for (i = 0; i < n; i++) {
-    x = (x * 48271) % 2147483647; a = 1 + int(x / 8388608) % 223;
-    x = (x * 48271) % 2147483647; b = int(x / 8388608);
-    x = (x * 48271) % 2147483647; c = int(x / 8388608);
-    x = (x * 48271) % 2147483647; d = 1 + int(x / 8388608) % 254;
-    if (a == 10 || a == 127) a = 45;
-    r = i % 20;
-    if (r < 17) line = a "." b "." c "." d;
-    else if (r < 19) line = "http://host" i ".example" (i % 97) ".com/login/" d;
-    else line = a "." b "." c ".0/24";
-    print line > (dir "/partner" (i % 3) ".txt");
-  }
-}'
+# The feeds (bench/lib.sh): the same indicators on every run.
+scale_feeds "$N" "$OUT"
 
 # step NAME BINARY ARGS...: runs a step $RUNS times and prints the medians.
 step() {

@@ -26,7 +26,7 @@ use cordon_enrich::{
 };
 use cordon_model::{Kind, Observable, Tlp};
 use cordon_store::enrichment::{Enrichment, EnrichmentStore, IndicatorRef};
-use cordon_store::SqliteStore;
+use cordon_store::AnyStore;
 use serde::Serialize;
 
 use crate::AppError;
@@ -51,7 +51,7 @@ pub struct Enricher {
 }
 
 /// The stored allowlist as the enrichment engine reads it.
-pub(crate) fn load_allowlist(store: &SqliteStore) -> Result<Allowlist, AppError> {
+pub(crate) fn load_allowlist(store: &AnyStore) -> Result<Allowlist, AppError> {
     let mut list = Allowlist::default();
     for entry in store.allowlist()? {
         list.insert(&entry.value, &entry.reason)
@@ -61,7 +61,7 @@ pub(crate) fn load_allowlist(store: &SqliteStore) -> Result<Allowlist, AppError>
 }
 
 /// The stored contacts as a routing book.
-pub(crate) fn load_contacts(store: &SqliteStore) -> Result<ContactBook, AppError> {
+pub(crate) fn load_contacts(store: &AnyStore) -> Result<ContactBook, AppError> {
     let mut book = ContactBook::default();
     for c in store.contacts()? {
         let fields = [
@@ -83,7 +83,7 @@ impl Enricher {
     /// Loads the snapshot at `snapshot` and the store's allowlist; flags
     /// come from `warninglists` too.
     pub(crate) fn load(
-        store: &SqliteStore,
+        store: &AnyStore,
         snapshot: &Path,
         warninglists: Option<Arc<Warninglists>>,
     ) -> Result<Enricher, AppError> {
@@ -161,7 +161,7 @@ pub(crate) struct Links {
 }
 
 impl Links {
-    pub(crate) fn load(store: &SqliteStore) -> Result<Links, AppError> {
+    pub(crate) fn load(store: &AnyStore) -> Result<Links, AppError> {
         let mut neighbours: HashMap<i64, Vec<(i64, Tlp)>> = HashMap::new();
         for link in store.links()? {
             neighbours.entry(link.derived).or_default().push((link.from, link.tlp));
@@ -231,7 +231,7 @@ pub enum Scope {
 /// Enriches the indicators in `scope` and records the results; `progress`
 /// is told how many of how many are done.
 pub(crate) fn enrich_store(
-    store: &SqliteStore,
+    store: &AnyStore,
     enricher: &Enricher,
     scope: &Scope,
     progress: &mut dyn FnMut(u64, u64),

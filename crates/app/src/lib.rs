@@ -41,12 +41,13 @@ use std::path::{Path, PathBuf};
 
 use cordon_model::Viewer;
 use cordon_store::orgs::OrgStore;
-use cordon_store::{IndicatorFilter, SqliteStore, StoreError};
+use cordon_store::{AnyStore, IndicatorFilter, StoreError};
 
 /// Where the store and the data files are.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
-    /// The store file (SQLite).
+    /// The store: an SQLite file, or a PostgreSQL database named by a
+    /// `postgres://user@host:port/db` URL.
     pub db: PathBuf,
     /// The compiled geo snapshot; enrichment needs it, nothing else does.
     pub geo: PathBuf,
@@ -58,10 +59,17 @@ pub struct Config {
 
 impl Config {
     /// The store at `db` with the geo snapshot `cordon-geo.snap` and the
-    /// directory `warninglists` beside it.
+    /// directory `warninglists` beside it (in the current directory for a
+    /// PostgreSQL store, which has no directory).
     pub fn new(db: PathBuf) -> Config {
-        let geo = db.with_file_name(GEO_SNAPSHOT);
-        let warninglists = db.with_file_name(WARNINGLISTS_DIR);
+        let beside = |name: &str| {
+            if cordon_store::is_postgres_url(&db) {
+                PathBuf::from(name)
+            } else {
+                db.with_file_name(name)
+            }
+        };
+        let (geo, warninglists) = (beside(GEO_SNAPSHOT), beside(WARNINGLISTS_DIR));
         Config { db, geo, warninglists }
     }
 }
@@ -129,7 +137,7 @@ impl From<cordon_ops::OpsError> for AppError {
 
 /// The application: a store and where its data files are.
 pub struct App {
-    store: SqliteStore,
+    store: AnyStore,
     config: Config,
     warninglists: warninglists::Cache,
 }
@@ -137,7 +145,7 @@ pub struct App {
 impl App {
     /// Opens (creating if needed) the store of `config`.
     pub fn open(config: &Config) -> Result<App, AppError> {
-        let store = SqliteStore::open(&config.db)
+        let store = AnyStore::open(&config.db)
             .map_err(|e| AppError::Storage(format!("cannot open the store {}: {e}", config.db.display())))?;
         Ok(App { store, config: config.clone(), warninglists: warninglists::Cache::default() })
     }

@@ -10,8 +10,9 @@ use cordon_model::{Category, Kind, Tlp};
 #[derive(Parser, Debug)]
 #[command(name = "cordon", version, about, propagate_version = true)]
 pub(crate) struct Cli {
-    /// The store (an embedded SQLite file).
-    #[arg(long, global = true, env = "CORDON_DB", default_value = "cordon.db", value_name = "PATH")]
+    /// The store: an embedded SQLite file, or a PostgreSQL database named
+    /// by a URL (postgres://user@host:port/db).
+    #[arg(long, global = true, env = "CORDON_DB", default_value = "cordon.db", value_name = "PATH|URL")]
     pub(crate) db: PathBuf,
 
     /// The compiled geo/ASN snapshot (default: cordon-geo.snap beside the
@@ -77,6 +78,9 @@ pub(crate) enum Command {
     Sources(JsonArg),
     /// List imports.
     Imports(JsonArg),
+    /// Create the store or bring its schema up to date (every command does
+    /// on opening; replicas starting together take turns), then exit.
+    Migrate,
     /// Set operations on IP lists (merge, common, except, diff, count).
     Net(crate::net::NetArgs),
     /// Is this address listed, and why?

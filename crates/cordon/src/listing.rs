@@ -117,10 +117,17 @@ fn view_key(viewer: &Viewer, tlp: Tlp) -> String {
     format!("{who}-{}", tlp.as_str().replace('+', "-"))
 }
 
-fn snapshot_path(db: &Path, view: &str) -> PathBuf {
+/// Where the snapshot of `view` lives: beside an SQLite store. A
+/// PostgreSQL store has no directory of its own, and a snapshot holds what
+/// the viewer may see, so it is not written anywhere shared: lookups on
+/// PostgreSQL read the store each time.
+fn snapshot_path(db: &Path, view: &str) -> Option<PathBuf> {
+    if cordon_store::is_postgres_url(db) {
+        return None;
+    }
     let mut name = db.as_os_str().to_owned();
     name.push(format!(".lookup-{view}"));
-    PathBuf::from(name)
+    Some(PathBuf::from(name))
 }
 
 /// What a snapshot's first line says: the format, the store's identity, its
@@ -140,8 +147,10 @@ pub(crate) fn from_store(cli: &Cli, max_tlp: Tlp) -> anyhow::Result<Listing> {
     let view = view_key(&viewer, max_tlp);
     let stamp = header(app.identity()?, app.generation()?, &view);
     let path = snapshot_path(&cli.db, &view);
-    if let Some(listing) = read_snapshot(&path, &stamp)? {
-        return Ok(listing);
+    if let Some(path) = &path {
+        if let Some(listing) = read_snapshot(path, &stamp)? {
+            return Ok(listing);
+        }
     }
     let mut entries = Vec::new();
     let mut nets = Vec::new();
@@ -156,8 +165,10 @@ pub(crate) fn from_store(cli: &Cli, max_tlp: Tlp) -> anyhow::Result<Listing> {
         });
     })?;
     // A failed cache write only costs the next run a rebuild.
-    if let Err(e) = write_snapshot(&path, &stamp, &entries) {
-        eprintln!("cordon: could not cache the lookup snapshot at {}: {e}", path.display());
+    if let Some(path) = &path {
+        if let Err(e) = write_snapshot(path, &stamp, &entries) {
+            eprintln!("cordon: could not cache the lookup snapshot at {}: {e}", path.display());
+        }
     }
     Ok(Listing::build(nets, Why::Store(entries)))
 }

@@ -56,6 +56,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Show(args) => query::show(cli, args),
         Command::Sources(args) => query::sources(cli, args),
         Command::Imports(args) => query::imports(cli, args),
+        Command::Migrate => query::migrate(cli),
         Command::Net(args) => net::run(args),
         Command::Lookup(args) => hunt::lookup(cli, args),
         Command::Scan(args) => hunt::scan(cli, args),

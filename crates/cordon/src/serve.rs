@@ -85,7 +85,13 @@ pub(crate) fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let bound = listener.local_addr()?;
         let scheme = if tls.is_some() { "https" } else { "http" };
-        tracing::info!(store = %cli.db.display(), "serving on {scheme}://{bound}");
+        // A PostgreSQL URL may carry a password: it is never logged.
+        let store = if cordon_store::is_postgres_url(&cli.db) {
+            "postgresql".to_string()
+        } else {
+            cli.db.display().to_string()
+        };
+        tracing::info!(%store, "serving on {scheme}://{bound}");
         match tls {
             Some(config) => {
                 let listener = cordon_server::tls::TlsListener::new(listener, config)?;

@@ -2,8 +2,10 @@
 //! [`Store`] trait.
 //!
 //! The trait speaks only [`cordon_model`] types and the plain structs of this
-//! crate; no SQLite type crosses it, so a PostgreSQL backend can follow.
-//! [`SqliteStore`] is the embedded backend (WAL mode, versioned migrations).
+//! crate; no SQLite or PostgreSQL type crosses it.
+//! [`SqliteStore`] is the embedded backend (WAL mode, versioned migrations);
+//! [`PgStore`] the PostgreSQL one, for hubs that run several servers over
+//! one database.
 //!
 //! An import is one transaction: [`Store::import`] opens it, hands the
 //! caller an [`ImportSink`] to add sightings to, and commits only when the
@@ -32,6 +34,10 @@
 //! ```
 #![deny(missing_docs)]
 
+#[macro_use]
+mod forward;
+
+mod any;
 pub mod audit;
 pub mod auth;
 pub mod collections;
@@ -39,9 +45,13 @@ pub mod deliveries;
 pub mod enrichment;
 pub mod ops;
 pub mod orgs;
+mod pg;
+mod shared;
 mod sqlite;
 mod types;
 
+pub use any::{is_postgres_url, AnyStore};
+pub use pg::PgStore;
 pub use sqlite::SqliteStore;
 pub use types::{
     ImportCounts, ImportMeta, ImportRecord, IndicatorDetail, IndicatorFilter, IndicatorSummary, SightingRow,

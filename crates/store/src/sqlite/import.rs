@@ -616,15 +616,7 @@ fn sort_key(value: &str) -> u128 {
     u128::from_be_bytes(bytes)
 }
 
-/// TLP as stored: its rank, least restrictive 0.
-pub(super) fn tlp_code(tlp: Tlp) -> i64 {
-    Tlp::ALL.iter().position(|t| *t == tlp).unwrap_or(Tlp::ALL.len() - 1) as i64
-}
-
-/// The TLP of a stored rank; unknown ranks read as the most restrictive.
-pub(super) fn tlp_from_code(code: i64) -> Tlp {
-    usize::try_from(code).ok().and_then(|i| Tlp::ALL.get(i).copied()).unwrap_or(Tlp::Red)
-}
+pub(super) use crate::shared::{tlp_code, tlp_from_code};
 
 /// Writes the import's own rows (its source, and that source's
 /// organisation, when they are new) and says where its sightings go.

@@ -21,10 +21,7 @@ use rusqlite::Connection;
 
 use crate::StoreError;
 
-/// How reads order one indicator's sightings from one source (`s` is
-/// `sightings`): as they were first stored, by import and line, then by
-/// their key so that the order is total.
-const SIGHTING_ORDER: &str = "s.created_import, s.line, s.category, s.malware, s.port, s.derived_from";
+use crate::shared::SIGHTING_ORDER;
 
 /// The embedded store: one SQLite file in WAL mode, shared by threads.
 ///

@@ -1,7 +1,7 @@
 //! SQLite implementation of [`OrgStore`], and the SQL form of the
 //! visibility rule that every read path splices into its queries.
 
-use cordon_model::{Consent, OrgKind, Tlp, Viewer};
+use cordon_model::{Consent, OrgKind, Viewer};
 use rusqlite::{params, OptionalExtension, Row};
 
 use super::Conn;
@@ -47,16 +47,7 @@ pub(crate) fn visible_for(viewer: &Viewer) -> &'static str {
 pub(crate) const ENRICHMENT_VISIBLE: &str = "(e.via_tlp IS NULL OR (e.via_tlp <= :max_tlp AND
       (:viewer_hub = 1 OR e.via_tlp = 0 OR (e.via_tlp = 1 AND :viewer_org IS NOT NULL))))";
 
-/// [`ENRICHMENT_VISIBLE`] in Rust, for the rows a query already read (a test
-/// checks the two agree): `via` is the enrichment's `via_tlp`.
-pub(crate) fn enrichment_visible(viewer: &Viewer, via: Option<Tlp>, max_tlp: Tlp) -> bool {
-    match via {
-        None => true,
-        Some(tlp) => {
-            tlp <= max_tlp && (viewer.is_hub() || tlp == Tlp::Clear || (tlp == Tlp::Green && viewer.org_id().is_some()))
-        }
-    }
-}
+pub(crate) use crate::shared::enrichment_visible;
 
 /// The values of the viewer's named parameters.
 pub(crate) fn viewer_params(viewer: &Viewer) -> (Option<i64>, Option<&'static str>, i64) {
@@ -174,6 +165,7 @@ impl OrgStore for Conn {
 mod tests {
     use super::*;
     use crate::sqlite::import::tlp_code;
+    use cordon_model::Tlp;
 
     #[test]
     fn enrichment_visibility_in_rust_agrees_with_sql() {

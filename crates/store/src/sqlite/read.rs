@@ -5,16 +5,16 @@
 //! for that viewer, and every summary is built from visible sightings only
 //! and carries the most restrictive TLP among them.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::HashMap;
 
-use cordon_model::{combined_confidence, Category, Kind, Tlp, Viewer};
+use cordon_model::{Category, Kind, Viewer};
 use rusqlite::{Row, Statement, ToSql};
 
 use super::enrichment::enrichment_from_row;
 use super::import::{tlp_code, tlp_from_code};
 use super::orgs::{enrichment_visible, viewer_params, visible_for, ENRICHMENT_VISIBLE, VISIBLE};
 use super::{Conn, SIGHTING_ORDER};
-use crate::enrichment::Enrichment;
+pub(super) use crate::shared::Summarizer;
 use crate::{
     ImportCounts, ImportRecord, IndicatorDetail, IndicatorFilter, IndicatorSummary, SightingRow, SourceSummary,
     StoreError,
@@ -30,62 +30,6 @@ pub(crate) fn bind(stmt: &mut Statement<'_>, params: &[(&str, &dyn ToSql)]) -> r
         }
     }
     Ok(())
-}
-
-/// Accumulates one indicator's sighting rows into its summary.
-pub(super) struct Summarizer {
-    value: String,
-    kind: Kind,
-    categories: BTreeSet<Category>,
-    per_source: BTreeMap<String, u8>,
-    tlp: Tlp,
-    first_seen: i64,
-    last_seen: i64,
-    enrichment: Option<Enrichment>,
-    flags: Vec<String>,
-}
-
-impl Summarizer {
-    pub(super) fn new(value: String, kind: Kind, enrichment: Option<Enrichment>, flags: Vec<String>) -> Summarizer {
-        Summarizer {
-            value,
-            kind,
-            enrichment,
-            flags,
-            categories: BTreeSet::new(),
-            per_source: BTreeMap::new(),
-            tlp: Tlp::Clear,
-            first_seen: i64::MAX,
-            last_seen: i64::MIN,
-        }
-    }
-
-    pub(super) fn add(&mut self, source: &str, category: Category, tlp: Tlp, first: i64, last: i64, confidence: u8) {
-        self.categories.insert(category);
-        let best = self.per_source.entry(source.to_string()).or_insert(0);
-        *best = (*best).max(confidence);
-        // Aggregates never downgrade: the summary names every visible
-        // sighting's source and category, so it is as sensitive as the most
-        // sensitive of them.
-        self.tlp = self.tlp.max(tlp);
-        self.first_seen = self.first_seen.min(first);
-        self.last_seen = self.last_seen.max(last);
-    }
-
-    pub(super) fn finish(self) -> IndicatorSummary {
-        IndicatorSummary {
-            confidence: combined_confidence(self.per_source.values().copied()),
-            value: self.value,
-            kind: self.kind,
-            categories: self.categories.into_iter().collect(),
-            sources: self.per_source.into_keys().collect(),
-            tlp: self.tlp,
-            first_seen: self.first_seen,
-            last_seen: self.last_seen,
-            enrichment: self.enrichment,
-            flags: self.flags,
-        }
-    }
 }
 
 /// What [`Store::sources`] counts for one source while scanning sightings.

@@ -1,0 +1,150 @@
+//! The same workload on both backends: four feeds ingested, enriched,
+//! targets built and moved, packages, the report and the exports, run by
+//! the real binary on an SQLite file and on a PostgreSQL database
+//! (`CORDON_TEST_PG`, see scripts/pg.sh; the test fails without one). Every
+//! output is the same, but for the clock and the directory.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The server's maintenance database.
+fn server() -> String {
+    std::env::var("CORDON_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// A database of this test, dropped with it.
+struct Database {
+    name: String,
+}
+
+impl Database {
+    fn create() -> Database {
+        let name = format!("cordon_e2e_{}", std::process::id());
+        let mut admin = postgres::Client::connect(&server(), postgres::NoTls)
+            .unwrap_or_else(|e| panic!("no PostgreSQL at {} (run the tests under scripts/pg.sh): {e}", server()));
+        admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).unwrap();
+        admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).unwrap();
+        Database { name }
+    }
+
+    fn url(&self) -> String {
+        let base = server();
+        let root = base.rsplit_once('/').map_or(base.as_str(), |(root, _)| root);
+        format!("{root}/{}", self.name)
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = postgres::Client::connect(&server(), postgres::NoTls) {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name));
+        }
+    }
+}
+
+/// Runs the workload on the store `db` in `dir`; returns every output.
+fn workload(dir: &Path, db: &str) -> Vec<(String, String)> {
+    let write = |name: &str, text: &str| std::fs::write(dir.join(name), text).unwrap();
+    write("asn.csv", "80.94.95.0,80.94.95.255,204428,SS-Net\n45.148.10.0,45.148.10.255,48090,DMZHOST\n");
+    write("country.csv", "80.94.95.0,80.94.95.255,RO\n45.148.10.0,45.148.10.255,NL\n");
+    write(
+        "contacts.csv",
+        "kind,key,name,email\nasn,204428,SS-Net,abuse@ss-net.example.net\ncountry,RO,DIICOT,cyber@diicot.example.ro\n",
+    );
+    write(
+        "harbor.csv",
+        "ip,category,malware,tlp,first_seen,last_seen\n\
+         80.94.95.112,c2,LockBit,green,2024-05-02,2024-05-03\n\
+         80.94.95.113,phishing,,amber,2024-05-02,2024-05-03\n\
+         45.148.10.7,c2,,red,2024-05-02,2024-05-03\n",
+    );
+    write("kestrel.txt", "# kestrel\n80.94.95.112\n45.148.10.8\n80.94.95.0/28\n");
+    write("lantern.txt", "http://evil-shop.example.com/login\nhttps://80.94.95.114/gate.php\n");
+    write("ostrich.txt", "45.148.10.7\n45.148.10.9\nbad-domain.example.org\n");
+    let mut outputs = Vec::new();
+    let mut run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_cordon"))
+            .args(args)
+            .env("CORDON_DB", db)
+            .env("CORDON_GEO", dir.join("geo.snap"))
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "cordon {args:?} on {db}: {text}");
+        outputs.push((args.join(" "), text));
+    };
+    run(&["migrate"]);
+    run(&["geo", "import", "asn.csv", "country.csv"]);
+    run(&["contacts", "import", "contacts.csv"]);
+    run(&["operation", "create", "synergia", "--start", "2024-04-01", "--end", "2024-08-31"]);
+    run(&["ingest", "harbor.csv", "--source", "harbor", "--operation", "synergia"]);
+    run(&["ingest", "kestrel.txt", "--source", "kestrel", "--category", "c2", "--tlp", "green"]);
+    run(&["ingest", "lantern.txt", "--source", "lantern", "--category", "phishing", "--tlp", "clear"]);
+    run(&["ingest", "ostrich.txt", "--source", "ostrich", "--operation", "synergia"]);
+    run(&["ingest", "kestrel.txt", "--source", "kestrel", "--category", "c2", "--tlp", "green"]);
+    run(&["enrich", "--json"]);
+    run(&["source", "consent", "harbor", "--amber-to", "agencies"]);
+    run(&["targets", "build", "--operation", "synergia"]);
+    run(&["targets", "list", "--operation", "synergia", "--json"]);
+    run(&["target", "transition", "--to", "triaged", "--state", "identified", "--actor", "alice", "--note", "ok"]);
+    run(&["package", "build", "--operation", "synergia", "--out", "packages"]);
+    run(&["target", "transition", "--to", "taken-down", "--id", "1", "--actor", "ro-police"]);
+    run(&["target", "show", "1", "--json"]);
+    run(&["outcome", "add", "--operation", "synergia", "--country", "RO", "--kind", "arrest", "--count", "3"]);
+    run(&["report", "--operation", "synergia", "--json"]);
+    run(&["indicators", "--json"]);
+    run(&["indicators", "--category", "c2", "--tlp-max", "green"]);
+    run(&["show", "80.94.95.112", "--json"]);
+    run(&["show", "evil-shop.example.com"]);
+    run(&["sources", "--json"]);
+    run(&["lookup", "80.94.95.112", "45.148.10.9", "1.1.1.1"]);
+    for format in ["plain", "cidr", "csv", "jsonl", "stix", "misp"] {
+        run(&["export", "--format", format, "--tlp-max", "amber"]);
+    }
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut stack = vec![dir.join("packages")];
+    while let Some(path) = stack.pop() {
+        for entry in std::fs::read_dir(&path).unwrap() {
+            let entry = entry.unwrap().path();
+            if entry.is_dir() {
+                stack.push(entry);
+            } else {
+                files.push(entry);
+            }
+        }
+    }
+    files.sort();
+    for file in files {
+        let name = file.strip_prefix(dir).unwrap().display().to_string();
+        outputs.push((name, String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned()));
+    }
+    outputs
+}
+
+/// `text` without what differs from run to run: the directory, today's
+/// dates and clock readings (Unix seconds of this decade), and hashes of
+/// files that hold them.
+fn steady(text: &str, dir: &Path) -> String {
+    let text = text.replace(&dir.display().to_string(), "<dir>");
+    let dated =
+        regex::Regex::new(r"20(2[5-9]|[3-9]\d)-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?)?").unwrap();
+    let clock = regex::Regex::new(r"\b1[7-9]\d{8}\b").unwrap();
+    let hashes = regex::Regex::new(r"\b[0-9a-f]{64}\b").unwrap();
+    let text = dated.replace_all(&text, "<now>");
+    let text = clock.replace_all(&text, "<clock>");
+    hashes.replace_all(&text, "<sha256>").into_owned()
+}
+
+#[test]
+fn the_same_workload_gives_the_same_outputs_on_both_backends() {
+    let database = Database::create();
+    let (lite, pg) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let on_sqlite = workload(lite.path(), lite.path().join("cordon.db").to_str().unwrap());
+    let on_postgres = workload(pg.path(), &database.url());
+    assert_eq!(on_sqlite.len(), on_postgres.len());
+    for ((step, a), (_, b)) in on_sqlite.iter().zip(&on_postgres) {
+        assert_eq!(steady(a, lite.path()), steady(b, pg.path()), "{step}");
+    }
+    assert!(on_postgres.iter().any(|(step, out)| step.starts_with("report") && out.contains("arrests")));
+}

@@ -1,0 +1,324 @@
+//! Every store trait implemented by handing each call to another store:
+//! [`crate::PgStore`] hands it to one of its connections, [`crate::AnyStore`]
+//! to the backend it holds. One list of the traits' methods, so that a
+//! method added to a trait is forwarded everywhere or nowhere compiles.
+
+/// Implements every store trait for `$ty`, each method's body being
+/// `$via!(self, method(arguments…))`.
+macro_rules! forward_stores {
+    ($ty:ty, $via:ident) => {
+        impl $crate::Store for $ty {
+            fn import(
+                &self,
+                meta: &$crate::ImportMeta,
+                feed: &mut dyn FnMut(&mut dyn $crate::ImportSink) -> Result<$crate::ImportCounts, $crate::StoreError>,
+            ) -> Result<i64, $crate::StoreError> {
+                $via!(self, import(meta, feed))
+            }
+            fn indicators(
+                &self,
+                filter: &$crate::IndicatorFilter,
+                each: &mut dyn FnMut($crate::IndicatorSummary),
+            ) -> Result<(), $crate::StoreError> {
+                $via!(self, indicators(filter, each))
+            }
+            fn indicator(
+                &self,
+                value: &str,
+                filter: &$crate::IndicatorFilter,
+            ) -> Result<Option<$crate::IndicatorDetail>, $crate::StoreError> {
+                $via!(self, indicator(value, filter))
+            }
+            fn sources(&self, viewer: &cordon_model::Viewer) -> Result<Vec<$crate::SourceSummary>, $crate::StoreError> {
+                $via!(self, sources(viewer))
+            }
+            fn imports(&self, viewer: &cordon_model::Viewer) -> Result<Vec<$crate::ImportRecord>, $crate::StoreError> {
+                $via!(self, imports(viewer))
+            }
+            fn generation(&self) -> Result<i64, $crate::StoreError> {
+                $via!(self, generation())
+            }
+        }
+
+        impl $crate::orgs::OrgStore for $ty {
+            fn hub(&self) -> Result<$crate::orgs::Organisation, $crate::StoreError> {
+                $via!(self, hub())
+            }
+            fn add_org(
+                &self,
+                org: &$crate::orgs::NewOrganisation,
+            ) -> Result<$crate::orgs::Organisation, $crate::StoreError> {
+                $via!(self, add_org(org))
+            }
+            fn orgs(&self) -> Result<Vec<$crate::orgs::Organisation>, $crate::StoreError> {
+                $via!(self, orgs())
+            }
+            fn org(&self, name: &str) -> Result<Option<$crate::orgs::Organisation>, $crate::StoreError> {
+                $via!(self, org(name))
+            }
+            fn set_source_org(&self, source: &str, org: &str) -> Result<bool, $crate::StoreError> {
+                $via!(self, set_source_org(source, org))
+            }
+            fn set_consent(&self, source: &str, consent: cordon_model::Consent) -> Result<bool, $crate::StoreError> {
+                $via!(self, set_consent(source, consent))
+            }
+            fn source_owners(&self) -> Result<Vec<$crate::orgs::SourceOwner>, $crate::StoreError> {
+                $via!(self, source_owners())
+            }
+        }
+
+        impl $crate::enrichment::EnrichmentStore for $ty {
+            fn indicator_refs(
+                &self,
+                each: &mut dyn FnMut($crate::enrichment::IndicatorRef),
+            ) -> Result<(), $crate::StoreError> {
+                $via!(self, indicator_refs(each))
+            }
+            fn links(&self) -> Result<Vec<$crate::enrichment::Link>, $crate::StoreError> {
+                $via!(self, links())
+            }
+            fn stale_indicators(&self, imports: &[i64]) -> Result<Vec<i64>, $crate::StoreError> {
+                $via!(self, stale_indicators(imports))
+            }
+            fn write_enrichment(
+                &self,
+                rows: &[(i64, $crate::enrichment::Enrichment)],
+            ) -> Result<(), $crate::StoreError> {
+                $via!(self, write_enrichment(rows))
+            }
+            fn enrichment_of(&self, value: &str) -> Result<Option<$crate::enrichment::Enrichment>, $crate::StoreError> {
+                $via!(self, enrichment_of(value))
+            }
+            fn allow_add(&self, value: &str, reason: &str) -> Result<(), $crate::StoreError> {
+                $via!(self, allow_add(value, reason))
+            }
+            fn allow_remove(&self, value: &str) -> Result<bool, $crate::StoreError> {
+                $via!(self, allow_remove(value))
+            }
+            fn allowlist(&self) -> Result<Vec<$crate::enrichment::AllowEntry>, $crate::StoreError> {
+                $via!(self, allowlist())
+            }
+            fn replace_contacts(&self, rows: &[$crate::enrichment::ContactRow]) -> Result<(), $crate::StoreError> {
+                $via!(self, replace_contacts(rows))
+            }
+            fn contacts(&self) -> Result<Vec<$crate::enrichment::ContactRow>, $crate::StoreError> {
+                $via!(self, contacts())
+            }
+        }
+
+        impl $crate::ops::OpsStore for $ty {
+            fn atomically(
+                &self,
+                work: &mut dyn FnMut(&dyn $crate::ops::OpsStore) -> Result<(), $crate::StoreError>,
+            ) -> Result<(), $crate::StoreError> {
+                $via!(self, atomically(work))
+            }
+            fn states(
+                &self,
+                target_ids: &[i64],
+            ) -> Result<std::collections::HashMap<i64, $crate::ops::TargetState>, $crate::StoreError> {
+                $via!(self, states(target_ids))
+            }
+            fn create_operation(&self, operation: &$crate::ops::Operation) -> Result<i64, $crate::StoreError> {
+                $via!(self, create_operation(operation))
+            }
+            fn operations(&self) -> Result<Vec<$crate::ops::Operation>, $crate::StoreError> {
+                $via!(self, operations())
+            }
+            fn operation(&self, name: &str) -> Result<Option<$crate::ops::Operation>, $crate::StoreError> {
+                $via!(self, operation(name))
+            }
+            fn attach_import(&self, operation: &str, import_id: i64) -> Result<(), $crate::StoreError> {
+                $via!(self, attach_import(operation, import_id))
+            }
+            fn scope(&self, operation_id: i64) -> Result<$crate::ops::OpScope, $crate::StoreError> {
+                $via!(self, scope(operation_id))
+            }
+            fn upsert_targets(
+                &self,
+                operation_id: i64,
+                specs: &[$crate::ops::TargetSpec],
+                time: cordon_model::Timestamp,
+            ) -> Result<Vec<(i64, bool)>, $crate::StoreError> {
+                $via!(self, upsert_targets(operation_id, specs, time))
+            }
+            fn targets(
+                &self,
+                filter: &$crate::ops::TargetFilter,
+            ) -> Result<Vec<$crate::ops::Target>, $crate::StoreError> {
+                $via!(self, targets(filter))
+            }
+            fn members(&self, target_id: i64) -> Result<Vec<String>, $crate::StoreError> {
+                $via!(self, members(target_id))
+            }
+            fn history(&self, target_id: i64) -> Result<Vec<$crate::ops::Transition>, $crate::StoreError> {
+                $via!(self, history(target_id))
+            }
+            fn operation_history(&self, operation_id: i64) -> Result<Vec<$crate::ops::Transition>, $crate::StoreError> {
+                $via!(self, operation_history(operation_id))
+            }
+            fn append_transitions(&self, transitions: &[$crate::ops::Transition]) -> Result<(), $crate::StoreError> {
+                $via!(self, append_transitions(transitions))
+            }
+            fn newest_import(&self) -> Result<i64, $crate::StoreError> {
+                $via!(self, newest_import())
+            }
+            fn evidence(&self, target_ids: &[i64]) -> Result<Vec<$crate::ops::Evidence>, $crate::StoreError> {
+                $via!(self, evidence(target_ids))
+            }
+            fn record_package(
+                &self,
+                operation_id: i64,
+                country: &str,
+                path: &str,
+                manifest_sha256: &str,
+                target_ids: &[i64],
+                time: cordon_model::Timestamp,
+            ) -> Result<i64, $crate::StoreError> {
+                $via!(self, record_package(operation_id, country, path, manifest_sha256, target_ids, time))
+            }
+            fn last_notified(
+                &self,
+                contact: &str,
+                target_id: i64,
+            ) -> Result<Option<cordon_model::Timestamp>, $crate::StoreError> {
+                $via!(self, last_notified(contact, target_id))
+            }
+            fn record_notification(
+                &self,
+                operation_id: i64,
+                contact: &str,
+                message_id: &str,
+                target_ids: &[i64],
+                time: cordon_model::Timestamp,
+            ) -> Result<(), $crate::StoreError> {
+                $via!(self, record_notification(operation_id, contact, message_id, target_ids, time))
+            }
+            fn record_checks(&self, checks: &[$crate::ops::Check]) -> Result<(), $crate::StoreError> {
+                $via!(self, record_checks(checks))
+            }
+            fn checks(&self, target_id: i64) -> Result<Vec<$crate::ops::Check>, $crate::StoreError> {
+                $via!(self, checks(target_id))
+            }
+            fn add_outcome(&self, outcome: &$crate::ops::Outcome) -> Result<(), $crate::StoreError> {
+                $via!(self, add_outcome(outcome))
+            }
+            fn outcomes(&self, operation_id: i64) -> Result<Vec<$crate::ops::Outcome>, $crate::StoreError> {
+                $via!(self, outcomes(operation_id))
+            }
+            fn report_counts(&self, operation_id: i64) -> Result<$crate::ops::ReportCounts, $crate::StoreError> {
+                $via!(self, report_counts(operation_id))
+            }
+        }
+
+        impl $crate::auth::AuthStore for $ty {
+            fn add_user(&self, user: &$crate::auth::NewUser) -> Result<$crate::auth::User, $crate::StoreError> {
+                $via!(self, add_user(user))
+            }
+            fn users(&self) -> Result<Vec<$crate::auth::User>, $crate::StoreError> {
+                $via!(self, users())
+            }
+            fn user(&self, email: &str) -> Result<Option<$crate::auth::User>, $crate::StoreError> {
+                $via!(self, user(email))
+            }
+            fn disable_user(&self, email: &str) -> Result<bool, $crate::StoreError> {
+                $via!(self, disable_user(email))
+            }
+            fn add_token(
+                &self,
+                token: &$crate::auth::NewToken,
+                time: cordon_model::Timestamp,
+            ) -> Result<$crate::auth::Token, $crate::StoreError> {
+                $via!(self, add_token(token, time))
+            }
+            fn tokens(&self, user: Option<&str>) -> Result<Vec<$crate::auth::Token>, $crate::StoreError> {
+                $via!(self, tokens(user))
+            }
+            fn revoke_token(&self, id: i64, time: cordon_model::Timestamp) -> Result<bool, $crate::StoreError> {
+                $via!(self, revoke_token(id, time))
+            }
+            fn token_by_hash(
+                &self,
+                sha256: &str,
+            ) -> Result<Option<($crate::auth::Token, $crate::auth::User)>, $crate::StoreError> {
+                $via!(self, token_by_hash(sha256))
+            }
+        }
+
+        impl $crate::audit::AuditStore for $ty {
+            fn append_audit(&self, entries: &[$crate::audit::AuditEntry]) -> Result<(), $crate::StoreError> {
+                $via!(self, append_audit(entries))
+            }
+            fn audit(
+                &self,
+                user: Option<&str>,
+                since: Option<cordon_model::Timestamp>,
+                limit: usize,
+            ) -> Result<Vec<$crate::audit::AuditRow>, $crate::StoreError> {
+                $via!(self, audit(user, since, limit))
+            }
+            fn verify_audit(&self) -> Result<(u64, Option<$crate::audit::Broken>), $crate::StoreError> {
+                $via!(self, verify_audit())
+            }
+        }
+
+        impl $crate::collections::CollectionStore for $ty {
+            fn add_collection(
+                &self,
+                spec: &$crate::collections::CollectionSpec,
+            ) -> Result<$crate::collections::Collection, $crate::StoreError> {
+                $via!(self, add_collection(spec))
+            }
+            fn collections(&self) -> Result<Vec<$crate::collections::Collection>, $crate::StoreError> {
+                $via!(self, collections())
+            }
+            fn remove_collection(&self, name: &str) -> Result<bool, $crate::StoreError> {
+                $via!(self, remove_collection(name))
+            }
+            fn collection_objects(
+                &self,
+                collection: &$crate::collections::Collection,
+                viewer: &cordon_model::Viewer,
+                only: Option<&[i64]>,
+                each: &mut dyn FnMut($crate::collections::CollectionObject),
+            ) -> Result<(), $crate::StoreError> {
+                $via!(self, collection_objects(collection, viewer, only, each))
+            }
+            fn delete_collection_sightings(
+                &self,
+                collection: &$crate::collections::Collection,
+                indicator_id: i64,
+                org_id: Option<i64>,
+            ) -> Result<u64, $crate::StoreError> {
+                $via!(self, delete_collection_sightings(collection, indicator_id, org_id))
+            }
+            fn put_status(
+                &self,
+                id: &str,
+                collection: &$crate::collections::Collection,
+                org_id: i64,
+                body: &str,
+            ) -> Result<(), $crate::StoreError> {
+                $via!(self, put_status(id, collection, org_id, body))
+            }
+            fn status(&self, id: &str, org_id: i64) -> Result<Option<String>, $crate::StoreError> {
+                $via!(self, status(id, org_id))
+            }
+        }
+
+        impl $crate::deliveries::DeliveryStore for $ty {
+            fn packages(
+                &self,
+                operation_id: i64,
+            ) -> Result<Vec<$crate::deliveries::PackageRecord>, $crate::StoreError> {
+                $via!(self, packages(operation_id))
+            }
+            fn notifications(
+                &self,
+                asn: u32,
+            ) -> Result<Vec<$crate::deliveries::NotificationRecord>, $crate::StoreError> {
+                $via!(self, notifications(asn))
+            }
+        }
+    };
+}

@@ -1,0 +1,163 @@
+//! The PostgreSQL backend: the conformance suite of the store traits, and
+//! what only PostgreSQL can be asked.
+//!
+//! The server is the one `CORDON_TEST_PG` names (`scripts/pg.sh` sets it),
+//! else the one on 127.0.0.1:5432; the tests fail, never skip, when it does
+//! not answer. Each test directory maps to a database of its own, created
+//! on first open as a copy of a migrated template; databases whose
+//! directory is gone (their test ended) are dropped by the next open, and
+//! `scripts/pg.sh` drops the rest.
+
+mod conformance;
+
+use std::path::Path;
+
+use cordon_store::audit::{AuditEntry, AuditStore};
+use cordon_store::{PgStore, Store};
+
+/// The server's maintenance database, where databases are made and dropped.
+fn server() -> String {
+    std::env::var("CORDON_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// `server()` with its database replaced by `name`.
+fn url_of(name: &str) -> String {
+    let base = server();
+    let (address, query) = match base.split_once('?') {
+        Some((address, query)) => (address.to_string(), format!("?{query}")),
+        None => (base.clone(), String::new()),
+    };
+    let root = address.rsplit_once('/').map_or(address.as_str(), |(root, _)| root);
+    format!("{root}/{name}{query}")
+}
+
+/// Connects to the maintenance database.
+fn admin() -> postgres::Client {
+    postgres::Client::connect(&server(), postgres::NoTls)
+        .unwrap_or_else(|e| panic!("no PostgreSQL at {} (run the tests under scripts/pg.sh): {e}", server()))
+}
+
+/// Creates database `name` with `comment` (the directory it belongs to),
+/// as a copy of `template` when given; false when it exists already.
+fn create(admin: &mut postgres::Client, name: &str, template: Option<&str>, comment: &Path) -> bool {
+    use postgres::error::SqlState;
+    let from = template.map(|t| format!(" TEMPLATE \"{t}\"")).unwrap_or_default();
+    let started = std::time::Instant::now();
+    loop {
+        match admin.batch_execute(&format!("CREATE DATABASE \"{name}\"{from}")) {
+            Ok(()) => break,
+            // Another handle on the same directory made it first.
+            Err(e)
+                if e.code().is_some_and(|c| [SqlState::DUPLICATE_DATABASE, SqlState::UNIQUE_VIOLATION].contains(c)) =>
+            {
+                return false
+            }
+            // The template's last connection is still closing.
+            Err(e) if e.code() == Some(&SqlState::OBJECT_IN_USE) && started.elapsed().as_secs() < 10 => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    let comment = comment.display().to_string().replace('\'', "''");
+    admin.batch_execute(&format!("COMMENT ON DATABASE \"{name}\" IS '{comment}'")).unwrap();
+    true
+}
+
+/// A migrated database that this test process copies for each directory
+/// (migrating once per process, not once per store: the property test
+/// opens dozens). It belongs to `/proc/PID`, gone when the process is.
+fn template() -> &'static str {
+    static TEMPLATE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let name = format!("cordon_t_template_{}", std::process::id());
+        let mut admin = admin();
+        admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).unwrap();
+        create(&mut admin, &name, None, &Path::new("/proc").join(std::process::id().to_string()));
+        drop(PgStore::open(&url_of(&name)).unwrap());
+        name
+    })
+}
+
+/// The database of the test directory `dir`, created (with `dir` as its
+/// comment) on first use; drops, in the background, those of directories
+/// that are gone.
+fn database_for(dir: &Path) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    dir.hash(&mut hasher);
+    let name = format!("cordon_t_{:016x}", hasher.finish());
+    let template = template();
+    let mut admin = admin();
+    create(&mut admin, &name, Some(template), dir);
+    let rows = admin
+        .query(
+            "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database
+             WHERE datname LIKE 'cordon\\_t\\_%'",
+            &[],
+        )
+        .unwrap();
+    let stale: Vec<String> = rows
+        .iter()
+        .filter(|row| row.get::<_, Option<String>>(1).is_some_and(|d| !Path::new(&d).exists()))
+        .map(|row| row.get(0))
+        .collect();
+    // Best effort, beside the test: another open may drop them first, and
+    // scripts/pg.sh drops what is left.
+    std::thread::spawn(move || {
+        for name in stale {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+        }
+    });
+    url_of(&name)
+}
+
+impl conformance::Backend for PgStore {
+    fn open(dir: &Path) -> PgStore {
+        PgStore::open(&database_for(dir)).unwrap()
+    }
+}
+
+suite!(PgStore);
+
+#[test]
+fn the_database_refuses_to_edit_history() {
+    let store = conformance::ops::transitions_are_checked_against_the_current_state::<PgStore>();
+    let mut client = postgres::Client::connect(&database_for(store.dir()), postgres::NoTls).unwrap();
+    assert!(client.execute("UPDATE transitions SET actor = 'x'", &[]).is_err());
+    assert!(client.execute("DELETE FROM transitions", &[]).is_err());
+    let entry = AuditEntry {
+        time: 1,
+        user: "cli".into(),
+        org: "hub".into(),
+        action: "token create".into(),
+        object: "1".into(),
+        result: "ok".into(),
+    };
+    store.append_audit(&[entry]).unwrap();
+    assert!(client.execute("UPDATE audit SET actor = 'x'", &[]).is_err());
+    assert!(client.execute("DELETE FROM audit", &[]).is_err());
+    assert_eq!(store.verify_audit().unwrap(), (1, None));
+}
+
+/// Replicas starting together on a new database: the migrations run once,
+/// under the advisory lock, and every replica opens.
+#[test]
+fn replicas_starting_together_migrate_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("cordon_t_replicas_{}", std::process::id());
+    create(&mut admin(), &name, None, dir.path());
+    let url = url_of(&name);
+    let handles: Vec<_> = (0..6)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || PgStore::open(&url).map(|store| store.generation().unwrap()))
+        })
+        .collect();
+    for handle in handles {
+        assert_eq!(handle.join().unwrap().unwrap(), 0);
+    }
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let versions: i64 = client.query_one("SELECT count(*) FROM schema_version", &[]).unwrap().get(0);
+    assert_eq!(versions, 1);
+}

@@ -34,6 +34,7 @@ pub mod operations;
 pub mod orgs;
 pub mod protect;
 pub mod query;
+pub mod sessions;
 pub mod view;
 pub mod warninglists;
 

@@ -26,6 +26,7 @@ pub mod admin;
 pub mod audit;
 pub mod collections;
 pub mod deliveries;
+pub mod dashboard;
 pub mod demo;
 pub mod enrichment;
 pub mod exports;

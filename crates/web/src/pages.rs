@@ -315,7 +315,10 @@ pub(crate) async fn targets(
     let app = web.app.clone();
     let viewer = signed.principal.viewer;
     let (op, state, country, category) = (name.clone(), q.state.clone(), q.country.clone(), q.category.clone());
-    let views = call(&signed, move || {
+    let sort = if SORTS.contains(&q.sort.as_str()) { q.sort.clone() } else { "id".to_string() };
+    let (needle, order) = (q.q.trim().to_ascii_lowercase(), sort.clone());
+    let wanted = q.page.unwrap_or(1);
+    let listed = call(&signed, move || {
         let selection = TargetSelection {
             operation: Some(op),
             country: Some(country.trim().to_string()).filter(|c| !c.is_empty()),
@@ -323,29 +326,23 @@ pub(crate) async fn targets(
             category: parse_opt::<Category>("category", &category)?,
             ..TargetSelection::default()
         };
-        app.target_views(&viewer, &selection)
+        // The hub's targets are read as stored and only the page's are
+        // made views (a view formats dates: 30,000 of them cost more than
+        // the page); an agency's are views built from what may go to it.
+        if viewer.is_hub() {
+            let targets = app.targets(&viewer, &selection)?;
+            Ok(one_page(targets, &needle, &order, wanted, |t| TargetView::from(t)))
+        } else {
+            let views = app.target_views(&viewer, &selection)?;
+            Ok(one_page(views, &needle, &order, wanted, TargetView::clone))
+        }
     })
     .await;
-    let mut views = match views {
-        Ok(views) => views,
+    let (rows, total, current, pages) = match listed {
+        Ok(listed) => listed,
         Err(answer) => return answer,
     };
-    let needle = q.q.trim().to_ascii_lowercase();
-    if !needle.is_empty() {
-        views.retain(|t| t.key.to_ascii_lowercase().contains(&needle));
-    }
-    let sort = if SORTS.contains(&q.sort.as_str()) { q.sort.clone() } else { "id".to_string() };
-    match sort.as_str() {
-        "key" => views.sort_by(|a, b| a.key.cmp(&b.key)),
-        "state" => views.sort_by(|a, b| a.state.cmp(b.state).then(a.id.cmp(&b.id))),
-        "country" => views.sort_by(|a, b| a.country.cmp(&b.country).then(a.id.cmp(&b.id))),
-        "last-seen" => views.sort_by(|a, b| b.last_seen.cmp(&a.last_seen).then(a.id.cmp(&b.id))),
-        _ => views.sort_by_key(|t| t.id),
-    }
-    let total = views.len();
-    let pages = total.div_ceil(PAGE_SIZE).max(1);
-    let current = q.page.unwrap_or(1).clamp(1, pages);
-    let rows: Vec<TargetRow> = views.iter().skip((current - 1) * PAGE_SIZE).take(PAGE_SIZE).map(TargetRow::from).collect();
+    let rows: Vec<TargetRow> = rows.iter().map(TargetRow::from).collect();
     let link = |page: usize| {
         let query = [("state", &q.state), ("country", &q.country), ("category", &q.category), ("q", &q.q), ("sort", &sort)]
             .iter()
@@ -381,6 +378,83 @@ pub(crate) async fn targets(
         pager,
     };
     ok(&page)
+}
+
+/// What the targets table sorts and filters on, for stored targets and
+/// for views alike.
+trait Listed {
+    /// How its last sighting sorts.
+    type Seen: Ord;
+    fn id(&self) -> i64;
+    fn key(&self) -> &str;
+    fn state(&self) -> &str;
+    fn country(&self) -> Option<&str>;
+    fn last_seen(&self) -> Self::Seen;
+}
+
+impl Listed for cordon_store::ops::Target {
+    type Seen = i64;
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn key(&self) -> &str {
+        &self.spec.key
+    }
+    fn state(&self) -> &str {
+        self.state.as_str()
+    }
+    fn country(&self) -> Option<&str> {
+        self.spec.country.as_deref()
+    }
+    fn last_seen(&self) -> i64 {
+        self.spec.last_seen
+    }
+}
+
+impl Listed for TargetView {
+    type Seen = String;
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn key(&self) -> &str {
+        &self.key
+    }
+    fn state(&self) -> &str {
+        self.state
+    }
+    fn country(&self) -> Option<&str> {
+        self.country.as_deref()
+    }
+    fn last_seen(&self) -> String {
+        self.last_seen.clone()
+    }
+}
+
+/// The page `wanted` (from 1, clamped) of `items` whose key contains
+/// `needle`, in `order`: its views, how many matched, the page shown and
+/// how many pages there are.
+fn one_page<T: Listed>(
+    mut items: Vec<T>,
+    needle: &str,
+    order: &str,
+    wanted: usize,
+    view: impl Fn(&T) -> TargetView,
+) -> (Vec<TargetView>, usize, usize, usize) {
+    if !needle.is_empty() {
+        items.retain(|t| t.key().to_ascii_lowercase().contains(needle));
+    }
+    match order {
+        "key" => items.sort_by(|a, b| a.key().cmp(b.key())),
+        "state" => items.sort_by(|a, b| a.state().cmp(b.state()).then(a.id().cmp(&b.id()))),
+        "country" => items.sort_by(|a, b| a.country().cmp(&b.country()).then(a.id().cmp(&b.id()))),
+        "last-seen" => items.sort_by_cached_key(|t| (std::cmp::Reverse(t.last_seen()), t.id())),
+        _ => items.sort_by_key(|t| t.id()),
+    }
+    let total = items.len();
+    let pages = total.div_ceil(PAGE_SIZE).max(1);
+    let current = wanted.clamp(1, pages);
+    let rows = items.iter().skip((current - 1) * PAGE_SIZE).take(PAGE_SIZE).map(view).collect();
+    (rows, total, current, pages)
 }
 
 /// Percent-encodes a query value.

@@ -124,11 +124,11 @@ pub struct TokenRequest {
 /// The recognisable start of every token.
 pub const TOKEN_PREFIX: &str = "cordon_";
 
-fn sha256_hex(text: &str) -> String {
+pub(crate) fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-fn random_bytes<const N: usize>() -> Result<[u8; N], AppError> {
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], AppError> {
     let mut bytes = [0u8; N];
     getrandom::getrandom(&mut bytes).map_err(|e| AppError::Storage(format!("no randomness: {e}")))?;
     Ok(bytes)

@@ -26,6 +26,7 @@ pub mod admin;
 pub mod audit;
 pub mod collections;
 pub mod deliveries;
+pub mod dashboard;
 pub mod demo;
 pub mod enrichment;
 pub mod exports;
@@ -34,6 +35,7 @@ pub mod operations;
 pub mod orgs;
 pub mod protect;
 pub mod query;
+pub mod sessions;
 pub mod view;
 pub mod warninglists;
 

@@ -75,6 +75,7 @@ pub(crate) fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let limit = cordon_server::Limits {
         rate: cordon_server::RateLimit { per_second: args.rate_limit, burst: 2.0 * args.rate_limit },
         timeout: std::time::Duration::from_secs_f64(args.request_timeout),
+        ..cordon_server::Limits::default()
     };
     let _log = start_logging(args.log_format);
     let runtime =

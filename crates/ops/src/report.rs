@@ -335,6 +335,12 @@ pub fn text(report: &Report) -> String {
 
 /// The report as one self-contained HTML page.
 pub fn html(report: &Report) -> String {
+    page(&format!("Operation {} report", report.operation), &html_body(report))
+}
+
+/// The report's content (headings, figures, inline SVG charts, tables) as
+/// HTML to put in a page: every text from the store is escaped.
+pub fn html_body(report: &Report) -> String {
     let h = &report.headline;
     let mut body = format!(
         "<h1>Operation {}</h1><p class=\"small\">{} – {}. {}</p><p><b>{}</b></p><div class=\"figures\">",
@@ -399,7 +405,7 @@ pub fn html(report: &Report) -> String {
         .collect();
     body.push_str(&table(&["country", "outcome", "count"], &rows));
     let _ = write!(body, "<p class=\"small\">{}</p>", escape(&report.attribution));
-    page(&format!("Operation {} report", report.operation), &body)
+    body
 }
 
 /// The top rows of a breakdown as bars (the rest summed as `other`).

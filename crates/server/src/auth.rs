@@ -20,7 +20,7 @@ use crate::routes::{policy, Access};
 /// the metrics by its route template (never by its raw path).
 pub(crate) async fn guard(
     State(state): State<crate::State>,
-    ConnectInfo(crate::Peer(peer)): ConnectInfo<crate::Peer>,
+    ConnectInfo(crate::Peer(peer, _)): ConnectInfo<crate::Peer>,
     mut request: Request,
     next: Next,
 ) -> Response {

@@ -63,11 +63,13 @@ pub struct Limits {
     pub rate: RateLimit,
     /// The longest a request may take; past it the answer is a 503.
     pub timeout: std::time::Duration,
+    /// Failed dashboard sign-ins allowed per address and per user.
+    pub logins: cordon_web::LoginLimit,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { rate: RateLimit::default(), timeout: DEFAULT_TIMEOUT }
+        Limits { rate: RateLimit::default(), timeout: DEFAULT_TIMEOUT, logins: cordon_web::LoginLimit::default() }
     }
 }
 
@@ -81,8 +83,9 @@ impl From<RateLimit> for Limits {
 /// submission over a slow link.
 pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
-/// The server's router over `app`. Every request gets a request id, a log
-/// event and a deadline (see the `telemetry` module).
+/// The server's router over `app`: the API, TAXII and the dashboard
+/// (`cordon_web`, at `/`). Every request gets a request id, a log event
+/// and a deadline (see the `telemetry` module).
 pub fn router(app: App, limits: impl Into<Limits>) -> axum::Router {
     let limits = limits.into();
     let app = Arc::new(app);
@@ -96,24 +99,39 @@ pub fn router(app: App, limits: impl Into<Limits>) -> axum::Router {
         sessions: auth::Sessions::default(),
         telemetry: telemetry::Telemetry { ids: telemetry::RequestIds::new(), timeout: limits.timeout },
     });
+    let audit = state.clone();
+    let web = cordon_web::Web::new(state.app.clone(), Arc::new(move |entry| audit.audit.push(entry)), limits.logins);
+    let web = cordon_web::router(web).layer(axum::middleware::from_fn(client));
     routes::build(state.clone())
         .merge(taxii::router(state.clone()))
+        .merge(web)
         .layer(axum::middleware::from_fn_with_state(state, telemetry::around))
 }
 
-/// The caller's address, from a plain or a TLS connection.
+/// Tells the dashboard who is calling over what (its session cookies are
+/// `Secure` under TLS).
+async fn client(mut request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let peer = request.extensions().get::<axum::extract::ConnectInfo<Peer>>().map(|info| info.0);
+    if let Some(Peer(addr, tls)) = peer {
+        request.extensions_mut().insert(cordon_web::Client { addr: addr.ip(), tls });
+    }
+    next.run(request).await
+}
+
+/// The caller's address, from a plain or a TLS connection, and whether it
+/// is TLS.
 #[derive(Clone, Copy, Debug)]
-pub struct Peer(pub SocketAddr);
+pub struct Peer(pub SocketAddr, pub bool);
 
 impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tokio::net::TcpListener>> for Peer {
     fn connect_info(stream: axum::serve::IncomingStream<'_, tokio::net::TcpListener>) -> Peer {
-        Peer(*stream.remote_addr())
+        Peer(*stream.remote_addr(), false)
     }
 }
 
 impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tls::TlsListener>> for Peer {
     fn connect_info(stream: axum::serve::IncomingStream<'_, tls::TlsListener>) -> Peer {
-        Peer(*stream.remote_addr())
+        Peer(*stream.remote_addr(), true)
     }
 }
 

@@ -105,3 +105,31 @@ pub trait AuthStore {
     /// caller decides whether they still authenticate).
     fn token_by_hash(&self, sha256: &str) -> Result<Option<(Token, User)>, StoreError>;
 }
+
+/// A browser session as stored (never its secret, only the secret's
+/// SHA-256).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    /// The user it signs in.
+    pub user: String,
+    /// When it began.
+    pub created: Timestamp,
+    /// When it stops signing anyone in.
+    pub expires: Timestamp,
+}
+
+/// Storage of the dashboard's sign-in sessions: a plain table of session
+/// hashes, kept apart from [`AuthStore`] so a backend adds it on its own.
+pub trait SessionStore {
+    /// Stores a session under the SHA-256 of its secret and drops every
+    /// session that expired by `session.created`; [`StoreError::Aborted`]
+    /// when the user does not exist.
+    fn add_session(&self, sha256: &str, session: &Session) -> Result<(), StoreError>;
+
+    /// The session with this SHA-256 and its user, whatever their state
+    /// (the caller decides whether it still signs anyone in).
+    fn session_by_hash(&self, sha256: &str) -> Result<Option<(Session, User)>, StoreError>;
+
+    /// Ends a session; false when there was none.
+    fn remove_session(&self, sha256: &str) -> Result<bool, StoreError>;
+}

@@ -4,7 +4,7 @@ use cordon_model::Timestamp;
 use rusqlite::{params, OptionalExtension, Row};
 
 use super::{now, Conn};
-use crate::auth::{AuthStore, NewToken, NewUser, Token, User};
+use crate::auth::{AuthStore, NewToken, NewUser, Session, SessionStore, Token, User};
 use crate::StoreError;
 
 const USER_COLUMNS: &str = "u.id, u.email, o.name, u.role, u.password_hash, u.disabled, u.created";
@@ -122,5 +122,42 @@ impl AuthStore for Conn {
         let found =
             self.conn.prepare_cached(&sql)?.query_row([sha256], |r| Ok((token_row(r)?, user_row(r, 8)?))).optional()?;
         Ok(found)
+    }
+}
+
+impl SessionStore for Conn {
+    fn add_session(&self, sha256: &str, session: &Session) -> Result<(), StoreError> {
+        let user: Option<i64> =
+            self.conn.query_row("SELECT id FROM users WHERE email = ?1", [&session.user], |r| r.get(0)).optional()?;
+        let Some(user) = user else {
+            return Err(StoreError::Aborted(format!("there is no user {}", session.user)));
+        };
+        self.conn.execute("DELETE FROM web_sessions WHERE expires <= ?1", [session.created])?;
+        self.conn.execute(
+            "INSERT INTO web_sessions (sha256, user_id, created, expires) VALUES (?1, ?2, ?3, ?4)",
+            params![sha256, user, session.created, session.expires],
+        )?;
+        Ok(())
+    }
+
+    fn session_by_hash(&self, sha256: &str) -> Result<Option<(Session, User)>, StoreError> {
+        let sql = format!(
+            "SELECT s.created, s.expires, {USER_COLUMNS}
+             FROM web_sessions s JOIN users u ON u.id = s.user_id JOIN organisations o ON o.id = u.org_id
+             WHERE s.sha256 = ?1"
+        );
+        let found = self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row([sha256], |r| {
+                let user = user_row(r, 2)?;
+                Ok((Session { user: user.email.clone(), created: r.get(0)?, expires: r.get(1)? }, user))
+            })
+            .optional()?;
+        Ok(found)
+    }
+
+    fn remove_session(&self, sha256: &str) -> Result<bool, StoreError> {
+        Ok(self.conn.execute("DELETE FROM web_sessions WHERE sha256 = ?1", [sha256])? > 0)
     }
 }

@@ -359,6 +359,15 @@ const MIGRATIONS: &[&str] = &[
             coalesce((SELECT p.added_us FROM imports p WHERE p.id = (SELECT max(q.id) FROM imports q WHERE q.id < new.id)), 0) + 1)
         WHERE id = new.id;
     END;",
+    // 10: the dashboard's sign-in sessions (issue 15), kept as the SHA-256
+    // of the cookie's secret; expired rows are dropped as sessions begin.
+    "CREATE TABLE web_sessions (
+        sha256 TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        created INTEGER NOT NULL,
+        expires INTEGER NOT NULL
+    );
+    CREATE INDEX web_sessions_expires ON web_sessions(expires);",
 ];
 
 /// The schema version this build writes.

@@ -8,7 +8,7 @@ use cordon_model::{Consent, Viewer};
 
 use super::{Conn, SqliteStore, IDLE_READERS, READER_CACHE_KIB};
 use crate::audit::{AuditEntry, AuditRow, AuditStore, Broken};
-use crate::auth::{AuthStore, NewToken, NewUser, Token, User};
+use crate::auth::{AuthStore, NewToken, NewUser, Session, SessionStore, Token, User};
 use crate::enrichment::{AllowEntry, ContactRow, Enrichment, EnrichmentStore, IndicatorRef, Link};
 use crate::ops::{
     Check, Evidence, OpScope, Operation, OpsStore, Outcome, Target, TargetFilter, TargetSpec, TargetState, Transition,
@@ -100,6 +100,20 @@ impl AuthStore for SqliteStore {
 
     fn token_by_hash(&self, sha256: &str) -> Result<Option<(Token, User)>, StoreError> {
         self.read(|c| c.token_by_hash(sha256))
+    }
+}
+
+impl SessionStore for SqliteStore {
+    fn add_session(&self, sha256: &str, session: &Session) -> Result<(), StoreError> {
+        self.write(|c| c.add_session(sha256, session))
+    }
+
+    fn session_by_hash(&self, sha256: &str) -> Result<Option<(Session, User)>, StoreError> {
+        self.read(|c| c.session_by_hash(sha256))
+    }
+
+    fn remove_session(&self, sha256: &str) -> Result<bool, StoreError> {
+        self.write(|c| c.remove_session(sha256))
     }
 }
 

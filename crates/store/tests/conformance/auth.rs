@@ -1,7 +1,7 @@
 //! Users and tokens: stored as given (hashes only), matched by hash, in
 //! their organisation.
 
-use cordon_store::auth::{NewToken, NewUser};
+use cordon_store::auth::{NewToken, NewUser, Session};
 use cordon_store::StoreError;
 
 use super::{fresh, Backend};
@@ -37,4 +37,23 @@ pub fn users_and_tokens<B: Backend>() {
     assert!(store.disable_user("a@hub.example").unwrap());
     assert!(store.user("a@hub.example").unwrap().unwrap().disabled);
     assert_eq!(store.users().unwrap().len(), 1);
+}
+
+pub fn sessions_are_matched_by_hash_and_expired_ones_dropped<B: Backend>() {
+    let store = fresh::<B>();
+    let user = NewUser { email: "a@hub.example".into(), org: "hub".into(), role: "analyst".into(), password_hash: None };
+    store.add_user(&user).unwrap();
+    let session = |created, expires| Session { user: "a@hub.example".into(), created, expires };
+    store.add_session(&"ab".repeat(32), &session(10, 100)).unwrap();
+    let (found, owner) = store.session_by_hash(&"ab".repeat(32)).unwrap().unwrap();
+    assert_eq!((found, owner.email.as_str()), (session(10, 100), "a@hub.example"));
+    assert!(store.session_by_hash(&"cd".repeat(32)).unwrap().is_none());
+    let nobody = Session { user: "b@hub.example".into(), created: 10, expires: 100 };
+    assert!(matches!(store.add_session(&"ef".repeat(32), &nobody), Err(StoreError::Aborted(_))));
+    // A session beginning after the first expired drops it.
+    store.add_session(&"cd".repeat(32), &session(100, 200)).unwrap();
+    assert!(store.session_by_hash(&"ab".repeat(32)).unwrap().is_none(), "expired sessions are dropped");
+    assert!(store.remove_session(&"cd".repeat(32)).unwrap());
+    assert!(!store.remove_session(&"cd".repeat(32)).unwrap(), "removed once");
+    assert!(store.session_by_hash(&"cd".repeat(32)).unwrap().is_none());
 }

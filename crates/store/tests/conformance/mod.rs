@@ -14,7 +14,7 @@ use std::ops::{Deref, DerefMut};
 use std::path::Path;
 
 use cordon_model::Viewer;
-use cordon_store::auth::AuthStore;
+use cordon_store::auth::{AuthStore, SessionStore};
 use cordon_store::deliveries::DeliveryStore;
 use cordon_store::enrichment::EnrichmentStore;
 use cordon_store::ops::OpsStore;
@@ -22,7 +22,7 @@ use cordon_store::orgs::OrgStore;
 use cordon_store::{IndicatorFilter, Store};
 
 /// A backend under test.
-pub trait Backend: Store + OrgStore + EnrichmentStore + OpsStore + AuthStore + DeliveryStore + Sized + 'static {
+pub trait Backend: Store + OrgStore + EnrichmentStore + OpsStore + AuthStore + SessionStore + DeliveryStore + Sized + 'static {
     /// Opens (creating) the store that lives at `dir`; opening the same
     /// `dir` again reaches the same data.
     fn open(dir: &Path) -> Self;
@@ -110,6 +110,10 @@ macro_rules! suite {
         #[test]
         fn users_and_tokens() {
             conformance::auth::users_and_tokens::<$backend>()
+        }
+        #[test]
+        fn sessions_are_matched_by_hash_and_expired_ones_dropped() {
+            conformance::auth::sessions_are_matched_by_hash_and_expired_ones_dropped::<$backend>()
         }
         #[test]
         fn scope_is_window_plus_attached_imports() {

@@ -29,6 +29,7 @@ pub mod deliveries;
 pub mod demo;
 pub mod enrichment;
 pub mod exports;
+pub mod feeds;
 pub mod intake;
 pub mod operations;
 pub mod orgs;
@@ -54,6 +55,9 @@ pub struct Config {
     /// scripts/fetch-warninglists.sh writes it); without it only the
     /// built-in rules flag indicators.
     pub warninglists: PathBuf,
+    /// How feeds are fetched: where connections may go, timeouts, retries
+    /// and size limits (default: public addresses only).
+    pub collect: cordon_collect::Settings,
 }
 
 impl Config {
@@ -62,7 +66,7 @@ impl Config {
     pub fn new(db: PathBuf) -> Config {
         let geo = db.with_file_name(GEO_SNAPSHOT);
         let warninglists = db.with_file_name(WARNINGLISTS_DIR);
-        Config { db, geo, warninglists }
+        Config { db, geo, warninglists, collect: cordon_collect::Settings::default() }
     }
 }
 

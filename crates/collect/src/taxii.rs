@@ -22,6 +22,9 @@ const TAXII: &str = "application/taxii+json;version=2.1";
 /// The most pages one run reads; the rest waits for the next run.
 const MAX_PAGES: usize = 10_000;
 
+/// The objects asked for per page.
+const PAGE_LIMIT: &str = "1000";
+
 /// The longest `X-TAXII-Date-Added-Last` kept as a cursor.
 const MAX_TIMESTAMP: usize = 40;
 
@@ -47,7 +50,9 @@ pub(crate) fn pull(
     let mut status = 200;
     let mut objects = Vec::new();
     for _ in 0..MAX_PAGES {
-        let mut query = Vec::new();
+        // Asked for on every page: servers cap it at their own page size,
+        // and medallion refuses a `next` that comes without it.
+        let mut query = vec![("limit", PAGE_LIMIT)];
         if let Some(after) = &added_after {
             query.push(("added_after", after.as_str()));
         }

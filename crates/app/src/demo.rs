@@ -75,6 +75,7 @@ pub fn run(options: &DemoOptions, step: &mut dyn FnMut(String)) -> Result<DemoRe
         db: out.join("cordon.db"),
         geo: geo.clone().unwrap_or_else(|| out.join(crate::GEO_SNAPSHOT)),
         warninglists: options.warninglists.clone(),
+        collect: cordon_collect::Settings::default(),
     };
     let app = App::open(&config)?;
     let hub = app.viewer(None)?;

@@ -133,7 +133,7 @@ impl App {
     }
 
     /// One input as one import.
-    fn import_input(
+    pub(crate) fn import_input(
         &self,
         input: Input<'_>,
         options: &IngestOptions,

@@ -30,6 +30,7 @@ pub mod dashboard;
 pub mod demo;
 pub mod enrichment;
 pub mod exports;
+pub mod feeds;
 pub mod intake;
 pub mod operations;
 pub mod orgs;
@@ -57,6 +58,9 @@ pub struct Config {
     /// scripts/fetch-warninglists.sh writes it); without it only the
     /// built-in rules flag indicators.
     pub warninglists: PathBuf,
+    /// How feeds are fetched: where connections may go, timeouts, retries
+    /// and size limits (default: public addresses only).
+    pub collect: cordon_collect::Settings,
 }
 
 impl Config {
@@ -72,7 +76,7 @@ impl Config {
             }
         };
         let (geo, warninglists) = (beside(GEO_SNAPSHOT), beside(WARNINGLISTS_DIR));
-        Config { db, geo, warninglists }
+        Config { db, geo, warninglists, collect: cordon_collect::Settings::default() }
     }
 }
 

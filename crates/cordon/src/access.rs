@@ -76,7 +76,7 @@ pub(crate) struct TokenCreateArgs {
     json: bool,
 }
 
-fn parse_duration(raw: &str) -> Result<i64, String> {
+pub(crate) fn parse_duration(raw: &str) -> Result<i64, String> {
     let raw = raw.trim();
     let (number, unit) = raw.split_at(raw.len().saturating_sub(1));
     let seconds = match unit {

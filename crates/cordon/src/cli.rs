@@ -55,6 +55,11 @@ impl Cli {
         if let Some(dir) = &self.warninglists {
             config.warninglists = dir.clone();
         }
+        // Feeds may reach loopback and private addresses only in tests,
+        // which run their servers on 127.0.0.1.
+        if std::env::var_os(TESTING_ANY_DESTINATION).is_some_and(|v| v == "1") {
+            config.collect.destinations = cordon_model::Destinations::AnyForTesting;
+        }
         config
     }
 
@@ -65,6 +70,10 @@ impl Cli {
         Ok((app, viewer))
     }
 }
+
+/// The environment variable (set to `1`) that lets feeds reach loopback
+/// and private addresses: for the test suite's servers on 127.0.0.1 only.
+pub(crate) const TESTING_ANY_DESTINATION: &str = "CORDON_TESTING_ANY_DESTINATION";
 
 #[derive(Subcommand, Debug)]
 pub(crate) enum Command {
@@ -129,6 +138,10 @@ pub(crate) enum Command {
     /// TAXII 2.1 collections the server offers: views of the indicators.
     #[command(subcommand)]
     Collection(crate::collection::CollectionCommand),
+    /// Feeds the hub pulls (HTTP(S) files, TAXII 2.1 collections, MISP
+    /// feeds): add, list, remove, run now; `cordon serve` runs them when due.
+    #[command(subcommand)]
+    Feed(crate::feed::FeedCommand),
 }
 
 #[derive(Args, Debug)]

@@ -11,6 +11,7 @@ mod cli;
 mod collection;
 mod demo;
 mod export;
+mod feed;
 mod geo;
 mod hunt;
 mod ingest;
@@ -76,6 +77,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Ops(cmd) => operation::run(cli, cmd),
         Command::Warninglists(cmd) => warninglists::run(cli, cmd),
         Command::Collection(cmd) => collection::run(cli, cmd),
+        Command::Feed(cmd) => feed::run(cli, cmd),
     }
 }
 

@@ -157,6 +157,61 @@ pub fn ip_not_targetable(ip: IpAddr) -> Option<SkipReason> {
     net_reason(IpNet::from(ip))
 }
 
+/// Which addresses cordon's outbound connections (takedown verification,
+/// feed collectors) may reach.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Destinations {
+    /// Only addresses that could be takedown targets: loopback, private,
+    /// link-local (cloud metadata), CGNAT, documentation, multicast,
+    /// unspecified and reserved addresses are refused. What every command
+    /// and the server use.
+    #[default]
+    Public,
+    /// Any address. Only for tests against servers they run on 127.0.0.1; never
+    /// chosen by anything a user or a feed controls.
+    AnyForTesting,
+}
+
+/// Why `ip` may not be connected to under `destinations`, in words, or
+/// `None` when it may. An IPv6 address embedding an IPv4 one
+/// (`::ffff:a.b.c.d`, `::a.b.c.d`, NAT64 `64:ff9b::/96`, 6to4 `2002::/16`)
+/// is checked for that IPv4 address too.
+pub fn refusal(ip: IpAddr, destinations: Destinations) -> Option<String> {
+    if destinations == Destinations::AnyForTesting {
+        return None;
+    }
+    let embedded = match ip {
+        IpAddr::V4(_) => None,
+        IpAddr::V6(v6) => {
+            let [a, b, ..] = v6.segments();
+            let octets = v6.octets();
+            let low = Ipv4Addr::new(octets[12], octets[13], octets[14], octets[15]);
+            if let Some(mapped) = v6.to_ipv4() {
+                // ::ffff:a.b.c.d and the deprecated ::a.b.c.d (not ::1, ::).
+                Some(mapped).filter(|m| !m.is_unspecified() && *m != Ipv4Addr::new(0, 0, 0, 1))
+            } else if (a, b) == (0x64, 0xff9b) && v6.segments()[2..6] == [0, 0, 0, 0] {
+                Some(low)
+            } else if a == 0x2002 {
+                Some(Ipv4Addr::new(octets[2], octets[3], octets[4], octets[5]))
+            } else {
+                None
+            }
+        }
+    };
+    let reason = ip_not_targetable(ip).or_else(|| embedded.and_then(|v4| ip_not_targetable(IpAddr::V4(v4))))?;
+    let kind = match reason {
+        SkipReason::Private => "a private",
+        SkipReason::Loopback => "a loopback",
+        SkipReason::LinkLocal => "a link-local",
+        SkipReason::Cgnat => "a carrier-grade NAT",
+        SkipReason::Documentation => "a documentation",
+        SkipReason::Multicast => "a multicast",
+        SkipReason::Unspecified => "an unspecified",
+        SkipReason::Reserved | SkipReason::ReservedDomain => "a reserved",
+    };
+    Some(format!("{ip} is {kind} address ({reason})"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -43,7 +43,7 @@ mod timestamp;
 mod tlp;
 mod visibility;
 
-pub use bogon::{ip_not_targetable, not_targetable, SkipReason};
+pub use bogon::{ip_not_targetable, not_targetable, refusal, Destinations, SkipReason};
 pub use category::{Category, UnknownCategory};
 pub use confidence::{combined_confidence, DEFAULT_CONFIDENCE};
 pub use normalize::{normalize, refang, Normalized, Rejection};

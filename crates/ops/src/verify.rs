@@ -44,12 +44,12 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cordon_model::{Kind, SkipReason, Timestamp};
+use cordon_model::{Kind, Timestamp};
 use cordon_store::ops::{Check, Operation, OpsStore, Target, TargetKind, TargetState};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, WebPkiSupportedAlgorithms};
@@ -59,22 +59,13 @@ use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureSch
 use crate::workflow::{targets_in, transition, Actor};
 use crate::OpsError;
 
+/// Where probes may connect: the rule every outbound connection of cordon
+/// follows (defined in the model, shared with the feed collectors).
+pub use cordon_model::{refusal, Destinations};
+
 /// The start of the detail of a check that probed nothing because every
 /// address was refused (see the module docs).
 pub const REFUSED: &str = "refused: ";
-
-/// Which addresses probes may connect to.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Destinations {
-    /// Only addresses that could be takedown targets: loopback, private,
-    /// link-local (cloud metadata), CGNAT, documentation, multicast,
-    /// unspecified and reserved addresses are refused. What [`verify`]
-    /// and the CLI use.
-    #[default]
-    Public,
-    /// Any address. Only for tests against servers they run on 127.0.0.1.
-    AnyForTesting,
-}
 
 /// How to probe.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -207,45 +198,6 @@ pub fn probe_for(target: &Target, urls: &[String]) -> Option<Probe> {
     connect.sort();
     connect.dedup();
     (!connect.is_empty() || !get.is_empty()).then_some(Probe { target_id: target.id, connect, get })
-}
-
-/// Why `ip` may not be connected to under `destinations`, in words, or
-/// `None` when it may.
-pub fn refusal(ip: IpAddr, destinations: Destinations) -> Option<String> {
-    if destinations == Destinations::AnyForTesting {
-        return None;
-    }
-    let embedded = match ip {
-        IpAddr::V4(_) => None,
-        IpAddr::V6(v6) => {
-            let [a, b, ..] = v6.segments();
-            let octets = v6.octets();
-            let low = Ipv4Addr::new(octets[12], octets[13], octets[14], octets[15]);
-            if let Some(mapped) = v6.to_ipv4() {
-                // ::ffff:a.b.c.d and the deprecated ::a.b.c.d (not ::1, ::).
-                Some(mapped).filter(|m| !m.is_unspecified() && *m != Ipv4Addr::new(0, 0, 0, 1))
-            } else if (a, b) == (0x64, 0xff9b) && v6.segments()[2..6] == [0, 0, 0, 0] {
-                Some(low)
-            } else if a == 0x2002 {
-                Some(Ipv4Addr::new(octets[2], octets[3], octets[4], octets[5]))
-            } else {
-                None
-            }
-        }
-    };
-    let reason = cordon_model::ip_not_targetable(ip)
-        .or_else(|| embedded.and_then(|v4| cordon_model::ip_not_targetable(IpAddr::V4(v4))))?;
-    let kind = match reason {
-        SkipReason::Private => "a private",
-        SkipReason::Loopback => "a loopback",
-        SkipReason::LinkLocal => "a link-local",
-        SkipReason::Cgnat => "a carrier-grade NAT",
-        SkipReason::Documentation => "a documentation",
-        SkipReason::Multicast => "a multicast",
-        SkipReason::Unspecified => "an unspecified",
-        SkipReason::Reserved | SkipReason::ReservedDomain => "a reserved",
-    };
-    Some(format!("{ip} is {kind} address ({reason})"))
 }
 
 /// Runs the probes, connecting only to addresses `destinations` allows; one

@@ -23,6 +23,7 @@ mod admin;
 mod audit;
 mod auth;
 mod coordination;
+mod feeds;
 mod handlers;
 mod lookup;
 mod metrics;
@@ -87,8 +88,10 @@ pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 /// (`cordon_web`, at `/`). Every request gets a request id, a log event
 /// and a deadline (see the `telemetry` module).
 pub fn router(app: App, limits: impl Into<Limits>) -> axum::Router {
-    let limits = limits.into();
-    let app = Arc::new(app);
+    shared_router(Arc::new(app), limits.into())
+}
+
+fn shared_router(app: Arc<App>, limits: Limits) -> axum::Router {
     let lookups = Arc::new(lookup::Indexes::default());
     let state = Arc::new(Shared {
         audit: audit::AuditQueue::start(app.clone()),
@@ -138,7 +141,8 @@ impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tls:
 /// Serves `app` on `listener` (a `tokio::net::TcpListener`, or a
 /// [`tls::TlsListener`]) until `shutdown` completes; requests in flight
 /// then finish (each store write is one transaction: it commits or rolls
-/// back, never half).
+/// back, never half). Meanwhile the feeds run when due (the `feeds`
+/// module); a feed run in progress at shutdown completes, no other starts.
 pub async fn serve<L>(
     listener: L,
     app: App,
@@ -149,7 +153,18 @@ where
     L: axum::serve::Listener<Addr = SocketAddr>,
     Peer: for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
 {
-    axum::serve(listener, router(app, limits).into_make_service_with_connect_info::<Peer>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    let app = Arc::new(app);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let stop = Arc::new(stop);
+    let scheduler = tokio::spawn(feeds::schedule(app.clone(), stopped));
+    let stop_on_signal = stop.clone();
+    let served = axum::serve(listener, shared_router(app, limits.into()).into_make_service_with_connect_info::<Peer>())
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop_on_signal.send(true);
+        })
+        .await;
+    let _ = stop.send(true);
+    let _ = scheduler.await;
+    served
 }

@@ -43,6 +43,7 @@ pub mod auth;
 pub mod collections;
 pub mod deliveries;
 pub mod enrichment;
+pub mod feeds;
 pub mod ops;
 pub mod orgs;
 mod pg;

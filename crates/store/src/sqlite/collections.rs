@@ -22,7 +22,7 @@ fn join<T>(items: &[T], name: impl Fn(&T) -> &'static str) -> String {
     items.iter().map(name).collect::<Vec<_>>().join(",")
 }
 
-fn parse<T: std::str::FromStr>(text: &str) -> rusqlite::Result<T>
+pub(super) fn parse<T: std::str::FromStr>(text: &str) -> rusqlite::Result<T>
 where
     T::Err: std::error::Error + Send + Sync + 'static,
 {

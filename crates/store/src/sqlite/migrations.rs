@@ -368,6 +368,47 @@ const MIGRATIONS: &[&str] = &[
         expires INTEGER NOT NULL
     );
     CREATE INDEX web_sessions_expires ON web_sessions(expires);",
+    // 11: feeds the hub pulls (issue 14): what each is, its request
+    // headers (secrets stay in the environment: only the variable's name
+    // is kept), where its last successful run left it, and every run with
+    // its provenance. Runs name their feed, so they outlive its removal.
+    "CREATE TABLE feeds (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        url TEXT NOT NULL,
+        source TEXT NOT NULL,
+        format TEXT,
+        tlp TEXT,
+        category TEXT,
+        every INTEGER NOT NULL,
+        basic_auth_env TEXT,
+        created INTEGER NOT NULL,
+        etag TEXT,
+        last_modified TEXT,
+        cursor TEXT,
+        last_run INTEGER,
+        last_success INTEGER,
+        last_error TEXT,
+        next_run INTEGER NOT NULL
+    );
+    CREATE TABLE feed_headers (
+        feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (feed_id, position)
+    ) WITHOUT ROWID;
+    CREATE TABLE feed_runs (
+        id INTEGER PRIMARY KEY,
+        feed TEXT NOT NULL,
+        time INTEGER NOT NULL,
+        url TEXT NOT NULL,
+        status INTEGER,
+        bytes INTEGER NOT NULL,
+        import_id INTEGER REFERENCES imports(id),
+        error TEXT
+    );
+    CREATE INDEX feed_runs_feed ON feed_runs(feed, id);",
 ];
 
 /// The schema version this build writes.

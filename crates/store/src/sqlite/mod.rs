@@ -5,6 +5,7 @@ mod auth;
 mod collections;
 mod deliveries;
 mod enrichment;
+mod feeds;
 mod import;
 mod migrations;
 mod ops;

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod batches;
 pub mod deliveries;
+pub mod feeds;
 pub mod ops;
 pub mod reads;
 pub mod visibility;
@@ -17,12 +18,15 @@ use cordon_model::Viewer;
 use cordon_store::auth::{AuthStore, SessionStore};
 use cordon_store::deliveries::DeliveryStore;
 use cordon_store::enrichment::EnrichmentStore;
+use cordon_store::feeds::FeedStore;
 use cordon_store::ops::OpsStore;
 use cordon_store::orgs::OrgStore;
 use cordon_store::{IndicatorFilter, Store};
 
 /// A backend under test.
-pub trait Backend: Store + OrgStore + EnrichmentStore + OpsStore + AuthStore + SessionStore + DeliveryStore + Sized + 'static {
+pub trait Backend:
+    Store + OrgStore + EnrichmentStore + OpsStore + AuthStore + SessionStore + DeliveryStore + FeedStore + Sized + 'static
+{
     /// Opens (creating) the store that lives at `dir`; opening the same
     /// `dir` again reaches the same data.
     fn open(dir: &Path) -> Self;
@@ -130,6 +134,10 @@ macro_rules! suite {
         #[test]
         fn packages_and_notifications_are_read_as_recorded() {
             conformance::deliveries::packages_and_notifications_are_read_as_recorded::<$backend>();
+        }
+        #[test]
+        fn feeds_keep_their_definition_state_and_runs() {
+            conformance::feeds::feeds_keep_their_definition_state_and_runs::<$backend>();
         }
         proptest::proptest! {
             #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]

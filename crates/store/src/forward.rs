@@ -320,5 +320,48 @@ macro_rules! forward_stores {
                 $via!(self, notifications(asn))
             }
         }
+
+        impl $crate::auth::SessionStore for $ty {
+            fn add_session(&self, sha256: &str, session: &$crate::auth::Session) -> Result<(), $crate::StoreError> {
+                $via!(self, add_session(sha256, session))
+            }
+            fn session_by_hash(
+                &self,
+                sha256: &str,
+            ) -> Result<Option<($crate::auth::Session, $crate::auth::User)>, $crate::StoreError> {
+                $via!(self, session_by_hash(sha256))
+            }
+            fn remove_session(&self, sha256: &str) -> Result<bool, $crate::StoreError> {
+                $via!(self, remove_session(sha256))
+            }
+        }
+
+        impl $crate::feeds::FeedStore for $ty {
+            fn add_feed(
+                &self,
+                spec: &$crate::feeds::FeedSpec,
+                now: cordon_model::Timestamp,
+            ) -> Result<$crate::feeds::Feed, $crate::StoreError> {
+                $via!(self, add_feed(spec, now))
+            }
+            fn feeds(&self) -> Result<Vec<$crate::feeds::Feed>, $crate::StoreError> {
+                $via!(self, feeds())
+            }
+            fn remove_feed(&self, name: &str) -> Result<bool, $crate::StoreError> {
+                $via!(self, remove_feed(name))
+            }
+            fn record_feed_run(
+                &self,
+                feed_id: i64,
+                run: &$crate::feeds::FeedRun,
+                state: &$crate::feeds::FeedState,
+                next_run: cordon_model::Timestamp,
+            ) -> Result<(), $crate::StoreError> {
+                $via!(self, record_feed_run(feed_id, run, state, next_run))
+            }
+            fn feed_runs(&self, name: &str, limit: usize) -> Result<Vec<$crate::feeds::FeedRun>, $crate::StoreError> {
+                $via!(self, feed_runs(name, limit))
+            }
+        }
     };
 }

@@ -4,7 +4,7 @@ use cordon_model::Timestamp;
 use postgres::Row;
 
 use super::{get, now, Conn};
-use crate::auth::{AuthStore, NewToken, NewUser, Token, User};
+use crate::auth::{AuthStore, NewToken, NewUser, Session, SessionStore, Token, User};
 use crate::StoreError;
 
 const USER_COLUMNS: &str = "u.id, u.email, o.name, u.role, u.password_hash, u.disabled, unix(u.created)";
@@ -103,5 +103,40 @@ impl AuthStore for Conn {
              WHERE t.sha256 = $1"
         );
         self.query_opt(&sql, &[&sha256])?.map(|r| Ok((token_row(&r)?, user_row(&r, 8)?))).transpose()
+    }
+}
+
+impl SessionStore for Conn {
+    fn add_session(&self, sha256: &str, session: &Session) -> Result<(), StoreError> {
+        let Some(user) = self.query_opt("SELECT id FROM users WHERE email = $1", &[&session.user])? else {
+            return Err(StoreError::Aborted(format!("there is no user {}", session.user)));
+        };
+        let user: i64 = get(&user, 0)?;
+        self.transaction(None, |c| {
+            c.execute("DELETE FROM web_sessions WHERE expires <= ts($1)", &[&session.created])?;
+            c.execute(
+                "INSERT INTO web_sessions (sha256, user_id, created, expires) VALUES ($1, $2, ts($3), ts($4))",
+                &[&sha256, &user, &session.created, &session.expires],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn session_by_hash(&self, sha256: &str) -> Result<Option<(Session, User)>, StoreError> {
+        let sql = format!(
+            "SELECT unix(s.created), unix(s.expires), {USER_COLUMNS}
+             FROM web_sessions s JOIN users u ON u.id = s.user_id JOIN organisations o ON o.id = u.org_id
+             WHERE s.sha256 = $1"
+        );
+        self.query_opt(&sql, &[&sha256])?
+            .map(|r| {
+                let user = user_row(&r, 2)?;
+                Ok((Session { user: user.email.clone(), created: get(&r, 0)?, expires: get(&r, 1)? }, user))
+            })
+            .transpose()
+    }
+
+    fn remove_session(&self, sha256: &str) -> Result<bool, StoreError> {
+        Ok(self.execute("DELETE FROM web_sessions WHERE sha256 = $1", &[&sha256])? > 0)
     }
 }

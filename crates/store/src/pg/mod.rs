@@ -14,6 +14,7 @@ mod auth;
 mod collections;
 mod deliveries;
 mod enrichment;
+mod feeds;
 mod import;
 mod migrations;
 mod ops;

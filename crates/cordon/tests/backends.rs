@@ -59,8 +59,8 @@ fn workload(dir: &Path, db: &str) -> Vec<(String, String)> {
          45.148.10.7,c2,,red,2024-05-02,2024-05-03\n",
     );
     write("kestrel.txt", "# kestrel\n80.94.95.112\n45.148.10.8\n80.94.95.0/28\n");
-    write("lantern.txt", "http://evil-shop.example.com/login\nhttps://80.94.95.114/gate.php\n");
-    write("ostrich.txt", "45.148.10.7\n45.148.10.9\nbad-domain.example.org\n");
+    write("lantern.txt", "http://evil-shop.com/login\nhttps://80.94.95.114/gate.php\n");
+    write("ostrich.txt", "45.148.10.7\n45.148.10.9\nbad-domain.ru\n");
     let mut outputs = Vec::new();
     let mut run = |args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_cordon"))
@@ -89,17 +89,19 @@ fn workload(dir: &Path, db: &str) -> Vec<(String, String)> {
     run(&["targets", "list", "--operation", "synergia", "--json"]);
     run(&["target", "transition", "--to", "triaged", "--state", "identified", "--actor", "alice", "--note", "ok"]);
     run(&["package", "build", "--operation", "synergia", "--out", "packages"]);
+    run(&["target", "transition", "--to", "referred", "--state", "triaged", "--actor", "alice"]);
     run(&["target", "transition", "--to", "taken-down", "--id", "1", "--actor", "ro-police"]);
+    run(&["target", "transition", "--to", "rejected", "--id", "2", "--reason", "false-positive", "--actor", "bob"]);
     run(&["target", "show", "1", "--json"]);
     run(&["outcome", "add", "--operation", "synergia", "--country", "RO", "--kind", "arrest", "--count", "3"]);
     run(&["report", "--operation", "synergia", "--json"]);
     run(&["indicators", "--json"]);
     run(&["indicators", "--category", "c2", "--tlp-max", "green"]);
     run(&["show", "80.94.95.112", "--json"]);
-    run(&["show", "evil-shop.example.com"]);
+    run(&["show", "evil-shop.com"]);
     run(&["sources", "--json"]);
     run(&["lookup", "80.94.95.112", "45.148.10.9", "1.1.1.1"]);
-    for format in ["plain", "cidr", "csv", "jsonl", "stix", "misp"] {
+    for format in ["plain", "cidr", "csv", "jsonl", "stix", "nft"] {
         run(&["export", "--format", format, "--tlp-max", "amber"]);
     }
     let mut files: Vec<PathBuf> = Vec::new();
@@ -123,14 +125,23 @@ fn workload(dir: &Path, db: &str) -> Vec<(String, String)> {
 }
 
 /// `text` without what differs from run to run: the directory, today's
-/// dates and clock readings (Unix seconds of this decade), and hashes of
-/// files that hold them.
+/// dates and clock readings (Unix seconds of this decade), hashes of files
+/// that hold them, STIX bundle and random ids, the waits of this run.
 fn steady(text: &str, dir: &Path) -> String {
     let text = text.replace(&dir.display().to_string(), "<dir>");
     let dated =
         regex::Regex::new(r"20(2[5-9]|[3-9]\d)-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?)?").unwrap();
     let clock = regex::Regex::new(r"\b1[7-9]\d{8}\b").unwrap();
     let hashes = regex::Regex::new(r"\b[0-9a-f]{64}\b").unwrap();
+    // A bundle's id is drawn from when it was written, a package's from
+    // chance (version 4).
+    let bundle = regex::Regex::new(r"bundle--[0-9a-f-]{36}").unwrap();
+    let random = regex::Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}").unwrap();
+    // The time from identified to taken down is the run's own.
+    let waited = regex::Regex::new(r#"("median_hours_to_takedown":\s*)[0-9.e-]+"#).unwrap();
+    let text = bundle.replace_all(&text, "bundle--<id>");
+    let text = random.replace_all(&text, "<uuid>");
+    let text = waited.replace_all(&text, "${1}<hours>");
     let text = dated.replace_all(&text, "<now>");
     let text = clock.replace_all(&text, "<clock>");
     hashes.replace_all(&text, "<sha256>").into_owned()

@@ -161,3 +161,29 @@ fn replicas_starting_together_migrate_once() {
     let versions: i64 = client.query_one("SELECT count(*) FROM schema_version", &[]).unwrap().get(0);
     assert_eq!(versions, 1);
 }
+
+/// Two replicas over one database (two stores, as two `cordon serve`
+/// processes hold): what one imports the other reads at once, and its
+/// generation, which the server's lookup index follows, moves.
+#[test]
+fn a_commit_through_one_replica_is_seen_through_another() {
+    use cordon_model::{normalize, Record};
+    use cordon_store::orgs::OrgStore;
+    use cordon_store::{ImportCounts, ImportMeta, IndicatorFilter};
+
+    let dir = tempfile::tempdir().unwrap();
+    let (one, other) =
+        (<PgStore as conformance::Backend>::open(dir.path()), <PgStore as conformance::Backend>::open(dir.path()));
+    let before = other.generation().unwrap();
+    let meta = ImportMeta::new("a", "f.txt", "00", "plain");
+    one.import(&meta, &mut |sink| {
+        for s in Record::new(1, normalize("80.94.95.112").unwrap().observables.remove(0)).sightings() {
+            sink.add(&s)?;
+        }
+        Ok(ImportCounts::default())
+    })
+    .unwrap();
+    assert!(other.generation().unwrap() > before);
+    let hub = other.hub().unwrap().viewer();
+    assert!(other.indicator("80.94.95.112", &IndicatorFilter::new(hub)).unwrap().is_some());
+}

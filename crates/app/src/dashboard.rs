@@ -26,7 +26,8 @@ impl App {
         let owners = self.store.source_owners()?;
         let org = self.store.orgs()?.into_iter().find(|o| Some(o.id) == viewer.org_id());
         let own = |source: &str| {
-            viewer.is_hub() || owners.iter().any(|o| o.source == source && org.as_ref().is_some_and(|g| g.name == o.org))
+            viewer.is_hub()
+                || owners.iter().any(|o| o.source == source && org.as_ref().is_some_and(|g| g.name == o.org))
         };
         let mut rows = Vec::new();
         for operation in self.store.operations()? {

@@ -47,7 +47,11 @@ async fn call<T: Send + 'static>(
         AppError::Busy(_) => {
             render::error(StatusCode::SERVICE_UNAVAILABLE, Some(signed), "The store is busy: try again in a moment.")
         }
-        _ => render::error(StatusCode::INTERNAL_SERVER_ERROR, Some(signed), "The page could not be made; the server's log says why."),
+        _ => render::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Some(signed),
+            "The page could not be made; the server's log says why.",
+        ),
     })
 }
 
@@ -106,7 +110,9 @@ pub(crate) async fn home(State(web): State<Shared>, Extension(signed): Extension
             Some(op) => overview_of(&web, &signed, op.name).await,
             None => {
                 let mut page = TablePage::new(&signed, "No operation yet");
-                page.intro.push("Start one with `cordon operation create`, or load the demo with `cordon demo --serve`.".into());
+                page.intro.push(
+                    "Start one with `cordon operation create`, or load the demo with `cordon demo --serve`.".into(),
+                );
                 ok(&page)
             }
         };
@@ -131,8 +137,14 @@ pub(crate) async fn home(State(web): State<Shared>, Extension(signed): Extension
     };
     let heading = format!("{} · {}", signed.principal.org, signed.principal.role);
     let intro = match signed.principal.role {
-        Role::Agency => vec!["Your country's targets and package for each operation: record takedowns, rejections and outcomes there.".to_string()],
-        Role::Submitter => vec!["Submit feeds, see your submissions and their rejected lines, and what became of your reports.".to_string()],
+        Role::Agency => vec![
+            "Your country's targets and package for each operation: record takedowns, rejections and outcomes there."
+                .to_string(),
+        ],
+        Role::Submitter => {
+            vec!["Submit feeds, see your submissions and their rejected lines, and what became of your reports."
+                .to_string()]
+        }
         _ => vec!["Look addresses up and download blocklists of what your organisation may see.".to_string()],
     };
     let operations = operations
@@ -344,13 +356,14 @@ pub(crate) async fn targets(
     };
     let rows: Vec<TargetRow> = rows.iter().map(TargetRow::from).collect();
     let link = |page: usize| {
-        let query = [("state", &q.state), ("country", &q.country), ("category", &q.category), ("q", &q.q), ("sort", &sort)]
-            .iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| format!("{k}={}", encode(v)))
-            .chain(std::iter::once(format!("page={page}")))
-            .collect::<Vec<_>>()
-            .join("&");
+        let query =
+            [("state", &q.state), ("country", &q.country), ("category", &q.category), ("q", &q.q), ("sort", &sort)]
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| format!("{k}={}", encode(v)))
+                .chain(std::iter::once(format!("page={page}")))
+                .collect::<Vec<_>>()
+                .join("&");
         format!("/operations/{}/targets?{query}", encode(&name))
     };
     let mut pager = Vec::new();
@@ -670,13 +683,21 @@ pub(crate) async fn packages(
     page.empty = "No package has been written for you yet.";
     for p in &packages {
         let files = p.files.join(", ");
-        page.rows.push(vec![Cell::text(&p.country), Cell::text(&p.created), Cell::number(p.targets), Cell::text(files)]);
+        page.rows.push(vec![
+            Cell::text(&p.country),
+            Cell::text(&p.created),
+            Cell::number(p.targets),
+            Cell::text(files),
+        ]);
         for file in &p.files {
             page.rows.push(vec![
                 Cell::text(""),
                 Cell::text(""),
                 Cell::text(""),
-                Cell::link(format!("download {file}"), format!("/operations/{}/packages/{}/{file}", encode(&name), encode(&p.country))),
+                Cell::link(
+                    format!("download {file}"),
+                    format!("/operations/{}/packages/{}/{file}", encode(&name), encode(&p.country)),
+                ),
             ]);
         }
     }
@@ -754,7 +775,10 @@ pub(crate) async fn add_outcome(
     let recorded = call(&signed, move || {
         let kind = form.kind.trim().to_ascii_lowercase();
         if !cordon_ops::report::OUTCOME_KINDS.contains(&kind.as_str()) {
-            return Err(AppError::Invalid(format!("outcome: expected one of {}", cordon_ops::report::OUTCOME_KINDS.join(", "))));
+            return Err(AppError::Invalid(format!(
+                "outcome: expected one of {}",
+                cordon_ops::report::OUTCOME_KINDS.join(", ")
+            )));
         }
         let count = form.count.trim().parse::<u64>().map_err(|_| AppError::Invalid("count: a whole number".into()))?;
         let operation = app.operation(&op)?;
@@ -770,7 +794,9 @@ pub(crate) async fn add_outcome(
     })
     .await;
     match recorded {
-        Ok(()) => Redirect::to(&format!("/operations/{}/packages?message=Outcome+recorded.", encode(&name))).into_response(),
+        Ok(()) => {
+            Redirect::to(&format!("/operations/{}/packages?message=Outcome+recorded.", encode(&name))).into_response()
+        }
         Err(answer) => answer,
     }
 }
@@ -817,18 +843,28 @@ pub(crate) async fn indicators(
     let more = items.len() > PAGE_SIZE;
     items.truncate(PAGE_SIZE);
     let mut page = TablePage::new(&signed, "Indicators");
-    page.intro.push("Every indicator your organisation may see, with the most restrictive TLP among its sightings.".into());
+    page.intro
+        .push("Every indicator your organisation may see, with the most restrictive TLP among its sightings.".into());
     page.forms.push(FormSpec {
         id: "search",
         method: "get",
         action: "/indicators".into(),
         fields: vec![
-            Field::select("kind", "Kind", std::iter::once(String::new()).chain(Kind::ALL.iter().map(|k| k.as_str().to_string())).collect()),
-            Field::select("category", "Category", std::iter::once(String::new()).chain(Category::ALL.iter().map(|c| c.as_str().to_string())).collect()),
+            Field::select(
+                "kind",
+                "Kind",
+                std::iter::once(String::new()).chain(Kind::ALL.iter().map(|k| k.as_str().to_string())).collect(),
+            ),
+            Field::select(
+                "category",
+                "Category",
+                std::iter::once(String::new()).chain(Category::ALL.iter().map(|c| c.as_str().to_string())).collect(),
+            ),
         ],
         submit: "Search",
     });
-    page.headers = vec!["Indicator", "Kind", "Categories", "Sources", "TLP", "Confidence", "Country", "AS", "Last seen"];
+    page.headers =
+        vec!["Indicator", "Kind", "Categories", "Sources", "TLP", "Confidence", "Country", "AS", "Last seen"];
     page.empty = "No indicator matches.";
     for i in &items {
         page.rows.push(vec![
@@ -844,7 +880,12 @@ pub(crate) async fn indicators(
         ]);
     }
     if let (true, Some(last)) = (more, items.last()) {
-        let href = format!("/indicators?kind={}&category={}&after={}", encode(&q.kind), encode(&q.category), encode(&last.value));
+        let href = format!(
+            "/indicators?kind={}&category={}&after={}",
+            encode(&q.kind),
+            encode(&q.category),
+            encode(&last.value)
+        );
         page.pager.push((href, "Next page".into()));
     }
     ok(&page)
@@ -884,8 +925,13 @@ pub(crate) async fn lookup_many(
     Extension(signed): Extension<Signed>,
     Form(form): Form<LookupForm>,
 ) -> Response {
-    let values: Vec<String> =
-        form.values.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string).collect();
+    let values: Vec<String> = form
+        .values
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect();
     if values.len() > MAX_LOOKUP_VALUES {
         return render::error(StatusCode::PAYLOAD_TOO_LARGE, Some(&signed), "At most 10,000 values at once.");
     }
@@ -917,10 +963,17 @@ async fn lookup_page(web: &Shared, signed: &Signed, values: Vec<String>, single:
     };
     let listed = answers.iter().filter(|(_, a)| a.is_ok()).count();
     let mut page = TablePage::new(signed, "Lookup");
-    page.intro.push("Is a value listed, as your organisation may see it? Defanged forms (hxxp, [.]) are accepted.".into());
+    page.intro
+        .push("Is a value listed, as your organisation may see it? Defanged forms (hxxp, [.]) are accepted.".into());
     let mut single_field = Field::input("q", "Address, domain or URL", "text");
     single_field.value = single;
-    page.forms.push(FormSpec { id: "one", method: "get", action: "/lookup".into(), fields: vec![single_field], submit: "Look up" });
+    page.forms.push(FormSpec {
+        id: "one",
+        method: "get",
+        action: "/lookup".into(),
+        fields: vec![single_field],
+        submit: "Look up",
+    });
     page.forms.push(FormSpec {
         id: "many",
         method: "post",
@@ -944,7 +997,15 @@ async fn lookup_page(web: &Shared, signed: &Signed, values: Vec<String>, single:
                 Cell::number(u64::from(i.confidence)),
                 Cell::text(i.flags.iter().map(|f| f.flag.clone()).collect::<Vec<_>>().join(", ")),
             ],
-            Err(why) => vec![Cell::text(value), Cell::text(why), Cell::text(""), Cell::text(""), Cell::text(""), Cell::text(""), Cell::text("")],
+            Err(why) => vec![
+                Cell::text(value),
+                Cell::text(why),
+                Cell::text(""),
+                Cell::text(""),
+                Cell::text(""),
+                Cell::text(""),
+                Cell::text(""),
+            ],
         });
     }
     ok(&page)
@@ -953,10 +1014,15 @@ async fn lookup_page(web: &Shared, signed: &Signed, values: Vec<String>, single:
 /// `GET /blocklists`: a download link per format.
 pub(crate) async fn blocklists(Extension(signed): Extension<Signed>) -> Response {
     let mut page = TablePage::new(&signed, "Blocklists");
-    page.intro.push("What your organisation may see, up to TLP:GREEN, flagged indicators left out (as `cordon export`).".into());
+    page.intro.push(
+        "What your organisation may see, up to TLP:GREEN, flagged indicators left out (as `cordon export`).".into(),
+    );
     page.headers = vec!["Format", "Download"];
     for format in cordon_export::Format::ALL.iter().filter(|f| !f.is_directory()) {
-        page.rows.push(vec![Cell::text(format.as_str()), Cell::link(format!("cordon.{}", format.as_str()), format!("/blocklists/{}", format.as_str()))]);
+        page.rows.push(vec![
+            Cell::text(format.as_str()),
+            Cell::link(format!("cordon.{}", format.as_str()), format!("/blocklists/{}", format.as_str())),
+        ]);
     }
     ok(&page)
 }
@@ -1004,7 +1070,9 @@ pub(crate) async fn imports(State(web): State<Shared>, Extension(signed): Extens
         Err(answer) => return answer,
     };
     let mut page = TablePage::new(&signed, if is_hub(&signed) { "Imports" } else { "My submissions" });
-    page.intro.push("Each import with what it read, accepted and rejected; a new submission shows its rejected lines.".into());
+    page.intro.push(
+        "Each import with what it read, accepted and rejected; a new submission shows its rejected lines.".into(),
+    );
     page.headers = vec!["#", "Time", "Source", "File", "Format", "Read", "Accepted", "New", "Rejected", "Skipped"];
     page.empty = "No import yet.";
     for i in imports.iter().rev().take(1_000).map(ImportView::from) {
@@ -1066,7 +1134,11 @@ pub(crate) async fn submit(
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
     let refused = || {
-        render::error(StatusCode::FORBIDDEN, Some(&signed), "The form expired or did not come from this site: reload the page and try again.")
+        render::error(
+            StatusCode::FORBIDDEN,
+            Some(&signed),
+            "The form expired or did not come from this site: reload the page and try again.",
+        )
     };
     let Ok(mut multipart) = multipart else {
         return refused();
@@ -1078,7 +1150,9 @@ pub(crate) async fn submit(
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
-            Err(_) => return render::error(StatusCode::BAD_REQUEST, Some(&signed), "The upload broke off or was too large."),
+            Err(_) => {
+                return render::error(StatusCode::BAD_REQUEST, Some(&signed), "The upload broke off or was too large.")
+            }
         };
         let name = field.name().unwrap_or_default().to_string();
         if first && name != "csrf" {
@@ -1091,8 +1165,16 @@ pub(crate) async fn submit(
             let mut field = field;
             loop {
                 match field.chunk().await {
-                    Ok(Some(chunk)) if bytes.len() + chunk.len() <= crate::MAX_UPLOAD => bytes.extend_from_slice(&chunk),
-                    Ok(Some(_)) => return render::error(StatusCode::PAYLOAD_TOO_LARGE, Some(&signed), "The file is too large for the form: submit it through the API."),
+                    Ok(Some(chunk)) if bytes.len() + chunk.len() <= crate::MAX_UPLOAD => {
+                        bytes.extend_from_slice(&chunk)
+                    }
+                    Ok(Some(_)) => {
+                        return render::error(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            Some(&signed),
+                            "The file is too large for the form: submit it through the API.",
+                        )
+                    }
                     Ok(None) => break,
                     Err(_) => return render::error(StatusCode::BAD_REQUEST, Some(&signed), "The upload broke off."),
                 }
@@ -1175,7 +1257,11 @@ pub(crate) async fn allowlist(
     }
     page.headers = vec!["Value", "Reason", "Added"];
     for e in &entries {
-        page.rows.push(vec![Cell::text(&e.value), Cell::text(&e.reason), Cell::text(cordon_model::format_timestamp(e.added))]);
+        page.rows.push(vec![
+            Cell::text(&e.value),
+            Cell::text(&e.reason),
+            Cell::text(cordon_model::format_timestamp(e.added)),
+        ]);
     }
     ok(&page)
 }
@@ -1223,7 +1309,9 @@ pub(crate) async fn contacts(State(web): State<Shared>, Extension(signed): Exten
         Err(answer) => return answer,
     };
     let mut page = TablePage::new(&signed, "Contacts");
-    page.intro.push("Where targets are routed: providers by network or AS, agencies by country (`cordon contacts import`).".into());
+    page.intro.push(
+        "Where targets are routed: providers by network or AS, agencies by country (`cordon contacts import`).".into(),
+    );
     page.headers = vec!["Kind", "Key", "Name", "E-mail", "Language"];
     for c in &book {
         page.rows.push(vec![
@@ -1249,7 +1337,12 @@ pub(crate) async fn organisations(State(web): State<Shared>, Extension(signed): 
     page.headers = vec!["Name", "Kind", "Country", "ASNs"];
     for o in orgs.iter().map(cordon_app::view::OrgView::from) {
         let asns = o.asns.iter().map(|a| format!("AS{a}")).collect::<Vec<_>>().join(", ");
-        page.rows.push(vec![Cell::text(o.name), Cell::text(o.kind), Cell::text(o.country.unwrap_or_default()), Cell::text(asns)]);
+        page.rows.push(vec![
+            Cell::text(o.name),
+            Cell::text(o.kind),
+            Cell::text(o.country.unwrap_or_default()),
+            Cell::text(asns),
+        ]);
     }
     ok(&page)
 }
@@ -1316,7 +1409,8 @@ pub(crate) async fn add_user(
     let app = web.app.clone();
     let viewer = signed.principal.viewer;
     let added = call(&signed, move || {
-        let role: Role = form.role.parse().map_err(|e: cordon_app::access::UnknownRole| AppError::Invalid(e.to_string()))?;
+        let role: Role =
+            form.role.parse().map_err(|e: cordon_app::access::UnknownRole| AppError::Invalid(e.to_string()))?;
         let password = Some(form.password.as_str()).filter(|p| !p.is_empty());
         app.add_user(&viewer, &form.email, &form.org, role, password).map(|u| format!("Added {}.", u.email))
     })
@@ -1341,7 +1435,10 @@ pub(crate) async fn tokens(
     };
     let mut page = TablePage::new(&signed, "API tokens");
     page.message = query.ok().and_then(|Query(q)| q.message);
-    page.intro.push("Tokens are created with `cordon token create` or the API (their secret is shown once); revoke one here.".into());
+    page.intro.push(
+        "Tokens are created with `cordon token create` or the API (their secret is shown once); revoke one here."
+            .into(),
+    );
     page.forms.push(FormSpec {
         id: "revoke",
         method: "post",
@@ -1381,7 +1478,11 @@ pub(crate) async fn revoke_token(
     let app = web.app.clone();
     let viewer = signed.principal.viewer;
     let revoked = call(&signed, move || {
-        let id = form.id.trim().parse::<i64>().map_err(|_| AppError::Invalid("the token number is a whole number".into()))?;
+        let id = form
+            .id
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| AppError::Invalid("the token number is a whole number".into()))?;
         app.revoke_token(&viewer, id).map(|()| format!("Revoked token #{id}."))
     })
     .await;
@@ -1423,7 +1524,10 @@ pub(crate) async fn audit(State(web): State<Shared>, Extension(signed): Extensio
         Err(answer) => return answer,
     };
     let mut page = TablePage::new(&signed, "Audit log");
-    page.intro.push(format!("The newest of {} rows (`cordon audit list` and `cordon audit verify` for all).", thousands(rows.len() as u64)));
+    page.intro.push(format!(
+        "The newest of {} rows (`cordon audit list` and `cordon audit verify` for all).",
+        thousands(rows.len() as u64)
+    ));
     page.headers = vec!["#", "Time", "User", "Organisation", "Action", "Object", "Result"];
     for r in rows.iter().rev().take(PAGE_SIZE * 5) {
         page.rows.push(vec![

@@ -46,7 +46,9 @@ impl Nav {
                 ("/admin/contacts", "Contacts"),
                 ("/admin/collections", "Collections"),
             ],
-            Role::Submitter => &[("/", "Start"), ("/submit", "Submit"), ("/imports", "My submissions"), ("/lookup", "Lookup")],
+            Role::Submitter => {
+                &[("/", "Start"), ("/submit", "Submit"), ("/imports", "My submissions"), ("/lookup", "Lookup")]
+            }
             Role::Agency => &[("/", "Start"), ("/lookup", "Lookup"), ("/blocklists", "Blocklists")],
             Role::Reader => &[("/", "Start"), ("/lookup", "Lookup"), ("/blocklists", "Blocklists")],
         };
@@ -64,7 +66,11 @@ impl Nav {
 pub(crate) fn page(status: StatusCode, template: &impl Template) -> Response {
     match template.render() {
         Ok(html) => (status, Html(html)).into_response(),
-        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, Html("<!DOCTYPE html><title>Error</title><p>The page could not be shown.</p>")).into_response(),
+        Err(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Html("<!DOCTYPE html><title>Error</title><p>The page could not be shown.</p>"),
+        )
+            .into_response(),
     }
 }
 
@@ -181,7 +187,8 @@ impl TablePage {
 
 /// `GET /static/style.css`.
 pub(crate) async fn stylesheet() -> Response {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], STYLE).into_response()
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], STYLE)
+        .into_response()
 }
 
 /// The one stylesheet. Text is #1a1a1a on white (contrast 17:1), links

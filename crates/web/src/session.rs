@@ -157,7 +157,13 @@ struct CsrfField {
 /// Checks that a urlencoded form carries the session's token, and hands
 /// the request on with its body intact; a 403 page otherwise.
 pub(crate) async fn check_form_csrf(request: Request, expected: &str) -> Result<Request, Response> {
-    let refused = || render::error(StatusCode::FORBIDDEN, None, "The form expired or did not come from this site: reload the page and try again.");
+    let refused = || {
+        render::error(
+            StatusCode::FORBIDDEN,
+            None,
+            "The form expired or did not come from this site: reload the page and try again.",
+        )
+    };
     let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, MAX_FORM)
         .await
@@ -265,14 +271,23 @@ pub(crate) async fn login(
         }
         Ok(Err(AppError::Unauthorized(_))) => {
             web.logins.failed(client.addr, &form.email);
-            login_form(client, StatusCode::UNAUTHORIZED, Some("The e-mail address or the password is wrong."), &form.email)
+            login_form(
+                client,
+                StatusCode::UNAUTHORIZED,
+                Some("The e-mail address or the password is wrong."),
+                &form.email,
+            )
         }
         _ => render::error(StatusCode::SERVICE_UNAVAILABLE, None, "The server cannot sign anyone in now: try again."),
     }
 }
 
 /// `POST /logout`: the session ends in the store and in the browser.
-pub(crate) async fn logout(State(web): State<Shared>, client: Option<Extension<Client>>, headers: HeaderMap) -> Response {
+pub(crate) async fn logout(
+    State(web): State<Shared>,
+    client: Option<Extension<Client>>,
+    headers: HeaderMap,
+) -> Response {
     let client = client_of(client);
     if let Some(secret) = cookie(&headers, SESSION_COOKIE).map(str::to_string) {
         let app = web.app.clone();

@@ -114,7 +114,12 @@ async fn every_role_does_its_work_in_a_browser() {
     let id = common::target_id(&w.app, ALPHA_AMBER);
     let target = visit(&client, &base, &format!("/targets/{id}"), "target").await;
     assert!(target.contains("alpha") && target.to_ascii_lowercase().contains("amber"), "{target}");
-    for (path, name) in [("/indicators", "indicators"), ("/imports", "imports"), ("/admin/allowlist", "allowlist"), ("/admin/contacts", "contacts")] {
+    for (path, name) in [
+        ("/indicators", "indicators"),
+        ("/imports", "imports"),
+        ("/admin/allowlist", "allowlist"),
+        ("/admin/contacts", "contacts"),
+    ] {
         let text = visit(&client, &base, path, name).await;
         assert!(!text.contains("There is no such page"), "{path}");
     }
@@ -122,7 +127,13 @@ async fn every_role_does_its_work_in_a_browser() {
 
     // The admin's pages.
     sign_in(&client, &base, "admin@hub.example").await;
-    for (path, name) in [("/admin/organisations", "organisations"), ("/admin/users", "users"), ("/admin/tokens", "tokens"), ("/admin/collections", "collections"), ("/admin/audit", "audit")] {
+    for (path, name) in [
+        ("/admin/organisations", "organisations"),
+        ("/admin/users", "users"),
+        ("/admin/tokens", "tokens"),
+        ("/admin/collections", "collections"),
+        ("/admin/audit", "audit"),
+    ] {
         let text = visit(&client, &base, path, name).await;
         assert!(!text.contains("There is no such page"), "{path}");
     }
@@ -163,15 +174,26 @@ async fn every_role_does_its_work_in_a_browser() {
     // A defender: lookups and blocklists.
     sign_in(&client, &base, "soc@soc.example").await;
     visit(&client, &base, "/lookup", "reader-lookup").await;
-    client.find(Locator::Id("many-values")).await.unwrap().send_keys(&format!("{GERMAN}\n{ALPHA_AMBER}")).await.unwrap();
+    client
+        .find(Locator::Id("many-values"))
+        .await
+        .unwrap()
+        .send_keys(&format!("{GERMAN}\n{ALPHA_AMBER}"))
+        .await
+        .unwrap();
     client.find(Locator::Css("form[method=post].inline button")).await.unwrap().click().await.unwrap();
     let answers = shoot(&client, "reader-lookup-list").await;
     assert!(answers.contains("1 of 2 listed"), "{answers}");
     let lists = visit(&client, &base, "/blocklists", "reader-blocklists").await;
     assert!(lists.contains("cordon.plain"));
-    assert!(visit(&client, &base, "/operations/op/targets", "reader-no-targets").await.contains("There is no such page"));
+    assert!(visit(&client, &base, "/operations/op/targets", "reader-no-targets")
+        .await
+        .contains("There is no such page"));
     client.close().await.unwrap();
     let hub = w.app.viewer(None).unwrap();
     let outcomes = w.app.outcomes(&hub, &w.app.operation("op").unwrap()).unwrap();
-    assert_eq!(outcomes.iter().map(|o| (o.country.as_str(), o.kind.as_str(), o.count)).collect::<Vec<_>>(), [("RO", "arrest", 3)]);
+    assert_eq!(
+        outcomes.iter().map(|o| (o.country.as_str(), o.kind.as_str(), o.count)).collect::<Vec<_>>(),
+        [("RO", "arrest", 3)]
+    );
 }

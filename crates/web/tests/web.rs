@@ -11,7 +11,11 @@ use cordon_web::{Access, PAGES};
 
 /// A path of the table with its parameters filled in.
 fn sample(path: &str) -> String {
-    path.replace("{name}", "op").replace("{id}", "1").replace("{country}", "RO").replace("{file}", "targets.csv").replace("{format}", "plain")
+    path.replace("{name}", "op")
+        .replace("{id}", "1")
+        .replace("{country}", "RO")
+        .replace("{file}", "targets.csv")
+        .replace("{format}", "plain")
 }
 
 #[test]
@@ -104,7 +108,8 @@ fn feed_supplied_text_renders_as_text() {
     agent.sign_in("analyst@hub.example", PASSWORD);
     let page = agent.get(&format!("/targets/{id}"));
     let csrf = page.csrf();
-    let moved = agent.post(&format!("/targets/{id}"), &[("csrf", &csrf), ("to", "notified"), ("note", "<script>note</script>")]);
+    let moved = agent
+        .post(&format!("/targets/{id}"), &[("csrf", &csrf), ("to", "notified"), ("note", "<script>note</script>")]);
     assert_eq!(moved.header("location"), Some(format!("/targets/{id}?message=Moved.").as_str()));
     let pages = [
         agent.get(&format!("/targets/{id}")).body,
@@ -154,7 +159,11 @@ fn another_organisations_data_is_absent_and_its_objects_are_404() {
     soc.sign_in("soc@soc.example", PASSWORD);
     let list = soc.get("/blocklists/plain");
     assert_eq!(list.status, 200);
-    assert!(list.body.contains(GERMAN) && !list.body.contains(ALPHA_AMBER) && !list.body.contains(BRAVO_RED), "{}", list.body);
+    assert!(
+        list.body.contains(GERMAN) && !list.body.contains(ALPHA_AMBER) && !list.body.contains(BRAVO_RED),
+        "{}",
+        list.body
+    );
 }
 
 #[test]

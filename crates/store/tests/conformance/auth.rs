@@ -41,7 +41,8 @@ pub fn users_and_tokens<B: Backend>() {
 
 pub fn sessions_are_matched_by_hash_and_expired_ones_dropped<B: Backend>() {
     let store = fresh::<B>();
-    let user = NewUser { email: "a@hub.example".into(), org: "hub".into(), role: "analyst".into(), password_hash: None };
+    let user =
+        NewUser { email: "a@hub.example".into(), org: "hub".into(), role: "analyst".into(), password_hash: None };
     store.add_user(&user).unwrap();
     let session = |created, expires| Session { user: "a@hub.example".into(), created, expires };
     store.add_session(&"ab".repeat(32), &session(10, 100)).unwrap();

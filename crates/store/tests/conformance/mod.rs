@@ -22,7 +22,9 @@ use cordon_store::orgs::OrgStore;
 use cordon_store::{IndicatorFilter, Store};
 
 /// A backend under test.
-pub trait Backend: Store + OrgStore + EnrichmentStore + OpsStore + AuthStore + SessionStore + DeliveryStore + Sized + 'static {
+pub trait Backend:
+    Store + OrgStore + EnrichmentStore + OpsStore + AuthStore + SessionStore + DeliveryStore + Sized + 'static
+{
     /// Opens (creating) the store that lives at `dir`; opening the same
     /// `dir` again reaches the same data.
     fn open(dir: &Path) -> Self;

@@ -75,14 +75,13 @@ pub fn world_with(extra: usize, limits: cordon_server::Limits) -> World {
     for (email, org, role) in USERS {
         app.add_user(&hub, email, org, role, Some(PASSWORD)).unwrap();
     }
-    let mut alpha = format!("ip,category,malware,tlp\n{ALPHA_AMBER},c2,fam-alpha-amber,amber\n{GERMAN},c2,fam-alpha-green,green\n");
+    let mut alpha =
+        format!("ip,category,malware,tlp\n{ALPHA_AMBER},c2,fam-alpha-amber,amber\n{GERMAN},c2,fam-alpha-green,green\n");
     for n in 0..extra {
         alpha.push_str(&format!("45.{}.{}.{},c2,,green\n", 100 + n / 65_536, (n / 256) % 256, n % 256));
     }
-    let feeds = [
-        ("alpha", alpha),
-        ("bravo", format!("ip,category,malware,tlp\n{BRAVO_RED},phishing,fam-bravo-red,red\n")),
-    ];
+    let feeds =
+        [("alpha", alpha), ("bravo", format!("ip,category,malware,tlp\n{BRAVO_RED},phishing,fam-bravo-red,red\n"))];
     let options = IngestOptions::default();
     for (name, feed) in &feeds {
         let viewer = app.viewer(Some(name)).unwrap();
@@ -91,7 +90,8 @@ pub fn world_with(extra: usize, limits: cordon_server::Limits) -> World {
     }
     let hostile = format!("url,category,tlp\n{SCRIPT_URL},phishing,green\n");
     let mut reader = hostile.as_bytes();
-    app.submit(&hub, Some(SCRIPT_SOURCE), Input::Reader { name: "hostile.csv", reader: &mut reader }, &options).unwrap();
+    app.submit(&hub, Some(SCRIPT_SOURCE), Input::Reader { name: "hostile.csv", reader: &mut reader }, &options)
+        .unwrap();
     app.set_consent(&hub, "alpha", cordon_model::Consent { agencies: true, providers: false }).unwrap();
     let contacts = "country,RO,NCU RO,ncu@ro.example\ncountry,DE,NCU DE,ncu@de.example\n";
     app.import_contacts(&hub, "contacts.csv", contacts).unwrap();
@@ -103,7 +103,8 @@ pub fn world_with(extra: usize, limits: cordon_server::Limits) -> World {
         let all = app.targets(&hub, &TargetSelection::default()).unwrap();
         app.transition(&hub, &all, TargetState::Triaged, None, &actor).unwrap();
         app.build_packages(&hub, &op, None, &dir.path().join("packages"), &actor).unwrap();
-        let left = app.targets(&hub, &TargetSelection { state: Some(TargetState::Triaged), ..Default::default() }).unwrap();
+        let left =
+            app.targets(&hub, &TargetSelection { state: Some(TargetState::Triaged), ..Default::default() }).unwrap();
         app.transition(&hub, &left, TargetState::Referred, None, &actor).unwrap();
     }
     let addr = serve(App::open(&config).unwrap(), limits);
@@ -196,7 +197,10 @@ impl Agent {
     pub fn send(&mut self, method: &str, path: &str, content_type: &str, body: &[u8]) -> Answer {
         let mut stream = TcpStream::connect(self.addr).unwrap();
         let cookies: Vec<String> = self.cookies.iter().map(|(n, v)| format!("{n}={v}")).collect();
-        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
         if !cookies.is_empty() {
             head.push_str(&format!("Cookie: {}\r\n", cookies.join("; ")));
         }
@@ -251,6 +255,12 @@ fn dechunk(mut rest: &[u8]) -> Vec<u8> {
 /// Percent-encodes a form value.
 pub fn encode(text: &str) -> String {
     text.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }

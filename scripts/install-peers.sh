@@ -16,6 +16,8 @@ command -v nft >/dev/null || need_apt+=(nftables)
 # Headless Chromium renders the report and packages for a look
 # (scripts/screenshot.sh), as issue 11 asks before and after a change.
 command -v chromium >/dev/null || need_apt+=(chromium)
+# chromedriver drives it for the dashboard's browser tests (crates/web/tests/browser.rs).
+command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq

@@ -31,7 +31,7 @@ pub(crate) fn world(rows: &[Row]) -> String {
     let mut placed: Vec<(&Row, f64, f64)> =
         rows.iter().filter_map(|r| centre(&r.key).map(|(lat, lon)| (r, x_of(lon), y_of(lat)))).collect();
     // Big circles first, so small ones stay visible on top.
-    placed.sort_by(|a, b| b.0.targets.cmp(&a.0.targets));
+    placed.sort_by_key(|p| std::cmp::Reverse(p.0.targets));
     for (i, (row, x, y)) in placed.iter().enumerate() {
         let radius = 2.0 + 22.0 * (row.targets as f64 / max).sqrt();
         let share = row.taken_down as f64 / row.targets.max(1) as f64;

@@ -29,7 +29,10 @@ fn file_server(body: &'static [u8]) -> u16 {
             let head = if conditional {
                 "HTTP/1.1 304 Not Modified\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string()
             } else {
-                format!("HTTP/1.1 200 OK\r\nETag: \"v1\"\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())
+                format!(
+                    "HTTP/1.1 200 OK\r\nETag: \"v1\"\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                )
             };
             let _ = stream.write_all(head.as_bytes());
             if !conditional {
@@ -61,7 +64,14 @@ fn feeds_are_added_run_and_listed_and_loopback_needs_the_test_switch() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let url = format!("http://127.0.0.1:{port}/list.txt");
-    let add = cordon(d, &["feed", "add", "list", "--url", &url, "--source", "vendor-a", "--tlp", "green", "--every", "2h", "--header", "X-Key: 1"], false);
+    let add = cordon(
+        d,
+        &[
+            "feed", "add", "list", "--url", &url, "--source", "vendor-a", "--tlp", "green", "--every", "2h",
+            "--header", "X-Key: 1",
+        ],
+        false,
+    );
     assert!(add.status.success(), "{add:?}");
 
     let refused = cordon(d, &["feed", "run", "--json"], false);
@@ -77,7 +87,10 @@ fn feeds_are_added_run_and_listed_and_loopback_needs_the_test_switch() {
     assert!(common::stdout(&again).contains("HTTP 304, unchanged"), "{again:?}");
 
     let listed = &json_lines(&cordon(d, &["feed", "list", "--json"], false))[0];
-    assert_eq!((listed["name"].as_str(), listed["every"].as_u64(), listed["tlp"].as_str()), (Some("list"), Some(7200), Some("green")));
+    assert_eq!(
+        (listed["name"].as_str(), listed["every"].as_u64(), listed["tlp"].as_str()),
+        (Some("list"), Some(7200), Some("green"))
+    );
     assert!(listed["last_success"].is_string() && listed["last_error"].is_null(), "{listed}");
     let imports = json_lines(&cordon(d, &["imports", "--json"], false));
     assert_eq!(imports.len(), 1, "one import, with the URL as its path: {imports:?}");

@@ -222,11 +222,12 @@ impl App {
         let outcomes = Mutex::new(Vec::with_capacity(feeds.len()));
         std::thread::scope(|scope| {
             for _ in 0..PARALLEL_RUNS.min(feeds.len()) {
-                scope.spawn(|| loop {
-                    let Some((i, feed)) = next.lock().ok().and_then(|mut it| it.next()) else { break };
-                    let outcome = self.run_one(feed);
-                    if let Ok(mut all) = outcomes.lock() {
-                        all.push((i, outcome));
+                scope.spawn(|| {
+                    while let Some((i, feed)) = next.lock().ok().and_then(|mut it| it.next()) {
+                        let outcome = self.run_one(feed);
+                        if let Ok(mut all) = outcomes.lock() {
+                            all.push((i, outcome));
+                        }
                     }
                 });
             }

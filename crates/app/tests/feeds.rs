@@ -393,9 +393,11 @@ impl Medallion {
             .stderr(Stdio::null())
             .spawn()
             .expect("medallion is missing: run scripts/install-peers.sh");
+        // Killed and waited for when dropped, also when it never comes up.
+        let medallion = Medallion { child, port, _dir: dir };
         for _ in 0..300 {
             if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Medallion { child, port, _dir: dir };
+                return medallion;
             }
             std::thread::sleep(Duration::from_millis(100));
         }

@@ -164,10 +164,12 @@ mod tests {
         let mut plain = Content::unpack("https://f.example/l.txt", list.clone(), None, 10).unwrap();
         assert_eq!(read(&mut plain).unwrap(), list, "plain content is not bounded by the archive limit");
         let mut gz = Content::unpack("https://f.example/l.txt.gz", gzip(&list), None, 1 << 20).unwrap();
-        assert_eq!((gz.name(), read(&mut gz).unwrap()), ("https://f.example/l.txt", list.clone()));
+        assert_eq!(gz.name(), "https://f.example/l.txt");
+        assert_eq!(read(&mut gz).unwrap(), list);
         let mut zipped =
             Content::unpack("https://f.example/a.zip", zip(&[("dir/feed.csv", &list)]), None, 1 << 20).unwrap();
-        assert_eq!((zipped.name(), read(&mut zipped).unwrap()), ("https://f.example/a.zip#feed.csv", list.clone()));
+        assert_eq!(zipped.name(), "https://f.example/a.zip#feed.csv");
+        assert_eq!(read(&mut zipped).unwrap(), list);
 
         let mut bomb = Content::unpack("https://f.example/l.gz", gzip(&vec![b'1'; 1 << 20]), None, 4096).unwrap();
         assert!(read(&mut bomb).unwrap_err().to_string().contains("over 4096 bytes"));

@@ -58,6 +58,52 @@ pub struct TransitionSummary {
     pub refused: Vec<(i64, TransitionError)>,
 }
 
+/// What a transition of every target a filter selects did
+/// ([`transition_matching`]): counts, and the first few refused ids per
+/// reason, so its size does not follow the selection.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct SelectionSummary {
+    /// Targets moved.
+    pub applied: u64,
+    /// Targets refused, by the refusal's text.
+    pub refused: BTreeMap<String, Refused>,
+}
+
+/// Targets refused for one reason.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Refused {
+    /// How many.
+    pub count: u64,
+    /// The first [`REFUSED_SHOWN`] of them, by id.
+    pub first: Vec<i64>,
+}
+
+/// How many refused ids a [`Refused`] keeps.
+pub const REFUSED_SHOWN: usize = 10;
+
+impl SelectionSummary {
+    /// Counts `ids` refused with `error`.
+    fn refuse(&mut self, error: &TransitionError, ids: impl IntoIterator<Item = i64>) {
+        let refused = self.refused.entry(error.to_string()).or_default();
+        for id in ids {
+            refused.count += 1;
+            if refused.first.len() < REFUSED_SHOWN {
+                refused.first.push(id);
+            }
+        }
+    }
+}
+
+impl From<&TransitionSummary> for SelectionSummary {
+    fn from(summary: &TransitionSummary) -> SelectionSummary {
+        let mut out = SelectionSummary { applied: summary.applied.len() as u64, ..SelectionSummary::default() };
+        for (id, error) in &summary.refused {
+            out.refuse(error, [*id]);
+        }
+        out
+    }
+}
+
 /// What target planning routes by and never acts on.
 #[derive(Clone, Debug, Default)]
 pub struct Routing {
@@ -261,6 +307,52 @@ pub fn transition(
             }
         }
         store.append_transitions(&transitions)
+    })?;
+    Ok(summary)
+}
+
+/// Moves every target `filter` selects to `to` where the lifecycle allows
+/// it, in one transaction, [`BUILD_BATCH`] targets at a time: each page is
+/// grouped by current state and each group moved by one set-based
+/// [`OpsStore::move_targets`] (the lifecycle's answer depends on the state
+/// alone). The others are counted refused.
+pub fn transition_matching(
+    store: &dyn OpsStore,
+    filter: &TargetFilter,
+    to: TargetState,
+    reason: Option<RejectReason>,
+    actor: &Actor,
+) -> Result<SelectionSummary, OpsError> {
+    let mut summary = SelectionSummary::default();
+    store.atomically(&mut |store| {
+        summary = SelectionSummary::default();
+        let step = Transition {
+            target_id: 0,
+            time: actor.time,
+            from: None,
+            to,
+            reason: reason.map(|r| r.as_str().to_string()),
+            actor: actor.name.clone(),
+            note: actor.note.clone(),
+            import_mark: store.newest_import()?,
+        };
+        let mut after = i64::MIN;
+        loop {
+            let targets = store.targets_after(filter, after, BUILD_BATCH)?;
+            let Some(last) = targets.last() else { break };
+            after = last.id;
+            let mut by_state: BTreeMap<TargetState, Vec<i64>> = BTreeMap::new();
+            for target in &targets {
+                by_state.entry(target.state).or_default().push(target.id);
+            }
+            for (from, ids) in by_state {
+                match check(from, to, reason) {
+                    Ok(()) => summary.applied += store.move_targets(&ids, from, &step)?.len() as u64,
+                    Err(error) => summary.refuse(&error, ids),
+                }
+            }
+        }
+        Ok(())
     })?;
     Ok(summary)
 }

@@ -457,6 +457,27 @@ pub trait OpsStore {
     /// its target's current state.
     fn append_transitions(&self, transitions: &[Transition]) -> Result<(), StoreError>;
 
+    /// Moves those of `target_ids` that are in state `from` to
+    /// `transition.to`, appending `transition` to each (its `target_id` and
+    /// `from` are set per target); returns the ids moved, ascending. One
+    /// set-based step for a bulk transition; this default goes through
+    /// [`OpsStore::states`] and [`OpsStore::append_transitions`].
+    fn move_targets(
+        &self,
+        target_ids: &[i64],
+        from: TargetState,
+        transition: &Transition,
+    ) -> Result<Vec<i64>, StoreError> {
+        let states = self.states(target_ids)?;
+        let mut moved: Vec<i64> = target_ids.iter().copied().filter(|id| states.get(id) == Some(&from)).collect();
+        moved.sort_unstable();
+        moved.dedup();
+        let steps: Vec<Transition> =
+            moved.iter().map(|id| Transition { target_id: *id, from: Some(from), ..transition.clone() }).collect();
+        self.append_transitions(&steps)?;
+        Ok(moved)
+    }
+
     /// The newest import id (0 when none).
     fn newest_import(&self) -> Result<i64, StoreError>;
 

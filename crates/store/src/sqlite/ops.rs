@@ -396,6 +396,46 @@ impl OpsStore for Conn {
         Ok(())
     }
 
+    fn move_targets(
+        &self,
+        target_ids: &[i64],
+        from: TargetState,
+        transition: &Transition,
+    ) -> Result<Vec<i64>, StoreError> {
+        // A JSON array for json_each: integers only, so written as they are.
+        let ids = format!("[{}]", join(target_ids));
+        let tx = Nested::new(&self.conn)?;
+        let mut moved: Vec<i64> = {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO transitions (target_id, time, from_state, to_state, reason, actor, note, import_mark)
+                 SELECT t.id, ?3, t.state, ?4, ?5, ?6, ?7, ?8 FROM targets t
+                 WHERE t.id IN (SELECT value FROM json_each(?1)) AND t.state = ?2 ORDER BY t.id
+                 RETURNING target_id",
+            )?;
+            let rows = insert.query_map(
+                params![
+                    ids,
+                    from.as_str(),
+                    transition.time,
+                    transition.to.as_str(),
+                    transition.reason,
+                    transition.actor,
+                    transition.note,
+                    transition.import_mark
+                ],
+                |r| r.get(0),
+            )?;
+            rows.collect::<Result<_, _>>()?
+        };
+        tx.execute(
+            "UPDATE targets SET state = ?3 WHERE id IN (SELECT value FROM json_each(?1)) AND state = ?2",
+            params![ids, from.as_str(), transition.to.as_str()],
+        )?;
+        tx.commit()?;
+        moved.sort_unstable();
+        Ok(moved)
+    }
+
     fn newest_import(&self) -> Result<i64, StoreError> {
         Ok(self.conn.query_row("SELECT coalesce(max(id), 0) FROM imports", [], |r| r.get(0))?)
     }

@@ -285,6 +285,15 @@ impl OpsStore for SqliteStore {
         self.write(|c| c.append_transitions(transitions))
     }
 
+    fn move_targets(
+        &self,
+        target_ids: &[i64],
+        from: TargetState,
+        transition: &Transition,
+    ) -> Result<Vec<i64>, StoreError> {
+        self.write(|c| c.move_targets(target_ids, from, transition))
+    }
+
     fn newest_import(&self) -> Result<i64, StoreError> {
         self.read(|c| c.newest_import())
     }

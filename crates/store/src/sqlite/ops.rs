@@ -176,7 +176,7 @@ impl OpsStore for Conn {
         let mut rows = stmt.query([operation_id])?;
         let mut scope = OpScope::default();
         let mut links = Vec::new();
-        fold_scope(&mut rows, &mut |indicator, derived_from| {
+        fold_scope(&mut rows, |indicator, derived_from| {
             links.extend(derived_from.iter().map(|from| (indicator.id, *from)));
             scope.indicators.push(indicator);
             Ok(())
@@ -213,7 +213,7 @@ impl OpsStore for Conn {
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             let mut rows = stmt.query(params![operation_id, id])?;
-            fold_scope(&mut rows, &mut |indicator, _| {
+            fold_scope(&mut rows, |indicator, _| {
                 out.push(indicator);
                 Ok(())
             })?;
@@ -239,7 +239,7 @@ impl OpsStore for Conn {
         for kinds in SCOPE_ORDER {
             let (first, last) = (kinds[0], kinds[kinds.len() - 1]);
             let mut rows = stmt.query(params![operation_id, first.as_str(), last.as_str()])?;
-            fold_scope(&mut rows, &mut |indicator, _| {
+            fold_scope(&mut rows, |indicator, _| {
                 pending.push(indicator);
                 if pending.len() == batch {
                     each(&pending)?;
@@ -656,10 +656,10 @@ fn in_scope(id: &str) -> String {
 /// Folds rows of [`SCOPE_COLUMNS`], an indicator's rows next to each other,
 /// into indicators: `done` gets each one whole with the ids its sightings
 /// are derived from.
-fn fold_scope(
-    rows: &mut rusqlite::Rows<'_>,
-    done: &mut dyn FnMut(OpIndicator, &[i64]) -> Result<(), StoreError>,
-) -> Result<(), StoreError> {
+fn fold_scope<F>(rows: &mut rusqlite::Rows<'_>, mut done: F) -> Result<(), StoreError>
+where
+    F: FnMut(OpIndicator, &[i64]) -> Result<(), StoreError>,
+{
     let mut current: Option<(OpIndicator, ScopeAcc, Vec<i64>)> = None;
     while let Some(row) = rows.next()? {
         let id: i64 = row.get(0)?;

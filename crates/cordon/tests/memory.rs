@@ -6,7 +6,8 @@
 //! The store holds 150,000 addresses and 10,000 URLs with their hosts: the
 //! code that held the whole scope, plan and every target in memory peaked
 //! near 2 KB per indicator (over 300 MB here, 1.95 GB at 1M); the bound
-//! leaves room for the binary, SQLite's cache and one batch.
+//! leaves room for the binary, SQLite's cache and one batch (measured
+//! in a debug build: targets build 85 MB, the bulk transition 47 MB).
 
 mod common;
 
@@ -19,7 +20,7 @@ const ADDRESSES: u64 = 150_000;
 /// URLs (each with its host domain, linked to it: one domain target each).
 const URLS: u64 = 10_000;
 /// The peak resident set every command below must stay under.
-const BOUND_KIB: u64 = 160 * 1024;
+const BOUND_KIB: u64 = 120 * 1024;
 
 /// Runs `cordon --db db args` under GNU time; returns the peak RSS in KiB.
 fn peak_kib(db: &Path, args: &[&str]) -> u64 {
@@ -84,6 +85,7 @@ fn targets_build_and_bulk_transitions_peak_under_a_bound_that_does_not_follow_th
         "every target moved: {}",
         report["states"]
     );
+    eprintln!("peak RSS: targets build {built} KiB, bulk transition {moved} KiB");
     assert!(built < BOUND_KIB, "targets build peaked at {built} KiB (bound {BOUND_KIB} KiB)");
     assert!(moved < BOUND_KIB, "the bulk transition peaked at {moved} KiB (bound {BOUND_KIB} KiB)");
 }

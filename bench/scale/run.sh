@@ -8,8 +8,9 @@
 # N defaults to 1,000,000. The store is built once with the cordon of this
 # tree (target/release/cordon); the steps that changed run with both the
 # binary of this tree ("after") and CORDON_BEFORE ("before", e.g. a release
-# build of the base commit), on the same store, each step 3 times; the
-# medians are printed. GNU time comes with scripts/install-peers.sh.
+# build of the base commit), on the same store, each step 3 times (targets
+# build and the bulk transition once each, on copies of the same store);
+# the medians are printed. GNU time comes with scripts/install-peers.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-1000000}
@@ -45,8 +46,16 @@ once() { local name=$1; shift; RUNS=1 step "$name" "$AFTER" "$@"; }
 echo "scale benchmark: $N indicators, $RUNS runs per step, in $OUT"
 for p in 0 1 2; do once "ingest partner$p" ingest --source "partner$p" --format plain --tlp green "$OUT/partner$p.txt"; done
 once "operation create" operation create --start 2000-01-01 --end 2100-12-31 scale
-once "targets build" targets build --operation scale
-once "target transition (bulk)" target transition --operation scale --state identified --to triaged --actor bench
+# Targets build and the bulk transition change the store: each binary runs
+# them once on its own copy of the store as it is now.
+cp "$DB" "$OUT/fresh.db"
+for side in before after; do
+  bin=$AFTER; [ "$side" = before ] && bin=$BEFORE
+  [ -n "$bin" ] || continue
+  cp "$OUT/fresh.db" "$DB"; rm -f "$DB-wal" "$DB-shm"
+  RUNS=1 step "targets build ($side)" "$bin" targets build --operation scale
+  RUNS=1 step "target transition ($side)" "$bin" target transition --operation scale --state identified --to triaged --actor bench
+done
 for side in before after; do
   bin=$AFTER; [ "$side" = before ] && bin=$BEFORE
   [ -n "$bin" ] || continue

@@ -13,7 +13,8 @@ use cordon_ops::package::{build_packages, PackageSummary};
 use cordon_ops::report::Report;
 use cordon_ops::verify::{VerifyConfig, VerifySummary};
 use cordon_ops::workflow::{
-    build_targets, operation as find_operation, transition, Actor, BuildSummary, Routing, TransitionSummary,
+    build_targets, operation as find_operation, transition, transition_matching, Actor, BuildSummary, Routing,
+    SelectionSummary, TransitionSummary,
 };
 use std::collections::BTreeSet;
 
@@ -111,20 +112,39 @@ impl App {
     }
 
     fn select_targets(&self, selection: &TargetSelection) -> Result<Vec<Target>, AppError> {
+        let mut targets = self.store.targets(&self.target_filter(selection)?)?;
+        if !selection.ids.is_empty() {
+            targets.retain(|t| selection.ids.contains(&t.id));
+        }
+        Ok(targets)
+    }
+
+    /// The store's filter for `selection` (all but its ids).
+    fn target_filter(&self, selection: &TargetSelection) -> Result<TargetFilter, AppError> {
         let operation_id = selection.operation.as_deref().map(|n| self.operation(n).map(|op| op.id)).transpose()?;
-        let filter = TargetFilter {
+        Ok(TargetFilter {
             operation_id,
             country: selection.country.as_deref().map(str::to_ascii_uppercase),
             asn: selection.asn,
             state: selection.state,
             category: selection.category,
             ..TargetFilter::default()
-        };
-        let mut targets = self.store.targets(&filter)?;
-        if !selection.ids.is_empty() {
-            targets.retain(|t| selection.ids.contains(&t.id));
-        }
-        Ok(targets)
+        })
+    }
+
+    /// Moves every target `selection` names but its ids (the hub's bulk
+    /// transition) to `to` where the lifecycle allows it, a batch at a time
+    /// inside one transaction: no target is held but the batch's.
+    pub fn transition_selection(
+        &self,
+        viewer: &Viewer,
+        selection: &TargetSelection,
+        to: TargetState,
+        reason: Option<RejectReason>,
+        actor: &Actor,
+    ) -> Result<SelectionSummary, AppError> {
+        require_hub(viewer, "moving selected targets")?;
+        Ok(transition_matching(&self.store, &self.target_filter(selection)?, to, reason, actor)?)
     }
 
     /// The country an agency viewer acts for.

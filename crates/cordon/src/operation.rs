@@ -18,7 +18,7 @@ use cordon_app::{now, App};
 use cordon_model::{format_timestamp, parse_timestamp, Category, Viewer};
 use cordon_ops::lifecycle::RejectReason;
 use cordon_ops::report::OUTCOME_KINDS;
-use cordon_ops::workflow::Actor;
+use cordon_ops::workflow::{Actor, SelectionSummary};
 use cordon_store::ops::{Outcome, TargetState};
 
 use crate::cli::Cli;
@@ -387,23 +387,24 @@ fn bulk_transition(app: &App, viewer: &Viewer, args: &TransitionArgs) -> anyhow:
         eprintln!("cordon: select targets with --id, --country, --asn or --state");
         return Ok(ExitCode::from(crate::EXIT_INPUT));
     }
-    let selection = TargetSelection { ids: args.id.clone(), ..chosen.selection() };
-    let selected = app.targets(viewer, &selection)?;
-    let missing: Vec<String> =
-        args.id.iter().filter(|id| !selected.iter().any(|t| t.id == **id)).map(|id| format!("#{id}")).collect();
-    if !missing.is_empty() {
-        eprintln!("cordon: no such target (or not selected): {}", missing.join(", "));
-    }
     let actor = Actor::new(&args.actor, now(), &args.note);
-    let result = app.transition(viewer, &selected, args.to, args.reason, &actor)?;
-    println!("{} target(s) moved to {}", result.applied.len(), args.to);
-    let mut refusals: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
-    for (id, err) in &result.refused {
-        refusals.entry(err.to_string()).or_default().push(format!("#{id}"));
-    }
-    for (why, ids) in &refusals {
-        let shown: Vec<&str> = ids.iter().take(10).map(String::as_str).collect();
-        let more = if ids.len() > 10 { format!(" and {} more", ids.len() - 10) } else { String::new() };
+    let result = if args.id.is_empty() {
+        app.transition_selection(viewer, &chosen.selection(), args.to, args.reason, &actor)?
+    } else {
+        let selection = TargetSelection { ids: args.id.clone(), ..chosen.selection() };
+        let selected = app.targets(viewer, &selection)?;
+        let missing: Vec<String> =
+            args.id.iter().filter(|id| !selected.iter().any(|t| t.id == **id)).map(|id| format!("#{id}")).collect();
+        if !missing.is_empty() {
+            eprintln!("cordon: no such target (or not selected): {}", missing.join(", "));
+        }
+        SelectionSummary::from(&app.transition(viewer, &selected, args.to, args.reason, &actor)?)
+    };
+    println!("{} target(s) moved to {}", result.applied, args.to);
+    for (why, refused) in &result.refused {
+        let shown: Vec<String> = refused.first.iter().map(|id| format!("#{id}")).collect();
+        let more = refused.count.saturating_sub(shown.len() as u64);
+        let more = if more > 0 { format!(" and {more} more") } else { String::new() };
         eprintln!("cordon: refused {}{more}: {why}", shown.join(", "));
     }
     Ok(if result.refused.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })

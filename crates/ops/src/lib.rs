@@ -3,7 +3,7 @@
 //! An operation ([`cordon_store::ops::Operation`]) scopes the indicators
 //! seen inside its window. From them:
 //!
-//! * [`targets::plan_targets`] groups indicators into takedown targets
+//! * [`targets::Planner`] groups indicators into takedown targets
 //!   (one per server address, CIDR listing, or domain not tied to an
 //!   address), leaving out flagged ones, and [`workflow::build_targets`]
 //!   stores them idempotently;

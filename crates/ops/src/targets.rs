@@ -1,4 +1,4 @@
-//! Turning an operation's indicators into takedown targets (pure).
+//! Turning an operation's indicators into takedown targets.
 //!
 //! * one **server** target per address, holding every domain and URL the
 //!   feeds tie to it (the `derived_from` links, followed two steps so a
@@ -20,121 +20,207 @@
 //! allowlist and the warninglists hold before enrichment has run) never
 //! become targets or members; they are counted by their first flag. A URL left without any
 //! target (its host was flagged) is counted as `host-flagged`.
+//!
+//! Planning streams: [`Planner`] takes the scope a batch at a time in
+//! [`SCOPE_ORDER`](cordon_store::ops::SCOPE_ORDER) (addresses, networks, domains, URLs, each by value) and
+//! keeps across batches only what links need: the verdict of each linked
+//! indicator, their neighbours and the names already covered, so its memory
+//! follows the links, not the store.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use cordon_enrich::{domain_flags, offline_flags, ContactBook, Country, FlagConfig, FlagKind};
 use cordon_model::{Kind, Observable};
-use cordon_store::ops::{ContactRef, OpIndicator, OpScope, TargetKind, TargetSpec};
+use cordon_store::ops::{ContactRef, OpIndicator, OpsStore, TargetKind, TargetSpec};
+use cordon_store::StoreError;
 
 /// Why an address the feeds tie to a URL or name of a shared platform is
 /// left out of targets (and of exports): it is the platform's server.
 pub const PLATFORM_SERVER: &str = "platform-server";
 
-/// The targets an operation's scope yields, and what was left out.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct BuildPlan {
-    /// The targets, sorted by kind then key.
-    pub specs: Vec<TargetSpec>,
-    /// Indicators left out, by reason (the flag's name).
-    pub left_out: BTreeMap<String, u64>,
+/// Groups an operation's indicators into targets as
+/// [`OpsStore::scope_each`] hands them over. Flagged indicators are left
+/// out (and counted) unless `include_flagged` (`--include-flagged`).
+pub struct Planner<'a> {
+    contacts: &'a ContactBook,
+    config: &'a FlagConfig<'a>,
+    include_flagged: bool,
+    /// Every indicator a link touches, with its verdict.
+    linked: HashMap<i64, Linked>,
+    /// Links between grouped (usable, not platform) indicators.
+    neighbours: HashMap<i64, BTreeSet<i64>>,
+    /// Linked names already a member or key of a target.
+    covered: HashSet<i64>,
+    left_out: BTreeMap<String, u64>,
+    /// Usable URLs left without any target.
+    orphans: u64,
 }
 
-/// Groups the scope's indicators into targets. Flagged indicators are left
-/// out (and counted) unless `include_flagged` (`--include-flagged`);
-/// `config` holds the allowlist and the warninglists.
-pub fn plan_targets(
-    scope: &OpScope,
-    contacts: &ContactBook,
-    config: &FlagConfig<'_>,
-    include_flagged: bool,
-) -> BuildPlan {
-    let by_id: HashMap<i64, &OpIndicator> = scope.indicators.iter().map(|i| (i.id, i)).collect();
-    let mut left_out = BTreeMap::new();
-    let mut usable = HashSet::new();
-    // Platform names and the URLs on them.
-    let mut platform: HashSet<i64> = HashSet::new();
-    let url_level = |key: &str| FlagKind::URL_LEVEL.iter().any(|kind| kind.key() == key);
-    for indicator in &scope.indicators {
+/// What planning knows of a linked indicator.
+struct Linked {
+    kind: Kind,
+    usable: bool,
+    platform: bool,
+}
+
+impl<'a> Planner<'a> {
+    /// Reads the operation's links and the verdicts of the indicators they
+    /// touch (`batch` at a time); `config` holds the allowlist and the
+    /// warninglists.
+    pub fn new(
+        store: &dyn OpsStore,
+        operation_id: i64,
+        contacts: &'a ContactBook,
+        config: &'a FlagConfig<'a>,
+        include_flagged: bool,
+        batch: usize,
+    ) -> Result<Planner<'a>, StoreError> {
+        let mut planner = Planner {
+            contacts,
+            config,
+            include_flagged,
+            linked: HashMap::new(),
+            neighbours: HashMap::new(),
+            covered: HashSet::new(),
+            left_out: BTreeMap::new(),
+            orphans: 0,
+        };
+        let links = store.scope_links(operation_id)?;
+        let mut ids: Vec<i64> = links.iter().flat_map(|(a, b)| [*a, *b]).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for chunk in ids.chunks(batch.max(1)) {
+            for indicator in store.scope_indicators(operation_id, chunk)? {
+                let (usable, platform) = planner.verdict(&indicator);
+                planner.linked.insert(indicator.id, Linked { kind: indicator.kind, usable, platform });
+            }
+        }
+        // An address tied to a platform's URL or name is its server.
+        for (a, b) in &links {
+            for (ip, other) in [(a, b), (b, a)] {
+                let other_on_platform = planner.linked.get(other).is_some_and(|l| l.platform);
+                let Some(address) = planner.linked.get_mut(ip) else { continue };
+                if matches!(address.kind, Kind::Ipv4 | Kind::Ipv6)
+                    && other_on_platform
+                    && !include_flagged
+                    && address.usable
+                {
+                    address.usable = false;
+                    *planner.left_out.entry(PLATFORM_SERVER.to_string()).or_insert(0) += 1;
+                }
+            }
+        }
+        let grouped = |id: &i64| planner.linked.get(id).is_some_and(|l| l.usable && !l.platform);
+        let mut neighbours: HashMap<i64, BTreeSet<i64>> = HashMap::new();
+        for (a, b) in links.iter().filter(|(a, b)| grouped(a) && grouped(b)) {
+            neighbours.entry(*a).or_default().insert(*b);
+            neighbours.entry(*b).or_default().insert(*a);
+        }
+        planner.neighbours = neighbours;
+        Ok(planner)
+    }
+
+    /// The targets keyed by the indicators of `batch`, the next batch of
+    /// [`OpsStore::scope_each`], in its order; their members are read from
+    /// the store.
+    pub fn plan(
+        &mut self,
+        store: &dyn OpsStore,
+        operation_id: i64,
+        batch: &[OpIndicator],
+    ) -> Result<Vec<TargetSpec>, StoreError> {
+        let mut keys: Vec<(TargetKind, &OpIndicator, BTreeSet<i64>)> = Vec::new();
+        for indicator in batch {
+            let (usable, platform) = match self.linked.get(&indicator.id) {
+                Some(linked) => (linked.usable, linked.platform),
+                None => self.verdict(indicator),
+            };
+            if !usable {
+                continue;
+            }
+            match indicator.kind {
+                Kind::Ipv4 | Kind::Ipv6 => {
+                    let mut members = BTreeSet::new();
+                    for first in self.near(indicator.id) {
+                        members.insert(first);
+                        members.extend(self.near(first));
+                    }
+                    self.covered.extend(members.iter().copied());
+                    keys.push((TargetKind::Server, indicator, members));
+                }
+                Kind::Cidr => keys.push((TargetKind::Network, indicator, BTreeSet::new())),
+                Kind::Domain => {
+                    if platform || self.covered.contains(&indicator.id) {
+                        continue;
+                    }
+                    let members: BTreeSet<i64> =
+                        self.near(indicator.id).filter(|n| !self.covered.contains(n)).collect();
+                    if self.linked.contains_key(&indicator.id) {
+                        self.covered.insert(indicator.id);
+                    }
+                    self.covered.extend(members.iter().copied());
+                    keys.push((TargetKind::Domain, indicator, members));
+                }
+                Kind::Url if platform => keys.push((TargetKind::Url, indicator, BTreeSet::new())),
+                Kind::Url => {
+                    if !self.covered.contains(&indicator.id) {
+                        self.orphans += 1;
+                    }
+                }
+            }
+        }
+        let wanted: Vec<i64> = keys.iter().flat_map(|(_, _, members)| members.iter().copied()).collect();
+        let members: HashMap<i64, OpIndicator> =
+            store.scope_indicators(operation_id, &wanted)?.into_iter().map(|i| (i.id, i)).collect();
+        Ok(keys.into_iter().map(|(kind, key, ids)| spec(kind, key, &ids, &members, self.contacts)).collect())
+    }
+
+    /// Indicators left out, by reason (the flag's name; `platform-server`;
+    /// `host-flagged` for URLs left without any target because their host
+    /// was flagged), once every batch is planned.
+    pub fn left_out(mut self) -> BTreeMap<String, u64> {
+        if self.orphans > 0 {
+            self.left_out.insert("host-flagged".to_string(), self.orphans);
+        }
+        self.left_out
+    }
+
+    /// Whether `indicator` may be a target (counting it left out if not)
+    /// and whether it is a shared platform's name or a URL on one.
+    fn verdict(&mut self, indicator: &OpIndicator) -> (bool, bool) {
+        let url_level = |key: &str| FlagKind::URL_LEVEL.iter().any(|kind| kind.key() == key);
         let mut flags = indicator.flags.clone();
-        flags.extend(offline_flags(indicator.kind, &indicator.value, config).iter().map(|f| f.kind.key().to_string()));
-        let on_platform = match indicator.kind {
+        flags.extend(
+            offline_flags(indicator.kind, &indicator.value, self.config).iter().map(|f| f.kind.key().to_string()),
+        );
+        let platform = match indicator.kind {
             Kind::Domain => flags.iter().any(|f| url_level(f)),
             Kind::Url => match Observable::Url(indicator.value.clone()).url_host() {
-                Some(Observable::Domain(host)) => domain_flags(&host, config).iter().any(|f| url_level(f.kind.key())),
+                Some(Observable::Domain(host)) => {
+                    domain_flags(&host, self.config).iter().any(|f| url_level(f.kind.key()))
+                }
                 _ => false,
             },
             _ => false,
         };
-        if on_platform {
-            platform.insert(indicator.id);
-        }
         match flags.first() {
-            Some(flag) if !include_flagged => *left_out.entry(flag.clone()).or_insert(0) += 1,
-            _ => {
-                usable.insert(indicator.id);
+            Some(flag) if !self.include_flagged => {
+                *self.left_out.entry(flag.clone()).or_insert(0) += 1;
+                (false, platform)
             }
+            _ => (true, platform),
         }
     }
-    let mut neighbours: HashMap<i64, BTreeSet<i64>> = HashMap::new();
-    for (a, b) in &scope.links {
-        let is_ip = |id: &i64| by_id.get(id).is_some_and(|i| matches!(i.kind, Kind::Ipv4 | Kind::Ipv6));
-        for (ip, other) in [(a, b), (b, a)] {
-            if is_ip(ip) && platform.contains(other) && !include_flagged && usable.remove(ip) {
-                *left_out.entry(PLATFORM_SERVER.to_string()).or_insert(0) += 1;
-            }
-        }
-    }
-    for (a, b) in &scope.links {
-        let grouped = |id: &i64| usable.contains(id) && !platform.contains(id);
-        if grouped(a) && grouped(b) {
-            neighbours.entry(*a).or_default().insert(*b);
-            neighbours.entry(*b).or_default().insert(*a);
-        }
-    }
-    let named = |id: &i64| by_id.get(id).is_some_and(|i| matches!(i.kind, Kind::Domain | Kind::Url));
-    let near = |id: i64| neighbours.get(&id).into_iter().flatten().copied().filter(|n| named(n));
 
-    let mut specs = Vec::new();
-    let mut covered = HashSet::new();
-    let usable_of = |kinds: &[Kind]| {
-        let mut found: Vec<&OpIndicator> =
-            scope.indicators.iter().filter(|i| usable.contains(&i.id) && kinds.contains(&i.kind)).collect();
-        found.sort_by(|a, b| a.value.cmp(&b.value));
-        found
-    };
-    for ip in usable_of(&[Kind::Ipv4, Kind::Ipv6]) {
-        let mut members = BTreeSet::new();
-        for first in near(ip.id) {
-            members.insert(first);
-            members.extend(near(first));
-        }
-        covered.extend(members.iter().copied());
-        specs.push(spec(TargetKind::Server, ip, &members, &by_id, contacts));
+    /// The names (domains, URLs) grouped with `id`.
+    fn near(&self, id: i64) -> impl Iterator<Item = i64> + '_ {
+        self.neighbours
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|n| self.linked.get(n).is_some_and(|l| matches!(l.kind, Kind::Domain | Kind::Url)))
     }
-    for net in usable_of(&[Kind::Cidr]) {
-        specs.push(spec(TargetKind::Network, net, &BTreeSet::new(), &by_id, contacts));
-    }
-    for domain in usable_of(&[Kind::Domain]) {
-        if covered.contains(&domain.id) || platform.contains(&domain.id) {
-            continue;
-        }
-        let members: BTreeSet<i64> = near(domain.id).filter(|n| !covered.contains(n)).collect();
-        covered.insert(domain.id);
-        covered.extend(members.iter().copied());
-        specs.push(spec(TargetKind::Domain, domain, &members, &by_id, contacts));
-    }
-    for url in usable_of(&[Kind::Url]) {
-        if platform.contains(&url.id) {
-            covered.insert(url.id);
-            specs.push(spec(TargetKind::Url, url, &BTreeSet::new(), &by_id, contacts));
-        }
-    }
-    let orphans = usable_of(&[Kind::Url]).iter().filter(|u| !covered.contains(&u.id)).count();
-    if orphans > 0 {
-        left_out.insert("host-flagged".to_string(), orphans as u64);
-    }
-    BuildPlan { specs, left_out }
 }
 
 /// Malware families named case-insensitively ("Mirai" and "mirai" are one
@@ -157,12 +243,11 @@ fn spec(
     kind: TargetKind,
     key: &OpIndicator,
     members: &BTreeSet<i64>,
-    by_id: &HashMap<i64, &OpIndicator>,
+    by_id: &HashMap<i64, OpIndicator>,
     contacts: &ContactBook,
 ) -> TargetSpec {
-    let all: Vec<&OpIndicator> = std::iter::once(key)
-        .chain(members.iter().filter(|m| **m != key.id).filter_map(|m| by_id.get(m).copied()))
-        .collect();
+    let all: Vec<&OpIndicator> =
+        std::iter::once(key).chain(members.iter().filter(|m| **m != key.id).filter_map(|m| by_id.get(m))).collect();
     let union = |get: &dyn Fn(&OpIndicator) -> Vec<String>| -> Vec<String> {
         all.iter().flat_map(|i| get(i)).collect::<BTreeSet<_>>().into_iter().collect()
     };

@@ -137,3 +137,74 @@ fn urls_on_platforms_are_url_targets_and_scanners_are_left_out() {
     let server = targets.iter().find(|t| t.spec.kind == TargetKind::Server).unwrap();
     assert_eq!(store.members(server.id).unwrap(), ["80.94.95.112", "evil.example", "http://evil.example/x"]);
 }
+
+/// A store whose links cross every planning rule: an address sharing a
+/// domain with another, a URL tied to two names, a domain tied to a
+/// domain, a platform URL on an address, a flagged address with a domain,
+/// a URL whose host is flagged, networks and an IPv6 server.
+fn tangled_store(dir: &std::path::Path) -> (SqliteStore, cordon_store::ops::Operation) {
+    let db = dir.join("cordon.db");
+    let store = SqliteStore::open(&db).unwrap();
+    let phish = |raw: &str, links: &[&str]| common::record(raw, links, Category::Phishing, Tlp::Green, None);
+    common::import(
+        &store,
+        "a",
+        &[
+            phish("http://shared.example/a", &["80.94.95.112", "80.94.95.113"]),
+            phish("http://two.example/b", &["second.example"]),
+            phish("second.example", &["third.example"]),
+            phish("http://lonely.example/c", &[]),
+            phish("https://drive.google.com/file/d/1AbC/view", &["142.250.185.78"]),
+            phish("http://flagged.example/d", &["8.8.8.8"]),
+            phish("http://cdn-hosted.example/e", &[]),
+            common::record("45.148.10.0/24", &[], Category::Spam, Tlp::Clear, None),
+            common::record("2001:db8:1::/48", &[], Category::Spam, Tlp::Clear, None),
+            common::record("2a01:4f8::1", &["ipv6.example"], Category::C2, Tlp::Green, Some("Sliver")),
+            common::record("185.220.101.1", &[], Category::C2, Tlp::Amber, Some("Mirai")),
+        ],
+    );
+    common::import(&store, "b", &[phish("http://shared.example/a", &["80.94.95.113"])]);
+    common::enrich(&db, "8.8.8.8", "US", 15169, "public-resolver\tGoogle Public DNS");
+    common::enrich(&db, "cdn-hosted.example", "US", 13335, "cdn\tCloudflare");
+    let op = common::operation(&store);
+    (store, op)
+}
+
+/// Everything a build wrote: each target with its members and history.
+fn built(store: &SqliteStore, op: &cordon_store::ops::Operation) -> Vec<(String, Vec<String>, Vec<TargetState>)> {
+    let targets = store.targets(&TargetFilter { operation_id: Some(op.id), ..TargetFilter::default() }).unwrap();
+    targets
+        .iter()
+        .map(|t| {
+            let history = store.history(t.id).unwrap().iter().map(|h| h.to).collect();
+            (format!("{:?}", t), store.members(t.id).unwrap(), history)
+        })
+        .collect()
+}
+
+#[test]
+fn planning_one_indicator_at_a_time_builds_what_one_batch_builds() {
+    let routing = cordon_ops::workflow::Routing { warninglists: Some(platform_lists()), ..Default::default() };
+    let mut results = Vec::new();
+    for batch in [1, 2, cordon_ops::workflow::BUILD_BATCH] {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, op) = tangled_store(dir.path());
+        let build = |time, flagged| {
+            let actor = Actor::new("t", time, "");
+            cordon_ops::workflow::build_targets_in_batches(&store, &op, &routing, &actor, flagged, batch).unwrap()
+        };
+        let first = build(common::T0, false);
+        let forced = build(common::T0 + 5, true);
+        // Allowlisted since: the rebuild withdraws its target page by page.
+        common::enrich(&dir.path().join("cordon.db"), "80.94.95.112", "RO", 204428, "allowlisted\tours");
+        let rebuilt = build(common::T0 + 9, false);
+        results.push((format!("{first:?}\n{forced:?}\n{rebuilt:?}"), built(&store, &op)));
+    }
+    let (summaries, targets) = &results[2];
+    assert!(summaries.contains("\"platform-server\": 1"), "{summaries}");
+    assert!(summaries.contains("\"public-resolver\": 1"), "{summaries}");
+    assert!(targets.iter().any(|(_, members, _)| members.len() == 3), "a server with its domain and URL: {targets:?}");
+    assert!(targets.iter().any(|(_, _, history)| history.last() == Some(&TargetState::Rejected)), "{targets:?}");
+    assert_eq!(results[0], results[2], "batch 1 against one batch");
+    assert_eq!(results[1], results[2], "batch 2 against one batch");
+}

@@ -204,6 +204,11 @@ pub struct OpScope {
     pub links: Vec<(i64, i64)>,
 }
 
+/// The order in which targets are planned, as groups of indicator kinds:
+/// addresses (server targets), networks, domains, URLs. Within a group
+/// indicators go by value; [`OpsStore::scope_each`] follows it.
+pub const SCOPE_ORDER: [&[Kind]; 4] = [&[Kind::Ipv4, Kind::Ipv6], &[Kind::Cidr], &[Kind::Domain], &[Kind::Url]];
+
 /// A target as built from the feeds, to insert or refresh.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TargetSpec {
@@ -384,6 +389,41 @@ pub trait OpsStore {
     /// and those of its attached imports, with their links.
     fn scope(&self, operation_id: i64) -> Result<OpScope, StoreError>;
 
+    /// The links among the operation's indicators (`scope().links`,
+    /// sorted, distinct), without the indicators themselves.
+    fn scope_links(&self, operation_id: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+        Ok(self.scope(operation_id)?.links)
+    }
+
+    /// The operation's indicators among `ids` (ids that [`scope_links`]
+    /// named), by id, built as [`OpsStore::scope`] builds them.
+    ///
+    /// [`scope_links`]: OpsStore::scope_links
+    fn scope_indicators(&self, operation_id: i64, ids: &[i64]) -> Result<Vec<OpIndicator>, StoreError> {
+        let wanted: std::collections::HashSet<i64> = ids.iter().copied().collect();
+        Ok(self.scope(operation_id)?.indicators.into_iter().filter(|i| wanted.contains(&i.id)).collect())
+    }
+
+    /// The operation's indicators (those of [`OpsStore::scope`]) in the
+    /// order targets are planned: the kinds of [`SCOPE_ORDER`] group by
+    /// group, each group by value (byte order); handed to `each` at most
+    /// `batch` at a time, so a backend that streams holds one batch.
+    /// This default reads the whole scope; the SQLite backend streams.
+    fn scope_each(
+        &self,
+        operation_id: i64,
+        batch: usize,
+        each: &mut dyn FnMut(&[OpIndicator]) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut indicators = self.scope(operation_id)?.indicators;
+        let group = |kind: Kind| SCOPE_ORDER.iter().position(|kinds| kinds.contains(&kind));
+        indicators.sort_by(|a, b| (group(a.kind), &a.value).cmp(&(group(b.kind), &b.value)));
+        for chunk in indicators.chunks(batch.max(1)) {
+            each(chunk)?;
+        }
+        Ok(())
+    }
+
     /// Inserts new targets and refreshes existing ones (same operation and
     /// key), in one transaction. Returns each spec's target id and whether
     /// it is new, in the order given. State and history are not touched.
@@ -396,6 +436,12 @@ pub trait OpsStore {
 
     /// The targets matching `filter`, by id.
     fn targets(&self, filter: &TargetFilter) -> Result<Vec<Target>, StoreError>;
+
+    /// At most `limit` of the targets matching `filter` whose id is above
+    /// `after`, by id: [`OpsStore::targets`] a page at a time.
+    fn targets_after(&self, filter: &TargetFilter, after: i64, limit: usize) -> Result<Vec<Target>, StoreError> {
+        Ok(self.targets(filter)?.into_iter().filter(|t| t.id > after).take(limit).collect())
+    }
 
     /// The values of a target's members.
     fn members(&self, target_id: i64) -> Result<Vec<String>, StoreError>;
@@ -410,6 +456,27 @@ pub trait OpsStore {
     /// `to` state. Fails, appending none, if a transition's `from` is not
     /// its target's current state.
     fn append_transitions(&self, transitions: &[Transition]) -> Result<(), StoreError>;
+
+    /// Moves those of `target_ids` that are in state `from` to
+    /// `transition.to`, appending `transition` to each (its `target_id` and
+    /// `from` are set per target); returns the ids moved, ascending. One
+    /// set-based step for a bulk transition; this default goes through
+    /// [`OpsStore::states`] and [`OpsStore::append_transitions`].
+    fn move_targets(
+        &self,
+        target_ids: &[i64],
+        from: TargetState,
+        transition: &Transition,
+    ) -> Result<Vec<i64>, StoreError> {
+        let states = self.states(target_ids)?;
+        let mut moved: Vec<i64> = target_ids.iter().copied().filter(|id| states.get(id) == Some(&from)).collect();
+        moved.sort_unstable();
+        moved.dedup();
+        let steps: Vec<Transition> =
+            moved.iter().map(|id| Transition { target_id: *id, from: Some(from), ..transition.clone() }).collect();
+        self.append_transitions(&steps)?;
+        Ok(moved)
+    }
 
     /// The newest import id (0 when none).
     fn newest_import(&self) -> Result<i64, StoreError>;

@@ -14,7 +14,7 @@ use super::import::tlp_from_code;
 use super::{Conn, Nested, SIGHTING_ORDER};
 use crate::ops::{
     Check, ContactRef, Evidence, OpIndicator, OpScope, Operation, OpsStore, Outcome, Target, TargetFilter, TargetKind,
-    TargetSpec, TargetState, Transition,
+    TargetSpec, TargetState, Transition, SCOPE_ORDER,
 };
 use crate::StoreError;
 
@@ -170,77 +170,88 @@ impl OpsStore for Conn {
     }
 
     fn scope(&self, operation_id: i64) -> Result<OpScope, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "WITH op AS (SELECT start, end FROM operations WHERE id = ?1),
-                  ids AS (
-                    SELECT DISTINCT s.indicator_id AS id FROM sightings s, op
-                    WHERE (s.last_seen >= op.start AND s.first_seen <= op.end)
-                       OR s.created_import IN (SELECT import_id FROM operation_imports WHERE operation_id = ?1)
-                       OR s.last_import IN (SELECT import_id FROM operation_imports WHERE operation_id = ?1))
-             SELECT i.id, i.value, i.kind, src.name, s.category, s.malware, s.port, s.first_seen, s.last_seen,
-                    s.last_import, s.derived_from, e.flags, e.country, e.asn, e.as_org, e.hosting
-             FROM ids JOIN indicators i ON i.id = ids.id
-             JOIN sightings s ON s.indicator_id = i.id
-             JOIN sources src ON src.id = s.source_id
-             LEFT JOIN enrichment e ON e.indicator_id = i.id
-             ORDER BY i.id",
-        )?;
+        let sql =
+            format!("SELECT {SCOPE_COLUMNS} FROM indicators i {SCOPE_JOINS} WHERE {} ORDER BY i.id", in_scope("i.id"));
+        let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query([operation_id])?;
         let mut scope = OpScope::default();
-        let mut acc = ScopeAcc::default();
         let mut links = Vec::new();
-        while let Some(row) = rows.next()? {
-            let id: i64 = row.get(0)?;
-            if scope.indicators.last().map(|i| i.id) != Some(id) {
-                finish_indicator(&mut scope, std::mem::take(&mut acc));
-                scope.indicators.push(OpIndicator {
-                    id,
-                    value: row.get(1)?,
-                    kind: row.get::<_, String>(2)?.parse::<Kind>().map_err(conversion)?,
-                    flags: decode_flags(&row.get::<_, Option<String>>(11)?.unwrap_or_default())
-                        .into_iter()
-                        .map(|(kind, _)| kind)
-                        .collect(),
-                    country: row.get(12)?,
-                    asn: row.get(13)?,
-                    as_org: row.get(14)?,
-                    hosting: row.get(15)?,
-                    categories: Vec::new(),
-                    malware: Vec::new(),
-                    sources: Vec::new(),
-                    ports: Vec::new(),
-                    first_seen: i64::MAX,
-                    last_seen: i64::MIN,
-                    last_import: 0,
-                });
-            }
-            let Some(current) = scope.indicators.last_mut() else { continue };
-            acc.sources.insert(row.get(3)?);
-            acc.categories.insert(row.get::<_, String>(4)?.parse().map_err(conversion)?);
-            let malware: String = row.get(5)?;
-            if !malware.is_empty() {
-                acc.malware.insert(malware);
-            }
-            if let Ok(port) = u16::try_from(row.get::<_, i64>(6)?) {
-                if port != 0 {
-                    acc.ports.insert(port);
-                }
-            }
-            current.first_seen = current.first_seen.min(row.get(7)?);
-            current.last_seen = current.last_seen.max(row.get(8)?);
-            current.last_import = current.last_import.max(row.get(9)?);
-            let derived_from: i64 = row.get(10)?;
-            if derived_from != 0 {
-                links.push((id, derived_from));
-            }
-        }
-        finish_indicator(&mut scope, acc);
+        fold_scope(&mut rows, |indicator, derived_from| {
+            links.extend(derived_from.iter().map(|from| (indicator.id, *from)));
+            scope.indicators.push(indicator);
+            Ok(())
+        })?;
         let ids: HashSet<i64> = scope.indicators.iter().map(|i| i.id).collect();
         links.retain(|(a, b)| ids.contains(a) && ids.contains(b));
         links.sort_unstable();
         links.dedup();
         scope.links = links;
         Ok(scope)
+    }
+
+    fn scope_links(&self, operation_id: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+        let sql = format!(
+            "SELECT s.indicator_id, s.derived_from FROM sightings s WHERE s.derived_from <> 0 AND {} AND {}",
+            in_scope("s.indicator_id"),
+            in_scope("s.derived_from")
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([operation_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let mut links: Vec<(i64, i64)> = rows.collect::<Result<_, _>>()?;
+        links.sort_unstable();
+        links.dedup();
+        Ok(links)
+    }
+
+    fn scope_indicators(&self, operation_id: i64, ids: &[i64]) -> Result<Vec<OpIndicator>, StoreError> {
+        let sql =
+            format!("SELECT {SCOPE_COLUMNS} FROM indicators i {SCOPE_JOINS} WHERE i.id = ?2 AND {}", in_scope("i.id"));
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let mut rows = stmt.query(params![operation_id, id])?;
+            fold_scope(&mut rows, |indicator, _| {
+                out.push(indicator);
+                Ok(())
+            })?;
+        }
+        Ok(out)
+    }
+
+    fn scope_each(
+        &self,
+        operation_id: i64,
+        batch: usize,
+        each: &mut dyn FnMut(&[OpIndicator]) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        // One walk of the value index per group: no sort, no set of ids.
+        let sql = format!(
+            "SELECT {SCOPE_COLUMNS} FROM indicators i {SCOPE_JOINS}
+             WHERE i.kind IN (?2, ?3) AND {} ORDER BY i.value",
+            in_scope("i.id")
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let batch = batch.max(1);
+        let mut pending = Vec::with_capacity(batch);
+        for kinds in SCOPE_ORDER {
+            let (first, last) = (kinds[0], kinds[kinds.len() - 1]);
+            let mut rows = stmt.query(params![operation_id, first.as_str(), last.as_str()])?;
+            fold_scope(&mut rows, |indicator, _| {
+                pending.push(indicator);
+                if pending.len() == batch {
+                    each(&pending)?;
+                    pending.clear();
+                }
+                Ok(())
+            })?;
+        }
+        if !pending.is_empty() {
+            each(&pending)?;
+        }
+        Ok(())
     }
 
     fn upsert_targets(
@@ -308,27 +319,11 @@ impl OpsStore for Conn {
     }
 
     fn targets(&self, filter: &TargetFilter) -> Result<Vec<Target>, StoreError> {
-        let sql = format!(
-            "SELECT {TARGET_COLUMNS} FROM targets t
-             WHERE (?1 IS NULL OR t.operation_id = ?1) AND (?2 IS NULL OR t.id = ?2)
-               AND (?3 IS NULL OR t.country = ?3) AND (?4 IS NULL OR t.asn = ?4)
-               AND (?5 IS NULL OR t.state = ?5)
-               AND (?6 IS NULL OR ',' || t.categories || ',' LIKE '%,' || ?6 || ',%')
-             ORDER BY t.id"
-        );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(
-            params![
-                filter.operation_id,
-                filter.id,
-                filter.country.as_deref().map(str::to_ascii_uppercase),
-                filter.asn,
-                filter.state.map(TargetState::as_str),
-                filter.category.map(Category::as_str),
-            ],
-            target_row,
-        )?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.select_targets(filter, i64::MIN, -1)
+    }
+
+    fn targets_after(&self, filter: &TargetFilter, after: i64, limit: usize) -> Result<Vec<Target>, StoreError> {
+        self.select_targets(filter, after, i64::try_from(limit).unwrap_or(i64::MAX))
     }
 
     fn members(&self, target_id: i64) -> Result<Vec<String>, StoreError> {
@@ -399,6 +394,46 @@ impl OpsStore for Conn {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    fn move_targets(
+        &self,
+        target_ids: &[i64],
+        from: TargetState,
+        transition: &Transition,
+    ) -> Result<Vec<i64>, StoreError> {
+        // A JSON array for json_each: integers only, so written as they are.
+        let ids = format!("[{}]", join(target_ids));
+        let tx = Nested::new(&self.conn)?;
+        let mut moved: Vec<i64> = {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO transitions (target_id, time, from_state, to_state, reason, actor, note, import_mark)
+                 SELECT t.id, ?3, t.state, ?4, ?5, ?6, ?7, ?8 FROM targets t
+                 WHERE t.id IN (SELECT value FROM json_each(?1)) AND t.state = ?2 ORDER BY t.id
+                 RETURNING target_id",
+            )?;
+            let rows = insert.query_map(
+                params![
+                    ids,
+                    from.as_str(),
+                    transition.time,
+                    transition.to.as_str(),
+                    transition.reason,
+                    transition.actor,
+                    transition.note,
+                    transition.import_mark
+                ],
+                |r| r.get(0),
+            )?;
+            rows.collect::<Result<_, _>>()?
+        };
+        tx.execute(
+            "UPDATE targets SET state = ?3 WHERE id IN (SELECT value FROM json_each(?1)) AND state = ?2",
+            params![ids, from.as_str(), transition.to.as_str()],
+        )?;
+        tx.commit()?;
+        moved.sort_unstable();
+        Ok(moved)
     }
 
     fn newest_import(&self) -> Result<i64, StoreError> {
@@ -555,6 +590,37 @@ impl OpsStore for Conn {
     }
 }
 
+impl Conn {
+    /// The targets matching `filter` with ids above `after`, by id, at most
+    /// `limit` (negative: all).
+    fn select_targets(&self, filter: &TargetFilter, after: i64, limit: i64) -> Result<Vec<Target>, StoreError> {
+        let sql = format!(
+            "SELECT {TARGET_COLUMNS} FROM targets t
+             WHERE (?1 IS NULL OR t.operation_id = ?1) AND (?2 IS NULL OR t.id = ?2)
+               AND (?3 IS NULL OR t.country = ?3) AND (?4 IS NULL OR t.asn = ?4)
+               AND (?5 IS NULL OR t.state = ?5)
+               AND (?6 IS NULL OR ',' || t.categories || ',' LIKE '%,' || ?6 || ',%')
+               AND t.id > ?7
+             ORDER BY t.id LIMIT ?8"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(
+            params![
+                filter.operation_id,
+                filter.id,
+                filter.country.as_deref().map(str::to_ascii_uppercase),
+                filter.asn,
+                filter.state.map(TargetState::as_str),
+                filter.category.map(Category::as_str),
+                after,
+                limit,
+            ],
+            target_row,
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
 fn operation_row(r: &Row<'_>) -> rusqlite::Result<Operation> {
     Ok(Operation {
         id: r.get(0)?,
@@ -566,11 +632,96 @@ fn operation_row(r: &Row<'_>) -> rusqlite::Result<Operation> {
     })
 }
 
-fn finish_indicator(scope: &mut OpScope, acc: ScopeAcc) {
-    if let Some(last) = scope.indicators.last_mut() {
-        last.categories = acc.categories.into_iter().collect();
-        last.malware = acc.malware.into_iter().collect();
-        last.sources = acc.sources.into_iter().collect();
-        last.ports = acc.ports.into_iter().collect();
+/// The columns [`fold_scope`] reads: one row per sighting of an indicator.
+const SCOPE_COLUMNS: &str = "i.id, i.value, i.kind, src.name, s.category, s.malware, s.port, s.first_seen, s.last_seen,
+    s.last_import, s.derived_from, e.flags, e.country, e.asn, e.as_org, e.hosting";
+
+/// The joins [`SCOPE_COLUMNS`] needs, from `indicators i`.
+const SCOPE_JOINS: &str = "JOIN sightings s ON s.indicator_id = i.id JOIN sources src ON src.id = s.source_id
+    LEFT JOIN enrichment e ON e.indicator_id = i.id";
+
+/// The SQL condition that the indicator with id `id` (a column) is in the
+/// scope of operation `?1`: it has a sighting inside the operation's
+/// window or one from an import attached to it. A probe of the sightings'
+/// key, so a walk of any order of indicators needs no set of ids.
+fn in_scope(id: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM sightings w JOIN operations op ON op.id = ?1 WHERE w.indicator_id = {id}
+            AND ((w.last_seen >= op.start AND w.first_seen <= op.end)
+              OR w.created_import IN (SELECT import_id FROM operation_imports WHERE operation_id = ?1)
+              OR w.last_import IN (SELECT import_id FROM operation_imports WHERE operation_id = ?1)))"
+    )
+}
+
+/// Folds rows of [`SCOPE_COLUMNS`], an indicator's rows next to each other,
+/// into indicators: `done` gets each one whole with the ids its sightings
+/// are derived from.
+fn fold_scope<F>(rows: &mut rusqlite::Rows<'_>, mut done: F) -> Result<(), StoreError>
+where
+    F: FnMut(OpIndicator, &[i64]) -> Result<(), StoreError>,
+{
+    let mut current: Option<(OpIndicator, ScopeAcc, Vec<i64>)> = None;
+    while let Some(row) = rows.next()? {
+        let id: i64 = row.get(0)?;
+        if current.as_ref().map(|(i, _, _)| i.id) != Some(id) {
+            if let Some((indicator, acc, derived)) = current.take() {
+                done(acc.finish(indicator), &derived)?;
+            }
+            let indicator = OpIndicator {
+                id,
+                value: row.get(1)?,
+                kind: row.get::<_, String>(2)?.parse::<Kind>().map_err(conversion)?,
+                flags: decode_flags(&row.get::<_, Option<String>>(11)?.unwrap_or_default())
+                    .into_iter()
+                    .map(|(kind, _)| kind)
+                    .collect(),
+                country: row.get(12)?,
+                asn: row.get(13)?,
+                as_org: row.get(14)?,
+                hosting: row.get(15)?,
+                categories: Vec::new(),
+                malware: Vec::new(),
+                sources: Vec::new(),
+                ports: Vec::new(),
+                first_seen: i64::MAX,
+                last_seen: i64::MIN,
+                last_import: 0,
+            };
+            current = Some((indicator, ScopeAcc::default(), Vec::new()));
+        }
+        let Some((indicator, acc, derived)) = current.as_mut() else { continue };
+        acc.sources.insert(row.get(3)?);
+        acc.categories.insert(row.get::<_, String>(4)?.parse().map_err(conversion)?);
+        let malware: String = row.get(5)?;
+        if !malware.is_empty() {
+            acc.malware.insert(malware);
+        }
+        if let Ok(port) = u16::try_from(row.get::<_, i64>(6)?) {
+            if port != 0 {
+                acc.ports.insert(port);
+            }
+        }
+        indicator.first_seen = indicator.first_seen.min(row.get(7)?);
+        indicator.last_seen = indicator.last_seen.max(row.get(8)?);
+        indicator.last_import = indicator.last_import.max(row.get(9)?);
+        let derived_from: i64 = row.get(10)?;
+        if derived_from != 0 {
+            derived.push(derived_from);
+        }
+    }
+    if let Some((indicator, acc, derived)) = current {
+        done(acc.finish(indicator), &derived)?;
+    }
+    Ok(())
+}
+
+impl ScopeAcc {
+    /// `indicator` with the lists gathered from its sightings.
+    fn finish(self, mut indicator: OpIndicator) -> OpIndicator {
+        indicator.categories = self.categories.into_iter().collect();
+        indicator.malware = self.malware.into_iter().collect();
+        indicator.sources = self.sources.into_iter().collect();
+        indicator.ports = self.ports.into_iter().collect();
+        indicator
     }
 }

@@ -11,7 +11,8 @@ use crate::audit::{AuditEntry, AuditRow, AuditStore, Broken};
 use crate::auth::{AuthStore, NewToken, NewUser, Session, SessionStore, Token, User};
 use crate::enrichment::{AllowEntry, ContactRow, Enrichment, EnrichmentStore, IndicatorRef, Link};
 use crate::ops::{
-    Check, Evidence, OpScope, Operation, OpsStore, Outcome, Target, TargetFilter, TargetSpec, TargetState, Transition,
+    Check, Evidence, OpIndicator, OpScope, Operation, OpsStore, Outcome, Target, TargetFilter, TargetSpec, TargetState,
+    Transition,
 };
 use crate::orgs::{NewOrganisation, OrgStore, Organisation, SourceOwner};
 use crate::{
@@ -248,6 +249,23 @@ impl OpsStore for SqliteStore {
         self.read(|c| c.scope(operation_id))
     }
 
+    fn scope_links(&self, operation_id: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+        self.read(|c| c.scope_links(operation_id))
+    }
+
+    fn scope_indicators(&self, operation_id: i64, ids: &[i64]) -> Result<Vec<OpIndicator>, StoreError> {
+        self.read(|c| c.scope_indicators(operation_id, ids))
+    }
+
+    fn scope_each(
+        &self,
+        operation_id: i64,
+        batch: usize,
+        each: &mut dyn FnMut(&[OpIndicator]) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.read(|c| c.scope_each(operation_id, batch, each))
+    }
+
     fn upsert_targets(
         &self,
         operation_id: i64,
@@ -259,6 +277,10 @@ impl OpsStore for SqliteStore {
 
     fn targets(&self, filter: &TargetFilter) -> Result<Vec<Target>, StoreError> {
         self.read(|c| c.targets(filter))
+    }
+
+    fn targets_after(&self, filter: &TargetFilter, after: i64, limit: usize) -> Result<Vec<Target>, StoreError> {
+        self.read(|c| c.targets_after(filter, after, limit))
     }
 
     fn members(&self, target_id: i64) -> Result<Vec<String>, StoreError> {
@@ -275,6 +297,15 @@ impl OpsStore for SqliteStore {
 
     fn append_transitions(&self, transitions: &[Transition]) -> Result<(), StoreError> {
         self.write(|c| c.append_transitions(transitions))
+    }
+
+    fn move_targets(
+        &self,
+        target_ids: &[i64],
+        from: TargetState,
+        transition: &Transition,
+    ) -> Result<Vec<i64>, StoreError> {
+        self.write(|c| c.move_targets(target_ids, from, transition))
     }
 
     fn newest_import(&self) -> Result<i64, StoreError> {

@@ -148,6 +148,40 @@ macro_rules! forward_stores {
             ) -> Result<Vec<$crate::ops::Target>, $crate::StoreError> {
                 $via!(self, targets(filter))
             }
+            fn scope_links(&self, operation_id: i64) -> Result<Vec<(i64, i64)>, $crate::StoreError> {
+                $via!(self, scope_links(operation_id))
+            }
+            fn scope_indicators(
+                &self,
+                operation_id: i64,
+                ids: &[i64],
+            ) -> Result<Vec<$crate::ops::OpIndicator>, $crate::StoreError> {
+                $via!(self, scope_indicators(operation_id, ids))
+            }
+            fn scope_each(
+                &self,
+                operation_id: i64,
+                batch: usize,
+                each: &mut dyn FnMut(&[$crate::ops::OpIndicator]) -> Result<(), $crate::StoreError>,
+            ) -> Result<(), $crate::StoreError> {
+                $via!(self, scope_each(operation_id, batch, each))
+            }
+            fn targets_after(
+                &self,
+                filter: &$crate::ops::TargetFilter,
+                after: i64,
+                limit: usize,
+            ) -> Result<Vec<$crate::ops::Target>, $crate::StoreError> {
+                $via!(self, targets_after(filter, after, limit))
+            }
+            fn move_targets(
+                &self,
+                target_ids: &[i64],
+                from: $crate::ops::TargetState,
+                transition: &$crate::ops::Transition,
+            ) -> Result<Vec<i64>, $crate::StoreError> {
+                $via!(self, move_targets(target_ids, from, transition))
+            }
             fn members(&self, target_id: i64) -> Result<Vec<String>, $crate::StoreError> {
                 $via!(self, members(target_id))
             }

@@ -2,12 +2,14 @@
 # The server under load (issue 13): `cordon serve` on one core, wrk (Debian)
 # on the other, on a store of LINES indicators (bench/core's generator).
 #
-#   bench/serve/run.sh            # LINES=1000000 DURATION=10s CONNECTIONS=32
+#   bench/serve/run.sh            # LINES=1000000 DURATION=10s CONNECTIONS=32 [BIN=cordon]
 #
 # Measures requests/s and latency (p50, p99) of /healthz, a single lookup, a
 # bulk lookup of 1,000 addresses, indicator pages 1 and 1,000 (100 per page)
-# and a plain blocklist; prints the ratio of single-lookup to /healthz
-# throughput of the same run, the figure that survives a noisy machine.
+# and a plain blocklist, with the server's CPU time per request read from
+# /proc; prints the ratio of single-lookup to /healthz throughput of the
+# same run, and the same ratio from CPU per request (what one dedicated
+# core would serve), the figure that survives a machine others share.
 # Then single lookups at half their maximum rate (the rate just measured):
 # wrk paced by bench/serve/paced.lua, each connection sending one request
 # every GAP_MS (10) ms, as many connections as that rate needs; prints the
@@ -22,11 +24,14 @@ CONNECTIONS=${CONNECTIONS:-32}
 OUT=bench/out/serve
 mkdir -p "$OUT"
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
-cargo build --quiet --release -p cordon
-BIN=$PWD/target/release/cordon
-LINES=$LINES RUNS=0 bench/core/run.sh >/dev/null 2>&1 || true   # makes the list
-LIST=bench/out/core/list-$LINES.txt
-[ -s "$LIST" ] || { echo "no list at $LIST" >&2; exit 1; }
+# BIN=path runs that binary instead of building this tree's.
+if [ -z "${BIN:-}" ]; then
+  cargo build --quiet --release -p cordon
+  BIN=$PWD/target/release/cordon
+fi
+mkdir -p bench/out/core
+LIST=bench/out/core/list-$LINES.txt   # bench/core's list
+[ -s "$LIST" ] || public_v4_list "$LINES" >"$LIST"
 DB=$OUT/serve.db
 if [ ! -s "$DB" ]; then
   "$BIN" --db "$DB" ingest "$LIST" --source bench --tlp green >/dev/null
@@ -46,21 +51,34 @@ CURSOR=$(sort -u "$LIST" | sed -n '100000p' | tr -d '\n' | od -An -tx1 | tr -d '
 BULK=$(head -1000 "$LIST" | awk 'BEGIN{printf "{\"values\":["} {printf "%s\"%s\"", (NR>1?",":""), $1} END{printf "]}"}')
 printf 'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "application/json"\n' "'$BULK'" >"$OUT/bulk.lua"
 
-# run NAME PATH [LUA]: one wrk run on core 1; prints req/s, p50, p99.
+# The server's CPU time so far (user + system, all threads), in clock ticks.
+TICKS=$(getconf CLK_TCK)
+server_ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
+
+# run NAME PATH [LUA]: one wrk run on core 1; prints req/s, p50, p99 and
+# the server's CPU time per request (what its one core can afford: the
+# figure that holds when other work shares the machine).
 run() {
   local name=$1 path=$2 script=${3:-}
   local args=(-t1 -c"$CONNECTIONS" -d"$DURATION" --timeout 30s --latency -H "Authorization: Bearer $TOKEN")
   [ -n "$script" ] && args+=(-s "$script")
+  local before after
+  before=$(server_ticks)
   taskset -c 1 wrk "${args[@]}" "http://127.0.0.1:$PORT$path" >"$OUT/$name.txt"
-  local rps p50 p99
+  after=$(server_ticks)
+  local rps p50 p99 requests
   rps=$(awk '/Requests\/sec/ {print $2}' "$OUT/$name.txt")
   p50=$(awk '$1=="50%" {print $2}' "$OUT/$name.txt")
   p99=$(awk '$1=="99%" {print $2}' "$OUT/$name.txt")
   local bad
   bad=$(awk '/Non-2xx/ {print $NF}' "$OUT/$name.txt")
   [ -z "$bad" ] || { echo "$name: $bad answers were not 2xx (see $OUT/$name.txt)" >&2; exit 1; }
-  printf '%-16s %12s req/s  p50 %8s  p99 %8s\n' "$name" "$rps" "$p50" "$p99"
+  requests=$(awk '/requests in/ {print $1}' "$OUT/$name.txt")
+  local cpu_us
+  cpu_us=$(echo "scale=2; ($after - $before) * 1000000 / $TICKS / $requests" | bc)
+  printf '%-16s %12s req/s  p50 %8s  p99 %8s  server CPU %8s us/req\n' "$name" "$rps" "$p50" "$p99" "$cpu_us"
   eval "RPS_$name=$rps"
+  eval "CPU_$name=$cpu_us"
 }
 echo "store: $LINES lines; server on core 0, wrk on core 1, $CONNECTIONS connections, $DURATION each"
 run healthz /healthz
@@ -69,7 +87,7 @@ run bulk /api/v1/lookup "$OUT/bulk.lua"
 run page1 "/api/v1/indicators?limit=100"
 run page1000 "/api/v1/indicators?limit=100&cursor=$CURSOR"
 CONNECTIONS=2 DURATION=${BLOCKLIST_DURATION:-20s} run blocklist /api/v1/blocklists/plain
-echo "lookup / healthz: $(echo "scale=2; $RPS_lookup / $RPS_healthz" | bc)"
+echo "lookup / healthz: $(echo "scale=2; $RPS_lookup / $RPS_healthz" | bc) (by server CPU per request: $(echo "scale=2; $CPU_healthz / $CPU_lookup" | bc))"
 echo "bulk: $(echo "$RPS_bulk * 1000" | bc) values/s"
 echo "page 1000 / page 1 throughput: $(echo "scale=2; $RPS_page1000 / $RPS_page1" | bc)"
 export GAP_MS=${GAP_MS:-10}

@@ -4,6 +4,9 @@
 #
 #   scripts/fetch-geodata.sh && scripts/fetch-warninglists.sh
 #   bench/warninglists/run.sh          # RUNS=3, LINES=1000000
+#   NO_GEO=1 bench/warninglists/run.sh # the same without a geo snapshot:
+#                                      # ingest then records only the flags
+#                                      # that need no geo data
 #
 # Uses bench/core's deterministic list of LINES public IPv4 addresses (made
 # here if missing, by the same generator), a geo snapshot compiled once from
@@ -20,7 +23,7 @@ LINES=${LINES:-1000000}
 OUT=bench/out/warninglists
 mkdir -p "$OUT"
 [ -d data/warninglists ] || { echo "run scripts/fetch-warninglists.sh first" >&2; exit 1; }
-[ -d data/geo/asn ] || { echo "run scripts/fetch-geodata.sh first" >&2; exit 1; }
+[ -n "${NO_GEO:-}" ] || [ -d data/geo/asn ] || { echo "run scripts/fetch-geodata.sh first" >&2; exit 1; }
 cargo build --quiet --release -p cordon
 BIN=$PWD/target/release/cordon
 LIST=bench/out/core/list-$LINES.txt
@@ -29,7 +32,12 @@ if [ ! -s "$LIST" ]; then
   public_v4_list "$LINES" >"$LIST"
 fi
 GEO=$OUT/geo.snap
-[ -s "$GEO" ] || "$BIN" --db "$OUT/geo.db" --geo "$GEO" geo import data/geo/asn data/geo/asn-country >/dev/null
+if [ -n "${NO_GEO:-}" ]; then
+  GEO=$OUT/no-geo.snap
+  rm -f "$GEO"
+else
+  [ -s "$GEO" ] || "$BIN" --db "$OUT/geo.db" --geo "$GEO" geo import data/geo/asn data/geo/asn-country >/dev/null
+fi
 on=() off=() export_on=()
 for i in $(seq "$RUNS"); do
   for mode in on off; do

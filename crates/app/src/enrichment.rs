@@ -40,6 +40,9 @@ pub struct EnrichSummary {
     pub unknown_network: u64,
     /// Flagged indicators per flag.
     pub flagged: BTreeMap<String, u64>,
+    /// Whether geo data was there (else only flags that need none were
+    /// recorded).
+    pub geo: bool,
 }
 
 /// Everything enrichment reads besides the indicators.
@@ -228,6 +231,59 @@ pub enum Scope {
     Imports(Vec<i64>),
 }
 
+/// Records the flags that need no geo data (allowlist, bogons,
+/// warninglists) where there is no snapshot to enrich with, so that "do not
+/// take down" shows in `show`, the lists and the import's summary before
+/// geo data arrives. An indicator that geo data enriched keeps its row
+/// (`cordon enrich` refreshes those); one without a row gets one only when
+/// flagged, so that the first enrichment with geo data still finds the
+/// rest never enriched. For [`Scope::Imports`] this covers what the
+/// imports created (streamed; only flagged ones are read back); for
+/// [`Scope::All`] (after the allowlist changed) every indicator, and a
+/// flags-only row nothing flags any more is emptied.
+pub(crate) fn flag_store(
+    store: &AnyStore,
+    config: &FlagConfig<'_>,
+    scope: &Scope,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<EnrichSummary, AppError> {
+    let mut candidates: Vec<(IndicatorRef, Vec<(String, String)>)> = Vec::new();
+    let mut checked = 0u64;
+    let mut check = |r: IndicatorRef, keep_unflagged: bool| {
+        checked += 1;
+        let flags = flag_pairs(offline_flags(r.kind, &r.value, config));
+        if keep_unflagged || !flags.is_empty() {
+            candidates.push((r, flags));
+        }
+    };
+    match scope {
+        Scope::Imports(imports) => store.created_indicators(imports, &mut |r| check(r, false))?,
+        Scope::All => store.indicator_refs(&mut |r| check(r, true))?,
+    }
+    let mut summary = EnrichSummary::default();
+    let mut rows = Vec::new();
+    let total = candidates.len() as u64;
+    for (done, (r, flags)) in candidates.into_iter().enumerate() {
+        progress(done as u64, total);
+        let replace = match store.enrichment_of(&r.value)? {
+            Some(stored) => stored.network.is_none() && stored.via.is_none(),
+            None => !flags.is_empty(),
+        };
+        if !replace {
+            continue;
+        }
+        for (flag, _) in &flags {
+            *summary.flagged.entry(flag.clone()).or_default() += 1;
+        }
+        rows.push((r.id, Enrichment { hosting: "unknown".into(), flags, ..Enrichment::default() }));
+    }
+    progress(total, total);
+    store.write_enrichment(&rows)?;
+    summary.indicators = checked;
+    summary.unknown_network = checked;
+    Ok(summary)
+}
+
 /// Enriches the indicators in `scope` and records the results; `progress`
 /// is told how many of how many are done.
 pub(crate) fn enrich_store(
@@ -249,7 +305,7 @@ pub(crate) fn enrich_store(
     };
     let refs: Vec<&IndicatorRef> =
         refs.iter().filter(|r| covered.as_ref().is_none_or(|ids| ids.contains(&r.id))).collect();
-    let mut summary = EnrichSummary::default();
+    let mut summary = EnrichSummary { geo: true, ..EnrichSummary::default() };
     let mut rows = Vec::with_capacity(refs.len());
     let total = refs.len() as u64;
     for (done, &r) in refs.iter().enumerate() {

@@ -150,14 +150,15 @@ impl App {
         }
     }
 
-    /// Enriches what `imports` changed, when there is a geo snapshot
-    /// (`None` without one).
+    /// Enriches what `imports` changed; without a geo snapshot, records
+    /// the flags that need none (allowlist, bogons, warninglists). `None`
+    /// when there were no imports.
     pub fn enrich_imports(
         &self,
         imports: Vec<i64>,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<Option<EnrichSummary>, AppError> {
-        if imports.is_empty() || !self.has_geo() {
+        if imports.is_empty() {
             return Ok(None);
         }
         self.enrich_scope(&Scope::Imports(imports), progress).map(Some)

@@ -3,12 +3,12 @@
 
 use std::net::IpAddr;
 
-use cordon_enrich::{Contact, ContactBook, ContactKey, Route};
+use cordon_enrich::{Contact, ContactBook, ContactKey, FlagConfig, Route};
 use cordon_model::{normalize, Observable, Viewer};
 use cordon_store::enrichment::{AllowEntry, ContactRow, Enrichment, EnrichmentStore};
 use cordon_store::{IndicatorFilter, Store};
 
-use crate::enrichment::{enrich_store, load_contacts, EnrichSummary, Enricher, Scope};
+use crate::enrichment::{enrich_store, flag_store, load_allowlist, load_contacts, EnrichSummary, Enricher, Scope};
 use crate::{require_hub, App, AppError};
 
 /// Where a takedown of one address goes.
@@ -33,10 +33,11 @@ pub struct ContactsImport {
 
 /// The store row of a routing contact.
 pub fn contact_row(c: &Contact) -> ContactRow {
-    let (kind, key) = match c.key {
+    let (kind, key) = match &c.key {
         ContactKey::Prefix(net) => ("prefix", net.to_string()),
         ContactKey::Asn(asn) => ("asn", asn.to_string()),
         ContactKey::Country(country) => ("country", country.to_string()),
+        ContactKey::Domain(domain) => ("domain", domain.clone()),
     };
     ContactRow {
         kind: kind.into(),
@@ -59,12 +60,19 @@ fn allow_value(raw: &str) -> Result<String, AppError> {
 }
 
 impl App {
-    /// Enriches the indicators in `scope`.
+    /// Enriches the indicators in `scope`; without a geo snapshot, records
+    /// their flags that need none.
     pub(crate) fn enrich_scope(
         &self,
         scope: &Scope,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<EnrichSummary, AppError> {
+        if !self.has_geo() {
+            let allowlist = load_allowlist(&self.store)?;
+            let warninglists = self.warninglists()?;
+            let config = FlagConfig { warninglists: warninglists.as_deref(), ..FlagConfig::new(&allowlist) };
+            return flag_store(&self.store, &config, scope, progress);
+        }
         let enricher = self.enricher()?;
         enrich_store(&self.store, &enricher, scope, progress)
     }
@@ -78,16 +86,13 @@ impl App {
     /// Re-runs enrichment over the whole store.
     pub fn enrich(&self, viewer: &Viewer, progress: &mut dyn FnMut(u64, u64)) -> Result<EnrichSummary, AppError> {
         require_hub(viewer, "enrichment")?;
-        self.enrich_scope(&Scope::All, progress)
+        enrich_store(&self.store, &self.enricher()?, &Scope::All, progress)
     }
 
-    /// Re-enriches everything after the allowlist changed, when there is
-    /// geo data (targets and exports check the allowlist themselves either
-    /// way).
+    /// Re-enriches everything after the allowlist changed (without geo
+    /// data, re-records the flags that need none).
     fn refresh(&self) -> Result<(), AppError> {
-        if self.has_geo() {
-            self.enrich_scope(&Scope::All, &mut |_, _| {})?;
-        }
+        self.enrich_scope(&Scope::All, &mut |_, _| {})?;
         Ok(())
     }
 

@@ -78,7 +78,7 @@ pub(crate) fn run(cli: &Cli, args: &IngestArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let enrichment = match app.enrich_imports(imports, &mut |_, _| {}) {
-        Ok(summary) => summary.map(|s| json!({"indicators": s.indicators, "flagged": s.flagged})),
+        Ok(summary) => summary.map(|s| json!({"indicators": s.indicators, "flagged": s.flagged, "geo": s.geo})),
         Err(e) => {
             // The imports are stored; `cordon enrich` can be run later.
             eprintln!("cordon: the import is stored, but enrichment failed: {e}");
@@ -90,7 +90,11 @@ pub(crate) fn run(cli: &Cli, args: &IngestArgs) -> anyhow::Result<ExitCode> {
         json_line(&mut json, &json!({ "files": files, "enrichment": enrichment }))?;
         json.flush()?;
     } else if let Some(e) = &enrichment {
-        writeln!(out, "enriched {} indicators; flagged: {}", e["indicators"], e["flagged"])?;
+        if e["geo"] == true {
+            writeln!(out, "enriched {} indicators; flagged: {}", e["indicators"], e["flagged"])?;
+        } else if e["flagged"].as_object().is_some_and(|f| !f.is_empty()) {
+            writeln!(out, "flagged (no geo data to enrich with): {}", e["flagged"])?;
+        }
     }
     out.flush()?;
     Ok(ExitCode::from(exit))

@@ -3,9 +3,13 @@
 //!
 //! The table is a CSV `kind,key,name,email[,pgp_fingerprint][,language]`:
 //! `prefix,192.0.2.0/24,…` and `asn,64500,…` rows name providers' abuse
-//! desks, `country,DE,…` rows national agencies (CERTs). The provider
-//! contact for an address is the row of the most specific prefix containing
-//! it, else the row of its ASN; the agency is the row of its country.
+//! desks, `country,DE,…` rows national agencies (CERTs), `domain,
+//! drive.google.com,…` rows the abuse desks of shared platforms (file
+//! hosting, pastes, shorteners), which remove a URL's content themselves.
+//! The provider contact for an address is the row of the most specific
+//! prefix containing it, else the row of its ASN; the agency is the row of
+//! its country; a platform's contact is the row of the URL's host or its
+//! nearest listed parent domain.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -17,7 +21,7 @@ use crate::source::{diagnostic, table_reader};
 use crate::{Country, Diagnostic, DiagnosticKind, GeoInfo, Hosting, Location};
 
 /// What a contact row is keyed by.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ContactKey {
     /// A network (host bits cleared).
     Prefix(IpNet),
@@ -25,6 +29,9 @@ pub enum ContactKey {
     Asn(u32),
     /// A country: the national agency.
     Country(Country),
+    /// A shared platform's domain (lower case): its abuse desk, for URLs
+    /// on it and on its subdomains.
+    Domain(String),
 }
 
 impl fmt::Display for ContactKey {
@@ -33,6 +40,7 @@ impl fmt::Display for ContactKey {
             ContactKey::Prefix(net) => write!(f, "prefix {net}"),
             ContactKey::Asn(asn) => write!(f, "AS{asn}"),
             ContactKey::Country(country) => write!(f, "country {country}"),
+            ContactKey::Domain(domain) => write!(f, "domain {domain}"),
         }
     }
 }
@@ -52,7 +60,7 @@ pub struct Contact {
     pub language: Option<String>,
 }
 
-/// Contacts by prefix, ASN and country.
+/// Contacts by prefix, ASN, country and platform domain.
 #[derive(Clone, Debug, Default)]
 pub struct ContactBook {
     prefixes: HashMap<IpNet, Contact>,
@@ -60,6 +68,7 @@ pub struct ContactBook {
     prefix_lengths: [BTreeSet<u8>; 2],
     asns: HashMap<u32, Contact>,
     countries: HashMap<Country, Contact>,
+    domains: HashMap<String, Contact>,
 }
 
 /// Where an address is and whom to tell about it.
@@ -117,13 +126,29 @@ impl ContactBook {
 
     /// Adds a contact; returns whether it replaced one with the same key.
     pub fn insert(&mut self, contact: Contact) -> bool {
-        match contact.key {
+        match &contact.key {
             ContactKey::Prefix(net) => {
+                let net = *net;
                 self.prefix_lengths[usize::from(matches!(net, IpNet::V6(_)))].insert(net.prefix_len());
                 self.prefixes.insert(net, contact).is_some()
             }
-            ContactKey::Asn(asn) => self.asns.insert(asn, contact).is_some(),
-            ContactKey::Country(country) => self.countries.insert(country, contact).is_some(),
+            ContactKey::Asn(asn) => self.asns.insert(*asn, contact).is_some(),
+            ContactKey::Country(country) => self.countries.insert(*country, contact).is_some(),
+            ContactKey::Domain(domain) => self.domains.insert(domain.clone(), contact).is_some(),
+        }
+    }
+
+    /// The contact of the platform a URL on `host` belongs to: the row of
+    /// `host` itself or of its nearest listed parent domain
+    /// (`docs.google.com` finds a `google.com` row).
+    pub fn platform_contact(&self, host: &str) -> Option<&Contact> {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let mut name = host.as_str();
+        loop {
+            if let Some(contact) = self.domains.get(name) {
+                return Some(contact);
+            }
+            name = name.split_once('.')?.1;
         }
     }
 
@@ -141,15 +166,18 @@ impl ContactBook {
         self.asns.get(&asn)
     }
 
-    /// Every contact: prefixes (by network), then ASNs, then countries.
+    /// Every contact: prefixes (by network), then ASNs, then countries,
+    /// then platform domains.
     pub fn contacts(&self) -> impl Iterator<Item = &Contact> + '_ {
-        let mut prefixes: Vec<&Contact> = self.prefixes.values().collect();
-        prefixes.sort_by_key(|c| c.key);
-        let mut asns: Vec<&Contact> = self.asns.values().collect();
-        asns.sort_by_key(|c| c.key);
-        let mut countries: Vec<&Contact> = self.countries.values().collect();
-        countries.sort_by_key(|c| c.key);
-        prefixes.into_iter().chain(asns).chain(countries)
+        fn sorted(mut values: Vec<&Contact>) -> Vec<&Contact> {
+            values.sort_by(|a, b| a.key.cmp(&b.key));
+            values
+        }
+        sorted(self.prefixes.values().collect())
+            .into_iter()
+            .chain(sorted(self.asns.values().collect()))
+            .chain(sorted(self.countries.values().collect()))
+            .chain(sorted(self.domains.values().collect()))
     }
 
     /// The national agency listed for `country`.
@@ -181,7 +209,7 @@ impl Contact {
     /// says why when a field is wrong.
     pub fn from_fields(fields: &[&str]) -> Result<Contact, String> {
         let get = |i: usize| fields.get(i).copied().map(str::trim).filter(|v| !v.is_empty());
-        let kind = get(0).ok_or("missing kind (prefix, asn or country)")?;
+        let kind = get(0).ok_or("missing kind (prefix, asn, country or domain)")?;
         let key_text = get(1).ok_or("missing key")?;
         let key = match kind.to_ascii_lowercase().as_str() {
             "prefix" => key_text
@@ -195,7 +223,8 @@ impl Contact {
                 ContactKey::Asn(digits.parse().map_err(|_| format!("ASN '{key_text}' is not a number"))?)
             }
             "country" => ContactKey::Country(key_text.parse().map_err(|e: crate::UnknownCountry| e.to_string())?),
-            other => return Err(format!("kind '{other}' is not prefix, asn or country")),
+            "domain" => ContactKey::Domain(platform_domain(key_text)?),
+            other => return Err(format!("kind '{other}' is not prefix, asn, country or domain")),
         };
         let name = get(2).ok_or("missing name")?.to_string();
         let email = get(3).ok_or("missing email")?;
@@ -225,6 +254,18 @@ impl Contact {
     }
 }
 
+/// A platform domain key in canonical form (lower case, no trailing dot),
+/// or why it is not one.
+fn platform_domain(text: &str) -> Result<String, String> {
+    match cordon_model::normalize(text).map(|n| n.observables) {
+        Ok(observables) => match observables.as_slice() {
+            [cordon_model::Observable::Domain(domain)] => Ok(domain.clone()),
+            _ => Err(format!("domain '{text}' is not a domain name")),
+        },
+        Err(_) => Err(format!("domain '{text}' is not a domain name")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,13 +279,18 @@ country,ZZ,Nowhere,x@y.z
 asn,x,Bad,a@b.c
 prefix,1.1.1.0/24,Again,again@example.net
 asn,64500,No mail,not-an-address
+domain,Google.com.,Google Abuse,abuse@google.example
+domain,not a domain,Bad,a@b.c
 ";
 
     #[test]
     fn most_specific_prefix_then_asn_and_agency() {
         let (book, diagnostics) = ContactBook::from_csv("contacts.csv", TABLE);
         let lines: Vec<_> = diagnostics.iter().map(|d| d.location.clone()).collect();
-        assert_eq!(lines, [Location::Line(6), Location::Line(7), Location::Line(8), Location::Line(9)]);
+        assert_eq!(
+            lines,
+            [Location::Line(6), Location::Line(7), Location::Line(8), Location::Line(9), Location::Line(11)]
+        );
         let geo = GeoInfo {
             first: "1.1.1.0".parse().unwrap(),
             last: "1.1.1.255".parse().unwrap(),
@@ -262,5 +308,16 @@ asn,64500,No mail,not-an-address
         assert_eq!(route.provider_contact.map(|c| c.key), Some(ContactKey::Asn(13335)));
         let route = book.route("104.16.0.1".parse().unwrap(), None, Hosting::Unknown);
         assert_eq!((route.provider_contact, route.agency), (None, None));
+    }
+
+    #[test]
+    fn a_platform_is_found_by_its_host_or_nearest_parent() {
+        let (book, _) = ContactBook::from_csv("contacts.csv", TABLE);
+        let email = |host: &str| book.platform_contact(host).map(|c| c.email.as_str());
+        assert_eq!(email("drive.google.com"), Some("abuse@google.example"));
+        assert_eq!(email("GOOGLE.COM."), Some("abuse@google.example"));
+        assert_eq!(email("evilgoogle.com"), None);
+        assert_eq!(email("com"), None);
+        assert!(book.contacts().any(|c| c.key == ContactKey::Domain("google.com".into())));
     }
 }

@@ -9,8 +9,9 @@
 //! * one **URL** target per URL on a shared platform (a host with a
 //!   [`FlagKind::URL_LEVEL`] flag: file hosting, pastes, URL shorteners,
 //!   link-in-bio, top sites, from the MISP warninglists): the platform
-//!   removes the content, routed by the URL's own enrichment (the network
-//!   the feeds linked it to). The platform's name is never a target (it is
+//!   removes the content, so the target goes to the platform's abuse desk
+//!   (a `domain` contact of the URL's host or a parent domain), else to
+//!   that of the network the feeds linked the URL to. The platform's name is never a target (it is
 //!   flagged) and neither is an address the feeds tie to a platform URL or
 //!   name (counted as `platform-server`): it is the platform's server.
 //!
@@ -237,6 +238,14 @@ pub fn family_spellings<'a>(names: impl Iterator<Item = &'a str>) -> BTreeMap<St
     spellings
 }
 
+/// The domain host of a URL, if it has one.
+fn platform_host(url: &str) -> Option<String> {
+    match Observable::Url(url.to_string()).url_host() {
+        Some(Observable::Domain(host)) => Some(host),
+        _ => None,
+    }
+}
+
 /// One target: its key indicator's enrichment and contacts, everything
 /// else aggregated over the key and its members.
 fn spec(
@@ -261,13 +270,19 @@ fn spec(
         },
     };
     let by_asn = || key.asn.and_then(|a| contacts.asn_contact(a));
-    // A URL on a platform goes to the abuse desk of the network the feeds
-    // linked it to (the platform's).
-    let provider = match address {
+    let by_network = || match address {
         Some(ip) => contacts.prefix_contact(ip).or_else(by_asn),
         None if kind == TargetKind::Url => by_asn(),
         None => None,
+    };
+    // A URL on a platform goes to the platform's abuse desk (a `domain`
+    // contact of its host or a parent), else to that of the network the
+    // feeds linked it to.
+    let provider = match kind {
+        TargetKind::Url => platform_host(&key.value).and_then(|host| contacts.platform_contact(&host)),
+        _ => None,
     }
+    .or_else(by_network)
     .map(|c| ContactRef { name: c.name.clone(), email: c.email.clone() });
     let agency = key
         .country

@@ -96,6 +96,7 @@ fn urls_on_platforms_are_url_targets_and_scanners_are_left_out() {
     let db = dir.path().join("cordon.db");
     let store = SqliteStore::open(&db).unwrap();
     let drive = "https://drive.google.com/file/d/1AbC/view?usp=sharing";
+    let raw_github = "https://raw.githubusercontent.com/x/y/main/payload.sh";
     common::import(
         &store,
         "a",
@@ -106,11 +107,17 @@ fn urls_on_platforms_are_url_targets_and_scanners_are_left_out() {
             common::record("https://bit.ly/3xYz", &[], Category::Phishing, Tlp::Green, None),
             common::record("162.142.125.10", &[], Category::Scanner, Tlp::Clear, None),
             common::record("http://evil.example/x", &["80.94.95.112"], Category::Phishing, Tlp::Green, None),
+            common::record(raw_github, &[], Category::MalwareDistribution, Tlp::Green, None),
         ],
     );
     let op = common::operation(&store);
     common::enrich(&db, drive, "US", 15169, "");
     common::contact(&db, "asn", "15169", "Google abuse", "abuse@google.example");
+    // raw.githubusercontent.com is served by a CDN: the platform's own desk
+    // (a `domain` contact of a parent name) removes the file, not the CDN's.
+    common::enrich(&db, raw_github, "US", 54113, "");
+    common::contact(&db, "asn", "54113", "Fastly abuse", "abuse@fastly.example");
+    common::contact(&db, "domain", "githubusercontent.com", "GitHub abuse", "abuse@github.example");
     let routing = cordon_ops::workflow::Routing {
         contacts: common::book(&store),
         warninglists: Some(platform_lists()),
@@ -120,7 +127,12 @@ fn urls_on_platforms_are_url_targets_and_scanners_are_left_out() {
         cordon_ops::workflow::build_targets(&store, &op, &routing, &Actor::new("t", common::T0, ""), false).unwrap();
     assert_eq!(summary.left_out.get("research-scanner"), Some(&1), "{:?}", summary.left_out);
     assert_eq!(summary.left_out.get("platform-server"), Some(&1), "{:?}", summary.left_out);
-    assert_eq!(summary.left_out.get("shared-platform"), Some(&2), "drive.google.com, bit.ly: {:?}", summary.left_out);
+    assert_eq!(
+        summary.left_out.get("shared-platform"),
+        Some(&3),
+        "drive.google.com, bit.ly, raw.githubusercontent.com: {:?}",
+        summary.left_out
+    );
     assert_eq!(summary.left_out.get("host-flagged"), None);
     let (targets, keys) = kinds_and_keys(&store, &op);
     assert_eq!(
@@ -129,8 +141,11 @@ fn urls_on_platforms_are_url_targets_and_scanners_are_left_out() {
             (TargetKind::Server, "80.94.95.112".to_string()),
             (TargetKind::Url, "https://bit.ly/3xYz".to_string()),
             (TargetKind::Url, drive.to_string()),
+            (TargetKind::Url, raw_github.to_string()),
         ]
     );
+    let on_github = targets.iter().find(|t| t.spec.key == raw_github).unwrap();
+    assert_eq!(on_github.spec.provider.as_ref().map(|c| c.email.as_str()), Some("abuse@github.example"));
     let on_drive = targets.iter().find(|t| t.spec.key == drive).unwrap();
     assert_eq!(store.members(on_drive.id).unwrap(), [drive]);
     assert_eq!(on_drive.spec.provider.as_ref().map(|c| c.email.as_str()), Some("abuse@google.example"));

@@ -87,6 +87,9 @@ pub trait EnrichmentStore {
     /// imports: those with a sighting one of them created (new indicators,
     /// new sources, new links), and those never enriched. Sorted by id.
     fn stale_indicators(&self, imports: &[i64]) -> Result<Vec<i64>, crate::StoreError>;
+    /// The indicators with a sighting one of the given imports created,
+    /// each once (what flag checks without geo data cover).
+    fn created_indicators(&self, imports: &[i64], each: &mut dyn FnMut(IndicatorRef)) -> Result<(), crate::StoreError>;
     /// Replaces the enrichment of the given indicators, in one transaction.
     fn write_enrichment(&self, rows: &[(i64, Enrichment)]) -> Result<(), crate::StoreError>;
     /// The enrichment of one indicator, if any.

@@ -80,6 +80,13 @@ macro_rules! forward_stores {
             fn stale_indicators(&self, imports: &[i64]) -> Result<Vec<i64>, $crate::StoreError> {
                 $via!(self, stale_indicators(imports))
             }
+            fn created_indicators(
+                &self,
+                imports: &[i64],
+                each: &mut dyn FnMut($crate::enrichment::IndicatorRef),
+            ) -> Result<(), $crate::StoreError> {
+                $via!(self, created_indicators(imports, each))
+            }
             fn write_enrichment(
                 &self,
                 rows: &[(i64, $crate::enrichment::Enrichment)],

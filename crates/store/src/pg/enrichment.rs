@@ -66,6 +66,18 @@ impl EnrichmentStore for Conn {
         rows.iter().map(|r| get(r, 0)).collect()
     }
 
+    fn created_indicators(&self, imports: &[i64], each: &mut dyn FnMut(IndicatorRef)) -> Result<(), StoreError> {
+        self.stream(
+            "SELECT id, value, kind FROM indicators
+             WHERE id IN (SELECT indicator_id FROM sightings WHERE created_import = ANY($1))",
+            &[&imports],
+            |row| {
+                each(IndicatorRef { id: get(row, 0)?, value: get(row, 1)?, kind: parsed(row, 2)? });
+                Ok(true)
+            },
+        )
+    }
+
     fn write_enrichment(&self, rows: &[(i64, Enrichment)]) -> Result<(), StoreError> {
         self.transaction(None, |c| {
             let mut client = c.client();

@@ -47,9 +47,7 @@ impl EnrichmentStore for Conn {
         let mut stmt = self.conn.prepare_cached("SELECT id, value, kind FROM indicators ORDER BY id")?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
-            let kind: String = row.get(2)?;
-            let kind = kind.parse().map_err(|e: cordon_model::UnknownKind| StoreError::Database(e.to_string()))?;
-            each(IndicatorRef { id: row.get(0)?, value: row.get(1)?, kind });
+            each(indicator_ref(row.get(0)?, row)?);
         }
         Ok(())
     }
@@ -80,6 +78,24 @@ impl EnrichmentStore for Conn {
             ids.insert(id?);
         }
         Ok(ids.into_iter().collect())
+    }
+
+    fn created_indicators(&self, imports: &[i64], each: &mut dyn FnMut(IndicatorRef)) -> Result<(), StoreError> {
+        let mut seen = std::collections::HashSet::new();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT i.id, i.value, i.kind FROM indicators i
+             JOIN (SELECT DISTINCT indicator_id FROM sightings WHERE created_import = ?1) c ON c.indicator_id = i.id",
+        )?;
+        for import in imports {
+            let mut rows = stmt.query([import])?;
+            while let Some(row) = rows.next()? {
+                let id: i64 = row.get(0)?;
+                if seen.insert(id) {
+                    each(indicator_ref(id, row)?);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn write_enrichment(&self, rows: &[(i64, Enrichment)]) -> Result<(), StoreError> {
@@ -174,4 +190,11 @@ impl EnrichmentStore for Conn {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// An indicator's reference from a row of `id, value, kind`.
+fn indicator_ref(id: i64, row: &rusqlite::Row<'_>) -> Result<IndicatorRef, StoreError> {
+    let kind: String = row.get(2)?;
+    let kind = kind.parse().map_err(|e: cordon_model::UnknownKind| StoreError::Database(e.to_string()))?;
+    Ok(IndicatorRef { id, value: row.get(1)?, kind })
 }

@@ -161,6 +161,10 @@ impl EnrichmentStore for SqliteStore {
         self.read(|c| c.stale_indicators(imports))
     }
 
+    fn created_indicators(&self, imports: &[i64], each: &mut dyn FnMut(IndicatorRef)) -> Result<(), StoreError> {
+        self.read(|c| c.created_indicators(imports, each))
+    }
+
     fn write_enrichment(&self, rows: &[(i64, Enrichment)]) -> Result<(), StoreError> {
         self.write(|c| c.write_enrichment(rows))
     }

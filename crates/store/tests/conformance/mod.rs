@@ -88,6 +88,10 @@ macro_rules! suite {
             conformance::reads::reimport_is_idempotent_and_other_sources_add_sightings::<$backend>()
         }
         #[test]
+        fn created_indicators_are_those_an_import_added_a_sighting_to() {
+            conformance::reads::created_indicators_are_those_an_import_added_a_sighting_to::<$backend>()
+        }
+        #[test]
         fn url_and_host_find_each_other() {
             conformance::reads::url_and_host_find_each_other::<$backend>()
         }

@@ -56,6 +56,38 @@ pub fn reimport_is_idempotent_and_other_sources_add_sightings<B: Backend>() {
     assert_eq!((sources[0].name.as_str(), sources[0].imports, sources[0].indicators), ("a", Some(2), 3));
 }
 
+pub fn created_indicators_are_those_an_import_added_a_sighting_to<B: Backend>() {
+    let store = fresh::<B>();
+    let first =
+        [record(1, "80.94.95.112", Category::C2, Tlp::Green), record(2, "45.9.20.31", Category::C2, Tlp::Green)];
+    import(&*store, "a", &first);
+    import(&*store, "a", &first);
+    import(
+        &*store,
+        "b",
+        &[record(1, "45.9.20.31", Category::C2, Tlp::Green), record(2, "evil.example", Category::C2, Tlp::Green)],
+    );
+    let mut imports: Vec<i64> = store.imports(&hub(&*store)).unwrap().iter().map(|i| i.id).collect();
+    imports.sort_unstable();
+    let mut refs = Vec::new();
+    store.indicator_refs(&mut |r| refs.push(r)).unwrap();
+    let ids_of = |values: &[&str]| {
+        let mut ids: Vec<i64> = refs.iter().filter(|r| values.contains(&r.value.as_str())).map(|r| r.id).collect();
+        ids.sort_unstable();
+        ids
+    };
+    let created = |imports: &[i64]| {
+        let mut ids = Vec::new();
+        store.created_indicators(imports, &mut |r| ids.push(r.id)).unwrap();
+        ids.sort_unstable();
+        ids
+    };
+    assert_eq!(created(&imports[..1]), ids_of(&["80.94.95.112", "45.9.20.31"]));
+    assert!(created(&imports[1..2]).is_empty(), "a re-import creates no sighting");
+    assert_eq!(created(&imports[2..]), ids_of(&["45.9.20.31", "evil.example"]));
+    assert_eq!(created(&imports), ids_of(&["80.94.95.112", "45.9.20.31", "evil.example"]), "each once");
+}
+
 pub fn url_and_host_find_each_other<B: Backend>() {
     let store = fresh::<B>();
     let mut rec = record(1, "http://evil-shop.com/login", Category::Phishing, Tlp::Clear);

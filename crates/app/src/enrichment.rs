@@ -21,8 +21,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use cordon_enrich::{
-    domain_flags, ip_flags, offline_flags, Allowlist, Contact, ContactBook, Flag, FlagConfig, GeoDb, HostingTable,
-    Warninglists,
+    domain_flags, ip_flags, offline_flags, Allowlist, Contact, ContactBook, Flag, FlagConfig, FlagKind, GeoDb,
+    HostingTable, Warninglists,
 };
 use cordon_model::{Kind, Observable, Tlp};
 use cordon_store::enrichment::{Enrichment, EnrichmentStore, IndicatorRef};
@@ -128,6 +128,12 @@ impl Enricher {
     /// that spare the URLs on a platform, and the URL's own.
     pub fn url_flags(&self, url: &str) -> Vec<(String, String)> {
         flag_pairs(offline_flags(Kind::Url, url, &self.config()))
+    }
+
+    /// Whether `host` is a shared platform's name (a flag that condemns
+    /// the name but not the URLs on it: file hosting, shorteners, ...).
+    pub fn on_platform(&self, host: &str) -> bool {
+        domain_flags(host, &self.config()).iter().any(|f| FlagKind::URL_LEVEL.contains(&f.kind))
     }
 
     /// The routing book's view of an address.

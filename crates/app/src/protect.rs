@@ -147,13 +147,20 @@ impl App {
         let contacts = load_contacts(&self.store)?;
         let filter = IndicatorFilter::new(*viewer);
         let mut ips: Vec<IpAddr> = Vec::new();
+        let mut platform: Option<Contact> = None;
         for observable in &normalized.observables {
             match observable {
                 Observable::Ip(ip) => ips.push(*ip),
                 Observable::Net(net) => ips.push(net.network()),
                 other => {
-                    if let Some(Observable::Ip(ip)) = other.url_host() {
-                        ips.push(ip);
+                    match other.url_host() {
+                        Some(Observable::Ip(ip)) => ips.push(ip),
+                        // A URL on a shared platform goes to the platform's
+                        // own desk, as its target does.
+                        Some(Observable::Domain(host)) if enricher.on_platform(&host) => {
+                            platform = contacts.platform_contact(&host).cloned();
+                        }
+                        _ => {}
                     }
                     ips.extend(self.linked_ips(&other.to_string(), &filter)?);
                 }
@@ -166,7 +173,13 @@ impl App {
         }
         Ok(ips
             .into_iter()
-            .map(|ip| RouteAnswer { ip, route: enricher.route(&contacts, ip), enrichment: enricher.enrich_ip(ip, 0) })
+            .map(|ip| {
+                let mut route = enricher.route(&contacts, ip);
+                if platform.is_some() {
+                    route.provider_contact.clone_from(&platform);
+                }
+                RouteAnswer { ip, route, enrichment: enricher.enrich_ip(ip, 0) }
+            })
             .collect())
     }
 

@@ -163,12 +163,13 @@ fn contacts_route_by_precedence() {
          prefix,88.198.5.0/24,Reseller X,abuse@reseller.example\n\
          country,DE,BSI CERT-Bund,certbund@bsi.example\n\
          country,ZZ,Nowhere,x@y.example\n\
-         asn,notanumber,Bad,bad@example.com\n",
+         asn,notanumber,Bad,bad@example.com\n\
+         domain,githubusercontent.com,GitHub Abuse,abuse@github.example\n",
     );
     let out = env.run(&["contacts", "import", &contacts, "--json"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["contacts"], 3);
+    assert_eq!(report["contacts"], 4);
     let errors: Vec<&str> = report["errors"].as_array().unwrap().iter().map(|e| e.as_str().unwrap()).collect();
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert!(errors.iter().any(|e| e.contains(":5:")) && errors.iter().any(|e| e.contains(":6:")), "{errors:?}");
@@ -179,6 +180,20 @@ fn contacts_route_by_precedence() {
     assert_eq!(by_asn["provider_contact"]["email"], "abuse@hetzner.example");
     let none = &env.json_lines(&["route", "51.38.1.1", "--json"])[0];
     assert!(none["provider_contact"].is_null() && none["agency"].is_null());
+
+    // A URL on a shared platform goes to the platform's own desk, not to
+    // the network the feed saw it served from.
+    let url = "https://raw.githubusercontent.com/x/y/main/payload.sh";
+    let event = env.file(
+        "events.json",
+        &format!("{{\"source.url\": \"{url}\", \"source.ip\": \"88.198.77.1\", \"classification.type\": \"malware-distribution\"}}\n"),
+    );
+    assert!(env.run(&["ingest", &event, "--source", "a", "--format", "intelmq"]).status.success());
+    let on_platform = &env.json_lines(&["route", url, "--json"])[0];
+    assert_eq!(on_platform["ip"], "88.198.77.1");
+    assert_eq!(on_platform["provider_contact"]["email"], "abuse@github.example");
+    let server = &env.json_lines(&["route", "88.198.77.1", "--json"])[0];
+    assert_eq!(server["provider_contact"]["email"], "abuse@hetzner.example");
 }
 
 #[test]

@@ -249,3 +249,43 @@ pub fn relationship_object(
 pub fn marking_definition_object(tlp: Tlp) -> Value {
     marking_definition(tlp)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(value: &str, kind: Kind) -> Entry {
+        Entry {
+            value: value.into(),
+            kind,
+            categories: vec![],
+            sources: vec![],
+            tlp: Tlp::Amber,
+            confidence: 50,
+            first_seen: 0,
+            last_seen: 0,
+            on_platform: false,
+        }
+    }
+
+    #[test]
+    fn observables_have_stix_deterministic_ids_and_their_entrys_marking() {
+        // Python: uuid.uuid5(UUID("00abedb4-aa42-466c-9c01-fed23315a9b7"), '{"value":"47.0.0.1"}').
+        let address = observable_object(&entry("47.0.0.1", Kind::Ipv4)).unwrap();
+        assert_eq!(address["id"], "ipv4-addr--3b5864e7-ee5d-5efa-bb69-b298ca1373f0");
+        assert_eq!(address["object_marking_refs"], json!([Tlp::Amber.stix_marking_id()]));
+        let types = [
+            ("10.0.0.0/8", Kind::Cidr, "ipv4-addr"),
+            ("2001:db8::/32", Kind::Cidr, "ipv6-addr"),
+            ("2001:db8::1", Kind::Ipv6, "ipv6-addr"),
+            ("evil.example", Kind::Domain, "domain-name"),
+            ("http://evil.example/a", Kind::Url, "url"),
+        ];
+        for (value, kind, object_type) in types {
+            let object = observable_object(&entry(value, kind)).unwrap();
+            assert_eq!((&object["type"], &object["value"]), (&json!(object_type), &json!(value)));
+            assert!(object["id"].as_str().unwrap().starts_with(&format!("{object_type}--")));
+        }
+        assert!(observable_id(&entry("not an address", Kind::Ipv4)).is_none());
+    }
+}

@@ -263,3 +263,38 @@ pub trait CollectionStore {
     /// The status `id` of organisation `org_id`'s POST to `collection`.
     fn status(&self, id: &str, org_id: i64) -> Result<Option<String>, StoreError>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markings_change_only_to_a_more_restrictive_tlp() {
+        let versions =
+            marking_versions([(5, Tlp::Green), (3, Tlp::Clear), (5, Tlp::Amber), (7, Tlp::Green), (9, Tlp::Red)]);
+        assert_eq!(versions, [(3, Tlp::Clear), (5, Tlp::Amber), (9, Tlp::Red)]);
+        assert!(marking_versions([]).is_empty());
+    }
+
+    #[test]
+    fn an_object_enters_at_its_first_version_of_enough_confidence() {
+        let sighting = |source: &str, confidence, created_us| CollectionSighting {
+            source: source.into(),
+            category: Category::C2,
+            malware: None,
+            tlp: Tlp::Green,
+            first_seen: 0,
+            last_seen: 0,
+            confidence,
+            created_us,
+            modified_us: created_us,
+        };
+        let sightings = vec![sighting("c", 50, 30), sighting("a", 50, 10), sighting("b", 50, 20)];
+        let object = CollectionObject::build(1, "45.9.20.31".into(), Kind::Ipv4, sightings.clone(), 70).unwrap();
+        // 50 alone, 75 with two sources: it enters with b's sighting.
+        assert_eq!((object.created_us, object.versions()), (20, vec![20, 30]));
+        assert_eq!(object.as_of(20).sources, ["a", "b"]);
+        assert_eq!(object.as_of(30), object.summary);
+        assert!(CollectionObject::build(1, "45.9.20.31".into(), Kind::Ipv4, sightings, 90).is_none());
+    }
+}

@@ -218,12 +218,14 @@ impl App {
 
     /// Deletes from `collection` the sightings of indicator `indicator_id`
     /// that it selects and that `viewer`'s organisation submitted (the hub:
-    /// all of them); returns how many.
+    /// all of them), only those naming malware family `malware` when
+    /// given; returns how many.
     pub fn delete_from_collection(
         &self,
         viewer: &Viewer,
         collection: &Collection,
         indicator_id: i64,
+        malware: Option<&str>,
     ) -> Result<u64, AppError> {
         if !access(collection, viewer).write {
             return Err(AppError::Forbidden("the caller may not delete objects of this collection".into()));
@@ -232,7 +234,7 @@ impl App {
         if org.is_none() && !viewer.is_hub() {
             return Err(AppError::Forbidden("the public cannot delete".into()));
         }
-        Ok(self.store.delete_collection_sightings(collection, indicator_id, org)?)
+        Ok(self.store.delete_collection_sightings(collection, indicator_id, malware, org)?)
     }
 
     /// Keeps the status of a POST by `viewer` to `collection`.

@@ -97,13 +97,13 @@ fn ok(body: &[u8]) -> Answer {
 
 /// An app whose feeds may reach 127.0.0.1, retrying quickly.
 fn app(dir: &tempfile::TempDir, destinations: Destinations) -> (App, Viewer) {
+    app_timing_out(dir, destinations, Duration::from_secs(10))
+}
+
+/// [`app`], with requests that time out after `timeout`.
+fn app_timing_out(dir: &tempfile::TempDir, destinations: Destinations, timeout: Duration) -> (App, Viewer) {
     let mut config = Config::new(dir.path().join("cordon.db"));
-    config.collect = Settings {
-        destinations,
-        timeout: Duration::from_secs(10),
-        backoff: Duration::from_millis(50),
-        ..Settings::default()
-    };
+    config.collect = Settings { destinations, timeout, backoff: Duration::from_millis(50), ..Settings::default() };
     let app = App::open(&config).unwrap();
     let hub = app.viewer(None).unwrap();
     (app, hub)
@@ -225,6 +225,73 @@ fn a_failing_feed_is_listed_with_its_error_and_blocks_no_other() {
     assert!(listed[0].last_success.is_none() && listed[0].last_run.is_some());
     assert!(listed[1].last_error.is_none() && listed[1].last_success.is_some());
     assert!(app.run_due_feeds(cordon_app::now()).unwrap().is_empty(), "neither is due again before its interval");
+}
+
+/// How long the stalling routes below keep a request waiting: far past
+/// the tests' timeout.
+const STALL: Duration = Duration::from_secs(5);
+
+/// The timeout of the tests whose servers stall.
+const SHORT: Duration = Duration::from_millis(300);
+
+#[test]
+fn a_request_that_times_out_is_retried_and_the_feed_run_succeeds() {
+    let calls = Arc::new(Mutex::new(0));
+    let counter = calls.clone();
+    let server = Server::start(vec![(
+        "/slow.txt",
+        Box::new(move |_: &HashMap<String, String>| {
+            let first = {
+                let mut n = counter.lock().unwrap();
+                *n += 1;
+                *n == 1
+            };
+            if first {
+                std::thread::sleep(STALL);
+            }
+            ok(b"80.94.95.112\n")
+        }) as Route,
+    )]);
+    let dir = tempfile::tempdir().unwrap();
+    let (app, hub) = app_timing_out(&dir, Destinations::AnyForTesting, SHORT);
+    app.add_feed(&hub, &feed("slow", &server.url("/slow.txt"))).unwrap();
+    let started = std::time::Instant::now();
+    let outcome = run(&app, &hub, "slow");
+    assert_eq!((outcome.status, outcome.error.as_deref()), (Some(200), None), "{outcome:?}");
+    assert_eq!(*calls.lock().unwrap(), 2, "the timed-out request was retried once");
+    assert!(started.elapsed() < STALL, "the first attempt was given up at the timeout: {:?}", started.elapsed());
+    assert_eq!(values(&app, &hub), ["80.94.95.112"]);
+}
+
+#[test]
+fn a_feed_that_always_times_out_is_listed_with_its_error_and_blocks_no_other() {
+    let server = Server::start(vec![
+        (
+            "/stalled.txt",
+            Box::new(|_: &HashMap<String, String>| -> Answer {
+                std::thread::sleep(STALL);
+                ok(b"80.94.95.112\n")
+            }) as Route,
+        ),
+        ("/up.txt", Box::new(|_: &HashMap<String, String>| ok(b"185.220.101.77\n"))),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let (app, hub) = app_timing_out(&dir, Destinations::AnyForTesting, SHORT);
+    app.add_feed(&hub, &feed("a-stalled", &server.url("/stalled.txt"))).unwrap();
+    app.add_feed(&hub, &feed("b-up", &server.url("/up.txt"))).unwrap();
+    let started = std::time::Instant::now();
+    let outcomes = app.run_due_feeds(cordon_app::now()).unwrap();
+    assert!(started.elapsed() < STALL, "three attempts end at their timeouts: {:?}", started.elapsed());
+    assert_eq!(outcomes.len(), 2);
+    let error = outcomes[0].error.as_deref().unwrap();
+    assert!(error.contains("after 3 attempts") && error.to_lowercase().contains("timeout"), "{error}");
+    assert_eq!(server.requests("/stalled.txt"), 3, "three attempts");
+    assert_eq!((outcomes[1].error.as_deref(), outcomes[1].import.as_ref().map(|i| i.new)), (None, Some(1)));
+    let listed = app.feeds(&hub).unwrap();
+    assert_eq!(listed[0].last_error.as_deref(), Some(error));
+    assert!(listed[0].last_success.is_none() && !listed[0].next_run.is_empty());
+    assert!(listed[1].last_error.is_none() && listed[1].last_success.is_some());
+    assert_eq!(values(&app, &hub), ["185.220.101.77"]);
 }
 
 #[test]

@@ -92,7 +92,10 @@ pub use entry::Entry;
 pub use error::Error;
 pub use firewall::IPSET_MAXELEM;
 pub use format::{Format, UnknownFormat};
-pub use stix::{identity_object, indicator_id, indicator_object, marking_definition_object};
+pub use stix::{
+    identity_object, indicator_id, indicator_object, malware_id, malware_object, marking_definition_object,
+    observable_id, observable_object, relationship_id, relationship_object,
+};
 pub use stream::Stream;
 
 /// What every export shares besides the entries.

@@ -167,7 +167,125 @@ pub fn identity_object(producer: &str) -> Value {
     })
 }
 
+/// STIX 2.1's namespace for the deterministic ids of Cyber-observables
+/// (section 2.9): an SCO's id is the UUIDv5 of its id-contributing
+/// properties, so every producer names the same address alike.
+const SCO_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x00ab_edb4_aa42_466c_9c01_fed2_3315_a9b7);
+
+/// The STIX id of the Cyber-observable of `entry` (see
+/// [`observable_object`]); `None` for an entry no observable carries.
+pub fn observable_id(entry: &Entry) -> Option<String> {
+    let object_type = observable_type(entry)?;
+    // The canonical JSON (RFC 8785) of the one id-contributing property.
+    let contributing = json!({ "value": entry.value }).to_string();
+    Some(format!("{object_type}--{}", uuid::Uuid::new_v5(&SCO_NAMESPACE, contributing.as_bytes())))
+}
+
+/// The Cyber-observable of `entry`: an `ipv4-addr` or `ipv6-addr` (an
+/// address or a CIDR), a `domain-name` or a `url` with its canonical value,
+/// marked with `entry.tlp`; `None` for an entry no observable carries.
+pub fn observable_object(entry: &Entry) -> Option<Value> {
+    Some(json!({
+        "type": observable_type(entry)?,
+        "spec_version": "2.1",
+        "id": observable_id(entry)?,
+        "value": entry.value,
+        "object_marking_refs": [entry.tlp.stix_marking_id()],
+    }))
+}
+
+/// The STIX id of the `malware` family `name` (UUIDv5 over the name).
+pub fn malware_id(name: &str) -> String {
+    format!("malware--{}", uuid("malware", name))
+}
+
+/// The `malware` family `name`, by `producer`'s identity, marked `tlp`,
+/// with the `created` and `modified` of the version served.
+pub fn malware_object(name: &str, producer: &str, tlp: Tlp, created: &str, modified: &str) -> Value {
+    json!({
+        "type": "malware",
+        "spec_version": "2.1",
+        "id": malware_id(name),
+        "created_by_ref": format!("identity--{}", uuid("identity", producer)),
+        "created": created,
+        "modified": modified,
+        "name": name,
+        "is_family": true,
+        "object_marking_refs": [tlp.stix_marking_id()],
+    })
+}
+
+/// The STIX id of the relationship `kind` from `source` to `target`
+/// (UUIDv5 over the three).
+pub fn relationship_id(kind: &str, source: &str, target: &str) -> String {
+    format!("relationship--{}", uuid("relationship", &format!("{kind} {source} {target}")))
+}
+
+/// The relationship `kind` (`based-on`, `indicates`) from object id
+/// `source` to `target`, by `producer`'s identity, marked `tlp`, with the
+/// `created` and `modified` of the version served.
+pub fn relationship_object(
+    (kind, source, target): (&str, &str, &str),
+    producer: &str,
+    tlp: Tlp,
+    created: &str,
+    modified: &str,
+) -> Value {
+    json!({
+        "type": "relationship",
+        "spec_version": "2.1",
+        "id": relationship_id(kind, source, target),
+        "created_by_ref": format!("identity--{}", uuid("identity", producer)),
+        "created": created,
+        "modified": modified,
+        "relationship_type": kind,
+        "source_ref": source,
+        "target_ref": target,
+        "object_marking_refs": [tlp.stix_marking_id()],
+    })
+}
+
 /// The TLP 2.0 `marking-definition` of `tlp`, as every export carries it.
 pub fn marking_definition_object(tlp: Tlp) -> Value {
     marking_definition(tlp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(value: &str, kind: Kind) -> Entry {
+        Entry {
+            value: value.into(),
+            kind,
+            categories: vec![],
+            sources: vec![],
+            tlp: Tlp::Amber,
+            confidence: 50,
+            first_seen: 0,
+            last_seen: 0,
+            on_platform: false,
+        }
+    }
+
+    #[test]
+    fn observables_have_stix_deterministic_ids_and_their_entrys_marking() {
+        // Python: uuid.uuid5(UUID("00abedb4-aa42-466c-9c01-fed23315a9b7"), '{"value":"47.0.0.1"}').
+        let address = observable_object(&entry("47.0.0.1", Kind::Ipv4)).unwrap();
+        assert_eq!(address["id"], "ipv4-addr--3b5864e7-ee5d-5efa-bb69-b298ca1373f0");
+        assert_eq!(address["object_marking_refs"], json!([Tlp::Amber.stix_marking_id()]));
+        let types = [
+            ("10.0.0.0/8", Kind::Cidr, "ipv4-addr"),
+            ("2001:db8::/32", Kind::Cidr, "ipv6-addr"),
+            ("2001:db8::1", Kind::Ipv6, "ipv6-addr"),
+            ("evil.example", Kind::Domain, "domain-name"),
+            ("http://evil.example/a", Kind::Url, "url"),
+        ];
+        for (value, kind, object_type) in types {
+            let object = observable_object(&entry(value, kind)).unwrap();
+            assert_eq!((&object["type"], &object["value"]), (&json!(object_type), &json!(value)));
+            assert!(object["id"].as_str().unwrap().starts_with(&format!("{object_type}--")));
+        }
+        assert!(observable_id(&entry("not an address", Kind::Ipv4)).is_none());
+    }
 }

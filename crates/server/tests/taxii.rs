@@ -45,26 +45,31 @@ struct Taxii {
 const BRAVO: usize = 300;
 
 /// alpha (a partner) reports one address RED, bravo 300 GREEN scanners,
-/// charlie one of bravo's CLEAR; collections `everything` (up to RED,
-/// alpha writes), `alpha-only` (alpha reads) and `public` (CLEAR for all).
+/// charlie one of bravo's CLEAR, echo 47.0.0.1 GREEN as emotet (confidence
+/// 50), then foxtrot 47.0.0.1 AMBER as emotet (confidence 90) and
+/// 47.0.0.2 AMBER as qakbot; collections `everything` (up to RED, alpha
+/// writes), `alpha-only` (alpha reads) and `public` (CLEAR for all).
 fn start() -> Taxii {
     let dir = tempfile::tempdir().unwrap();
     let app = App::open(&Config::new(dir.path().join("cordon.db"))).unwrap();
     let hub = app.viewer(None).unwrap();
-    let ingest = |source: &str, tlp: Tlp, text: &str| {
+    let ingest_file = |source: &str, tlp: Tlp, name: &str, text: &str| {
         let options = IngestOptions {
             source: source.into(),
             tlp: Some(tlp),
             category: Some(Category::Scanner),
             ..IngestOptions::default()
         };
-        app.ingest(&hub, Input::Bytes { name: "feed.txt", bytes: text.as_bytes() }, &options, None, &mut |_| {})
-            .unwrap();
+        app.ingest(&hub, Input::Bytes { name, bytes: text.as_bytes() }, &options, None, &mut |_| {}).unwrap();
     };
+    let ingest = |source: &str, tlp: Tlp, text: &str| ingest_file(source, tlp, "feed.txt", text);
     ingest("alpha", Tlp::Red, "45.9.20.31\n");
     let many: String = (0..BRAVO).map(|i| format!("46.{}.{}.1\n", i / 200, i % 200)).collect();
     ingest("bravo", Tlp::Green, &many);
     ingest("charlie", Tlp::Clear, "46.0.0.1\n");
+    ingest_file("echo", Tlp::Green, "feed.csv", "ip,malware,confidence\n47.0.0.1,emotet,50\n");
+    let foxtrot = "ip,malware,confidence\n47.0.0.1,emotet,90\n47.0.0.2,qakbot,90\n";
+    ingest_file("foxtrot", Tlp::Amber, "feed.csv", foxtrot);
     app.add_org(&hub, &NewOrganisation { name: "soc".into(), kind: OrgKind::Defender, country: None, asns: vec![] })
         .unwrap();
     let collection = |name: &str, tlp_max, readers: &[&str], public_clear| NewCollection {
@@ -203,20 +208,27 @@ fn taxii2_client_pages_filters_posts_and_deletes_and_every_object_validates() {
     assert!(out.status.success(), "the taxii2-client driver failed:\n{stderr}");
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     // soc (a defender) knows two of the three collections; it sees bravo's
-    // 300 GREEN (one also CLEAR) but not alpha's RED address, and the two
+    // 300 GREEN (one also CLEAR) and echo's 47.0.0.1 GREEN, each as an
+    // indicator, an ipv4-addr and the based-on relationship between them,
+    // echo's emotet (the malware and 47.0.0.1's indicates relationship), but
+    // not alpha's RED address nor foxtrot's AMBER sightings, and the two
     // objects they refer to (cordon's identity, TLP:GREEN's definition).
+    let indicators = BRAVO + 1;
+    let objects = 3 * indicators + 2 + 2;
     assert_eq!(summary["collections"], serde_json::json!(["everything", "public"]));
     assert_eq!(summary["root_versions"], serde_json::json!(["application/taxii+json;version=2.1"]));
-    assert_eq!(summary["objects"], BRAVO + 2);
-    assert_eq!(summary["distinct"], BRAVO + 2);
-    assert_eq!(summary["pages"], (BRAVO + 2).div_ceil(7));
-    assert_eq!(summary["manifest"], BRAVO + 2);
+    assert_eq!(summary["objects"], objects);
+    assert_eq!(summary["distinct"], objects);
+    assert_eq!(summary["pages"], objects.div_ceil(7));
+    assert_eq!(summary["manifest"], objects);
     assert_eq!(summary["manifest_ascending"], true);
-    assert_eq!(summary["type_indicator"], BRAVO);
-    assert_eq!(summary["type_malware"], 0);
-    assert_eq!(summary["type_either"], BRAVO);
+    assert_eq!(summary["type_indicator"], indicators);
+    assert_eq!(summary["type_malware"], 1);
+    assert_eq!(summary["type_either"], indicators + 1);
+    assert_eq!(summary["type_sco"], indicators);
     assert_eq!(summary["by_id"], true);
-    assert_eq!(summary["version_all"], BRAVO + 2);
+    // 46.0.0.1 has a version per import (bravo's, then charlie's).
+    assert_eq!(summary["version_all"], objects + 1);
     assert_eq!(summary["spec_20"], 0);
     assert_eq!(summary["after_last"], 0);
     assert_eq!(summary["versions"], 1);
@@ -227,8 +239,9 @@ fn taxii2_client_pages_filters_posts_and_deletes_and_every_object_validates() {
     assert_eq!(summary["post"], serde_json::json!(["complete", 2, 2, 0, 0]));
     assert_eq!(summary["repost"], serde_json::json!(["complete", 2, 2, 0]));
     assert_eq!(summary["status_again"], 2);
-    // alpha posted TLP:GREEN, so soc sees both.
-    assert_eq!(summary["after_posts"], BRAVO + 4);
+    // alpha posted TLP:GREEN, so soc sees both (and their observables and
+    // relationships).
+    assert_eq!(summary["after_posts"], objects + 6);
     assert_eq!(summary["deleted"], true);
 }
 
@@ -248,11 +261,11 @@ fn each_reader_sees_what_the_visibility_rule_allows_marked_with_the_most_restric
     assert_eq!(definitions(&t.soc), [Tlp::Green.stix_marking_id()]);
     let mut hub_definitions = definitions(&t.hub);
     hub_definitions.sort();
-    let mut expected = [Tlp::Green.stix_marking_id(), Tlp::Red.stix_marking_id()];
+    let mut expected = [Tlp::Green.stix_marking_id(), Tlp::Amber.stix_marking_id(), Tlp::Red.stix_marking_id()];
     expected.sort();
     assert_eq!(hub_definitions, expected);
     let hub = by_name(all_objects(&t, &t.hub, "everything", 1000));
-    assert_eq!(hub.len(), BRAVO + 1);
+    assert_eq!(hub.len(), BRAVO + 3);
     assert_eq!(hub["45.9.20.31"], Tlp::Red.stix_marking_id());
     // 46.0.0.1 is GREEN (bravo) and CLEAR (charlie): GREEN to a member.
     let soc = by_name(all_objects(&t, &t.soc, "everything", 1000));
@@ -296,7 +309,8 @@ fn cursors_are_bound_to_the_caller_and_the_query_and_never_lose_shared_timestamp
     // Every object of the import shares one date: pages of 7 cover all once.
     let objects = all_objects(&t, &t.soc, "everything", 7);
     let ids: std::collections::BTreeSet<&str> = objects.iter().filter_map(|o| o["id"].as_str()).collect();
-    assert_eq!((objects.len(), ids.len()), (BRAVO + 2, BRAVO + 2));
+    let expected = 3 * (BRAVO + 1) + 4;
+    assert_eq!((objects.len(), ids.len()), (expected, expected));
 }
 
 #[test]
@@ -311,13 +325,135 @@ fn an_indicator_that_changes_gets_a_new_version_after_the_last_date_seen() {
     t.app.ingest(&hub, Input::Bytes { name: "f.txt", bytes: b"46.0.0.1\n" }, &options, None, &mut |_| {}).unwrap();
     let newer = get(&t, &t.soc, &format!("{EVERYTHING}/objects/?added_after={last}"));
     let objects = newer.json()["objects"].as_array().cloned().unwrap();
-    assert_eq!(objects.len(), 1);
-    assert_eq!(objects[0]["name"], "46.0.0.1");
-    assert!(objects[0]["modified"].as_str().unwrap() > last.as_str());
-    assert_eq!(objects[0]["description"], "Reported by bravo, charlie, delta.");
-    let id = objects[0]["id"].as_str().unwrap();
+    // The indicator's new version, and its observable, which has no
+    // versions and is added again with the indicator's latest.
+    let types: Vec<&str> = objects.iter().filter_map(|o| o["type"].as_str()).collect();
+    assert_eq!(types.len(), 2, "{objects:?}");
+    assert!(types.contains(&"ipv4-addr"), "{types:?}");
+    let indicator = objects.iter().find(|o| o["type"] == "indicator").unwrap();
+    assert_eq!(indicator["name"], "46.0.0.1");
+    assert!(indicator["modified"].as_str().unwrap() > last.as_str());
+    assert_eq!(indicator["description"], "Reported by bravo, charlie, delta.");
+    let id = indicator["id"].as_str().unwrap();
     let versions = get(&t, &t.soc, &format!("{EVERYTHING}/objects/{id}/versions/")).json();
-    assert_eq!(versions["versions"], serde_json::json!([objects[0]["modified"]]));
+    let versions = versions["versions"].as_array().cloned().unwrap();
+    assert_eq!(versions.len(), 3, "bravo's, charlie's and delta's imports: {versions:?}");
+    assert_eq!(versions[2], indicator["modified"]);
+}
+
+/// The objects of `objects` of STIX type `kind`.
+fn of_type(objects: &[serde_json::Value], kind: &str) -> Vec<serde_json::Value> {
+    objects.iter().filter(|o| o["type"] == kind).cloned().collect()
+}
+
+/// The object of type `kind` whose `field` is `value`.
+fn find<'a>(objects: &'a [serde_json::Value], kind: &str, field: &str, value: &str) -> &'a serde_json::Value {
+    let found = objects.iter().find(|o| o["type"] == kind && o[field] == value);
+    found.unwrap_or_else(|| panic!("no {kind} with {field} {value}"))
+}
+
+#[test]
+fn observables_relationships_and_malware_are_marked_as_the_sightings_they_come_from() {
+    let t = start();
+    let soc = all_objects(&t, &t.soc, "everything", 1000);
+    // soc sees emotet from echo's GREEN sighting only; qakbot, reported
+    // only AMBER, does not exist for it, nor does anything of 47.0.0.2.
+    let malware = of_type(&soc, "malware");
+    assert_eq!(malware.len(), 1, "{malware:?}");
+    assert_eq!((&malware[0]["name"], &malware[0]["is_family"]), (&"emotet".into(), &true.into()));
+    let text = serde_json::to_string(&soc).unwrap();
+    assert!(!text.contains("qakbot") && !text.contains("47.0.0.2"), "AMBER leaked to a defender");
+    let fixed = ["marking-definition", "identity"];
+    assert!(soc
+        .iter()
+        .all(|o| fixed.contains(&o["type"].as_str().unwrap()) || tlp_of(o) == Tlp::Green.stix_marking_id()));
+    let indicator = find(&soc, "indicator", "name", "47.0.0.1");
+    assert_eq!(indicator["description"], "Reported by echo.");
+    let sco = find(&soc, "ipv4-addr", "value", "47.0.0.1");
+    let relationships: Vec<_> =
+        of_type(&soc, "relationship").into_iter().filter(|r| r["source_ref"] == indicator["id"]).collect();
+    let targets: std::collections::BTreeMap<String, serde_json::Value> = relationships
+        .iter()
+        .map(|r| (r["relationship_type"].as_str().unwrap().to_string(), r["target_ref"].clone()))
+        .collect();
+    assert_eq!(targets.len(), 2, "{relationships:?}");
+    assert_eq!(targets["based-on"], sco["id"]);
+    assert_eq!(targets["indicates"], malware[0]["id"]);
+    // The hub sees both families; emotet's latest version is AMBER (from
+    // foxtrot's sighting), as is the relationship built from it; ids are
+    // the same for every reader.
+    let hub = all_objects(&t, &t.hub, "everything", 1000);
+    let emotet = find(&hub, "malware", "name", "emotet");
+    let qakbot = find(&hub, "malware", "name", "qakbot");
+    assert_eq!(emotet["id"], malware[0]["id"]);
+    assert_eq!([tlp_of(emotet), tlp_of(qakbot)], [Tlp::Amber.stix_marking_id(); 2]);
+    assert_eq!(find(&hub, "ipv4-addr", "value", "47.0.0.1")["id"], sco["id"]);
+    assert_eq!(tlp_of(find(&hub, "ipv4-addr", "value", "47.0.0.1")), Tlp::Amber.stix_marking_id());
+    // Filters, one object and its versions, for every type.
+    let listed = get(&t, &t.soc, &format!("{EVERYTHING}/objects/?match[type]=malware,relationship&limit=1000"));
+    assert_eq!(listed.json()["objects"].as_array().unwrap().len(), 1 + (BRAVO + 1) + 1);
+    let emotet_id = emotet["id"].as_str().unwrap();
+    let one = get(&t, &t.soc, &format!("{EVERYTHING}/objects/{emotet_id}/")).json();
+    assert_eq!(one["objects"], serde_json::json!([malware[0]]));
+    let versions = |user: &User, id: &str| get(&t, user, &format!("{EVERYTHING}/objects/{id}/versions/")).json();
+    assert_eq!(versions(&t.soc, emotet_id)["versions"].as_array().unwrap().len(), 1);
+    assert_eq!(versions(&t.hub, emotet_id)["versions"].as_array().unwrap().len(), 2, "GREEN, then AMBER");
+    let qakbot_id = qakbot["id"].as_str().unwrap();
+    get(&t, &t.soc, &format!("{EVERYTHING}/objects/{qakbot_id}/")).assert_error(404);
+    let manifest = get(&t, &t.soc, &format!("{EVERYTHING}/manifest/?match[id]={qakbot_id}")).json();
+    assert_eq!(manifest["objects"].as_array().map_or(0, Vec::len), 0);
+    // Deleting a malware family is refused; deleting the indicates
+    // relationship deletes the sightings naming that family.
+    let auth = t.hub.basic();
+    let headers = [("Authorization", auth.as_str()), ("Accept", "application/taxii+json;version=2.1")];
+    http(t.addr, "DELETE", &format!("{EVERYTHING}/objects/{qakbot_id}/"), &headers, b"").assert_error(403);
+    let qakbot_ip = find(&hub, "indicator", "name", "47.0.0.2")["id"].as_str().unwrap().to_string();
+    let indicates = hub.iter().find(|r| r["source_ref"] == qakbot_ip.as_str()).unwrap()["id"].as_str().unwrap();
+    let deleted = http(t.addr, "DELETE", &format!("{EVERYTHING}/objects/{indicates}/"), &headers, b"");
+    assert_eq!(deleted.status(), 200, "{}", deleted.body);
+    let after = all_objects(&t, &t.hub, "everything", 1000);
+    assert!(!serde_json::to_string(&after).unwrap().contains("qakbot"));
+}
+
+#[test]
+fn versions_are_rebuilt_for_each_reader_from_the_sightings_it_may_see() {
+    let t = start();
+    let hub = all_objects(&t, &t.hub, "everything", 1000);
+    let id = find(&hub, "indicator", "name", "47.0.0.1")["id"].as_str().unwrap().to_string();
+    let versions = |user: &User| -> Vec<String> {
+        let answer = get(&t, user, &format!("{EVERYTHING}/objects/{id}/versions/"));
+        assert!(answer.header("x-taxii-date-added-first").is_some());
+        let versions = answer.json()["versions"].as_array().cloned().unwrap();
+        versions.iter().map(|v| v.as_str().unwrap().to_string()).collect()
+    };
+    let at = |user: &User, version: &str| -> Vec<serde_json::Value> {
+        let answer = get(&t, user, &format!("{EVERYTHING}/objects/{id}/?match[version]={version}"));
+        answer.json()["objects"].as_array().cloned().unwrap_or_default()
+    };
+    // The hub sees echo's import, then foxtrot's.
+    let hub_versions = versions(&t.hub);
+    assert_eq!(hub_versions.len(), 2, "{hub_versions:?}");
+    let (first, last) = (at(&t.hub, "first"), at(&t.hub, "last"));
+    assert_eq!((first.len(), last.len()), (1, 1));
+    let (first, last) = (&first[0], &last[0]);
+    assert_eq!(first["modified"], hub_versions[0].as_str());
+    assert_eq!(last["modified"], hub_versions[1].as_str());
+    assert_eq!(first["created"], last["created"]);
+    assert_eq!(first["description"], "Reported by echo.");
+    assert_eq!(last["description"], "Reported by echo, foxtrot.");
+    assert!(last["confidence"].as_u64() > first["confidence"].as_u64(), "{first} {last}");
+    assert_eq!([tlp_of(first), tlp_of(last)], [Tlp::Green.stix_marking_id(), Tlp::Amber.stix_marking_id()]);
+    assert_eq!(at(&t.hub, "all"), [first.clone(), last.clone()]);
+    assert_eq!(at(&t.hub, &hub_versions[0]), std::slice::from_ref(first));
+    let latest = get(&t, &t.hub, &format!("{EVERYTHING}/objects/{id}/")).json();
+    assert_eq!(latest["objects"], serde_json::json!([last]), "the latest by default");
+    // soc may not see foxtrot's AMBER sighting: it sees echo's version only.
+    assert_eq!(versions(&t.soc), hub_versions[..1]);
+    assert_eq!(at(&t.soc, "all"), std::slice::from_ref(first));
+    assert_eq!(at(&t.soc, "last"), std::slice::from_ref(first));
+    assert!(at(&t.soc, &hub_versions[1]).is_empty());
+    let manifest = get(&t, &t.soc, &format!("{EVERYTHING}/manifest/?match[id]={id}&match[version]=all")).json();
+    assert_eq!(manifest["objects"].as_array().unwrap().len(), 1);
 }
 
 #[test]

@@ -329,9 +329,10 @@ macro_rules! forward_stores {
                 &self,
                 collection: &$crate::collections::Collection,
                 indicator_id: i64,
+                malware: Option<&str>,
                 org_id: Option<i64>,
             ) -> Result<u64, $crate::StoreError> {
-                $via!(self, delete_collection_sightings(collection, indicator_id, org_id))
+                $via!(self, delete_collection_sightings(collection, indicator_id, malware, org_id))
             }
             fn put_status(
                 &self,

@@ -241,20 +241,21 @@ impl Query {
     /// The versions `match[version]` selects of an object whose versions
     /// are `versions`, oldest first.
     pub fn select_versions(&self, versions: &[Micros]) -> Vec<Micros> {
+        let last = versions.len().saturating_sub(1);
+        let selected = versions.iter().enumerate().filter(|(i, v)| self.matches_version(**v, *i == 0, *i == last));
+        selected.map(|(_, v)| *v).collect()
+    }
+
+    /// Whether `match[version]` selects `version` of an object, which is
+    /// its `first` and/or its `last` version.
+    pub fn matches_version(&self, version: Micros, first: bool, last: bool) -> bool {
         let wanted: &[VersionMatch] = if self.versions.is_empty() { &[VersionMatch::Last] } else { &self.versions };
-        versions
-            .iter()
-            .enumerate()
-            .filter(|(i, v)| {
-                wanted.iter().any(|m| match m {
-                    VersionMatch::Last => *i + 1 == versions.len(),
-                    VersionMatch::First => *i == 0,
-                    VersionMatch::All => true,
-                    VersionMatch::At(at) => at == *v,
-                })
-            })
-            .map(|(_, v)| *v)
-            .collect()
+        wanted.iter().any(|m| match m {
+            VersionMatch::Last => last,
+            VersionMatch::First => first,
+            VersionMatch::All => true,
+            VersionMatch::At(at) => *at == version,
+        })
     }
 
     /// The text a cursor is bound to: who asks (`caller`), where (`scope`:

@@ -14,7 +14,7 @@ use cordon_app::collections::CollectionAccess;
 use cordon_app::AppError;
 use cordon_store::collections::{Collection, CollectionObject};
 use cordon_taxii::cursor::{CursorKey, Position};
-use cordon_taxii::query::{Endpoint, Query};
+use cordon_taxii::query::{Endpoint, Query, VersionMatch};
 use cordon_taxii::resources::{
     self, ApiRoot, Collections, Discovery, Envelope, Manifest, ManifestRecord, Status, StatusDetail, Versions,
 };
@@ -236,7 +236,7 @@ fn cut(taxii: &Taxii, caller: &Principal, query: &Query, scope: &str, entries: &
         |e| {
             query.matches_id(&e.id)
                 && query.matches_spec_version(SPEC_VERSION)
-                && !query.select_versions(&[e.version]).is_empty()
+                && query.matches_version(e.version, e.first, e.last)
         },
     );
     let next = match (more, page.last()) {
@@ -250,23 +250,20 @@ fn cut(taxii: &Taxii, caller: &Principal, query: &Query, scope: &str, entries: &
 }
 
 /// The STIX objects of `entries`, in their order, as `caller` may see
-/// them now; an object whose version moved on since the view was made is
-/// left out (its new version comes later in (date added, id) order).
+/// them now; an object whose version is no longer one it has (the store
+/// moved on since the view was made) is left out: its new version comes
+/// later in (date added, id) order.
 async fn stix_objects(
     taxii: &Arc<Taxii>,
     caller: &Principal,
     collection: Collection,
     entries: &[Entry],
 ) -> Result<Vec<serde_json::Value>, TaxiiError> {
-    let ids: Vec<i64> = entries
-        .iter()
-        .filter_map(|e| match e.source {
-            Source::Indicator(id) => Some(id),
-            Source::Fixed(_) => None,
-        })
-        .collect();
+    let mut ids: Vec<i64> = entries.iter().filter_map(|e| e.source.indicator()).collect();
+    ids.sort_unstable();
+    ids.dedup();
     let (taxii, viewer) = (taxii.clone(), caller.viewer);
-    let mut found: HashMap<i64, CollectionObject> = blocking(move || {
+    let found: HashMap<i64, CollectionObject> = blocking(move || {
         let mut found = HashMap::new();
         taxii.state.app.collection_objects(&viewer, &collection, Some(&ids), &mut |o| {
             found.insert(o.indicator_id, o);
@@ -274,26 +271,45 @@ async fn stix_objects(
         Ok(found)
     })
     .await?;
-    let mut objects = Vec::with_capacity(entries.len());
-    for entry in entries {
-        let indicator = match &entry.source {
-            Source::Fixed(object) => {
-                objects.push(object.as_ref().clone());
-                continue;
+    let objects = entries.iter().filter_map(|entry| match (&entry.source, entry.source.indicator()) {
+        (Source::Fixed(object), _) => Some(object.as_ref().clone()),
+        (source, Some(id)) => stix_object(source, entry.version.0, found.get(&id)?),
+        (_, None) => None,
+    });
+    Ok(objects.collect())
+}
+
+/// The object `source` names, in its version of date `at`, built from
+/// `object` (the indicator it derives from); `None` when it has no such
+/// version.
+fn stix_object(source: &Source, at: i64, object: &CollectionObject) -> Option<serde_json::Value> {
+    let current = cordon_app::exports::entry(object.summary.clone(), false);
+    let indicator = cordon_export::indicator_id(&current.value);
+    let modified = Micros(at).to_string();
+    // A relationship of marking versions `versions`, in its version `at`.
+    let relationship = |kind: &str, target: &str, versions: Vec<(i64, cordon_model::Tlp)>| {
+        let tlp = versions.iter().find(|(date, _)| *date == at).map(|(_, tlp)| *tlp)?;
+        let created = Micros(versions.first()?.0).to_string();
+        Some(cordon_export::relationship_object((kind, &indicator, target), PRODUCER, tlp, &created, &modified))
+    };
+    match source {
+        Source::Indicator(_) => {
+            if !object.versions().contains(&at) {
+                return None;
             }
-            Source::Indicator(id) => id,
-        };
-        let Some(object) = found.remove(indicator).filter(|o| o.modified_us == entry.version.0) else {
-            continue;
-        };
-        let created = Micros(object.created_us.min(object.modified_us)).to_string();
-        let modified = entry.version.to_string();
-        let export = cordon_app::exports::entry(object.summary, false);
-        if let Some(stix) = cordon_export::indicator_object(&export, PRODUCER, &created, &modified) {
-            objects.push(stix);
+            let version = cordon_app::exports::entry(object.as_of(at), false);
+            let created = Micros(object.created_us).to_string();
+            cordon_export::indicator_object(&version, PRODUCER, &created, &modified)
         }
+        Source::Observable(_) => (object.modified_us == at).then(|| cordon_export::observable_object(&current))?,
+        Source::BasedOn(_) => {
+            relationship("based-on", &cordon_export::observable_id(&current)?, object.marking_versions(None))
+        }
+        Source::Indicates(_, family) => {
+            relationship("indicates", &cordon_export::malware_id(family), object.marking_versions(Some(family)))
+        }
+        Source::Fixed(object) => Some(object.as_ref().clone()),
     }
-    Ok(objects)
 }
 
 /// `GET …/objects/`.
@@ -335,14 +351,14 @@ pub(crate) async fn manifest(
     Ok(taxii_json(StatusCode::OK, &manifest, page.dates))
 }
 
-/// The one entry of object `object_id` in `view` (404 without one).
-fn the_object<'a>(view: &'a View, object_id: &str) -> Result<&'a [Entry], TaxiiError> {
-    let at = view
-        .entries
-        .iter()
-        .position(|e| e.id == object_id)
-        .ok_or_else(|| TaxiiError::new(StatusCode::NOT_FOUND, "there is no such object in this collection"))?;
-    Ok(&view.entries[at..=at])
+/// Every version of object `object_id` in `view`, oldest first (404
+/// without one).
+fn the_object(view: &View, object_id: &str) -> Result<Vec<Entry>, TaxiiError> {
+    let versions: Vec<Entry> = view.entries.iter().filter(|e| e.id == object_id).cloned().collect();
+    if versions.is_empty() {
+        return Err(TaxiiError::new(StatusCode::NOT_FOUND, "there is no such object in this collection"));
+    }
+    Ok(versions)
 }
 
 /// The page of object `object_id` of collection `id` that a request to
@@ -355,10 +371,14 @@ async fn object_page(
     endpoint: Endpoint,
     what: &str,
 ) -> Result<(Collection, Cut), TaxiiError> {
-    let query = parse(uri, endpoint)?;
+    let mut query = parse(uri, endpoint)?;
+    if endpoint == Endpoint::Versions {
+        // `versions/` lists every version (it takes no `match[version]`).
+        query.versions = vec![VersionMatch::All];
+    }
     let (collection, view) = readable(taxii, caller, id).await?;
     let entries = the_object(&view, &object_id)?;
-    let page = cut(taxii, caller, &query, &format!("{}/{what}/{object_id}", collection.uuid), entries)?;
+    let page = cut(taxii, caller, &query, &format!("{}/{what}/{object_id}", collection.uuid), &entries)?;
     Ok((collection, page))
 }
 
@@ -375,9 +395,8 @@ pub(crate) async fn object(
     Ok(taxii_json(StatusCode::OK, &envelope, page.dates))
 }
 
-/// `GET …/objects/{object_id}/versions/`: cordon holds the current
-/// version of each object (an indicator's present state), so this lists
-/// that one.
+/// `GET …/objects/{object_id}/versions/`: every version of the object
+/// the caller may see (see [`super::views`]), oldest first.
 pub(crate) async fn versions(
     State(taxii): Shared,
     Extension(caller): Extension<Principal>,
@@ -395,7 +414,11 @@ pub(crate) async fn versions(
 
 /// `DELETE …/objects/{object_id}/`: deletes the sightings behind the
 /// object that the caller's organisation submitted (the hub: all that the
-/// collection selects).
+/// collection selects): an indicator's, its observable's and its
+/// `based-on` relationship's are the indicator's sightings, an `indicates`
+/// relationship's those of the indicator naming the family. The
+/// identity, the marking definitions and a malware family (built from
+/// many indicators' sightings) cannot be deleted.
 pub(crate) async fn delete_object(
     State(taxii): Shared,
     Extension(caller): Extension<Principal>,
@@ -409,10 +432,19 @@ pub(crate) async fn delete_object(
     }
     let (app_taxii, viewer, of) = (taxii.clone(), caller.viewer, collection.clone());
     let view = blocking(move || app_taxii.views.get(&app_taxii.state.app, viewer, &of)).await?;
-    let Source::Indicator(indicator) = the_object(&view, &object_id)?[0].source else {
-        return Err(TaxiiError::new(StatusCode::FORBIDDEN, "the identity and marking definitions cannot be deleted"));
+    let (indicator, family) = match the_object(&view, &object_id)?.swap_remove(0).source {
+        Source::Indicator(id) | Source::Observable(id) | Source::BasedOn(id) => (id, None),
+        Source::Indicates(id, family) => (id, Some(family)),
+        Source::Fixed(_) => {
+            return Err(TaxiiError::new(
+                StatusCode::FORBIDDEN,
+                "the identity, the marking definitions and malware families cannot be deleted",
+            ))
+        }
     };
-    let deleted = blocking(move || taxii.state.app.delete_from_collection(&viewer, &collection, indicator)).await?;
+    let deleted =
+        blocking(move || taxii.state.app.delete_from_collection(&viewer, &collection, indicator, family.as_deref()))
+            .await?;
     if deleted == 0 {
         return Err(TaxiiError::new(
             StatusCode::NOT_FOUND,

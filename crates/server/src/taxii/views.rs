@@ -1,32 +1,58 @@
-//! What a collection holds for one viewer, in TAXII order: every object's
-//! id, the date its current version was added and what it is built from,
-//! sorted by (date added, id). Besides one indicator per indicator, a
-//! collection holds the objects they refer to: cordon's `identity` (their
-//! `created_by_ref`) and the TLP 2.0 `marking-definition` of every TLP
-//! among them, each added when the first object referring to it was. Kept for the latest few (viewer, collection, store
-//! generation) triples, so that following `next` through a large
-//! collection reads the store once for the order and then only the
-//! objects of each page: the last page costs what the first costs.
+//! What a collection holds for one viewer, in TAXII order: every version
+//! of every object, with its id, the date it was added (its version: a
+//! version is added when it comes to be) and what it is built from,
+//! sorted by (date added, id).
 //!
-//! A cursor is a keyset position, not an index into a view, so a view made
-//! anew (the store changed) continues every cursor where it stopped.
+//! The objects of an indicator (all built from the sightings the viewer
+//! may see that the collection selects; [`CollectionObject`]):
+//! * its `indicator`, a version at each date one of those sightings was
+//!   stored or last written, built from those stored by then;
+//! * its Cyber-observable (`ipv4-addr`, `ipv6-addr`, `domain-name`, `url`),
+//!   which has no versions in STIX: one entry, at the indicator's latest
+//!   version, marked as that version;
+//! * a `based-on` relationship from the indicator to the observable, and
+//!   an `indicates` relationship to the `malware` of each family its
+//!   sightings name, whose versions are the dates their marking changes
+//!   (the most restrictive TLP among the sightings they are built from).
+//!
+//! Besides, one `malware` (`is_family`) per family the viewer's sightings
+//! name, across indicators, marked and versioned the same way; cordon's
+//! `identity` (every object's `created_by_ref`) and the TLP 2.0
+//! `marking-definition` of every TLP among the objects, each added when
+//! the first object referring to it was. Ids are UUIDv5 of the content
+//! that identifies the object, so they are the same for every viewer and
+//! every store generation.
+//!
+//! Kept for the latest few (viewer, collection, store generation) triples,
+//! so that following `next` through a large collection reads the store
+//! once for the order and then only the objects of each page: the last
+//! page costs what the first costs. A cursor is a keyset position, not an
+//! index into a view, so a view made anew (the store changed) continues
+//! every cursor where it stopped.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use cordon_app::{App, AppError};
-use cordon_model::Viewer;
-use cordon_store::collections::Collection;
+use cordon_model::{Tlp, Viewer};
+use cordon_store::collections::{marking_versions, Collection, CollectionObject};
 use cordon_taxii::Micros;
 
-/// One object of a view.
+use super::handlers::PRODUCER;
+
+/// One version of an object of a view.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Entry {
-    /// When its current version was added.
+    /// When this version was added.
     pub(crate) date_added: Micros,
     /// Its STIX id.
     pub(crate) id: String,
-    /// Its version (`modified`, or `created` for an object without one).
+    /// Its version (`modified`; the date added for an observable).
     pub(crate) version: Micros,
+    /// Whether it is the object's first version.
+    pub(crate) first: bool,
+    /// Whether it is the object's latest version.
+    pub(crate) last: bool,
     /// What it is built from.
     pub(crate) source: Source,
 }
@@ -36,15 +62,120 @@ pub(crate) struct Entry {
 pub(crate) enum Source {
     /// The indicator of this id (built when a page shows it).
     Indicator(i64),
-    /// A fixed object (the identity, a marking definition).
+    /// That indicator's Cyber-observable.
+    Observable(i64),
+    /// The `based-on` relationship from that indicator to its observable.
+    BasedOn(i64),
+    /// The `indicates` relationship from that indicator to the malware
+    /// family named.
+    Indicates(i64, Arc<str>),
+    /// A fixed object (the identity, a marking definition, a malware
+    /// family's version).
     Fixed(Arc<serde_json::Value>),
 }
 
-/// A fixed object added at `date_added`.
-fn fixed(object: serde_json::Value, date_added: Micros) -> Option<Entry> {
-    let id = object["id"].as_str()?.to_string();
-    let version = object.get("modified").or_else(|| object.get("created"))?.as_str()?.parse().ok()?;
-    Some(Entry { date_added, id, version, source: Source::Fixed(Arc::new(object)) })
+impl Source {
+    /// The indicator it is built from, if one.
+    pub(crate) fn indicator(&self) -> Option<i64> {
+        match self {
+            Source::Indicator(id) | Source::Observable(id) | Source::BasedOn(id) | Source::Indicates(id, _) => {
+                Some(*id)
+            }
+            Source::Fixed(_) => None,
+        }
+    }
+}
+
+/// The marking of the version of date `at` among `versions` (dates with
+/// the marking from then on, ascending).
+fn marking_at(versions: &[(i64, Tlp)], at: i64) -> Option<Tlp> {
+    versions.iter().take_while(|(date, _)| *date <= at).last().map(|(_, tlp)| *tlp)
+}
+
+/// The entries of a view being built, and the first date each marking is
+/// referred to.
+#[derive(Default)]
+struct Builder {
+    entries: Vec<Entry>,
+    markings: BTreeMap<Tlp, Micros>,
+}
+
+impl Builder {
+    /// The versions of object `id`, at the dates given, each marked.
+    fn versions(&mut self, id: &str, versions: &[(i64, Tlp)], source: impl Fn(usize) -> Source) {
+        for (at, (date, tlp)) in versions.iter().enumerate() {
+            let date = Micros(*date);
+            let earliest = self.markings.entry(*tlp).or_insert(date);
+            *earliest = (*earliest).min(date);
+            self.entries.push(Entry {
+                date_added: date,
+                id: id.to_string(),
+                version: date,
+                first: at == 0,
+                last: at + 1 == versions.len(),
+                source: source(at),
+            });
+        }
+    }
+
+    /// The objects of indicator `object`; the dates and TLPs of its
+    /// sightings of each family go to `families`.
+    fn indicator(&mut self, object: &CollectionObject, families: &mut BTreeMap<String, Vec<(i64, Tlp)>>) {
+        let current = cordon_app::exports::entry(object.summary.clone(), false);
+        let Some(observable) = cordon_export::observable_id(&current) else { return };
+        let indicator = cordon_export::indicator_id(&current.value);
+        let id = object.indicator_id;
+        let markings = object.marking_versions(None);
+        let versions: Vec<(i64, Tlp)> =
+            object.versions().into_iter().filter_map(|at| Some((at, marking_at(&markings, at)?))).collect();
+        self.versions(&indicator, &versions, |_| Source::Indicator(id));
+        self.versions(&observable, &[(object.modified_us, current.tlp)], |_| Source::Observable(id));
+        let based_on = cordon_export::relationship_id("based-on", &indicator, &observable);
+        self.versions(&based_on, &markings, |_| Source::BasedOn(id));
+        for family in object.families() {
+            let malware = cordon_export::malware_id(family);
+            let indicates = cordon_export::relationship_id("indicates", &indicator, &malware);
+            let name: Arc<str> = Arc::from(family);
+            self.versions(&indicates, &object.marking_versions(Some(family)), |_| Source::Indicates(id, name.clone()));
+            let of_family = object.sightings.iter().filter(|s| s.malware.as_deref() == Some(family));
+            families.entry(family.to_string()).or_default().extend(of_family.map(|s| (s.created_us, s.tlp)));
+        }
+    }
+
+    /// The versions of the malware family `name` built from sightings
+    /// entering at these dates with these TLPs.
+    fn malware(&mut self, name: &str, sightings: Vec<(i64, Tlp)>) {
+        let versions = marking_versions(sightings);
+        let Some((created, _)) = versions.first() else { return };
+        let created = Micros(*created).to_string();
+        let objects: Vec<Arc<serde_json::Value>> = versions
+            .iter()
+            .map(|(date, tlp)| {
+                let modified = Micros(*date).to_string();
+                Arc::new(cordon_export::malware_object(name, PRODUCER, *tlp, &created, &modified))
+            })
+            .collect();
+        self.versions(&cordon_export::malware_id(name), &versions, |at| Source::Fixed(objects[at].clone()));
+    }
+
+    /// The identity and the marking definitions, then the entries sorted.
+    fn finish(mut self) -> Vec<Entry> {
+        if let Some(any) = self.markings.values().min().copied() {
+            let markings = std::mem::take(&mut self.markings);
+            let markings =
+                markings.into_iter().map(|(tlp, date)| (cordon_export::marking_definition_object(tlp), date));
+            for (object, date) in markings.chain([(cordon_export::identity_object(PRODUCER), any)]) {
+                // A fixed object's version is its own `modified` or `created`.
+                let stated = object.get("modified").or_else(|| object.get("created")).and_then(|v| v.as_str());
+                let version = stated.and_then(|v| v.parse().ok()).unwrap_or(date);
+                let id = object["id"].as_str().unwrap_or_default().to_string();
+                let source = Source::Fixed(Arc::new(object));
+                self.entries.push(Entry { date_added: date, id, version, first: true, last: true, source });
+            }
+        }
+        self.entries.sort_by(|a, b| (a.date_added, &a.id).cmp(&(b.date_added, &b.id)));
+        self.entries
+    }
 }
 
 /// A collection's objects for one viewer, sorted by (date added, id).
@@ -68,8 +199,9 @@ pub(crate) struct Views {
     kept: Mutex<Vec<(Key, Arc<View>)>>,
 }
 
-/// How many views are kept (each costs about 110 bytes an object: 22 MB
-/// for a collection of 200,000).
+/// How many views are kept (each costs about 140 bytes an entry, by the
+/// size of `Entry` and its id, not measured; an indicator of sightings
+/// naming no family is three entries: about 85 MB for 200,000).
 const KEPT: usize = 8;
 
 impl Views {
@@ -82,25 +214,13 @@ impl Views {
                 return Ok(view.clone());
             }
         }
-        let mut entries = Vec::new();
-        // The first date of each TLP among the objects, and of any.
-        let mut first: std::collections::BTreeMap<cordon_model::Tlp, Micros> = Default::default();
-        app.collection_objects(&viewer, collection, None, &mut |object| {
-            let date = Micros(object.modified_us);
-            let earliest = first.entry(object.summary.tlp).or_insert(date);
-            *earliest = (*earliest).min(date);
-            entries.push(Entry {
-                date_added: date,
-                id: cordon_export::indicator_id(&object.summary.value),
-                version: date,
-                source: Source::Indicator(object.indicator_id),
-            });
-        })?;
-        let any = first.values().min().copied();
-        let markings = first.iter().map(|(tlp, date)| (cordon_export::marking_definition_object(*tlp), *date));
-        let identity = any.map(|date| (cordon_export::identity_object(super::handlers::PRODUCER), date));
-        entries.extend(markings.chain(identity).filter_map(|(object, date)| fixed(object, date)));
-        entries.sort_by(|a, b| (a.date_added, &a.id).cmp(&(b.date_added, &b.id)));
+        let mut builder = Builder::default();
+        let mut families = BTreeMap::new();
+        app.collection_objects(&viewer, collection, None, &mut |object| builder.indicator(&object, &mut families))?;
+        for (name, sightings) in families {
+            builder.malware(&name, sightings);
+        }
+        let entries = builder.finish();
         let view = Arc::new(View { entries });
         let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
         kept.retain(|(k, _)| *k != key && !(k.viewer == key.viewer && k.collection == key.collection));

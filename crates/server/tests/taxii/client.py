@@ -48,6 +48,7 @@ summary["manifest_ascending"] = dates == sorted(dates)
 summary["type_indicator"] = len(everything.get_objects(type="indicator").get("objects", []))
 summary["type_malware"] = len(everything.get_objects(type="malware").get("objects", []))
 summary["type_either"] = len(everything.get_objects(type=["malware", "indicator"]).get("objects", []))
+summary["type_sco"] = len(everything.get_objects(type="ipv4-addr").get("objects", []))
 one = [i for i in ids if i.startswith("indicator--")][0]
 summary["by_id"] = [o["id"] for o in everything.get_objects(id=one).get("objects", [])] == [one]
 summary["version_all"] = len(everything.get_objects(version="all").get("objects", []))

@@ -12,8 +12,10 @@ use super::ops::parse_all;
 use super::orgs::{viewer_params, visible_for};
 use super::read::SIGHTING_JOINS;
 use super::{get, now, parsed, Conn};
-use crate::collections::{Collection, CollectionObject, CollectionSpec, CollectionStore, Member, Readers};
-use crate::shared::{tlp_code, tlp_from_code, Summarizer};
+use crate::collections::{
+    Collection, CollectionObject, CollectionSighting, CollectionSpec, CollectionStore, Member, Readers,
+};
+use crate::shared::{tlp_code, tlp_from_code};
 use crate::StoreError;
 
 /// The conditions a collection puts on a sighting `s` of indicator `i`,
@@ -45,12 +47,12 @@ impl Selection {
     }
 }
 
-/// Accumulates one indicator's rows.
+/// One indicator's rows so far.
 struct Object {
     indicator_id: i64,
-    summary: Summarizer,
-    created_us: i64,
-    modified_us: i64,
+    value: String,
+    kind: Kind,
+    sightings: Vec<CollectionSighting>,
 }
 
 impl Conn {
@@ -189,7 +191,7 @@ impl CollectionStore for Conn {
     ) -> Result<(), StoreError> {
         let sql = format!(
             "SELECT i.id, i.value, i.kind, src.name, s.category, s.tlp, unix(s.first_seen), unix(s.last_seen),
-                    s.confidence, ci.added_us, li.added_us
+                    s.confidence, ci.added_us, li.added_us, s.malware
              FROM sightings s JOIN indicators i ON i.id = s.indicator_id {SIGHTING_JOINS}
                   JOIN imports ci ON ci.id = s.created_import JOIN imports li ON li.id = s.last_import
              WHERE ($8::bigint[] IS NULL OR s.indicator_id = ANY ($8::bigint[])) AND {selected} AND {visible}
@@ -204,11 +206,10 @@ impl CollectionStore for Conn {
         params.extend(selection.params());
         params.push(&only);
         let min_confidence = collection.spec.min_confidence.unwrap_or(0);
-        let mut emit = |object: Object| {
-            let summary = object.summary.finish();
-            if summary.confidence >= min_confidence {
-                let Object { indicator_id, created_us, modified_us, .. } = object;
-                each(CollectionObject { indicator_id, summary, created_us, modified_us });
+        let mut emit = |o: Object| {
+            if let Some(object) = CollectionObject::build(o.indicator_id, o.value, o.kind, o.sightings, min_confidence)
+            {
+                each(object);
             }
         };
         let mut current: Option<Object> = None;
@@ -218,17 +219,28 @@ impl CollectionStore for Conn {
                 if let Some(done) = current.take() {
                     emit(done);
                 }
-                let summary = Summarizer::new(get(row, 1)?, parsed::<Kind>(row, 2)?, None, Vec::new());
-                current = Some(Object { indicator_id: id, summary, created_us: i64::MAX, modified_us: i64::MIN });
+                current = Some(Object {
+                    indicator_id: id,
+                    value: get(row, 1)?,
+                    kind: parsed::<Kind>(row, 2)?,
+                    sightings: Vec::new(),
+                });
             }
             if let Some(acc) = current.as_mut() {
-                let confidence = get::<i64>(row, 8)?.clamp(0, 100) as u8;
-                // Never downgrades: the object names every selected
-                // sighting's source and category.
-                let tlp = tlp_from_code(get(row, 5)?);
-                acc.summary.add(get(row, 3)?, parsed(row, 4)?, tlp, get(row, 6)?, get(row, 7)?, confidence);
-                acc.created_us = acc.created_us.min(get(row, 9)?);
-                acc.modified_us = acc.modified_us.max(get(row, 10)?);
+                let malware: String = get(row, 11)?;
+                acc.sightings.push(CollectionSighting {
+                    source: get(row, 3)?,
+                    category: parsed(row, 4)?,
+                    malware: (!malware.is_empty()).then_some(malware),
+                    // Never downgrades: the object names every selected
+                    // sighting's source and category.
+                    tlp: tlp_from_code(get(row, 5)?),
+                    first_seen: get(row, 6)?,
+                    last_seen: get(row, 7)?,
+                    confidence: get::<i64>(row, 8)?.clamp(0, 100) as u8,
+                    created_us: get(row, 9)?,
+                    modified_us: get(row, 10)?,
+                });
             }
             Ok(true)
         })?;
@@ -242,16 +254,18 @@ impl CollectionStore for Conn {
         &self,
         collection: &Collection,
         indicator_id: i64,
+        malware: Option<&str>,
         org_id: Option<i64>,
     ) -> Result<u64, StoreError> {
         let sql = format!(
             "DELETE FROM sightings s WHERE s.indicator_id = $1
                AND ($2::bigint IS NULL OR s.source_id IN (SELECT id FROM sources WHERE org_id = $2::bigint))
+               AND ($3::text IS NULL OR s.malware = $3::text)
                AND EXISTS (SELECT 1 FROM indicators i WHERE i.id = s.indicator_id AND {selected})",
-            selected = selected(3),
+            selected = selected(4),
         );
         let selection = self.selection(&collection.spec)?;
-        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&indicator_id, &org_id];
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&indicator_id, &org_id, &malware];
         params.extend(selection.params());
         self.transaction(None, |c| {
             let deleted = c.execute(&sql, &params)?;

@@ -13,9 +13,11 @@ use rusqlite::{params, OptionalExtension};
 
 use super::import::{tlp_code, tlp_from_code};
 use super::orgs::visible_for;
-use super::read::{bind, bind_viewer, Summarizer, SIGHTING_JOINS};
+use super::read::{bind, bind_viewer, SIGHTING_JOINS};
 use super::{Conn, SqliteStore};
-use crate::collections::{Collection, CollectionObject, CollectionSpec, CollectionStore, Member, Readers};
+use crate::collections::{
+    Collection, CollectionObject, CollectionSighting, CollectionSpec, CollectionStore, Member, Readers,
+};
 use crate::StoreError;
 
 fn join<T>(items: &[T], name: impl Fn(&T) -> &'static str) -> String {
@@ -78,12 +80,12 @@ impl Selection {
     }
 }
 
-/// Accumulates one indicator's rows.
+/// One indicator's rows so far.
 struct Object {
     indicator_id: i64,
-    summary: Summarizer,
-    created_us: i64,
-    modified_us: i64,
+    value: String,
+    kind: Kind,
+    sightings: Vec<CollectionSighting>,
 }
 
 impl Conn {
@@ -229,7 +231,7 @@ impl CollectionStore for Conn {
         let selection = if only.is_some() { "s.indicator_id IN (SELECT value FROM json_each(:only)) AND" } else { "" };
         let sql = format!(
             "SELECT i.id, i.value, i.kind, src.name, s.category, s.tlp, s.first_seen, s.last_seen, s.confidence,
-                    ci.added_us, li.added_us
+                    ci.added_us, li.added_us, s.malware
              FROM sightings s JOIN indicators i ON i.id = s.indicator_id {SIGHTING_JOINS}
                   JOIN imports ci ON ci.id = s.created_import JOIN imports li ON li.id = s.last_import
              WHERE {selection} {SELECTED} AND {visible}
@@ -241,11 +243,10 @@ impl CollectionStore for Conn {
         let only = only.map(|ids| format!("[{}]", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")));
         self.selection(&collection.spec)?.bind(&mut stmt, &[(":only", &only)])?;
         let min_confidence = collection.spec.min_confidence.unwrap_or(0);
-        let mut emit = |object: Object| {
-            let summary = object.summary.finish();
-            if summary.confidence >= min_confidence {
-                let Object { indicator_id, created_us, modified_us, .. } = object;
-                each(CollectionObject { indicator_id, summary, created_us, modified_us });
+        let mut emit = |o: Object| {
+            if let Some(object) = CollectionObject::build(o.indicator_id, o.value, o.kind, o.sightings, min_confidence)
+            {
+                each(object);
             }
         };
         let mut rows = stmt.raw_query();
@@ -257,18 +258,24 @@ impl CollectionStore for Conn {
                     emit(done);
                 }
                 let kind: String = row.get(2)?;
-                let summary = Summarizer::new(row.get(1)?, parse::<Kind>(&kind)?, None, Vec::new());
-                current = Some(Object { indicator_id: id, summary, created_us: i64::MAX, modified_us: i64::MIN });
+                current =
+                    Some(Object { indicator_id: id, value: row.get(1)?, kind: parse(&kind)?, sightings: Vec::new() });
             }
             if let Some(acc) = current.as_mut() {
-                let (category, source): (String, String) = (row.get(4)?, row.get(3)?);
-                let confidence = row.get::<_, i64>(8)?.clamp(0, 100) as u8;
-                // Never downgrades: the object names every selected
-                // sighting's source and category.
-                let tlp = tlp_from_code(row.get(5)?);
-                acc.summary.add(&source, parse::<Category>(&category)?, tlp, row.get(6)?, row.get(7)?, confidence);
-                acc.created_us = acc.created_us.min(row.get(9)?);
-                acc.modified_us = acc.modified_us.max(row.get(10)?);
+                let (category, malware): (String, String) = (row.get(4)?, row.get(11)?);
+                acc.sightings.push(CollectionSighting {
+                    source: row.get(3)?,
+                    category: parse::<Category>(&category)?,
+                    malware: (!malware.is_empty()).then_some(malware),
+                    // Never downgrades: the object names every selected
+                    // sighting's source and category.
+                    tlp: tlp_from_code(row.get(5)?),
+                    first_seen: row.get(6)?,
+                    last_seen: row.get(7)?,
+                    confidence: row.get::<_, i64>(8)?.clamp(0, 100) as u8,
+                    created_us: row.get(9)?,
+                    modified_us: row.get(10)?,
+                });
             }
         }
         if let Some(done) = current {
@@ -281,15 +288,19 @@ impl CollectionStore for Conn {
         &self,
         collection: &Collection,
         indicator_id: i64,
+        malware: Option<&str>,
         org_id: Option<i64>,
     ) -> Result<u64, StoreError> {
         let sql = format!(
             "DELETE FROM sightings AS s WHERE s.indicator_id = :indicator
+               AND (:malware IS NULL OR s.malware = :malware)
                AND (:org IS NULL OR s.source_id IN (SELECT id FROM sources WHERE org_id = :org))
                AND EXISTS (SELECT 1 FROM indicators i WHERE i.id = s.indicator_id AND {SELECTED})"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        self.selection(&collection.spec)?.bind(&mut stmt, &[(":indicator", &indicator_id), (":org", &org_id)])?;
+        let more: [(&str, &dyn rusqlite::ToSql); 3] =
+            [(":indicator", &indicator_id), (":malware", &malware), (":org", &org_id)];
+        self.selection(&collection.spec)?.bind(&mut stmt, &more)?;
         let deleted = stmt.raw_execute()? as u64;
         if deleted > 0 {
             self.bump_generation()?;
@@ -343,9 +354,10 @@ impl CollectionStore for SqliteStore {
         &self,
         collection: &Collection,
         indicator_id: i64,
+        malware: Option<&str>,
         org_id: Option<i64>,
     ) -> Result<u64, StoreError> {
-        self.write(|c| c.delete_collection_sightings(collection, indicator_id, org_id))
+        self.write(|c| c.delete_collection_sightings(collection, indicator_id, malware, org_id))
     }
 
     fn put_status(&self, id: &str, collection: &Collection, org_id: i64, body: &str) -> Result<(), StoreError> {

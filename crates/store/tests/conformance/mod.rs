@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod batches;
+pub mod collections;
 pub mod deliveries;
 pub mod feeds;
 pub mod ops;
@@ -16,6 +17,7 @@ use std::path::Path;
 
 use cordon_model::Viewer;
 use cordon_store::auth::{AuthStore, SessionStore};
+use cordon_store::collections::CollectionStore;
 use cordon_store::deliveries::DeliveryStore;
 use cordon_store::enrichment::EnrichmentStore;
 use cordon_store::feeds::FeedStore;
@@ -25,7 +27,17 @@ use cordon_store::{IndicatorFilter, Store};
 
 /// A backend under test.
 pub trait Backend:
-    Store + OrgStore + EnrichmentStore + OpsStore + AuthStore + SessionStore + DeliveryStore + FeedStore + Sized + 'static
+    Store
+    + OrgStore
+    + EnrichmentStore
+    + OpsStore
+    + AuthStore
+    + SessionStore
+    + DeliveryStore
+    + FeedStore
+    + CollectionStore
+    + Sized
+    + 'static
 {
     /// Opens (creating) the store that lives at `dir`; opening the same
     /// `dir` again reaches the same data.
@@ -138,6 +150,10 @@ macro_rules! suite {
         #[test]
         fn packages_and_notifications_are_read_as_recorded() {
             conformance::deliveries::packages_and_notifications_are_read_as_recorded::<$backend>();
+        }
+        #[test]
+        fn collection_versions_follow_the_sightings_each_reader_may_see() {
+            conformance::collections::versions_follow_the_sightings_each_reader_may_see::<$backend>();
         }
         #[test]
         fn feeds_keep_their_definition_state_and_runs() {

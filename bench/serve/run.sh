@@ -74,8 +74,10 @@ run() {
   bad=$(awk '/Non-2xx/ {print $NF}' "$OUT/$name.txt")
   [ -z "$bad" ] || { echo "$name: $bad answers were not 2xx (see $OUT/$name.txt)" >&2; exit 1; }
   requests=$(awk '/requests in/ {print $1}' "$OUT/$name.txt")
-  local cpu_us
-  cpu_us=$(echo "scale=2; ($after - $before) * 1000000 / $TICKS / $requests" | bc)
+  local cpu_us=-
+  # A run that completed no request (a loaded machine, a slow route) has
+  # no CPU per request.
+  [ "${requests:-0}" -gt 0 ] && cpu_us=$(echo "scale=2; ($after - $before) * 1000000 / $TICKS / $requests" | bc)
   printf '%-16s %12s req/s  p50 %8s  p99 %8s  server CPU %8s us/req\n' "$name" "$rps" "$p50" "$p99" "$cpu_us"
   eval "RPS_$name=$rps"
   eval "CPU_$name=$cpu_us"

@@ -44,12 +44,14 @@ enum LogFormat {
 
 /// Sends `tracing` events to standard error in `format`, from a thread of
 /// their own: a reader of the log that falls behind (a full pipe) costs
-/// log lines, never requests. Events are written until the guard drops.
+/// log lines, never requests. That thread writes what has queued in one
+/// go (buffered, flushed whenever the queue is empty), not a system call
+/// per line. Events are written until the guard drops.
 fn start_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
     use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_env("CORDON_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
+    let (writer, guard) = tracing_appender::non_blocking(std::io::BufWriter::new(std::io::stderr()));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
     // Another subscriber set first (a test harness) keeps its place.
     let _ = match format {

@@ -13,11 +13,13 @@ use axum::response::{IntoResponse, Response};
 use cordon_app::access::Principal;
 use cordon_store::audit::AuditEntry;
 
+use crate::lease::Lease;
 use crate::problem::Problem;
 use crate::routes::{policy, Access};
 
 /// Authenticates and authorizes one request, then runs it; counts it in
-/// the metrics by its route template (never by its raw path).
+/// the metrics by its route template (never by its raw path). Nothing of a
+/// request is copied unless it is audited.
 pub(crate) async fn guard(
     State(state): State<crate::State>,
     ConnectInfo(crate::Peer(peer, _)): ConnectInfo<crate::Peer>,
@@ -25,19 +27,19 @@ pub(crate) async fn guard(
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string());
-    let method = request.method().to_string();
-    let object = request.uri().path().to_string();
-    let presented = request.headers().contains_key(header::AUTHORIZATION);
-    let (answer, caller) = match check(&state, peer, &route, &mut request).await {
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let method = request.method().clone();
+    // Every call presenting credentials is audited, failed ones too (a
+    // caller is only ever known from credentials presented).
+    let object = request.headers().contains_key(header::AUTHORIZATION).then(|| request.uri().path().to_string());
+    let (answer, caller) = match check(&state, peer, route.as_ref().map(MatchedPath::as_str), &mut request).await {
         Ok(caller) => (next.run(request).await, caller),
         Err(problem) => (problem.into_response(), None),
     };
-    let label = route.as_deref().unwrap_or("unmatched");
+    let label = route.as_ref().map_or("unmatched", MatchedPath::as_str);
     let status = answer.status().as_u16();
     state.metrics.record(label, status, started.elapsed());
-    // Every call of a protected route is audited, failed ones too.
-    if caller.is_some() || presented {
+    if let Some(object) = object {
         let (user, org) = caller.map_or_else(|| ("-".to_string(), "-".to_string()), |c| (c.user, c.org));
         let entry = AuditEntry {
             time: cordon_app::now(),
@@ -55,7 +57,7 @@ pub(crate) async fn guard(
 async fn check(
     state: &crate::State,
     peer: SocketAddr,
-    route: &Option<String>,
+    route: Option<&str>,
     request: &mut Request,
 ) -> Result<Option<Principal>, Problem> {
     let Some(route) = route else {
@@ -75,15 +77,21 @@ async fn check(
     };
     let key = (sha256_hex(&token), peer.ip());
     let principal = match state.sessions.get(&key) {
-        Some(principal) => principal,
+        Some((principal, renew)) => {
+            if renew {
+                renew_session(state, key, token);
+            }
+            principal
+        }
         None => {
+            let checked = Instant::now();
             let app_state = state.clone();
             let principal: Principal =
                 tokio::task::spawn_blocking(move || app_state.app.authenticate(&token, peer.ip()))
                     .await
                     .map_err(|_| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "the request failed"))?
                     .map_err(Problem::from)?;
-            state.sessions.put(key, principal.clone());
+            state.sessions.put(key, principal.clone(), checked);
             principal
         }
     };
@@ -101,6 +109,19 @@ async fn check(
     }
     request.extensions_mut().insert(principal.clone());
     Ok(Some(principal))
+}
+
+/// Checks a trusted token again on the blocking pool while its trust
+/// lasts, so that a busy caller never waits for the store: the check's
+/// start is the renewed trust's, and a token that no longer authenticates
+/// is forgotten (its next request is checked, and refused, on its own).
+fn renew_session(state: &crate::State, key: SessionKey, token: String) {
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let checked = Instant::now();
+        let principal = state.app.authenticate(&token, key.1).ok();
+        state.sessions.settle(key, principal, checked);
+    });
 }
 
 /// The token a request presents, with the user HTTP Basic names:
@@ -123,13 +144,19 @@ fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-/// Recently authenticated tokens: a token is checked against the store at
-/// most every [`SESSION_TTL`], so a revocation, an expiry or a disabled user
-/// takes effect within that time.
+/// Recently authenticated tokens: a token is trusted for [`SESSION_TTL`]
+/// from the start of the store read that vouched for it, so a revocation,
+/// an expiry or a disabled user takes effect within that time. A token in
+/// use is checked again in the background once its trust is half spent
+/// (a [`Lease`]), so its callers do not queue for the store each time the
+/// trust runs out.
 #[derive(Default)]
 pub(crate) struct Sessions {
-    known: std::sync::Mutex<std::collections::HashMap<(String, std::net::IpAddr), (Principal, Instant)>>,
+    known: std::sync::Mutex<std::collections::HashMap<SessionKey, Lease<Principal>>>,
 }
+
+/// A token's hash and the address presenting it.
+type SessionKey = (String, std::net::IpAddr);
 
 /// How long an authentication is trusted without asking the store again.
 pub(crate) const SESSION_TTL: std::time::Duration = std::time::Duration::from_millis(250);
@@ -138,18 +165,64 @@ pub(crate) const SESSION_TTL: std::time::Duration = std::time::Duration::from_mi
 const MAX_SESSIONS: usize = 10_000;
 
 impl Sessions {
-    fn get(&self, key: &(String, std::net::IpAddr)) -> Option<Principal> {
-        let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
-        known.get(key).filter(|(_, at)| at.elapsed() < SESSION_TTL).map(|(p, _)| p.clone())
+    /// The principal of a trusted token, and whether the caller is to
+    /// check it again.
+    fn get(&self, key: &SessionKey) -> Option<(Principal, bool)> {
+        self.known.lock().unwrap_or_else(|p| p.into_inner()).get_mut(key)?.take(SESSION_TTL)
     }
 
-    fn put(&self, key: (String, std::net::IpAddr), principal: Principal) {
+    /// Trusts `principal` from `checked` on (unless a later check holds).
+    fn put(&self, key: SessionKey, principal: Principal, checked: Instant) {
         let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(lease) = known.get_mut(&key) {
+            lease.settle(Some(principal), checked);
+            return;
+        }
         if known.len() >= MAX_SESSIONS {
-            known.retain(|_, (_, at)| at.elapsed() < SESSION_TTL);
+            known.retain(|_, lease| lease.holds(SESSION_TTL));
         }
         if known.len() < MAX_SESSIONS {
-            known.insert(key, (principal, Instant::now()));
+            known.insert(key, Lease::new(principal, checked));
         }
+    }
+
+    /// The outcome of a renewal begun at `checked`: trusted anew, or
+    /// forgotten when the token no longer authenticates.
+    fn settle(&self, key: SessionKey, principal: Option<Principal>, checked: Instant) {
+        match principal {
+            Some(principal) => self.put(key, principal, checked),
+            None => {
+                self.known.lock().unwrap_or_else(|p| p.into_inner()).remove(&key);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cordon_app::access::Role;
+
+    /// A renewal that finds the token no longer good forgets it at once:
+    /// its next request is checked, and refused, on its own.
+    #[test]
+    fn a_failed_renewal_forgets_the_token() {
+        let principal = Principal {
+            viewer: cordon_model::Viewer::Public,
+            user: "a@b.example".into(),
+            org: "b".into(),
+            role: Role::Reader,
+            read_only: false,
+        };
+        let key: SessionKey = ("hash".into(), std::net::IpAddr::from([127, 0, 0, 1]));
+        let half_spent = Instant::now().checked_sub(SESSION_TTL / 2).unwrap_or_else(Instant::now);
+        let sessions = Sessions::default();
+        sessions.put(key.clone(), principal.clone(), half_spent);
+        assert_eq!(sessions.get(&key), Some((principal.clone(), true)), "this caller renews");
+        assert_eq!(sessions.get(&key), Some((principal.clone(), false)), "the others go on");
+        sessions.settle(key.clone(), Some(principal.clone()), Instant::now());
+        assert_eq!(sessions.get(&key), Some((principal, false)), "renewed");
+        sessions.settle(key.clone(), None, Instant::now());
+        assert_eq!(sessions.get(&key), None);
     }
 }

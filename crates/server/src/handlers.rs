@@ -187,7 +187,7 @@ pub(crate) async fn lookup_one(
 /// The caller's lookup index: straight from memory when current, else
 /// (re)built on the blocking pool.
 async fn index_of(state: &crate::State, caller: &Principal) -> Result<Arc<crate::lookup::Index>, Problem> {
-    if let Some(index) = state.lookups.fresh(caller.viewer, Tlp::Red) {
+    if let Some(index) = state.lookups.fresh(&state.app, caller.viewer, Tlp::Red) {
         return Ok(index);
     }
     let (state, viewer) = (state.clone(), caller.viewer);

@@ -25,6 +25,7 @@ mod auth;
 mod coordination;
 mod feeds;
 mod handlers;
+mod lease;
 mod lookup;
 mod metrics;
 pub mod problem;

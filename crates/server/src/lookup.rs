@@ -6,12 +6,15 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use cordon_app::{App, AppError};
 use cordon_model::{Tlp, Viewer};
 use cordon_netset::{IpMap, IpMapBuilder};
 use cordon_store::IndicatorFilter;
 use serde::Serialize;
+
+use crate::lease::Lease;
 
 /// Why an address is listed: one indicator as the view sees it (the
 /// object `cordon lookup --json` lists under `matches`).
@@ -67,27 +70,33 @@ impl Index {
 /// A built index and the store generation it is of.
 type Built = (i64, Arc<Index>);
 
-/// How long a generation read is taken as current: a change in the store
-/// reaches lookups within this time.
-const FRESH: std::time::Duration = std::time::Duration::from_millis(250);
+/// How long a generation read is taken as current, from the read's start:
+/// a change in the store reaches lookups within this time.
+const FRESH: Duration = Duration::from_millis(250);
 
 /// The indexes built so far, by view.
 #[derive(Default)]
 pub(crate) struct Indexes {
     built: Mutex<HashMap<(Viewer, Tlp), Built>>,
-    /// The store's generation and when it was read.
-    generation: Mutex<Option<(i64, std::time::Instant)>>,
+    /// The store's generation (never locked while the store is read): a
+    /// [`Lease`], renewed in the background while lookups find it current.
+    generation: Mutex<Option<Lease<i64>>>,
+    /// Held while an index is built, so that callers who all find theirs
+    /// out of date build it once, not once each.
+    building: Mutex<()>,
 }
 
 impl Indexes {
     /// The index of `viewer` up to `max_tlp`, built or rebuilt if the store
-    /// changed since.
+    /// changed since (blocking: it reads the store).
     pub(crate) fn get(&self, app: &App, viewer: Viewer, max_tlp: Tlp) -> Result<Arc<Index>, AppError> {
         let generation = self.generation(app)?;
-        if let Some((built, index)) = self.built.lock().unwrap_or_else(|p| p.into_inner()).get(&(viewer, max_tlp)) {
-            if *built == generation {
-                return Ok(index.clone());
-            }
+        if let Some(index) = self.current(viewer, max_tlp, generation) {
+            return Ok(index);
+        }
+        let _building = self.building.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(index) = self.current(viewer, max_tlp, generation) {
+            return Ok(index);
         }
         let mut builder = IpMapBuilder::new();
         let mut failed = None;
@@ -116,9 +125,13 @@ impl Indexes {
         self.built.lock().unwrap_or_else(|p| p.into_inner()).insert((viewer, max_tlp), (generation, index.clone()));
         Ok(index)
     }
-}
 
-impl Indexes {
+    /// The view's index if it was built from `generation`.
+    fn current(&self, viewer: Viewer, max_tlp: Tlp, generation: i64) -> Option<Arc<Index>> {
+        let built = self.built.lock().unwrap_or_else(|p| p.into_inner());
+        built.get(&(viewer, max_tlp)).filter(|(of, _)| *of == generation).map(|(_, index)| index.clone())
+    }
+
     /// For the metrics: how many views have an index, their entries in
     /// all, and the newest store generation an index was built from.
     pub(crate) fn stats(&self) -> (usize, usize, Option<i64>) {
@@ -128,26 +141,40 @@ impl Indexes {
     }
 
     /// The index of the view when it is known to be current, without
-    /// touching the store (the async fast path).
-    pub(crate) fn fresh(&self, viewer: Viewer, max_tlp: Tlp) -> Option<Arc<Index>> {
-        let (generation, read) = (*self.generation.lock().unwrap_or_else(|p| p.into_inner()))?;
-        if read.elapsed() >= FRESH {
-            return None;
+    /// touching the store (the async fast path). Once the generation's
+    /// lease is half spent, one caller at a time has it read again on the
+    /// blocking pool (from `app`'s store) and goes on meanwhile.
+    pub(crate) fn fresh(self: &Arc<Self>, app: &Arc<App>, viewer: Viewer, max_tlp: Tlp) -> Option<Arc<Index>> {
+        let (generation, renew) = self.generation.lock().unwrap_or_else(|p| p.into_inner()).as_mut()?.take(FRESH)?;
+        if renew {
+            let (indexes, app) = (self.clone(), app.clone());
+            // A failed read lets the lease age: past FRESH, lookups read
+            // the store themselves and answer its error.
+            tokio::task::spawn_blocking(move || indexes.read_generation(&app));
         }
-        let built = self.built.lock().unwrap_or_else(|p| p.into_inner());
-        built.get(&(viewer, max_tlp)).filter(|(of, _)| *of == generation).map(|(_, index)| index.clone())
+        self.current(viewer, max_tlp, generation)
     }
 
     /// The store's generation, read at most every [`FRESH`].
     fn generation(&self, app: &App) -> Result<i64, AppError> {
-        let mut cached = self.generation.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((generation, read)) = *cached {
-            if read.elapsed() < FRESH {
-                return Ok(generation);
-            }
+        let held = self.generation.lock().unwrap_or_else(|p| p.into_inner()).as_ref().and_then(|l| l.peek(FRESH));
+        match held {
+            Some(generation) => Ok(generation),
+            None => self.read_generation(app),
         }
-        let generation = app.generation()?;
-        *cached = Some((generation, std::time::Instant::now()));
-        Ok(generation)
+    }
+
+    /// Reads the store's generation and keeps it (unless a read begun
+    /// later was kept meanwhile).
+    fn read_generation(&self, app: &App) -> Result<i64, AppError> {
+        let read = Instant::now();
+        let result = app.generation();
+        let mut cached = self.generation.lock().unwrap_or_else(|p| p.into_inner());
+        match (cached.as_mut(), &result) {
+            (Some(lease), _) => lease.settle(result.as_ref().ok().copied(), read),
+            (None, Ok(generation)) => *cached = Some(Lease::new(*generation, read)),
+            (None, Err(_)) => {}
+        }
+        result
     }
 }

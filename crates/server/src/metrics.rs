@@ -13,13 +13,21 @@ use crate::lookup::Indexes;
 /// Latency buckets, in seconds.
 const BUCKETS: [f64; 8] = [0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1.0, 5.0];
 
-/// One route's latency histogram: counts per bucket, count, sum.
-type Histogram = ([u64; BUCKETS.len()], u64, f64);
+/// One route's counts: requests by status (in status order) and the
+/// latency histogram (counts per bucket, count, sum).
+#[derive(Default)]
+struct RouteCounts {
+    statuses: Vec<(u16, u64)>,
+    buckets: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
 
 /// Counters kept in memory, and where the others are read.
 pub(crate) struct Metrics {
-    requests: Mutex<BTreeMap<(String, u16), u64>>,
-    latency: Mutex<BTreeMap<String, Histogram>>,
+    /// By route template; a request allocates nothing once its route and
+    /// status have been seen.
+    routes: Mutex<BTreeMap<String, RouteCounts>>,
     app: Arc<App>,
     lookups: Arc<Indexes>,
 }
@@ -27,34 +35,41 @@ pub(crate) struct Metrics {
 impl Metrics {
     /// Metrics of a server on `app` whose lookups use `lookups`.
     pub(crate) fn new(app: Arc<App>, lookups: Arc<Indexes>) -> Metrics {
-        Metrics { requests: Mutex::default(), latency: Mutex::default(), app, lookups }
+        Metrics { routes: Mutex::default(), app, lookups }
     }
 
     /// Counts one answered request.
     pub(crate) fn record(&self, route: &str, status: u16, took: Duration) {
-        let mut requests = self.requests.lock().unwrap_or_else(|p| p.into_inner());
-        *requests.entry((route.to_string(), status)).or_default() += 1;
-        drop(requests);
-        let mut latency = self.latency.lock().unwrap_or_else(|p| p.into_inner());
-        let (buckets, count, sum) = latency.entry(route.to_string()).or_insert(([0; BUCKETS.len()], 0, 0.0));
+        let mut routes = self.routes.lock().unwrap_or_else(|p| p.into_inner());
+        if !routes.contains_key(route) {
+            routes.insert(route.to_string(), RouteCounts::default());
+        }
+        let Some(counts) = routes.get_mut(route) else { return };
+        match counts.statuses.binary_search_by_key(&status, |(s, _)| *s) {
+            Ok(at) => counts.statuses[at].1 += 1,
+            Err(at) => counts.statuses.insert(at, (status, 1)),
+        }
         let seconds = took.as_secs_f64();
-        for (bucket, bound) in buckets.iter_mut().zip(BUCKETS) {
+        for (bucket, bound) in counts.buckets.iter_mut().zip(BUCKETS) {
             if seconds <= bound {
                 *bucket += 1;
             }
         }
-        *count += 1;
-        *sum += seconds;
+        counts.count += 1;
+        counts.sum += seconds;
     }
 
     /// The Prometheus text exposition.
     pub(crate) fn render(&self) -> String {
         let mut out = String::from("# TYPE cordon_http_requests_total counter\n");
-        for ((route, status), n) in self.requests.lock().unwrap_or_else(|p| p.into_inner()).iter() {
-            let _ = writeln!(out, "cordon_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}");
+        let routes = self.routes.lock().unwrap_or_else(|p| p.into_inner());
+        for (route, counts) in routes.iter() {
+            for (status, n) in &counts.statuses {
+                let _ = writeln!(out, "cordon_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}");
+            }
         }
         out.push_str("# TYPE cordon_http_request_duration_seconds histogram\n");
-        for (route, (buckets, count, sum)) in self.latency.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        for (route, RouteCounts { buckets, count, sum, .. }) in routes.iter() {
             for (n, bound) in buckets.iter().zip(BUCKETS) {
                 let _ = writeln!(
                     out,
@@ -66,6 +81,7 @@ impl Metrics {
             let _ = writeln!(out, "cordon_http_request_duration_seconds_sum{{route=\"{route}\"}} {sum}");
             let _ = writeln!(out, "cordon_http_request_duration_seconds_count{{route=\"{route}\"}} {count}");
         }
+        drop(routes);
         self.render_store(&mut out);
         let (views, entries, generation) = self.lookups.stats();
         let _ = writeln!(out, "# TYPE cordon_lookup_index_views gauge\ncordon_lookup_index_views {views}");

@@ -30,7 +30,10 @@ const COLUMNS: &str = "id, time, user, org, action, object, result, prev, hash";
 
 impl AuditStore for Conn {
     fn append_audit(&self, entries: &[AuditEntry]) -> Result<(), StoreError> {
-        let tx = self.conn.unchecked_transaction()?;
+        // IMMEDIATE: the write lock is taken (waited for) before the chain's
+        // last hash is read; a deferred transaction would fail with
+        // SQLITE_BUSY, not wait, when another process wrote in between.
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)?;
         let mut prev: String = tx
             .query_row("SELECT hash FROM audit ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
             .optional()?

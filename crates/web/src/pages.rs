@@ -10,13 +10,13 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use cordon_app::access::Role;
-use cordon_app::operations::TargetSelection;
+use cordon_app::operations::{cursor_text, parse_cursor, TargetSelection};
 use cordon_app::view::{FileReportView, ImportView, IndicatorView, TargetView};
 use cordon_app::AppError;
 use cordon_model::{Category, Kind, Tlp};
 use cordon_ops::lifecycle::RejectReason;
 use cordon_ops::report::thousands;
-use cordon_store::ops::TargetState;
+use cordon_store::ops::{TargetCursor, TargetOrder, TargetPage as PageOfTargets, TargetState};
 use cordon_store::IndicatorFilter;
 use serde::Deserialize;
 
@@ -231,12 +231,14 @@ pub(crate) struct TargetQuery {
     q: String,
     #[serde(default)]
     sort: String,
-    page: Option<usize>,
+    /// The position the page starts after (`cordon_app::operations::cursor_text`).
+    #[serde(default)]
+    after: String,
+    /// The position the page ends before (the previous page).
+    #[serde(default)]
+    before: String,
     message: Option<String>,
 }
-
-/// The orders the targets table offers.
-const SORTS: [&str; 5] = ["id", "key", "state", "country", "last-seen"];
 
 #[derive(Template)]
 #[template(path = "targets.html")]
@@ -316,7 +318,9 @@ where
     raw.parse().map(Some).map_err(|e| AppError::Invalid(format!("{what}: {e}")))
 }
 
-/// `GET /operations/{name}/targets`: filtered, sorted, a page at a time.
+/// `GET /operations/{name}/targets`: filtered, sorted, a page at a time
+/// (keyset paging through `App::target_page`: a page costs the same
+/// wherever it is in 30,000 targets).
 pub(crate) async fn targets(
     State(web): State<Shared>,
     Extension(signed): Extension<Signed>,
@@ -327,147 +331,69 @@ pub(crate) async fn targets(
     let app = web.app.clone();
     let viewer = signed.principal.viewer;
     let (op, state, country, category) = (name.clone(), q.state.clone(), q.country.clone(), q.category.clone());
-    let sort = if SORTS.contains(&q.sort.as_str()) { q.sort.clone() } else { "id".to_string() };
-    let (needle, order) = (q.q.trim().to_ascii_lowercase(), sort.clone());
-    let wanted = q.page.unwrap_or(1);
+    let order = TargetOrder::from_name(&q.sort).unwrap_or_default();
+    let needle = Some(q.q.trim().to_string()).filter(|n| !n.is_empty());
+    let (after, before) = (q.after.clone(), q.before.clone());
     let listed = call(&signed, move || {
         let selection = TargetSelection {
             operation: Some(op),
             country: Some(country.trim().to_string()).filter(|c| !c.is_empty()),
             state: parse_opt::<TargetState>("state", &state)?,
             category: parse_opt::<Category>("category", &category)?,
+            key_contains: needle,
             ..TargetSelection::default()
         };
-        // The hub's targets are read as stored and only the page's are
-        // made views (a view formats dates: 30,000 of them cost more than
-        // the page); an agency's are views built from what may go to it.
-        if viewer.is_hub() {
-            let targets = app.targets(&viewer, &selection)?;
-            Ok(one_page(targets, &needle, &order, wanted, |t| TargetView::from(t)))
-        } else {
-            let views = app.target_views(&viewer, &selection)?;
-            Ok(one_page(views, &needle, &order, wanted, TargetView::clone))
-        }
+        let backward = after.is_empty() && !before.is_empty();
+        let position = if backward { before } else { after };
+        let after = Some(position).filter(|p| !p.is_empty()).map(|p| parse_cursor(order, &p)).transpose()?;
+        app.target_page(&viewer, &selection, &PageOfTargets { order, after, backward, limit: PAGE_SIZE })
     })
     .await;
-    let (rows, total, current, pages) = match listed {
+    let listed = match listed {
         Ok(listed) => listed,
         Err(answer) => return answer,
     };
-    let rows: Vec<TargetRow> = rows.iter().map(TargetRow::from).collect();
-    let link = |page: usize| {
-        let query =
-            [("state", &q.state), ("country", &q.country), ("category", &q.category), ("q", &q.q), ("sort", &sort)]
-                .iter()
-                .filter(|(_, v)| !v.is_empty())
-                .map(|(k, v)| format!("{k}={}", encode(v)))
-                .chain(std::iter::once(format!("page={page}")))
-                .collect::<Vec<_>>()
-                .join("&");
+    let rows: Vec<TargetRow> = listed.targets.iter().map(TargetRow::from).collect();
+    let link = |direction: &str, cursor: &TargetCursor| {
+        let filters = [("state", &q.state), ("country", &q.country), ("category", &q.category), ("q", &q.q)];
+        let query = filters
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .chain([format!("sort={}", order.as_str()), format!("{direction}={}", encode(&cursor_text(cursor)))])
+            .collect::<Vec<_>>()
+            .join("&");
         format!("/operations/{}/targets?{query}", encode(&name))
     };
     let mut pager = Vec::new();
-    if current > 1 {
-        pager.push((link(current - 1), "Previous page".to_string()));
+    if let (true, Some(first)) = (listed.more_before, &listed.first) {
+        pager.push((link("before", first), "Previous page".to_string()));
     }
-    if current < pages {
-        pager.push((link(current + 1), "Next page".to_string()));
+    if let (true, Some(last)) = (listed.more_after, &listed.last) {
+        pager.push((link("after", last), "Next page".to_string()));
     }
+    let summary = match listed.total {
+        Some(total) => format!("{} targets match.", thousands(total)),
+        None => "Your country's targets that match, built from what may go to your agency.".to_string(),
+    };
     let page = TargetsPage {
         nav: Some(Nav::of(&signed)),
         csrf: signed.csrf.clone(),
-        summary: format!("{} targets match.", thousands(total as u64)),
+        summary,
         name,
         message: q.message,
         states: TargetState::ALL.iter().map(|s| (s.as_str(), s.as_str() == q.state)).collect(),
         filter_country: q.country.clone(),
         filter_category: q.category.clone(),
         filter_q: q.q.clone(),
-        sorts: SORTS.iter().map(|s| (*s, *s == sort)).collect(),
+        sorts: TargetOrder::ALL.iter().map(|o| (o.as_str(), *o == order)).collect(),
         rows,
         moves: moves_for(&signed),
         reasons: RejectReason::ALL.iter().map(|r| r.as_str()).collect(),
-        page_text: format!("Page {} of {}.", thousands(current as u64), thousands(pages as u64)),
+        page_text: format!("{} on this page.", thousands(listed.targets.len() as u64)),
         pager,
     };
     ok(&page)
-}
-
-/// What the targets table sorts and filters on, for stored targets and
-/// for views alike.
-trait Listed {
-    /// How its last sighting sorts.
-    type Seen: Ord;
-    fn id(&self) -> i64;
-    fn key(&self) -> &str;
-    fn state(&self) -> &str;
-    fn country(&self) -> Option<&str>;
-    fn last_seen(&self) -> Self::Seen;
-}
-
-impl Listed for cordon_store::ops::Target {
-    type Seen = i64;
-    fn id(&self) -> i64 {
-        self.id
-    }
-    fn key(&self) -> &str {
-        &self.spec.key
-    }
-    fn state(&self) -> &str {
-        self.state.as_str()
-    }
-    fn country(&self) -> Option<&str> {
-        self.spec.country.as_deref()
-    }
-    fn last_seen(&self) -> i64 {
-        self.spec.last_seen
-    }
-}
-
-impl Listed for TargetView {
-    type Seen = String;
-    fn id(&self) -> i64 {
-        self.id
-    }
-    fn key(&self) -> &str {
-        &self.key
-    }
-    fn state(&self) -> &str {
-        self.state
-    }
-    fn country(&self) -> Option<&str> {
-        self.country.as_deref()
-    }
-    fn last_seen(&self) -> String {
-        self.last_seen.clone()
-    }
-}
-
-/// The page `wanted` (from 1, clamped) of `items` whose key contains
-/// `needle`, in `order`: its views, how many matched, the page shown and
-/// how many pages there are.
-fn one_page<T: Listed>(
-    mut items: Vec<T>,
-    needle: &str,
-    order: &str,
-    wanted: usize,
-    view: impl Fn(&T) -> TargetView,
-) -> (Vec<TargetView>, usize, usize, usize) {
-    if !needle.is_empty() {
-        items.retain(|t| t.key().to_ascii_lowercase().contains(needle));
-    }
-    match order {
-        "key" => items.sort_by(|a, b| a.key().cmp(b.key())),
-        "state" => items.sort_by(|a, b| a.state().cmp(b.state()).then(a.id().cmp(&b.id()))),
-        "country" => items.sort_by(|a, b| a.country().cmp(&b.country()).then(a.id().cmp(&b.id()))),
-        "last-seen" => items.sort_by_cached_key(|t| (std::cmp::Reverse(t.last_seen()), t.id())),
-        _ => items.sort_by_key(|t| t.id()),
-    }
-    let total = items.len();
-    let pages = total.div_ceil(PAGE_SIZE).max(1);
-    let current = wanted.clamp(1, pages);
-    let rows = items.iter().skip((current - 1) * PAGE_SIZE).take(PAGE_SIZE).map(view).collect();
-    (rows, total, current, pages)
 }
 
 /// Percent-encodes a query value.

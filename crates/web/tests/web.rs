@@ -196,19 +196,66 @@ fn a_targets_page_at_30000_targets_pages_filters_and_sorts() {
     let w = common::world_with(30_000, cordon_server::Limits::default());
     let mut agent = Agent::new(w.addr);
     agent.sign_in("analyst@hub.example", PASSWORD);
-    let first = agent.get("/operations/op/targets");
-    assert!(first.body.contains("30,00"), "thousands separators: {}", &first.body[..first.body.len().min(3000)]);
-    let mut best = Duration::MAX;
-    for page in [1, 150, 300] {
+    // A position deep in the key order: the 29,950th target.
+    let hub = w.app.viewer(None).unwrap();
+    let mut all = w.app.targets(&hub, &cordon_app::operations::TargetSelection::default()).unwrap();
+    all.sort_by(|a, b| (&a.spec.key, a.id).cmp(&(&b.spec.key, b.id)));
+    let deep = &all[29_949];
+    let deep = format!("/operations/op/targets?sort=key&after={}%3A{}", deep.id, common::encode(&deep.spec.key));
+    let mut times = Vec::new();
+    let mut timed = |agent: &mut Agent, path: &str| {
         let started = Instant::now();
-        let answer = agent.get(&format!("/operations/op/targets?sort=last-seen&page={page}"));
-        best = best.min(started.elapsed());
-        assert_eq!(answer.status, 200);
-        assert_eq!(answer.body.matches("name=\"id\"").count(), 100, "page {page}");
+        let answer = agent.get(path);
+        times.push(started.elapsed());
+        assert_eq!(answer.status, 200, "{path}: {}", answer.body);
+        answer
+    };
+    let first = timed(&mut agent, "/operations/op/targets?sort=last-seen");
+    assert!(first.body.contains("30,00"), "thousands separators: {}", &first.body[..first.body.len().min(3000)]);
+    assert_eq!(first.body.matches("name=\"id\"").count(), 100);
+    let next = link(&first.body, "Next page");
+    assert!(link_or_none(&first.body, "Previous page").is_none());
+    let second = timed(&mut agent, &next);
+    assert_eq!(second.body.matches("name=\"id\"").count(), 100);
+    let back = timed(&mut agent, &link(&second.body, "Previous page"));
+    assert_eq!(rows(&back.body), rows(&first.body), "previous of the second page is the first");
+    let end = timed(&mut agent, &deep);
+    assert_eq!(end.body.matches("name=\"id\"").count(), all.len() - 29_950, "the rest of the targets");
+    assert!(link_or_none(&end.body, "Next page").is_none());
+    let before_end = timed(&mut agent, &link(&end.body, "Previous page"));
+    assert_eq!(before_end.body.matches("name=\"id\"").count(), 100);
+    let filtered = timed(&mut agent, "/operations/op/targets?q=45.100.1.&sort=state");
+    assert_eq!(filtered.body.matches("name=\"id\"").count(), 100);
+    let matching = all.iter().filter(|t| t.spec.key.contains("45.100.1.")).count();
+    assert!(filtered.body.contains(&format!("{matching} targets match")), "{matching}");
+    for _ in 0..3 {
+        timed(&mut agent, "/operations/op/targets?sort=country");
     }
-    // FIXME(issue 15): the goal is under 200 ms; a debug build reads the
-    // 30,000 stored targets in about 0.8 s on this machine (the store's
-    // rows, not the page), so the time is reported, not asserted, until
-    // the store pages targets itself.
-    eprintln!("fastest targets page at 30,000 targets: {best:?}");
+    times.sort();
+    let median = times[times.len() / 2];
+    eprintln!("targets pages at 30,000 targets: median {median:?} of {times:?}");
+    // The issue's goal, 200 ms a page, asserted on the median of nine
+    // pages (first, next, previous, the end, before the end, filtered,
+    // three by country). A debug build here measures ~16 ms, so a loaded
+    // 2-core machine has twelve times that in hand; reading all 30,000
+    // targets for each page (the code this replaced) took ~0.8 s a page
+    // and fails it. A keyset page reads 101 rows and a count.
+    assert!(median < Duration::from_millis(200), "median {median:?} of {times:?}");
+}
+
+/// The target ids of a targets page, in order.
+fn rows(body: &str) -> Vec<&str> {
+    body.split("name=\"id\" value=\"").skip(1).filter_map(|rest| rest.split('"').next()).collect()
+}
+
+/// The link labelled `label` of a page, if any.
+fn link_or_none(body: &str, label: &str) -> Option<String> {
+    let end = body.find(&format!("\">{label}</a>"))?;
+    let start = body[..end].rfind("href=\"")? + 6;
+    Some(body[start..end].replace("&#38;", "&").replace("&amp;", "&"))
+}
+
+/// The link labelled `label` of a page.
+fn link(body: &str, label: &str) -> String {
+    link_or_none(body, label).unwrap_or_else(|| panic!("no {label} link"))
 }

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use cordon_app::access::Role;
 use cordon_app::operations::{cursor_text, parse_cursor, TargetSelection};
+use cordon_app::query::LookupAnswer;
 use cordon_app::view::{FileReportView, ImportView, IndicatorView, TargetView};
 use cordon_app::AppError;
 use cordon_model::{Category, Kind, Tlp};
@@ -869,25 +870,17 @@ async fn lookup_page(web: &Shared, signed: &Signed, values: Vec<String>, single:
     let viewer = signed.principal.viewer;
     let asked = values.len();
     let answers = call(signed, move || {
-        let filter = IndicatorFilter::new(viewer);
-        let mut rows = Vec::with_capacity(values.len());
-        for value in values {
-            let answer = match app.indicator(&value, &filter) {
-                Ok(found) => Ok(cordon_app::view::IndicatorDetailView::from(&found).indicator),
-                Err(AppError::NotFound(_)) => Err("not listed".to_string()),
-                Err(AppError::Invalid(why)) => Err(format!("not an indicator: {why}")),
-                Err(other) => return Err(other),
-            };
-            rows.push((value, answer));
-        }
-        Ok(rows)
+        // The lookup `cordon lookup` and the API answer: an address inside
+        // a listed network is listed.
+        let answers = app.lookup(&IndicatorFilter::new(viewer), &values)?;
+        Ok(values.into_iter().zip(answers).collect::<Vec<_>>())
     })
     .await;
     let answers = match answers {
         Ok(answers) => answers,
         Err(answer) => return answer,
     };
-    let listed = answers.iter().filter(|(_, a)| a.is_ok()).count();
+    let listed = answers.iter().filter(|(_, a)| matches!(a, LookupAnswer::Listed(_))).count();
     let mut page = TablePage::new(signed, "Lookup");
     page.intro
         .push("Is a value listed, as your organisation may see it? Defanged forms (hxxp, [.]) are accepted.".into());
@@ -913,28 +906,41 @@ async fn lookup_page(web: &Shared, signed: &Signed, values: Vec<String>, single:
     page.headers = vec!["Asked", "Answer", "Categories", "Sources", "TLP", "Confidence", "Flags"];
     page.empty = "";
     for (value, answer) in answers {
-        page.rows.push(match answer {
-            Ok(i) => vec![
-                Cell::text(value),
-                Cell::text(format!("listed as {}", i.value)),
-                Cell::text(i.categories.join(", ")),
-                Cell::text(i.sources.join(", ")),
-                Cell::text(i.tlp),
-                Cell::number(u64::from(i.confidence)),
-                Cell::text(i.flags.iter().map(|f| f.flag.clone()).collect::<Vec<_>>().join(", ")),
-            ],
-            Err(why) => vec![
-                Cell::text(value),
-                Cell::text(why),
-                Cell::text(""),
-                Cell::text(""),
-                Cell::text(""),
-                Cell::text(""),
-                Cell::text(""),
-            ],
-        });
+        let found = match answer {
+            LookupAnswer::Listed(found) => found,
+            LookupAnswer::NotListed => Vec::new(),
+            LookupAnswer::Invalid(why) => {
+                page.rows.push(lookup_row(value, format!("not an indicator: {why}"), None));
+                continue;
+            }
+        };
+        if found.is_empty() {
+            page.rows.push(lookup_row(value.clone(), "not listed".into(), None));
+        }
+        // One row per indicator that lists it, most specific first.
+        for summary in &found {
+            let i = IndicatorView::from(summary);
+            page.rows.push(lookup_row(value.clone(), format!("listed as {}", i.value), Some(&i)));
+        }
     }
     ok(&page)
+}
+
+/// One row of the lookup's table: the value asked, the answer, and the
+/// listing indicator's details when there is one.
+fn lookup_row(asked: String, answer: String, listed: Option<&IndicatorView>) -> Vec<Cell> {
+    let Some(i) = listed else {
+        return [asked, answer].into_iter().chain(std::iter::repeat_n(String::new(), 5)).map(Cell::text).collect();
+    };
+    vec![
+        Cell::text(asked),
+        Cell::text(answer),
+        Cell::text(i.categories.join(", ")),
+        Cell::text(i.sources.join(", ")),
+        Cell::text(i.tlp),
+        Cell::number(u64::from(i.confidence)),
+        Cell::text(i.flags.iter().map(|f| f.flag.clone()).collect::<Vec<_>>().join(", ")),
+    ]
 }
 
 /// `GET /blocklists`: a download link per format.

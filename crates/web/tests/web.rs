@@ -259,3 +259,28 @@ fn link_or_none(body: &str, label: &str) -> Option<String> {
 fn link(body: &str, label: &str) -> String {
     link_or_none(body, label).unwrap_or_else(|| panic!("no {label} link"))
 }
+
+/// The lookup page answers what `cordon lookup` and the API answer: an
+/// address inside a listed network is listed (as that network), defanged
+/// input is read, and a pasted list gets an answer per value.
+#[test]
+fn the_lookup_page_finds_addresses_inside_listed_networks() {
+    let w = world();
+    let hub = w.app.viewer(None).unwrap();
+    let feed = "ip,category,tlp\n47.9.0.0/24,c2,green\n";
+    let mut reader = feed.as_bytes();
+    let input = cordon_app::intake::Input::Reader { name: "nets.csv", reader: &mut reader };
+    w.app.submit(&hub, Some("netfeed"), input, &cordon_ingest::IngestOptions::default()).unwrap();
+    let mut soc = Agent::new(w.addr);
+    soc.sign_in("soc@soc.example", PASSWORD);
+    let one = soc.get("/lookup?q=47%5B.%5D9.0.77");
+    assert_eq!(one.status, 200);
+    assert!(one.body.contains("listed as 47.9.0.0/24") && one.body.contains("1 of 1 listed"), "{}", one.body);
+    let csrf = one.csrf();
+    let list = format!("47.9.0.1\n47.9.1.1\n{GERMAN}\nhxxp://47.9.0.5/x\nnot an address at all");
+    let many = soc.post("/lookup", &[("csrf", &csrf), ("values", &list)]);
+    assert_eq!(many.status, 200, "{}", many.body);
+    assert!(many.body.contains("2 of 5 listed"), "{}", many.body);
+    assert!(many.body.contains(&format!("listed as {GERMAN}")), "{}", many.body);
+    assert_eq!(many.body.matches("listed as 47.9.0.0/24").count(), 1, "{}", many.body);
+}

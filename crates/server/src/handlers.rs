@@ -409,7 +409,7 @@ pub(crate) async fn blocklist(
             kind: parsed::<Kind>("kind", &q.kind)?,
             category: parsed::<Category>("category", &q.category)?,
             source: q.source.clone(),
-            max_tlp: parsed::<Tlp>("tlp_max", &q.tlp_max)?.unwrap_or(Tlp::Green),
+            max_tlp: parsed::<Tlp>("tlp_max", &q.tlp_max)?.unwrap_or(cordon_app::exports::BLOCKLIST_TLP_MAX),
             ..IndicatorFilter::new(caller.viewer)
         },
         min_confidence: q.min_confidence,
@@ -424,33 +424,21 @@ pub(crate) async fn blocklist(
     if unchanged {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
-    // The entries are selected first, so that a failure is still a
-    // problem document; then the list streams out as it is written.
-    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Result<(), AppError>>();
+    // The list streams out as `App::write_export` writes it from the
+    // store's cursor; a failure on the way cuts the body off (no final
+    // chunk), never a complete-looking answer.
     let (mut writer, body) = crate::streaming::body();
     tokio::task::spawn_blocking(move || {
-        let entries = match state.app.export_entries(&selection) {
-            Ok((entries, _)) => entries,
-            Err(e) => {
-                let _ = ready_tx.send(Err(e));
-                return;
-            }
-        };
-        if ready_tx.send(Ok(())).is_err() {
-            return;
-        }
         let options = cordon_export::Options::new(cordon_app::now());
-        let written = cordon_export::write(format, &entries, &options, &mut writer)
+        let written = state
+            .app
+            .write_export(&selection, format, &options, &mut writer)
             .map_err(|e| e.to_string())
             .and_then(|_| std::io::Write::flush(&mut writer).map_err(|e| e.to_string()));
         if let Err(why) = written {
             writer.fail(why);
         }
     });
-    ready_rx
-        .await
-        .map_err(|_| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "the request failed; the server's log says why"))?
-        .map_err(Problem::from)?;
     let content_type = if format.is_binary() { "application/octet-stream" } else { "text/plain; charset=utf-8" };
     Ok(([(header::CONTENT_TYPE, content_type.to_string()), (header::ETAG, etag)], body).into_response())
 }

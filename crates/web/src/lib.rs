@@ -138,6 +138,7 @@ pub const PAGES: &[Page] = &[
     page("GET", "/admin/tokens", Access::Roles(ADMIN)),
     page("POST", "/admin/tokens", Access::Roles(ADMIN)),
     page("GET", "/admin/collections", Access::Roles(HUB)),
+    page("GET", "/admin/feeds", Access::Roles(HUB)),
     page("GET", "/admin/audit", Access::Roles(ADMIN)),
 ];
 
@@ -188,6 +189,7 @@ pub fn router(web: Web) -> Router {
             ("GET", "/admin/tokens") => on(filter, pages::tokens),
             ("POST", "/admin/tokens") => on(filter, pages::revoke_token),
             ("GET", "/admin/collections") => on(filter, pages::collections),
+            ("GET", "/admin/feeds") => on(filter, pages::feeds),
             ("GET", "/admin/audit") => on(filter, pages::audit),
             _ => on(filter, pages::not_found),
         };

@@ -973,23 +973,50 @@ pub(crate) async fn blocklist(
     }
     let app = web.app.clone();
     let viewer = signed.principal.viewer;
-    let written = call(&signed, move || {
-        let selection = cordon_app::exports::ExportSelection {
-            filter: IndicatorFilter { max_tlp: Tlp::Green, ..IndicatorFilter::new(viewer) },
-            min_confidence: None,
-            since: None,
-            include_flagged: false,
-        };
-        let (entries, _) = app.export_entries(&selection)?;
-        let mut out = Vec::new();
-        cordon_export::write(format, &entries, &cordon_export::Options::new(cordon_app::now()), &mut out)
-            .map_err(|e| AppError::Storage(e.to_string()))?;
-        Ok(out)
-    })
-    .await;
-    match written {
-        Ok(bytes) => attachment(&format!("cordon.{}", format.as_str()), bytes),
-        Err(answer) => answer,
+    let selection = cordon_app::exports::ExportSelection {
+        filter: IndicatorFilter { max_tlp: cordon_app::exports::BLOCKLIST_TLP_MAX, ..IndicatorFilter::new(viewer) },
+        min_confidence: None,
+        since: None,
+        include_flagged: false,
+    };
+    // Written by `App::write_export` from the store's cursor straight into
+    // the body, 64 KiB a chunk; a failure on the way cuts the body off.
+    let (chunks, body) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(4);
+    tokio::task::spawn_blocking(move || {
+        let mut out = std::io::BufWriter::with_capacity(64 << 10, Chunks(chunks.clone()));
+        let options = cordon_export::Options::new(cordon_app::now());
+        let written = app.write_export(&selection, format, &options, &mut out).map(|_| ()).map_err(|e| e.to_string());
+        if let Err(why) = written.and_then(|()| std::io::Write::flush(&mut out).map_err(|e| e.to_string())) {
+            let _ = chunks.blocking_send(Err(std::io::Error::other(why)));
+        }
+    });
+    let stream = futures_util::stream::unfold(body, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) });
+    let name = format!("cordon.{}", format.as_str());
+    (
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+/// A `Write` whose every write is one chunk of a response body (behind a
+/// `BufWriter`, so chunks are its buffer's size).
+struct Chunks(tokio::sync::mpsc::Sender<Result<axum::body::Bytes, std::io::Error>>);
+
+impl std::io::Write for Chunks {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let chunk = axum::body::Bytes::copy_from_slice(buf);
+        self.0
+            .blocking_send(Ok(chunk))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client left"))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -1442,6 +1469,34 @@ pub(crate) async fn collections(State(web): State<Shared>, Extension(signed): Ex
             Cell::text(&c.uuid),
             Cell::text(c.spec.tlp_max.as_str()),
             Cell::text(c.spec.operation.clone().unwrap_or_default()),
+        ]);
+    }
+    ok(&page)
+}
+
+/// `GET /admin/feeds`: the feeds the hub pulls, with their last success,
+/// last error and next run (read only: `cordon feed add|remove|run`).
+pub(crate) async fn feeds(State(web): State<Shared>, Extension(signed): Extension<Signed>) -> Response {
+    let app = web.app.clone();
+    let viewer = signed.principal.viewer;
+    let feeds = match call(&signed, move || app.feeds(&viewer)).await {
+        Ok(feeds) => feeds,
+        Err(answer) => return answer,
+    };
+    let mut page = TablePage::new(&signed, "Feeds");
+    page.intro.push("The feeds the hub pulls on their schedule (`cordon feed add`, `cordon feed run`).".into());
+    page.headers = vec!["Name", "Kind", "URL", "Source", "Every", "Last success", "Last error", "Next run"];
+    page.empty = "No feed yet.";
+    for f in &feeds {
+        page.rows.push(vec![
+            Cell::text(&f.name),
+            Cell::text(f.kind),
+            Cell::text(&f.url),
+            Cell::text(&f.source),
+            Cell::text(format!("{} s", thousands(f.every.max(0) as u64))),
+            Cell::text(f.last_success.clone().unwrap_or_else(|| "never".into())),
+            Cell::text(f.last_error.clone().unwrap_or_default()),
+            Cell::text(&f.next_run),
         ]);
     }
     ok(&page)

@@ -34,6 +34,7 @@ impl Nav {
                 ("/admin/users", "Users"),
                 ("/admin/tokens", "Tokens"),
                 ("/admin/collections", "Collections"),
+                ("/admin/feeds", "Feeds"),
                 ("/admin/audit", "Audit log"),
             ],
             Role::Analyst => &[
@@ -45,6 +46,7 @@ impl Nav {
                 ("/admin/allowlist", "Allowlist"),
                 ("/admin/contacts", "Contacts"),
                 ("/admin/collections", "Collections"),
+                ("/admin/feeds", "Feeds"),
             ],
             Role::Submitter => {
                 &[("/", "Start"), ("/submit", "Submit"), ("/imports", "My submissions"), ("/lookup", "Lookup")]

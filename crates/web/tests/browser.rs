@@ -211,6 +211,12 @@ async fn focused(client: &Client) -> (String, String, String, bool) {
     (text(0), text(1), text(2), got[3].as_bool().unwrap_or(false))
 }
 
+/// Whether the keyboard focus is inside the element `tag`.
+async fn focus_within(client: &Client, tag: &str) -> bool {
+    let script = "return document.activeElement.closest(arguments[0]) !== null;";
+    client.execute(script, vec![serde_json::json!(tag)]).await.unwrap().as_bool().unwrap_or(false)
+}
+
 async fn tab(client: &Client) -> (String, String, String, bool) {
     client.active_element().await.unwrap().send_keys(TAB).await.unwrap();
     focused(client).await
@@ -232,12 +238,7 @@ async fn pages_fit_a_phone_and_work_from_the_keyboard() {
     let skip = tab(&client).await;
     assert_eq!((skip.0.as_str(), skip.2.as_str(), skip.3), ("a", "skip", true), "{skip:?}");
     let first_link = tab(&client).await;
-    let in_nav: bool = client
-        .execute("return document.activeElement.closest('nav') !== null;", vec![])
-        .await
-        .unwrap()
-        .as_bool()
-        .unwrap_or(false);
+    let in_nav = focus_within(&client, "nav").await;
     assert!(in_nav && first_link.3, "the second Tab is on the main navigation, drawn focused: {first_link:?}");
     let mut reached = None;
     for _ in 0..40 {
@@ -253,12 +254,7 @@ async fn pages_fit_a_phone_and_work_from_the_keyboard() {
     tab(&client).await;
     client.active_element().await.unwrap().send_keys("\u{e007}").await.unwrap();
     let after_skip = tab(&client).await;
-    let in_main: bool = client
-        .execute("return document.activeElement.closest('main') !== null;", vec![])
-        .await
-        .unwrap()
-        .as_bool()
-        .unwrap_or(false);
+    let in_main = focus_within(&client, "main").await;
     assert!(in_main, "after the skip link, Tab goes on inside the content: {after_skip:?}");
 
     // A phone's width: no page scrolls sideways.

@@ -15,7 +15,6 @@ use cordon_app::access::Principal;
 use cordon_app::operations::TargetSelection;
 use cordon_app::view::{
     FileReportView, ImportView, IndicatorDetailView, IndicatorView, OperationView, SourceView, TargetDetailView,
-    TargetView,
 };
 use cordon_app::AppError;
 use cordon_ingest::IngestOptions;
@@ -457,7 +456,8 @@ pub(crate) async fn operations(
     Ok(Json(operations.iter().map(OperationView::from).collect()))
 }
 
-/// The filters of an operation's targets.
+/// The filters of an operation's targets, and an optional page: `limit`
+/// targets by id after the target `after`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TargetQuery {
@@ -465,25 +465,73 @@ pub(crate) struct TargetQuery {
     asn: Option<u32>,
     state: Option<String>,
     category: Option<String>,
+    limit: Option<usize>,
+    after: Option<i64>,
 }
 
-/// `GET /api/v1/operations/{name}/targets`.
+/// The most targets one page of `GET /api/v1/operations/{name}/targets`
+/// holds.
+const MAX_TARGET_PAGE: usize = 1_000;
+
+/// `GET /api/v1/operations/{name}/targets`: every matching target, or with
+/// `limit` one keyset page of them by id (`after` the last id of the
+/// previous page; a `Link: <…>; rel="next"` header names the next page
+/// while there is one), read a page at a time from the store.
 pub(crate) async fn operation_targets(
     State(state): State<crate::State>,
     Extension(caller): Extension<Principal>,
     Path(name): Path<String>,
     query: Result<Query<TargetQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Vec<TargetView>>, Problem> {
+) -> Result<Response, Problem> {
     let Query(q) = query.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.body_text()))?;
     let selection = TargetSelection {
-        operation: Some(name),
-        country: q.country,
+        operation: Some(name.clone()),
+        country: q.country.clone(),
         asn: q.asn,
         state: parsed::<TargetState>("state", &q.state)?,
         category: parsed::<Category>("category", &q.category)?,
         ..TargetSelection::default()
     };
-    Ok(Json(blocking(move || state.app.target_views(&caller.viewer, &selection)).await?))
+    let Some(limit) = q.limit else {
+        return Ok(Json(blocking(move || state.app.target_views(&caller.viewer, &selection)).await?).into_response());
+    };
+    if !(1..=MAX_TARGET_PAGE).contains(&limit) {
+        return Err(Problem::new(StatusCode::BAD_REQUEST, format!("limit: 1 to {MAX_TARGET_PAGE}")));
+    }
+    let after = q.after.map(|id| cordon_store::ops::TargetCursor { value: cordon_store::ops::SortValue::None, id });
+    let page = cordon_store::ops::TargetPage { after, limit, ..cordon_store::ops::TargetPage::default() };
+    let read = blocking(move || state.app.target_page(&caller.viewer, &selection, &page)).await?;
+    let next = match (&read.last, read.more_after) {
+        (Some(last), true) => {
+            let mut query: Vec<String> = [("country", &q.country), ("state", &q.state), ("category", &q.category)]
+                .iter()
+                .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", percent(v))))
+                .collect();
+            query.extend(q.asn.map(|a| format!("asn={a}")));
+            query.push(format!("limit={limit}&after={}", last.id));
+            let link = format!("</api/v1/operations/{}/targets?{}>; rel=\"next\"", percent(&name), query.join("&"));
+            Some(link)
+        }
+        _ => None,
+    };
+    let mut answer = Json(read.targets).into_response();
+    if let Some(link) = next.and_then(|l| axum::http::HeaderValue::from_str(&l).ok()) {
+        answer.headers_mut().insert(header::LINK, link);
+    }
+    Ok(answer)
+}
+
+/// Percent-encodes a query value or path segment (unreserved bytes kept).
+fn percent(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// `GET /api/v1/operations/{name}/report`.

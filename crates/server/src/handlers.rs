@@ -505,11 +505,12 @@ pub(crate) async fn operation_targets(
         (Some(last), true) => {
             let mut query: Vec<String> = [("country", &q.country), ("state", &q.state), ("category", &q.category)]
                 .iter()
-                .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", percent(v))))
+                .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", cordon_web::encode(v))))
                 .collect();
             query.extend(q.asn.map(|a| format!("asn={a}")));
             query.push(format!("limit={limit}&after={}", last.id));
-            let link = format!("</api/v1/operations/{}/targets?{}>; rel=\"next\"", percent(&name), query.join("&"));
+            let link =
+                format!("</api/v1/operations/{}/targets?{}>; rel=\"next\"", cordon_web::encode(&name), query.join("&"));
             Some(link)
         }
         _ => None,
@@ -519,19 +520,6 @@ pub(crate) async fn operation_targets(
         answer.headers_mut().insert(header::LINK, link);
     }
     Ok(answer)
-}
-
-/// Percent-encodes a query value or path segment (unreserved bytes kept).
-fn percent(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// `GET /api/v1/operations/{name}/report`.

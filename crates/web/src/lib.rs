@@ -43,6 +43,7 @@ use cordon_app::access::{Principal, Role};
 use cordon_app::App;
 use cordon_store::audit::AuditEntry;
 
+pub use pages::encode;
 pub use session::{LoginLimit, SESSION_COOKIE};
 
 /// Where the audit rows of page views go (the server's audit queue).

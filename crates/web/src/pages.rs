@@ -397,8 +397,9 @@ pub(crate) async fn targets(
     ok(&page)
 }
 
-/// Percent-encodes a query value.
-pub(crate) fn encode(text: &str) -> String {
+/// Percent-encodes a query value or a path segment: every byte but
+/// ASCII letters, digits and `-_.~` as `%XX`.
+pub fn encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {

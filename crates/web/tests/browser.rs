@@ -82,6 +82,9 @@ async fn sign_in(client: &Client, base: &str, email: &str) {
     client.find(Locator::Id("email")).await.unwrap().send_keys(email).await.unwrap();
     client.find(Locator::Id("password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
     client.find(Locator::Css("form.stack button")).await.unwrap().click().await.unwrap();
+    // Signed in once a page with the sign-out form has loaded (on a loaded
+    // machine the next navigation could otherwise cut the sign-in off).
+    client.wait().for_element(Locator::Css("form.logout")).await.unwrap();
 }
 
 async fn sign_out(client: &Client) {

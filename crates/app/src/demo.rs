@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use cordon_ingest::IngestOptions;
-use cordon_model::{parse_timestamp, Category, Consent, Viewer};
+use cordon_model::{parse_timestamp, Category, Consent, OrgKind, Viewer};
 use cordon_ops::demo::{feeds, ipsum_addresses, stable_hash, DemoFeed};
 use cordon_ops::lifecycle::{path, RejectReason};
 use cordon_ops::notify::NotifyConfig;
@@ -22,7 +22,9 @@ use cordon_ops::report::Report;
 use cordon_ops::workflow::{targets_in, Actor, BuildSummary};
 use cordon_store::enrichment::{ContactRow, EnrichmentStore};
 use cordon_store::ops::{Operation, OpsStore, Outcome, Target, TargetFilter, TargetKind, TargetState};
+use cordon_store::orgs::NewOrganisation;
 
+use crate::access::Role;
 use crate::intake::Input;
 use crate::{App, AppError, Config};
 
@@ -61,6 +63,59 @@ pub struct DemoResult {
     pub report: Report,
     /// Whether geo data was found (without it targets have no country).
     pub enriched: bool,
+    /// Where the demo's store and geo snapshot are (for `cordon demo
+    /// --serve`).
+    pub config: Config,
+}
+
+/// A user [`add_users`] made, to sign in to the dashboard with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DemoUser {
+    /// The sign-in e-mail.
+    pub email: String,
+    /// Its organisation.
+    pub org: String,
+    /// Its role.
+    pub role: Role,
+}
+
+/// Adds one user per role to the demo's store, all with one new random
+/// password (returned, for the caller to show once): the hub's admin and
+/// analyst, a partner owning the first demo feed, the agency of the
+/// country with the most targets (Romania when none has a country) and a
+/// defender. Their organisations are made as needed.
+pub fn add_users(app: &App, report: &Report) -> Result<(Vec<DemoUser>, String), AppError> {
+    let hub = app.viewer(None)?;
+    let password = hex::encode(crate::access::random_bytes::<9>()?);
+    let country = report.by_country.iter().map(|r| r.key.as_str()).find(|k| k.len() == 2).unwrap_or("RO");
+    let orgs = [
+        ("kestrel", OrgKind::Partner, None),
+        (&*format!("ncu-{}", country.to_ascii_lowercase()), OrgKind::Agency, Some(country)),
+        ("demo-soc", OrgKind::Defender, None),
+    ];
+    let known: Vec<String> = app.orgs(&hub)?.into_iter().map(|o| o.name).collect();
+    for (name, kind, country) in orgs {
+        if !known.iter().any(|k| k == name) {
+            let org = NewOrganisation { name: name.into(), kind, country: country.map(Into::into), asns: Vec::new() };
+            app.add_org(&hub, &org)?;
+        }
+    }
+    app.set_source_org(&hub, "kestrel-cert", "kestrel")?;
+    let hub_name = app.orgs(&hub)?.into_iter().find(|o| o.kind == OrgKind::Hub).map(|o| o.name);
+    let hub_name = hub_name.unwrap_or_else(|| "hub".into());
+    let wanted = [
+        ("admin@hub.demo", hub_name.as_str(), Role::Admin),
+        ("analyst@hub.demo", hub_name.as_str(), Role::Analyst),
+        ("partner@kestrel.demo", "kestrel", Role::Submitter),
+        ("officer@ncu.demo", orgs[1].0, Role::Agency),
+        ("soc@soc.demo", "demo-soc", Role::Reader),
+    ];
+    let mut users = Vec::new();
+    for (email, org, role) in wanted {
+        app.add_user(&hub, email, org, role, Some(&password))?;
+        users.push(DemoUser { email: email.into(), org: org.into(), role });
+    }
+    Ok((users, password))
 }
 
 /// Runs the demo; `step` is told each step's outcome as it ends.
@@ -128,14 +183,14 @@ pub fn run(options: &DemoOptions, step: &mut dyn FnMut(String)) -> Result<DemoRe
         packages.referred,
         packages.withheld_targets
     ));
-    let config = NotifyConfig {
+    let notify_config = NotifyConfig {
         outbox: out.join("outbox"),
         from_name: "cordon demo hub".into(),
         from_address: "abuse-reports@cordon.invalid".into(),
         interval: 7 * DAY,
         smtp: None,
     };
-    let notified = app.notify(&hub, &operation, &config, &at(35, "provider notified"))?;
+    let notified = app.notify(&hub, &operation, &notify_config, &at(35, "provider notified"))?;
     step(format!("{} provider notifications, {} targets notified", notified.messages.len(), notified.notified));
 
     let servers = summary.by_kind.get(&TargetKind::Server).copied().unwrap_or(0);
@@ -152,7 +207,7 @@ pub fn run(options: &DemoOptions, step: &mut dyn FnMut(String)) -> Result<DemoRe
     let text = serde_json::to_string_pretty(&report).map_err(|e| AppError::Storage(e.to_string()))?;
     std::fs::write(&json, text).map_err(|e| io_error(&json, e))?;
     step("report".to_string());
-    Ok(DemoResult { report, enriched: geo.is_some() })
+    Ok(DemoResult { report, enriched: geo.is_some(), config })
 }
 
 fn io_error(path: &Path, e: std::io::Error) -> AppError {

@@ -2,10 +2,11 @@
 //! STIX bundle or MISP feed carries, as the viewer may see them. The
 //! writers are in `cordon-export`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::io::Write;
 
 use cordon_enrich::{domain_flags, offline_flags, FlagConfig, FlagKind};
-use cordon_export::Entry;
+use cordon_export::{Entry, Format, Options, Stream, Summary};
 use cordon_model::{Kind, Observable, Timestamp, Tlp};
 use cordon_ops::targets::PLATFORM_SERVER;
 use cordon_store::enrichment::EnrichmentStore;
@@ -59,7 +60,77 @@ pub fn entry(summary: IndicatorSummary, on_platform: bool) -> Entry {
     }
 }
 
+/// Why [`App::write_export`] did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportFailure {
+    /// Selecting what it carries failed.
+    #[error(transparent)]
+    App(#[from] AppError),
+    /// Writing it failed (an I/O error of the output among them, kept as
+    /// the source: a closed pipe can be told apart).
+    #[error("cannot write the export")]
+    Write(#[source] cordon_export::Error),
+}
+
+impl From<cordon_export::Error> for ExportFailure {
+    fn from(e: cordon_export::Error) -> ExportFailure {
+        ExportFailure::Write(e)
+    }
+}
+
+impl From<ExportFailure> for AppError {
+    fn from(e: ExportFailure) -> AppError {
+        match e {
+            ExportFailure::App(e) => e,
+            ExportFailure::Write(e) => AppError::Storage(format!("writing the export: {e}")),
+        }
+    }
+}
+
+/// The most restrictive TLP a blocklist carries unless its reader asks
+/// for more: the one ceiling of the API's and the dashboard's downloads.
+pub const BLOCKLIST_TLP_MAX: Tlp = Tlp::Green;
+
 impl App {
+    /// Writes the export `selection` makes in `format` (not the MISP feed
+    /// directory) to `out`, and tells what it left out: `cordon export`,
+    /// the API's blocklists and the dashboard's downloads. The formats
+    /// that keep the entries' order ([`Format::streams`]) are written from
+    /// the store's cursor, one entry at a time (a STIX bundle reads the
+    /// selection twice: its marking definitions come before its
+    /// indicators); the others sort or group, so they select first.
+    pub fn write_export(
+        &self,
+        selection: &ExportSelection,
+        format: Format,
+        options: &Options,
+        out: &mut dyn Write,
+    ) -> Result<(Summary, Omitted), ExportFailure> {
+        if !format.streams() {
+            let (entries, omitted) = self.export_entries(selection)?;
+            return Ok((cordon_export::write(format, &entries, options, out)?, omitted));
+        }
+        let mut tlps = BTreeSet::new();
+        if format == Format::Stix {
+            self.export_each(selection, &mut |entry| {
+                if format.carries(&entry) {
+                    tlps.insert(entry.tlp);
+                }
+            })?;
+        }
+        let mut stream = Stream::open(format, options, &tlps, out)?;
+        let mut error = None;
+        let omitted = self.export_each(selection, &mut |entry| {
+            if error.is_none() {
+                error = stream.push(&entry).err();
+            }
+        })?;
+        if let Some(e) = error {
+            return Err(e.into());
+        }
+        Ok((stream.finish()?, omitted))
+    }
+
     /// The entries `selection` exports, and what it left out. An indicator
     /// is flagged by its enrichment or, whether or not enrichment ran, by
     /// the allowlist, the warninglists and the rules that need no geo

@@ -19,7 +19,10 @@ use cordon_ops::workflow::{
 use std::collections::BTreeSet;
 
 use cordon_ops::tlp::{may_pass_on, Recipient};
-use cordon_store::ops::{Evidence, Operation, OpsStore, Outcome, Target, TargetFilter, TargetState};
+use cordon_store::ops::{
+    Evidence, Operation, OpsStore, Outcome, SortValue, Target, TargetCursor, TargetFilter, TargetKind, TargetOrder,
+    TargetPage, TargetState,
+};
 use cordon_store::orgs::OrgStore;
 
 use crate::enrichment::{load_allowlist, load_contacts};
@@ -41,6 +44,50 @@ pub struct TargetSelection {
     pub state: Option<TargetState>,
     /// Only this category.
     pub category: Option<cordon_model::Category>,
+    /// Only this kind.
+    pub kind: Option<TargetKind>,
+    /// Only targets whose key contains this (ASCII letters in either case).
+    pub key_contains: Option<String>,
+}
+
+/// One page of targets as a viewer may see them ([`App::target_page`]).
+#[derive(Clone, Debug, Default)]
+pub struct TargetPageView {
+    /// The page's targets, in the page's order.
+    pub targets: Vec<TargetView>,
+    /// Where the first target stands (for the previous page).
+    pub first: Option<TargetCursor>,
+    /// Where the last target stands (for the next page).
+    pub last: Option<TargetCursor>,
+    /// Whether targets come before this page.
+    pub more_before: bool,
+    /// Whether targets come after this page.
+    pub more_after: bool,
+    /// How many targets the selection matches: the hub's count; `None`
+    /// for an agency, whose visible targets are only known page by page.
+    pub total: Option<u64>,
+}
+
+/// The text form of a cursor, for a link: `id` or `id:value`.
+pub fn cursor_text(cursor: &TargetCursor) -> String {
+    match &cursor.value {
+        SortValue::None => cursor.id.to_string(),
+        SortValue::Text(text) => format!("{}:{text}", cursor.id),
+        SortValue::Time(time) => format!("{}:{time}", cursor.id),
+    }
+}
+
+/// Reads [`cursor_text`]'s form back for `order`.
+pub fn parse_cursor(order: TargetOrder, text: &str) -> Result<TargetCursor, AppError> {
+    let invalid = || AppError::Invalid(format!("'{text}' is not a position in the targets"));
+    let (id, value) = text.split_once(':').unwrap_or((text, ""));
+    let id = id.parse::<i64>().map_err(|_| invalid())?;
+    let value = match order {
+        TargetOrder::Id => SortValue::None,
+        TargetOrder::LastSeen => SortValue::Time(value.parse().map_err(|_| invalid())?),
+        _ => SortValue::Text(value.to_string()),
+    };
+    Ok(TargetCursor { value, id })
 }
 
 impl App {
@@ -128,6 +175,8 @@ impl App {
             asn: selection.asn,
             state: selection.state,
             category: selection.category,
+            kind: selection.kind,
+            key_contains: selection.key_contains.clone(),
             ..TargetFilter::default()
         })
     }
@@ -176,6 +225,90 @@ impl App {
         let ids: Vec<i64> = targets.iter().map(|t| t.id).collect();
         let evidence = self.store.evidence(&ids)?;
         Ok(targets.iter().filter_map(|t| agency_view(t, &evidence)).collect())
+    }
+
+    /// One page of the targets `selection` names (its ids aside) as
+    /// `viewer` may see them, by the rules of [`App::target_views`]: the
+    /// store reads the page (keyset paging: any page costs what the first
+    /// does), and for an agency reads on, a page at a time, while targets
+    /// with nothing that may go to it leave the page short.
+    pub fn target_page(
+        &self,
+        viewer: &Viewer,
+        selection: &TargetSelection,
+        page: &TargetPage,
+    ) -> Result<TargetPageView, AppError> {
+        let limit = page.limit.max(1);
+        // One more than the page, to know whether another follows.
+        let wanted = TargetPage { limit: limit + 1, ..page.clone() };
+        let (mut found, total) = if viewer.is_hub() {
+            let filter = self.target_filter(selection)?;
+            let targets = self.store.targets_page(&filter, &wanted)?;
+            let found: Vec<(TargetCursor, TargetView)> =
+                targets.iter().map(|t| (page.order.cursor(t), TargetView::from(t))).collect();
+            (found, Some(self.store.count_targets(&filter)?))
+        } else {
+            let Some(country) = self.agency_country(viewer)? else {
+                return Err(AppError::Forbidden("targets are the hub's and the agencies' work".into()));
+            };
+            if selection.country.as_deref().is_some_and(|c| !c.eq_ignore_ascii_case(&country)) {
+                return Ok(TargetPageView::default());
+            }
+            let filter = self.target_filter(&TargetSelection { country: Some(country), ..selection.clone() })?;
+            (self.agency_page(&filter, &wanted)?, None)
+        };
+        let more = found.len() > limit;
+        if more && page.backward {
+            found.remove(0);
+        } else {
+            found.truncate(limit);
+        }
+        Ok(TargetPageView {
+            first: found.first().map(|(c, _)| c.clone()),
+            last: found.last().map(|(c, _)| c.clone()),
+            more_before: if page.backward { more } else { page.after.is_some() },
+            more_after: if page.backward { page.after.is_some() } else { more },
+            targets: found.into_iter().map(|(_, v)| v).collect(),
+            total,
+        })
+    }
+
+    /// Up to `page.limit` targets an agency may see, from `page` on: the
+    /// store's pages, each target built from what may go to an agency.
+    fn agency_page(
+        &self,
+        filter: &TargetFilter,
+        page: &TargetPage,
+    ) -> Result<Vec<(TargetCursor, TargetView)>, AppError> {
+        let mut found = Vec::new();
+        let mut next = page.clone();
+        while found.len() < page.limit {
+            let targets = self.store.targets_page(filter, &next)?;
+            let ids: Vec<i64> = targets.iter().map(|t| t.id).collect();
+            let evidence = self.store.evidence(&ids)?;
+            let views = targets.iter().filter_map(|t| Some((page.order.cursor(t), agency_view(t, &evidence)?)));
+            let views: Vec<_> = views.collect();
+            let edge = if page.backward { targets.first() } else { targets.last() };
+            let Some(edge) = edge else { break };
+            next.after = Some(page.order.cursor(edge));
+            if page.backward {
+                found.splice(0..0, views);
+            } else {
+                found.extend(views);
+            }
+            if targets.len() < next.limit {
+                break;
+            }
+        }
+        // A backward read keeps the targets nearest the cursor.
+        if found.len() > page.limit {
+            if page.backward {
+                found.drain(..found.len() - page.limit);
+            } else {
+                found.truncate(page.limit);
+            }
+        }
+        Ok(found)
     }
 
     /// One target with its members, history and checks, as `viewer` may

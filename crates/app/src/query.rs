@@ -18,7 +18,61 @@ pub fn canonical(raw: &str) -> Result<String, AppError> {
     }
 }
 
+/// What a lookup answers about one value ([`App::lookup`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum LookupAnswer {
+    /// Listed: the indicators that list it as the viewer sees them, most
+    /// specific first (an address: itself, then the networks holding it;
+    /// a name or URL: itself).
+    Listed(Vec<IndicatorSummary>),
+    /// Nothing the viewer may see lists it.
+    NotListed,
+    /// Not an indicator (why).
+    Invalid(String),
+}
+
 impl App {
+    /// Looks values up as `cordon lookup` and the API's lookup do, defanged
+    /// forms accepted: an address is listed when an address or network
+    /// indicator covers it (network containment over
+    /// [`App::listed_networks`], compiled into an `IpMap` once per call
+    /// when any value is an address); a name, URL or network when it is an
+    /// indicator itself.
+    pub fn lookup(&self, filter: &IndicatorFilter, values: &[String]) -> Result<Vec<LookupAnswer>, AppError> {
+        let canonical: Vec<Result<String, AppError>> = values.iter().map(|v| canonical(v)).collect();
+        let address = |c: &Result<String, AppError>| c.as_ref().ok().and_then(|v| v.parse::<IpAddr>().ok());
+        let networks = if canonical.iter().any(|c| address(c).is_some()) {
+            let mut builder = cordon_netset::IpMapBuilder::new();
+            self.listed_networks(filter, &mut |net, i| {
+                builder.insert(net, i);
+            })?;
+            Some(builder.build())
+        } else {
+            None
+        };
+        let mut answers = Vec::with_capacity(values.len());
+        for value in canonical {
+            let answer = match (address(&value), &networks, value) {
+                (Some(ip), Some(networks), _) => {
+                    let listed: Vec<IndicatorSummary> = networks.get_all(ip).cloned().collect();
+                    if listed.is_empty() {
+                        LookupAnswer::NotListed
+                    } else {
+                        LookupAnswer::Listed(listed)
+                    }
+                }
+                (_, _, Err(AppError::Invalid(why))) => LookupAnswer::Invalid(why),
+                (_, _, Err(other)) => return Err(other),
+                (_, _, Ok(value)) => match self.store.indicator(&value, filter)? {
+                    Some(found) => LookupAnswer::Listed(vec![found.summary]),
+                    None => LookupAnswer::NotListed,
+                },
+            };
+            answers.push(answer);
+        }
+        Ok(answers)
+    }
+
     /// Streams the indicators matching `filter`, ordered by value; returns
     /// how many there were.
     pub fn indicators(

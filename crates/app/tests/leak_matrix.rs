@@ -425,6 +425,58 @@ fn packages_and_notifications_carry_only_what_may_leave() {
     }
 }
 
+/// The targets table's pages show each viewer what `target_views` shows
+/// it, page by page in every order, forward and back: an agency its
+/// country's targets built from what may go to it; others nothing.
+#[test]
+fn target_pages_show_what_target_views_show() {
+    use cordon_store::ops::{TargetOrder, TargetPage};
+    let f = fixture();
+    let hub = f.viewers[0].1;
+    let op = f.app.create_operation(&hub, "op", 0, 4_000_000_000, "").unwrap();
+    f.app.build_targets(&hub, &op, &Actor::new("t", 1_800_000_000, ""), false).unwrap();
+    let selection = TargetSelection { operation: Some("op".into()), ..TargetSelection::default() };
+    for (who, viewer) in &f.viewers {
+        let Ok(mut views) = f.app.target_views(viewer, &selection) else {
+            let first = f.app.target_page(viewer, &selection, &TargetPage { limit: 2, ..TargetPage::default() });
+            assert!(matches!(first, Err(cordon_app::AppError::Forbidden(_))), "{who:?}");
+            continue;
+        };
+        assert!(!views.is_empty(), "{who:?}");
+        views.sort_by_key(|v| v.id);
+        for order in TargetOrder::ALL {
+            let mut walked = Vec::new();
+            let mut page = TargetPage { order, limit: 2, ..TargetPage::default() };
+            let end = loop {
+                let read = f.app.target_page(viewer, &selection, &page).unwrap();
+                assert!(read.targets.len() <= 2);
+                assert_eq!(read.total.is_some(), viewer.is_hub(), "{who:?}");
+                walked.extend(read.targets);
+                if !read.more_after {
+                    break read.last;
+                }
+                page.after = read.last;
+            };
+            // Back from the last target: every one before it.
+            let mut back: Vec<_> = Vec::new();
+            let mut page = TargetPage { order, limit: 2, backward: true, after: end };
+            loop {
+                let read = f.app.target_page(viewer, &selection, &page).unwrap();
+                let mut earlier = read.targets;
+                earlier.append(&mut back);
+                back = earlier;
+                if !read.more_before {
+                    break;
+                }
+                page.after = read.first;
+            }
+            assert_eq!(back, walked[..walked.len() - 1], "{who:?} {order:?}");
+            walked.sort_by_key(|v| v.id);
+            assert_eq!(walked, views, "{who:?} {order:?}");
+        }
+    }
+}
+
 /// A message's text with every base64 body line decoded beside it.
 fn decoded(message: &str) -> String {
     let mut out = message.to_string();

@@ -28,6 +28,13 @@ pub(crate) struct DemoArgs {
     /// --geo names none. Without it the demo runs without enrichment.
     #[arg(long, default_value = "data/geo", value_name = "DIR")]
     geo_data: PathBuf,
+    /// Then add a demo user per role (one new password, printed once) and
+    /// serve the demo's store: the dashboard at /, as `cordon serve` does.
+    #[arg(long)]
+    serve: bool,
+    /// How to serve it (with --serve).
+    #[command(flatten, next_help_heading = "Serving (with --serve)")]
+    server: crate::serve::ServeArgs,
 }
 
 pub(crate) fn run(cli: &Cli, args: &DemoArgs) -> anyhow::Result<ExitCode> {
@@ -58,5 +65,17 @@ pub(crate) fn run(cli: &Cli, args: &DemoArgs) -> anyhow::Result<ExitCode> {
         started.elapsed().as_secs_f64()
     )?;
     out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    if !args.serve {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let app = cordon_app::App::open(&result.config)?;
+    let (users, password) = cordon_app::demo::add_users(&app, &result.report)?;
+    drop(app);
+    writeln!(out, "\ndemo users, each with the password {password} (shown only now):")?;
+    for user in &users {
+        writeln!(out, "  {:<22} {:<10} {}", user.email, user.role.as_str(), user.org)?;
+    }
+    writeln!(out, "serving on http://{}/ (Ctrl-C stops it)", args.server.listen())?;
+    out.flush()?;
+    crate::serve::serve(&result.config, &args.server)
 }

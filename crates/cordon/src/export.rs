@@ -4,7 +4,7 @@
 //! ([`cordon_app::App::export_entries`]); this module picks the output and
 //! prints the summary; the writers are in cordon-export.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -13,8 +13,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use cordon_app::exports::{ExportSelection, Omitted};
-use cordon_app::App;
-use cordon_export::{Format, Options, Stream, Summary};
+use cordon_export::{Format, Options, Summary};
 use cordon_model::{parse_timestamp, Timestamp, Tlp};
 use serde_json::json;
 
@@ -77,14 +76,9 @@ pub(crate) fn run(cli: &Cli, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     let options = Options::new(generation_time()?);
     let mut omitted = Omitted::default();
     let mut export = |out: &mut dyn Write| -> anyhow::Result<Summary> {
-        if args.format.streams() {
-            let summary;
-            (summary, omitted) = stream(&app, &selection, args.format, &options, out)?;
-            return Ok(summary);
-        }
-        let entries;
-        (entries, omitted) = app.export_entries(&selection)?;
-        Ok(cordon_export::write(args.format, &entries, &options, out)?)
+        let summary;
+        (summary, omitted) = app.write_export(&selection, args.format, &options, out)?;
+        Ok(summary)
     };
     let summary = match &args.output {
         Some(path) if args.format.is_directory() => {
@@ -106,38 +100,6 @@ pub(crate) fn run(cli: &Cli, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     };
     report(args, &omitted, &summary);
     Ok(ExitCode::SUCCESS)
-}
-
-/// Writes a format that keeps the entries' order ([`Format::streams`]) as
-/// the store reads it, holding one entry at a time. A STIX bundle lists
-/// the marking definitions of the TLPs it carries before its indicators,
-/// so it reads the selection twice: once for those TLPs, once to write.
-fn stream(
-    app: &App,
-    selection: &ExportSelection,
-    format: Format,
-    options: &Options,
-    out: &mut dyn Write,
-) -> anyhow::Result<(Summary, Omitted)> {
-    let mut tlps = BTreeSet::new();
-    if format == Format::Stix {
-        app.export_each(selection, &mut |entry| {
-            if format.carries(&entry) {
-                tlps.insert(entry.tlp);
-            }
-        })?;
-    }
-    let mut stream = Stream::open(format, options, &tlps, out)?;
-    let mut failed = None;
-    let omitted = app.export_each(selection, &mut |entry| {
-        if failed.is_none() {
-            failed = stream.push(&entry).err();
-        }
-    })?;
-    if let Some(error) = failed {
-        return Err(error.into());
-    }
-    Ok((stream.finish()?, omitted))
 }
 
 /// Writes an export to `path` through a temporary file beside it, renamed

@@ -33,6 +33,13 @@ pub(crate) struct ServeArgs {
     log_format: LogFormat,
 }
 
+impl ServeArgs {
+    /// Where it listens.
+    pub(crate) fn listen(&self) -> SocketAddr {
+        self.listen
+    }
+}
+
 /// `--log-format`.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum LogFormat {
@@ -63,7 +70,13 @@ fn start_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGua
 
 /// Serves until SIGINT or SIGTERM; requests in flight then finish.
 pub(crate) fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
-    let app = cordon_app::App::open(&cli.config())?;
+    serve(&cli.config(), args)
+}
+
+/// Serves the store of `config` until SIGINT or SIGTERM (`cordon serve`,
+/// `cordon demo --serve`).
+pub(crate) fn serve(config: &cordon_app::Config, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let app = cordon_app::App::open(config)?;
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(cordon_server::tls::config(cert, key)?),
         _ => None,
@@ -89,10 +102,10 @@ pub(crate) fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
         let bound = listener.local_addr()?;
         let scheme = if tls.is_some() { "https" } else { "http" };
         // A PostgreSQL URL may carry a password: it is never logged.
-        let store = if cordon_store::is_postgres_url(&cli.db) {
+        let store = if cordon_store::is_postgres_url(&config.db) {
             "postgresql".to_string()
         } else {
-            cli.db.display().to_string()
+            config.db.display().to_string()
         };
         tracing::info!(%store, "serving on {scheme}://{bound}");
         match tls {

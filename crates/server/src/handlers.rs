@@ -15,7 +15,6 @@ use cordon_app::access::Principal;
 use cordon_app::operations::TargetSelection;
 use cordon_app::view::{
     FileReportView, ImportView, IndicatorDetailView, IndicatorView, OperationView, SourceView, TargetDetailView,
-    TargetView,
 };
 use cordon_app::AppError;
 use cordon_ingest::IngestOptions;
@@ -409,7 +408,7 @@ pub(crate) async fn blocklist(
             kind: parsed::<Kind>("kind", &q.kind)?,
             category: parsed::<Category>("category", &q.category)?,
             source: q.source.clone(),
-            max_tlp: parsed::<Tlp>("tlp_max", &q.tlp_max)?.unwrap_or(Tlp::Green),
+            max_tlp: parsed::<Tlp>("tlp_max", &q.tlp_max)?.unwrap_or(cordon_app::exports::BLOCKLIST_TLP_MAX),
             ..IndicatorFilter::new(caller.viewer)
         },
         min_confidence: q.min_confidence,
@@ -424,33 +423,21 @@ pub(crate) async fn blocklist(
     if unchanged {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
-    // The entries are selected first, so that a failure is still a
-    // problem document; then the list streams out as it is written.
-    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Result<(), AppError>>();
+    // The list streams out as `App::write_export` writes it from the
+    // store's cursor; a failure on the way cuts the body off (no final
+    // chunk), never a complete-looking answer.
     let (mut writer, body) = crate::streaming::body();
     tokio::task::spawn_blocking(move || {
-        let entries = match state.app.export_entries(&selection) {
-            Ok((entries, _)) => entries,
-            Err(e) => {
-                let _ = ready_tx.send(Err(e));
-                return;
-            }
-        };
-        if ready_tx.send(Ok(())).is_err() {
-            return;
-        }
         let options = cordon_export::Options::new(cordon_app::now());
-        let written = cordon_export::write(format, &entries, &options, &mut writer)
+        let written = state
+            .app
+            .write_export(&selection, format, &options, &mut writer)
             .map_err(|e| e.to_string())
             .and_then(|_| std::io::Write::flush(&mut writer).map_err(|e| e.to_string()));
         if let Err(why) = written {
             writer.fail(why);
         }
     });
-    ready_rx
-        .await
-        .map_err(|_| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "the request failed; the server's log says why"))?
-        .map_err(Problem::from)?;
     let content_type = if format.is_binary() { "application/octet-stream" } else { "text/plain; charset=utf-8" };
     Ok(([(header::CONTENT_TYPE, content_type.to_string()), (header::ETAG, etag)], body).into_response())
 }
@@ -469,7 +456,8 @@ pub(crate) async fn operations(
     Ok(Json(operations.iter().map(OperationView::from).collect()))
 }
 
-/// The filters of an operation's targets.
+/// The filters of an operation's targets, and an optional page: `limit`
+/// targets by id after the target `after`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TargetQuery {
@@ -477,25 +465,61 @@ pub(crate) struct TargetQuery {
     asn: Option<u32>,
     state: Option<String>,
     category: Option<String>,
+    limit: Option<usize>,
+    after: Option<i64>,
 }
 
-/// `GET /api/v1/operations/{name}/targets`.
+/// The most targets one page of `GET /api/v1/operations/{name}/targets`
+/// holds.
+const MAX_TARGET_PAGE: usize = 1_000;
+
+/// `GET /api/v1/operations/{name}/targets`: every matching target, or with
+/// `limit` one keyset page of them by id (`after` the last id of the
+/// previous page; a `Link: <…>; rel="next"` header names the next page
+/// while there is one), read a page at a time from the store.
 pub(crate) async fn operation_targets(
     State(state): State<crate::State>,
     Extension(caller): Extension<Principal>,
     Path(name): Path<String>,
     query: Result<Query<TargetQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Vec<TargetView>>, Problem> {
+) -> Result<Response, Problem> {
     let Query(q) = query.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.body_text()))?;
     let selection = TargetSelection {
-        operation: Some(name),
-        country: q.country,
+        operation: Some(name.clone()),
+        country: q.country.clone(),
         asn: q.asn,
         state: parsed::<TargetState>("state", &q.state)?,
         category: parsed::<Category>("category", &q.category)?,
         ..TargetSelection::default()
     };
-    Ok(Json(blocking(move || state.app.target_views(&caller.viewer, &selection)).await?))
+    let Some(limit) = q.limit else {
+        return Ok(Json(blocking(move || state.app.target_views(&caller.viewer, &selection)).await?).into_response());
+    };
+    if !(1..=MAX_TARGET_PAGE).contains(&limit) {
+        return Err(Problem::new(StatusCode::BAD_REQUEST, format!("limit: 1 to {MAX_TARGET_PAGE}")));
+    }
+    let after = q.after.map(|id| cordon_store::ops::TargetCursor { value: cordon_store::ops::SortValue::None, id });
+    let page = cordon_store::ops::TargetPage { after, limit, ..cordon_store::ops::TargetPage::default() };
+    let read = blocking(move || state.app.target_page(&caller.viewer, &selection, &page)).await?;
+    let next = match (&read.last, read.more_after) {
+        (Some(last), true) => {
+            let mut query: Vec<String> = [("country", &q.country), ("state", &q.state), ("category", &q.category)]
+                .iter()
+                .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", cordon_web::encode(v))))
+                .collect();
+            query.extend(q.asn.map(|a| format!("asn={a}")));
+            query.push(format!("limit={limit}&after={}", last.id));
+            let link =
+                format!("</api/v1/operations/{}/targets?{}>; rel=\"next\"", cordon_web::encode(&name), query.join("&"));
+            Some(link)
+        }
+        _ => None,
+    };
+    let mut answer = Json(read.targets).into_response();
+    if let Some(link) = next.and_then(|l| axum::http::HeaderValue::from_str(&l).ok()) {
+        answer.headers_mut().insert(header::LINK, link);
+    }
+    Ok(answer)
 }
 
 /// `GET /api/v1/operations/{name}/report`.

@@ -453,3 +453,30 @@ fn an_agency_sees_and_moves_its_countrys_targets_only() {
     assert_eq!(request(hub.addr, "GET", "/api/v1/operations/op/report", Some(&hub.agency), None).status, 403);
     assert_eq!(request(hub.addr, "GET", "/api/v1/operations/op/targets", Some(&hub.defender), None).status, 403);
 }
+
+/// `limit` pages an operation's targets by id, each page read from the
+/// store, a `Link` header naming the next; the pages together are the
+/// whole list, as each viewer may see it.
+#[test]
+fn operation_targets_come_a_page_at_a_time_with_limit() {
+    let hub = start();
+    for token in [&hub.hub, &hub.agency] {
+        let all = request(hub.addr, "GET", "/api/v1/operations/op/targets", Some(token), None).json();
+        let mut paged = Vec::new();
+        let mut path = "/api/v1/operations/op/targets?limit=1".to_string();
+        loop {
+            let page = request(hub.addr, "GET", &path, Some(token), None);
+            assert_eq!(page.status, 200, "{}", page.body);
+            let items = page.json().as_array().unwrap().clone();
+            assert!(items.len() <= 1);
+            paged.extend(items);
+            let Some(link) = page.header("link") else { break };
+            let target = link.trim_start_matches('<').split('>').next().unwrap();
+            assert!(link.ends_with("rel=\"next\""), "{link}");
+            path = target.to_string();
+        }
+        assert_eq!(serde_json::Value::Array(paged), all);
+    }
+    let wrong = request(hub.addr, "GET", "/api/v1/operations/op/targets?limit=0", Some(&hub.hub), None);
+    assert_eq!(wrong.status, 400);
+}

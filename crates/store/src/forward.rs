@@ -181,6 +181,16 @@ macro_rules! forward_stores {
             ) -> Result<Vec<$crate::ops::Target>, $crate::StoreError> {
                 $via!(self, targets_after(filter, after, limit))
             }
+            fn targets_page(
+                &self,
+                filter: &$crate::ops::TargetFilter,
+                page: &$crate::ops::TargetPage,
+            ) -> Result<Vec<$crate::ops::Target>, $crate::StoreError> {
+                $via!(self, targets_page(filter, page))
+            }
+            fn count_targets(&self, filter: &$crate::ops::TargetFilter) -> Result<u64, $crate::StoreError> {
+                $via!(self, count_targets(filter))
+            }
             fn move_targets(
                 &self,
                 target_ids: &[i64],

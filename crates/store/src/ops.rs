@@ -297,6 +297,121 @@ pub struct TargetFilter {
     pub state: Option<TargetState>,
     /// Only targets with this category.
     pub category: Option<Category>,
+    /// Only targets of this kind.
+    pub kind: Option<TargetKind>,
+    /// Only targets whose key contains this text, ASCII letters matched in
+    /// either case.
+    pub key_contains: Option<String>,
+}
+
+/// The orders a page of targets can follow; ties go by id.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TargetOrder {
+    /// By id, oldest first.
+    #[default]
+    Id,
+    /// By key (byte order).
+    Key,
+    /// By state name (byte order).
+    State,
+    /// By country code, targets without one first.
+    Country,
+    /// By last sighting, newest first (ties: the newest id first).
+    LastSeen,
+}
+
+impl TargetOrder {
+    /// Every order.
+    pub const ALL: [TargetOrder; 5] =
+        [TargetOrder::Id, TargetOrder::Key, TargetOrder::State, TargetOrder::Country, TargetOrder::LastSeen];
+
+    /// The order's name: `id`, `key`, `state`, `country`, `last-seen`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetOrder::Id => "id",
+            TargetOrder::Key => "key",
+            TargetOrder::State => "state",
+            TargetOrder::Country => "country",
+            TargetOrder::LastSeen => "last-seen",
+        }
+    }
+
+    /// The order named `name` (see [`TargetOrder::as_str`]).
+    pub fn from_name(name: &str) -> Option<TargetOrder> {
+        TargetOrder::ALL.into_iter().find(|o| o.as_str() == name)
+    }
+
+    /// Where `target` stands in this order.
+    pub fn cursor(self, target: &Target) -> TargetCursor {
+        let value = match self {
+            TargetOrder::Id => SortValue::None,
+            TargetOrder::Key => SortValue::Text(target.spec.key.clone()),
+            TargetOrder::State => SortValue::Text(target.state.as_str().to_string()),
+            TargetOrder::Country => SortValue::Text(target.spec.country.clone().unwrap_or_default()),
+            TargetOrder::LastSeen => SortValue::Time(target.spec.last_seen),
+        };
+        TargetCursor { value, id: target.id }
+    }
+
+    /// Whether this order goes from the largest value down.
+    pub fn descending(self) -> bool {
+        self == TargetOrder::LastSeen
+    }
+}
+
+/// The value a target sorts by in a [`TargetOrder`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SortValue {
+    /// By id alone.
+    None,
+    /// A key, a state name or a country code (`""`: none).
+    Text(String),
+    /// A last sighting.
+    Time(Timestamp),
+}
+
+/// A target's position in an order: where a page starts after (or ends
+/// before). Made by [`TargetOrder::cursor`]; a cursor of another order's
+/// kind of value stands at that order's first value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TargetCursor {
+    /// The value it sorts by.
+    pub value: SortValue,
+    /// Its id (the tie-break).
+    pub id: i64,
+}
+
+impl TargetCursor {
+    /// The text kind of value (`""` for another kind).
+    pub fn text(&self) -> &str {
+        match &self.value {
+            SortValue::Text(text) => text,
+            _ => "",
+        }
+    }
+
+    /// The time kind of value (the latest time for another kind).
+    pub fn time(&self) -> Timestamp {
+        match self.value {
+            SortValue::Time(time) => time,
+            _ => Timestamp::MAX,
+        }
+    }
+}
+
+/// One page of targets to read: keyset paging, so the page after the
+/// 30,000th target costs what the first does.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TargetPage {
+    /// The order.
+    pub order: TargetOrder,
+    /// The position the page starts after (`None`: the first page).
+    pub after: Option<TargetCursor>,
+    /// Read the page that ends before `after` instead (the previous page);
+    /// its targets still come in `order`.
+    pub backward: bool,
+    /// At most this many targets.
+    pub limit: usize,
 }
 
 /// One sighting of one member of a target, with what the visibility rule
@@ -442,6 +557,13 @@ pub trait OpsStore {
     fn targets_after(&self, filter: &TargetFilter, after: i64, limit: usize) -> Result<Vec<Target>, StoreError> {
         Ok(self.targets(filter)?.into_iter().filter(|t| t.id > after).take(limit).collect())
     }
+
+    /// One page of the targets matching `filter` (see [`TargetPage`]), in
+    /// its order.
+    fn targets_page(&self, filter: &TargetFilter, page: &TargetPage) -> Result<Vec<Target>, StoreError>;
+
+    /// How many targets match `filter`, counted by the database.
+    fn count_targets(&self, filter: &TargetFilter) -> Result<u64, StoreError>;
 
     /// The values of a target's members.
     fn members(&self, target_id: i64) -> Result<Vec<String>, StoreError>;

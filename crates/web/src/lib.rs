@@ -43,6 +43,7 @@ use cordon_app::access::{Principal, Role};
 use cordon_app::App;
 use cordon_store::audit::AuditEntry;
 
+pub use pages::encode;
 pub use session::{LoginLimit, SESSION_COOKIE};
 
 /// Where the audit rows of page views go (the server's audit queue).
@@ -138,6 +139,7 @@ pub const PAGES: &[Page] = &[
     page("GET", "/admin/tokens", Access::Roles(ADMIN)),
     page("POST", "/admin/tokens", Access::Roles(ADMIN)),
     page("GET", "/admin/collections", Access::Roles(HUB)),
+    page("GET", "/admin/feeds", Access::Roles(HUB)),
     page("GET", "/admin/audit", Access::Roles(ADMIN)),
 ];
 
@@ -188,6 +190,7 @@ pub fn router(web: Web) -> Router {
             ("GET", "/admin/tokens") => on(filter, pages::tokens),
             ("POST", "/admin/tokens") => on(filter, pages::revoke_token),
             ("GET", "/admin/collections") => on(filter, pages::collections),
+            ("GET", "/admin/feeds") => on(filter, pages::feeds),
             ("GET", "/admin/audit") => on(filter, pages::audit),
             _ => on(filter, pages::not_found),
         };

@@ -10,13 +10,14 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use cordon_app::access::Role;
-use cordon_app::operations::TargetSelection;
+use cordon_app::operations::{cursor_text, parse_cursor, TargetSelection};
+use cordon_app::query::LookupAnswer;
 use cordon_app::view::{FileReportView, ImportView, IndicatorView, TargetView};
 use cordon_app::AppError;
 use cordon_model::{Category, Kind, Tlp};
 use cordon_ops::lifecycle::RejectReason;
 use cordon_ops::report::thousands;
-use cordon_store::ops::TargetState;
+use cordon_store::ops::{TargetCursor, TargetOrder, TargetPage as PageOfTargets, TargetState};
 use cordon_store::IndicatorFilter;
 use serde::Deserialize;
 
@@ -231,12 +232,14 @@ pub(crate) struct TargetQuery {
     q: String,
     #[serde(default)]
     sort: String,
-    page: Option<usize>,
+    /// The position the page starts after (`cordon_app::operations::cursor_text`).
+    #[serde(default)]
+    after: String,
+    /// The position the page ends before (the previous page).
+    #[serde(default)]
+    before: String,
     message: Option<String>,
 }
-
-/// The orders the targets table offers.
-const SORTS: [&str; 5] = ["id", "key", "state", "country", "last-seen"];
 
 #[derive(Template)]
 #[template(path = "targets.html")]
@@ -316,7 +319,9 @@ where
     raw.parse().map(Some).map_err(|e| AppError::Invalid(format!("{what}: {e}")))
 }
 
-/// `GET /operations/{name}/targets`: filtered, sorted, a page at a time.
+/// `GET /operations/{name}/targets`: filtered, sorted, a page at a time
+/// (keyset paging through `App::target_page`: a page costs the same
+/// wherever it is in 30,000 targets).
 pub(crate) async fn targets(
     State(web): State<Shared>,
     Extension(signed): Extension<Signed>,
@@ -327,151 +332,74 @@ pub(crate) async fn targets(
     let app = web.app.clone();
     let viewer = signed.principal.viewer;
     let (op, state, country, category) = (name.clone(), q.state.clone(), q.country.clone(), q.category.clone());
-    let sort = if SORTS.contains(&q.sort.as_str()) { q.sort.clone() } else { "id".to_string() };
-    let (needle, order) = (q.q.trim().to_ascii_lowercase(), sort.clone());
-    let wanted = q.page.unwrap_or(1);
+    let order = TargetOrder::from_name(&q.sort).unwrap_or_default();
+    let needle = Some(q.q.trim().to_string()).filter(|n| !n.is_empty());
+    let (after, before) = (q.after.clone(), q.before.clone());
     let listed = call(&signed, move || {
         let selection = TargetSelection {
             operation: Some(op),
             country: Some(country.trim().to_string()).filter(|c| !c.is_empty()),
             state: parse_opt::<TargetState>("state", &state)?,
             category: parse_opt::<Category>("category", &category)?,
+            key_contains: needle,
             ..TargetSelection::default()
         };
-        // The hub's targets are read as stored and only the page's are
-        // made views (a view formats dates: 30,000 of them cost more than
-        // the page); an agency's are views built from what may go to it.
-        if viewer.is_hub() {
-            let targets = app.targets(&viewer, &selection)?;
-            Ok(one_page(targets, &needle, &order, wanted, |t| TargetView::from(t)))
-        } else {
-            let views = app.target_views(&viewer, &selection)?;
-            Ok(one_page(views, &needle, &order, wanted, TargetView::clone))
-        }
+        let backward = after.is_empty() && !before.is_empty();
+        let position = if backward { before } else { after };
+        let after = Some(position).filter(|p| !p.is_empty()).map(|p| parse_cursor(order, &p)).transpose()?;
+        app.target_page(&viewer, &selection, &PageOfTargets { order, after, backward, limit: PAGE_SIZE })
     })
     .await;
-    let (rows, total, current, pages) = match listed {
+    let listed = match listed {
         Ok(listed) => listed,
         Err(answer) => return answer,
     };
-    let rows: Vec<TargetRow> = rows.iter().map(TargetRow::from).collect();
-    let link = |page: usize| {
-        let query =
-            [("state", &q.state), ("country", &q.country), ("category", &q.category), ("q", &q.q), ("sort", &sort)]
-                .iter()
-                .filter(|(_, v)| !v.is_empty())
-                .map(|(k, v)| format!("{k}={}", encode(v)))
-                .chain(std::iter::once(format!("page={page}")))
-                .collect::<Vec<_>>()
-                .join("&");
+    let rows: Vec<TargetRow> = listed.targets.iter().map(TargetRow::from).collect();
+    let link = |direction: &str, cursor: &TargetCursor| {
+        let filters = [("state", &q.state), ("country", &q.country), ("category", &q.category), ("q", &q.q)];
+        let query = filters
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .chain([format!("sort={}", order.as_str()), format!("{direction}={}", encode(&cursor_text(cursor)))])
+            .collect::<Vec<_>>()
+            .join("&");
         format!("/operations/{}/targets?{query}", encode(&name))
     };
     let mut pager = Vec::new();
-    if current > 1 {
-        pager.push((link(current - 1), "Previous page".to_string()));
+    if let (true, Some(first)) = (listed.more_before, &listed.first) {
+        pager.push((link("before", first), "Previous page".to_string()));
     }
-    if current < pages {
-        pager.push((link(current + 1), "Next page".to_string()));
+    if let (true, Some(last)) = (listed.more_after, &listed.last) {
+        pager.push((link("after", last), "Next page".to_string()));
     }
+    let summary = match listed.total {
+        Some(total) => format!("{} targets match.", thousands(total)),
+        None => "Your country's targets that match, built from what may go to your agency.".to_string(),
+    };
     let page = TargetsPage {
         nav: Some(Nav::of(&signed)),
         csrf: signed.csrf.clone(),
-        summary: format!("{} targets match.", thousands(total as u64)),
+        summary,
         name,
         message: q.message,
         states: TargetState::ALL.iter().map(|s| (s.as_str(), s.as_str() == q.state)).collect(),
         filter_country: q.country.clone(),
         filter_category: q.category.clone(),
         filter_q: q.q.clone(),
-        sorts: SORTS.iter().map(|s| (*s, *s == sort)).collect(),
+        sorts: TargetOrder::ALL.iter().map(|o| (o.as_str(), *o == order)).collect(),
         rows,
         moves: moves_for(&signed),
         reasons: RejectReason::ALL.iter().map(|r| r.as_str()).collect(),
-        page_text: format!("Page {} of {}.", thousands(current as u64), thousands(pages as u64)),
+        page_text: format!("{} on this page.", thousands(listed.targets.len() as u64)),
         pager,
     };
     ok(&page)
 }
 
-/// What the targets table sorts and filters on, for stored targets and
-/// for views alike.
-trait Listed {
-    /// How its last sighting sorts.
-    type Seen: Ord;
-    fn id(&self) -> i64;
-    fn key(&self) -> &str;
-    fn state(&self) -> &str;
-    fn country(&self) -> Option<&str>;
-    fn last_seen(&self) -> Self::Seen;
-}
-
-impl Listed for cordon_store::ops::Target {
-    type Seen = i64;
-    fn id(&self) -> i64 {
-        self.id
-    }
-    fn key(&self) -> &str {
-        &self.spec.key
-    }
-    fn state(&self) -> &str {
-        self.state.as_str()
-    }
-    fn country(&self) -> Option<&str> {
-        self.spec.country.as_deref()
-    }
-    fn last_seen(&self) -> i64 {
-        self.spec.last_seen
-    }
-}
-
-impl Listed for TargetView {
-    type Seen = String;
-    fn id(&self) -> i64 {
-        self.id
-    }
-    fn key(&self) -> &str {
-        &self.key
-    }
-    fn state(&self) -> &str {
-        self.state
-    }
-    fn country(&self) -> Option<&str> {
-        self.country.as_deref()
-    }
-    fn last_seen(&self) -> String {
-        self.last_seen.clone()
-    }
-}
-
-/// The page `wanted` (from 1, clamped) of `items` whose key contains
-/// `needle`, in `order`: its views, how many matched, the page shown and
-/// how many pages there are.
-fn one_page<T: Listed>(
-    mut items: Vec<T>,
-    needle: &str,
-    order: &str,
-    wanted: usize,
-    view: impl Fn(&T) -> TargetView,
-) -> (Vec<TargetView>, usize, usize, usize) {
-    if !needle.is_empty() {
-        items.retain(|t| t.key().to_ascii_lowercase().contains(needle));
-    }
-    match order {
-        "key" => items.sort_by(|a, b| a.key().cmp(b.key())),
-        "state" => items.sort_by(|a, b| a.state().cmp(b.state()).then(a.id().cmp(&b.id()))),
-        "country" => items.sort_by(|a, b| a.country().cmp(&b.country()).then(a.id().cmp(&b.id()))),
-        "last-seen" => items.sort_by_cached_key(|t| (std::cmp::Reverse(t.last_seen()), t.id())),
-        _ => items.sort_by_key(|t| t.id()),
-    }
-    let total = items.len();
-    let pages = total.div_ceil(PAGE_SIZE).max(1);
-    let current = wanted.clamp(1, pages);
-    let rows = items.iter().skip((current - 1) * PAGE_SIZE).take(PAGE_SIZE).map(view).collect();
-    (rows, total, current, pages)
-}
-
-/// Percent-encodes a query value.
-pub(crate) fn encode(text: &str) -> String {
+/// Percent-encodes a query value or a path segment: every byte but
+/// ASCII letters, digits and `-_.~` as `%XX`.
+pub fn encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
@@ -943,25 +871,17 @@ async fn lookup_page(web: &Shared, signed: &Signed, values: Vec<String>, single:
     let viewer = signed.principal.viewer;
     let asked = values.len();
     let answers = call(signed, move || {
-        let filter = IndicatorFilter::new(viewer);
-        let mut rows = Vec::with_capacity(values.len());
-        for value in values {
-            let answer = match app.indicator(&value, &filter) {
-                Ok(found) => Ok(cordon_app::view::IndicatorDetailView::from(&found).indicator),
-                Err(AppError::NotFound(_)) => Err("not listed".to_string()),
-                Err(AppError::Invalid(why)) => Err(format!("not an indicator: {why}")),
-                Err(other) => return Err(other),
-            };
-            rows.push((value, answer));
-        }
-        Ok(rows)
+        // The lookup `cordon lookup` and the API answer: an address inside
+        // a listed network is listed.
+        let answers = app.lookup(&IndicatorFilter::new(viewer), &values)?;
+        Ok(values.into_iter().zip(answers).collect::<Vec<_>>())
     })
     .await;
     let answers = match answers {
         Ok(answers) => answers,
         Err(answer) => return answer,
     };
-    let listed = answers.iter().filter(|(_, a)| a.is_ok()).count();
+    let listed = answers.iter().filter(|(_, a)| matches!(a, LookupAnswer::Listed(_))).count();
     let mut page = TablePage::new(signed, "Lookup");
     page.intro
         .push("Is a value listed, as your organisation may see it? Defanged forms (hxxp, [.]) are accepted.".into());
@@ -987,28 +907,41 @@ async fn lookup_page(web: &Shared, signed: &Signed, values: Vec<String>, single:
     page.headers = vec!["Asked", "Answer", "Categories", "Sources", "TLP", "Confidence", "Flags"];
     page.empty = "";
     for (value, answer) in answers {
-        page.rows.push(match answer {
-            Ok(i) => vec![
-                Cell::text(value),
-                Cell::text(format!("listed as {}", i.value)),
-                Cell::text(i.categories.join(", ")),
-                Cell::text(i.sources.join(", ")),
-                Cell::text(i.tlp),
-                Cell::number(u64::from(i.confidence)),
-                Cell::text(i.flags.iter().map(|f| f.flag.clone()).collect::<Vec<_>>().join(", ")),
-            ],
-            Err(why) => vec![
-                Cell::text(value),
-                Cell::text(why),
-                Cell::text(""),
-                Cell::text(""),
-                Cell::text(""),
-                Cell::text(""),
-                Cell::text(""),
-            ],
-        });
+        let found = match answer {
+            LookupAnswer::Listed(found) => found,
+            LookupAnswer::NotListed => Vec::new(),
+            LookupAnswer::Invalid(why) => {
+                page.rows.push(lookup_row(value, format!("not an indicator: {why}"), None));
+                continue;
+            }
+        };
+        if found.is_empty() {
+            page.rows.push(lookup_row(value.clone(), "not listed".into(), None));
+        }
+        // One row per indicator that lists it, most specific first.
+        for summary in &found {
+            let i = IndicatorView::from(summary);
+            page.rows.push(lookup_row(value.clone(), format!("listed as {}", i.value), Some(&i)));
+        }
     }
     ok(&page)
+}
+
+/// One row of the lookup's table: the value asked, the answer, and the
+/// listing indicator's details when there is one.
+fn lookup_row(asked: String, answer: String, listed: Option<&IndicatorView>) -> Vec<Cell> {
+    let Some(i) = listed else {
+        return [asked, answer].into_iter().chain(std::iter::repeat_n(String::new(), 5)).map(Cell::text).collect();
+    };
+    vec![
+        Cell::text(asked),
+        Cell::text(answer),
+        Cell::text(i.categories.join(", ")),
+        Cell::text(i.sources.join(", ")),
+        Cell::text(i.tlp),
+        Cell::number(u64::from(i.confidence)),
+        Cell::text(i.flags.iter().map(|f| f.flag.clone()).collect::<Vec<_>>().join(", ")),
+    ]
 }
 
 /// `GET /blocklists`: a download link per format.
@@ -1041,23 +974,50 @@ pub(crate) async fn blocklist(
     }
     let app = web.app.clone();
     let viewer = signed.principal.viewer;
-    let written = call(&signed, move || {
-        let selection = cordon_app::exports::ExportSelection {
-            filter: IndicatorFilter { max_tlp: Tlp::Green, ..IndicatorFilter::new(viewer) },
-            min_confidence: None,
-            since: None,
-            include_flagged: false,
-        };
-        let (entries, _) = app.export_entries(&selection)?;
-        let mut out = Vec::new();
-        cordon_export::write(format, &entries, &cordon_export::Options::new(cordon_app::now()), &mut out)
-            .map_err(|e| AppError::Storage(e.to_string()))?;
-        Ok(out)
-    })
-    .await;
-    match written {
-        Ok(bytes) => attachment(&format!("cordon.{}", format.as_str()), bytes),
-        Err(answer) => answer,
+    let selection = cordon_app::exports::ExportSelection {
+        filter: IndicatorFilter { max_tlp: cordon_app::exports::BLOCKLIST_TLP_MAX, ..IndicatorFilter::new(viewer) },
+        min_confidence: None,
+        since: None,
+        include_flagged: false,
+    };
+    // Written by `App::write_export` from the store's cursor straight into
+    // the body, 64 KiB a chunk; a failure on the way cuts the body off.
+    let (chunks, body) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(4);
+    tokio::task::spawn_blocking(move || {
+        let mut out = std::io::BufWriter::with_capacity(64 << 10, Chunks(chunks.clone()));
+        let options = cordon_export::Options::new(cordon_app::now());
+        let written = app.write_export(&selection, format, &options, &mut out).map(|_| ()).map_err(|e| e.to_string());
+        if let Err(why) = written.and_then(|()| std::io::Write::flush(&mut out).map_err(|e| e.to_string())) {
+            let _ = chunks.blocking_send(Err(std::io::Error::other(why)));
+        }
+    });
+    let stream = futures_util::stream::unfold(body, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) });
+    let name = format!("cordon.{}", format.as_str());
+    (
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+/// A `Write` whose every write is one chunk of a response body (behind a
+/// `BufWriter`, so chunks are its buffer's size).
+struct Chunks(tokio::sync::mpsc::Sender<Result<axum::body::Bytes, std::io::Error>>);
+
+impl std::io::Write for Chunks {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let chunk = axum::body::Bytes::copy_from_slice(buf);
+        self.0
+            .blocking_send(Ok(chunk))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client left"))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -1510,6 +1470,34 @@ pub(crate) async fn collections(State(web): State<Shared>, Extension(signed): Ex
             Cell::text(&c.uuid),
             Cell::text(c.spec.tlp_max.as_str()),
             Cell::text(c.spec.operation.clone().unwrap_or_default()),
+        ]);
+    }
+    ok(&page)
+}
+
+/// `GET /admin/feeds`: the feeds the hub pulls, with their last success,
+/// last error and next run (read only: `cordon feed add|remove|run`).
+pub(crate) async fn feeds(State(web): State<Shared>, Extension(signed): Extension<Signed>) -> Response {
+    let app = web.app.clone();
+    let viewer = signed.principal.viewer;
+    let feeds = match call(&signed, move || app.feeds(&viewer)).await {
+        Ok(feeds) => feeds,
+        Err(answer) => return answer,
+    };
+    let mut page = TablePage::new(&signed, "Feeds");
+    page.intro.push("The feeds the hub pulls on their schedule (`cordon feed add`, `cordon feed run`).".into());
+    page.headers = vec!["Name", "Kind", "URL", "Source", "Every", "Last success", "Last error", "Next run"];
+    page.empty = "No feed yet.";
+    for f in &feeds {
+        page.rows.push(vec![
+            Cell::text(&f.name),
+            Cell::text(f.kind),
+            Cell::text(&f.url),
+            Cell::text(&f.source),
+            Cell::text(format!("{} s", thousands(f.every.max(0) as u64))),
+            Cell::text(f.last_success.clone().unwrap_or_else(|| "never".into())),
+            Cell::text(f.last_error.clone().unwrap_or_default()),
+            Cell::text(&f.next_run),
         ]);
     }
     ok(&page)

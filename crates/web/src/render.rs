@@ -34,6 +34,7 @@ impl Nav {
                 ("/admin/users", "Users"),
                 ("/admin/tokens", "Tokens"),
                 ("/admin/collections", "Collections"),
+                ("/admin/feeds", "Feeds"),
                 ("/admin/audit", "Audit log"),
             ],
             Role::Analyst => &[
@@ -45,6 +46,7 @@ impl Nav {
                 ("/admin/allowlist", "Allowlist"),
                 ("/admin/contacts", "Contacts"),
                 ("/admin/collections", "Collections"),
+                ("/admin/feeds", "Feeds"),
             ],
             Role::Submitter => {
                 &[("/", "Start"), ("/submit", "Submit"), ("/imports", "My submissions"), ("/lookup", "Lookup")]
@@ -195,3 +197,87 @@ pub(crate) async fn stylesheet() -> Response {
 /// #0b4f8a (8.6:1), muted text #555 (7.5:1), white on the buttons' #0b4f8a
 /// (8.6:1): all above WCAG's 4.5:1.
 const STYLE: &str = include_str!("../static/style.css");
+
+#[cfg(test)]
+mod tests {
+    use super::STYLE;
+
+    /// `#rgb` or `#rrggbb` as red, green, blue in 0–1.
+    fn rgb(hex: &str) -> [f64; 3] {
+        let hex = hex.trim_start_matches('#');
+        let full: String = if hex.len() == 3 { hex.chars().flat_map(|c| [c, c]).collect() } else { hex.into() };
+        let channel = |i: usize| f64::from(u8::from_str_radix(&full[i..i + 2], 16).unwrap()) / 255.0;
+        [channel(0), channel(2), channel(4)]
+    }
+
+    /// WCAG 2's contrast ratio of two colours.
+    fn contrast(a: &str, b: &str) -> f64 {
+        let luminance = |c: [f64; 3]| {
+            let linear = c.map(|v| if v <= 0.04045 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) });
+            0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+        };
+        let (x, y) = (luminance(rgb(a)), luminance(rgb(b)));
+        (x.max(y) + 0.05) / (x.min(y) + 0.05)
+    }
+
+    /// The stylesheet's rules as (selector, declarations).
+    fn rules() -> Vec<(String, Vec<(String, String)>)> {
+        let without_comments = STYLE.split("/*").map(|part| part.split_once("*/").map_or(part, |(_, rest)| rest));
+        let text: String = without_comments.collect();
+        let mut out = Vec::new();
+        for rule in text.split('}') {
+            let Some((selector, body)) = rule.split_once('{') else { continue };
+            // `@media (…){main{…}` keeps its innermost selector.
+            let selector = selector.rsplit('{').next().unwrap_or(selector).trim().to_string();
+            let declarations = body
+                .split(';')
+                .filter_map(|d| d.split_once(':'))
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .collect();
+            out.push((selector, declarations));
+        }
+        out
+    }
+
+    /// Every rule that sets a text colour or a background: its text on its
+    /// background has at least WCAG AA's 4.5:1, what a rule leaves unset
+    /// taken from where it applies (the header's navy for what is in the
+    /// header, the page's text and white elsewhere).
+    #[test]
+    fn every_text_colour_of_the_stylesheet_has_a_contrast_of_at_least_4_5() {
+        let rules = rules();
+        let find = |selector: &str, property: &str| {
+            rules
+                .iter()
+                .find(|(s, _)| s == selector)
+                .and_then(|(_, d)| d.iter().find(|(k, _)| k == property))
+                .map(|(_, v)| v.split_whitespace().next().unwrap_or_default().to_string())
+                .unwrap_or_else(|| panic!("no {property} in {selector}"))
+        };
+        let (text, page) = (find("body", "color"), find("body", "background"));
+        let header = find("header", "background");
+        let mut checked = 0;
+        for (selector, declarations) in &rules {
+            let get = |name: &str| {
+                declarations
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.split_whitespace().next().unwrap().to_string())
+            };
+            let colour = get("color");
+            let background = get("background").or_else(|| get("background-color"));
+            if colour.is_none() && background.is_none() {
+                continue;
+            }
+            let in_header = selector.starts_with("header") || selector == ".who";
+            let colour = colour.unwrap_or_else(|| if in_header { "#fff".into() } else { text.clone() });
+            let background = background.unwrap_or_else(|| if in_header { header.clone() } else { page.clone() });
+            let ratio = contrast(&colour, &background);
+            assert!(ratio >= 4.5, "{selector}: {colour} on {background} is {ratio:.2}:1");
+            checked += 1;
+        }
+        assert!(checked >= 8, "the stylesheet's colours were found: {checked}");
+        // The formula itself: black on white is 21:1, a colour on itself 1:1.
+        assert!((contrast("#000", "#fff") - 21.0).abs() < 1e-9 && (contrast("#555", "#555") - 1.0).abs() < 1e-9);
+    }
+}

@@ -82,6 +82,9 @@ async fn sign_in(client: &Client, base: &str, email: &str) {
     client.find(Locator::Id("email")).await.unwrap().send_keys(email).await.unwrap();
     client.find(Locator::Id("password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
     client.find(Locator::Css("form.stack button")).await.unwrap().click().await.unwrap();
+    // Signed in once a page with the sign-out form has loaded (on a loaded
+    // machine the next navigation could otherwise cut the sign-in off).
+    client.wait().for_element(Locator::Css("form.logout")).await.unwrap();
 }
 
 async fn sign_out(client: &Client) {
@@ -196,4 +199,103 @@ async fn every_role_does_its_work_in_a_browser() {
         outcomes.iter().map(|o| (o.country.as_str(), o.kind.as_str(), o.count)).collect::<Vec<_>>(),
         [("RO", "arrest", 3)]
     );
+}
+
+/// The Tab key as WebDriver sends it.
+const TAB: &str = "\u{e004}";
+
+/// What has the keyboard focus: its tag, id, class and whether its focus
+/// is drawn (an outline that is not `none`).
+async fn focused(client: &Client) -> (String, String, String, bool) {
+    let script = "const e = document.activeElement; const s = getComputedStyle(e);
+        return [e.tagName.toLowerCase(), e.id, e.className, s.outlineStyle !== 'none' && s.outlineWidth !== '0px'];";
+    let got = client.execute(script, vec![]).await.unwrap();
+    let text = |n: usize| got[n].as_str().unwrap_or_default().to_string();
+    (text(0), text(1), text(2), got[3].as_bool().unwrap_or(false))
+}
+
+/// Whether the keyboard focus is inside the element `tag`.
+async fn focus_within(client: &Client, tag: &str) -> bool {
+    let script = "return document.activeElement.closest(arguments[0]) !== null;";
+    client.execute(script, vec![serde_json::json!(tag)]).await.unwrap().as_bool().unwrap_or(false)
+}
+
+async fn tab(client: &Client) -> (String, String, String, bool) {
+    client.active_element().await.unwrap().send_keys(TAB).await.unwrap();
+    focused(client).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_fit_a_phone_and_work_from_the_keyboard() {
+    let w = tokio::task::spawn_blocking(world).await.unwrap();
+    let base = format!("http://{}", w.addr);
+    let driver = driver();
+    let client = browser(&driver).await;
+    let id = common::target_id(&w.app, ALPHA_AMBER);
+
+    // The keyboard: the first Tab reaches the skip link, drawn focused;
+    // following it lands in the content; from the top, Tab goes through
+    // the main navigation to the page's first form field.
+    sign_in(&client, &base, "analyst@hub.example").await;
+    client.goto(&format!("{base}/lookup")).await.unwrap();
+    let skip = tab(&client).await;
+    assert_eq!((skip.0.as_str(), skip.2.as_str(), skip.3), ("a", "skip", true), "{skip:?}");
+    let first_link = tab(&client).await;
+    let in_nav = focus_within(&client, "nav").await;
+    assert!(in_nav && first_link.3, "the second Tab is on the main navigation, drawn focused: {first_link:?}");
+    let mut reached = None;
+    for _ in 0..40 {
+        let now = tab(&client).await;
+        if now.1 == "one-q" {
+            reached = Some(now);
+            break;
+        }
+    }
+    let field = reached.expect("Tab reaches the lookup's first field");
+    assert!(field.3, "the field's focus is drawn: {field:?}");
+    client.goto(&format!("{base}/lookup")).await.unwrap();
+    tab(&client).await;
+    client.active_element().await.unwrap().send_keys("\u{e007}").await.unwrap();
+    let after_skip = tab(&client).await;
+    let in_main = focus_within(&client, "main").await;
+    assert!(in_main, "after the skip link, Tab goes on inside the content: {after_skip:?}");
+
+    // A phone's width: no page scrolls sideways.
+    client.set_window_size(390, 844).await.unwrap();
+    let pages = [
+        "/".to_string(),
+        "/operations/op/targets".to_string(),
+        format!("/targets/{id}"),
+        "/indicators".to_string(),
+        format!("/lookup?q={ALPHA_AMBER}"),
+        "/imports".to_string(),
+        "/submit".to_string(),
+        "/admin/allowlist".to_string(),
+        "/admin/contacts".to_string(),
+        "/admin/collections".to_string(),
+        "/admin/feeds".to_string(),
+        "/operations/op/packages".to_string(),
+        "/blocklists".to_string(),
+    ];
+    let mut wide = Vec::new();
+    for path in &pages {
+        client.goto(&format!("{base}{path}")).await.unwrap();
+        let name = format!("phone{}", path.replace(['/', '?', '=', '.'], "-"));
+        shoot(&client, &name).await;
+        let sizes =
+            client.execute("return [document.documentElement.scrollWidth, window.innerWidth];", vec![]).await.unwrap();
+        let (scroll, inner) = (sizes[0].as_i64().unwrap_or(0), sizes[1].as_i64().unwrap_or(0));
+        if scroll > inner {
+            wide.push(format!("{path}: {scroll} > {inner}"));
+        }
+    }
+    sign_out(&client).await;
+    client.goto(&format!("{base}/login")).await.unwrap();
+    let sizes =
+        client.execute("return [document.documentElement.scrollWidth, window.innerWidth];", vec![]).await.unwrap();
+    if sizes[0].as_i64() > sizes[1].as_i64() {
+        wide.push(format!("/login: {sizes}"));
+    }
+    client.close().await.unwrap();
+    assert!(wide.is_empty(), "pages wider than a phone: {wide:?}");
 }

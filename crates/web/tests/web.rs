@@ -196,19 +196,132 @@ fn a_targets_page_at_30000_targets_pages_filters_and_sorts() {
     let w = common::world_with(30_000, cordon_server::Limits::default());
     let mut agent = Agent::new(w.addr);
     agent.sign_in("analyst@hub.example", PASSWORD);
-    let first = agent.get("/operations/op/targets");
+    // A position deep in the key order: the 29,950th target.
+    let hub = w.app.viewer(None).unwrap();
+    let mut all = w.app.targets(&hub, &cordon_app::operations::TargetSelection::default()).unwrap();
+    all.sort_by(|a, b| (&a.spec.key, a.id).cmp(&(&b.spec.key, b.id)));
+    let deep = &all[29_949];
+    let deep = format!("/operations/op/targets?sort=key&after={}%3A{}", deep.id, common::encode(&deep.spec.key));
+    let mut times = Vec::new();
+    // Each page's time is the fastest of three reads: other builds and
+    // tests share the machine, and a page's own cost is what is measured.
+    let mut timed = |agent: &mut Agent, path: &str| {
+        let mut fastest = Duration::MAX;
+        let mut answer = None;
+        for _ in 0..3 {
+            let started = Instant::now();
+            let read = agent.get(path);
+            fastest = fastest.min(started.elapsed());
+            assert_eq!(read.status, 200, "{path}: {}", read.body);
+            answer = Some(read);
+        }
+        times.push(fastest);
+        answer.unwrap()
+    };
+    let first = timed(&mut agent, "/operations/op/targets?sort=last-seen");
     assert!(first.body.contains("30,00"), "thousands separators: {}", &first.body[..first.body.len().min(3000)]);
-    let mut best = Duration::MAX;
-    for page in [1, 150, 300] {
-        let started = Instant::now();
-        let answer = agent.get(&format!("/operations/op/targets?sort=last-seen&page={page}"));
-        best = best.min(started.elapsed());
-        assert_eq!(answer.status, 200);
-        assert_eq!(answer.body.matches("name=\"id\"").count(), 100, "page {page}");
+    assert_eq!(first.body.matches("name=\"id\"").count(), 100);
+    let next = link(&first.body, "Next page");
+    assert!(link_or_none(&first.body, "Previous page").is_none());
+    let second = timed(&mut agent, &next);
+    assert_eq!(second.body.matches("name=\"id\"").count(), 100);
+    let back = timed(&mut agent, &link(&second.body, "Previous page"));
+    assert_eq!(rows(&back.body), rows(&first.body), "previous of the second page is the first");
+    let end = timed(&mut agent, &deep);
+    assert_eq!(end.body.matches("name=\"id\"").count(), all.len() - 29_950, "the rest of the targets");
+    assert!(link_or_none(&end.body, "Next page").is_none());
+    let before_end = timed(&mut agent, &link(&end.body, "Previous page"));
+    assert_eq!(before_end.body.matches("name=\"id\"").count(), 100);
+    let filtered = timed(&mut agent, "/operations/op/targets?q=45.100.1.&sort=state");
+    assert_eq!(filtered.body.matches("name=\"id\"").count(), 100);
+    let matching = all.iter().filter(|t| t.spec.key.contains("45.100.1.")).count();
+    assert!(filtered.body.contains(&format!("{matching} targets match")), "{matching}");
+    for _ in 0..3 {
+        timed(&mut agent, "/operations/op/targets?sort=country");
     }
-    // FIXME(issue 15): the goal is under 200 ms; a debug build reads the
-    // 30,000 stored targets in about 0.8 s on this machine (the store's
-    // rows, not the page), so the time is reported, not asserted, until
-    // the store pages targets itself.
-    eprintln!("fastest targets page at 30,000 targets: {best:?}");
+    times.sort();
+    let median = times[times.len() / 2];
+    eprintln!("targets pages at 30,000 targets: median {median:?} of {times:?}");
+    // The median of nine pages (first, next, previous, the end, before the
+    // end, filtered, three by country), each the fastest of three reads.
+    // The issue's goal is 200 ms a page; a debug build measures ~16 ms
+    // here when the machine is quiet, but ~300 ms while two other helpers
+    // build on its two cores, so the bound is 500 ms. Reading all 30,000
+    // targets for each page (the code this replaced) took ~0.8 s a page on
+    // a quiet machine and fails it. A keyset page reads 101 rows and a
+    // count.
+    assert!(median < Duration::from_millis(500), "median {median:?} of {times:?}");
+}
+
+/// The target ids of a targets page, in order.
+fn rows(body: &str) -> Vec<&str> {
+    body.split("name=\"id\" value=\"").skip(1).filter_map(|rest| rest.split('"').next()).collect()
+}
+
+/// The link labelled `label` of a page, if any.
+fn link_or_none(body: &str, label: &str) -> Option<String> {
+    let end = body.find(&format!("\">{label}</a>"))?;
+    let start = body[..end].rfind("href=\"")? + 6;
+    Some(body[start..end].replace("&#38;", "&").replace("&amp;", "&"))
+}
+
+/// The link labelled `label` of a page.
+fn link(body: &str, label: &str) -> String {
+    link_or_none(body, label).unwrap_or_else(|| panic!("no {label} link"))
+}
+
+/// The lookup page answers what `cordon lookup` and the API answer: an
+/// address inside a listed network is listed (as that network), defanged
+/// input is read, and a pasted list gets an answer per value.
+#[test]
+fn the_lookup_page_finds_addresses_inside_listed_networks() {
+    let w = world();
+    let hub = w.app.viewer(None).unwrap();
+    let feed = "ip,category,tlp\n47.9.0.0/24,c2,green\n";
+    let mut reader = feed.as_bytes();
+    let input = cordon_app::intake::Input::Reader { name: "nets.csv", reader: &mut reader };
+    w.app.submit(&hub, Some("netfeed"), input, &cordon_ingest::IngestOptions::default()).unwrap();
+    let mut soc = Agent::new(w.addr);
+    soc.sign_in("soc@soc.example", PASSWORD);
+    let one = soc.get("/lookup?q=47%5B.%5D9.0.77");
+    assert_eq!(one.status, 200);
+    assert!(one.body.contains("listed as 47.9.0.0/24") && one.body.contains("1 of 1 listed"), "{}", one.body);
+    let csrf = one.csrf();
+    let list = format!("47.9.0.1\n47.9.1.1\n{GERMAN}\nhxxp://47.9.0.5/x\nnot an address at all");
+    let many = soc.post("/lookup", &[("csrf", &csrf), ("values", &list)]);
+    assert_eq!(many.status, 200, "{}", many.body);
+    assert!(many.body.contains("2 of 5 listed"), "{}", many.body);
+    assert!(many.body.contains(&format!("listed as {GERMAN}")), "{}", many.body);
+    assert_eq!(many.body.matches("listed as 47.9.0.0/24").count(), 1, "{}", many.body);
+}
+
+/// The hub's feeds page lists each feed with its schedule and state; it
+/// is the hub's only.
+#[test]
+fn the_feeds_page_lists_the_hubs_feeds_for_the_hub_only() {
+    let w = world();
+    let hub = w.app.viewer(None).unwrap();
+    let feed = cordon_app::feeds::NewFeed {
+        name: "abuse-feodo".into(),
+        url: "https://feodotracker.abuse.ch/downloads/ipblocklist.csv".into(),
+        source: "feodo".into(),
+        format: None,
+        tlp: None,
+        category: None,
+        every: 3_600,
+        headers: Vec::new(),
+        basic_auth_env: None,
+    };
+    w.app.add_feed(&hub, &feed).unwrap();
+    let mut analyst = Agent::new(w.addr);
+    analyst.sign_in("analyst@hub.example", PASSWORD);
+    let page = analyst.get("/admin/feeds");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("abuse-feodo"), "{}", page.body);
+    assert!(page.body.contains("feodotracker.abuse.ch") && page.body.contains("3,600 s"), "{}", page.body);
+    assert!(page.body.contains("never"), "no success yet: {}", page.body);
+    assert!(page.body.contains("href=\"/admin/feeds\""), "in the analyst's navigation");
+    let mut alpha = Agent::new(w.addr);
+    alpha.sign_in("a@alpha.example", PASSWORD);
+    assert_eq!(alpha.get("/admin/feeds").status, 404);
 }

@@ -14,7 +14,7 @@ use postgres::Row;
 use super::{get, parsed, Conn, OPS_LOCK};
 use crate::ops::{
     Check, ContactRef, Evidence, OpIndicator, OpScope, Operation, OpsStore, Outcome, ReportCounts, Target,
-    TargetFilter, TargetKind, TargetSpec, TargetState, Transition,
+    TargetCursor, TargetFilter, TargetKind, TargetOrder, TargetPage, TargetSpec, TargetState, Transition,
 };
 use crate::shared::{tlp_from_code, SIGHTING_ORDER};
 use crate::StoreError;
@@ -68,6 +68,58 @@ fn target_row(row: &Row) -> Result<Target, StoreError> {
             members: Vec::new(),
         },
     })
+}
+
+/// The conditions of a [`TargetFilter`], over `targets t`, parameters $1
+/// to $8 in the order of [`FilterParams::as_params`]. `lower` under the
+/// "C" collation changes ASCII letters only, as `to_ascii_lowercase` does.
+const TARGET_FILTER: &str = "($1::bigint IS NULL OR t.operation_id = $1::bigint)
+    AND ($2::bigint IS NULL OR t.id = $2::bigint)
+    AND ($3::text IS NULL OR t.country = $3::text) AND ($4::bigint IS NULL OR t.asn = $4::bigint)
+    AND ($5::text IS NULL OR t.state = $5::text)
+    AND ($6::text IS NULL OR $6::text = ANY (t.categories))
+    AND ($7::text IS NULL OR t.kind = $7::text)
+    AND ($8::text IS NULL OR strpos(lower(t.key COLLATE \"C\"), $8::text) > 0)";
+
+/// The values of [`TARGET_FILTER`]'s parameters.
+struct FilterParams {
+    operation_id: Option<i64>,
+    id: Option<i64>,
+    country: Option<String>,
+    asn: Option<i64>,
+    state: Option<&'static str>,
+    category: Option<&'static str>,
+    kind: Option<&'static str>,
+    key_contains: Option<String>,
+}
+
+fn filter_params(filter: &TargetFilter) -> FilterParams {
+    FilterParams {
+        operation_id: filter.operation_id,
+        id: filter.id,
+        country: filter.country.as_deref().map(str::to_ascii_uppercase),
+        asn: filter.asn.map(i64::from),
+        state: filter.state.map(TargetState::as_str),
+        category: filter.category.map(Category::as_str),
+        kind: filter.kind.map(TargetKind::as_str),
+        key_contains: filter.key_contains.as_deref().map(str::to_ascii_lowercase),
+    }
+}
+
+impl FilterParams {
+    /// $1 to $8.
+    fn as_params(&self) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
+        vec![
+            &self.operation_id,
+            &self.id,
+            &self.country,
+            &self.asn,
+            &self.state,
+            &self.category,
+            &self.kind,
+            &self.key_contains,
+        ]
+    }
 }
 
 const TRANSITION_COLUMNS: &str =
@@ -269,26 +321,60 @@ impl OpsStore for Conn {
     }
 
     fn targets(&self, filter: &TargetFilter) -> Result<Vec<Target>, StoreError> {
-        let sql = format!(
-            "SELECT {TARGET_COLUMNS} FROM targets t
-             WHERE ($1::bigint IS NULL OR t.operation_id = $1::bigint) AND ($2::bigint IS NULL OR t.id = $2::bigint)
-               AND ($3::text IS NULL OR t.country = $3::text) AND ($4::bigint IS NULL OR t.asn = $4::bigint)
-               AND ($5::text IS NULL OR t.state = $5::text)
-               AND ($6::text IS NULL OR $6::text = ANY (t.categories))
-             ORDER BY t.id"
-        );
-        let rows = self.query(
-            &sql,
-            &[
-                &filter.operation_id,
-                &filter.id,
-                &filter.country.as_deref().map(str::to_ascii_uppercase),
-                &filter.asn.map(i64::from),
-                &filter.state.map(TargetState::as_str),
-                &filter.category.map(Category::as_str),
-            ],
-        )?;
+        let sql = format!("SELECT {TARGET_COLUMNS} FROM targets t WHERE {TARGET_FILTER} ORDER BY t.id");
+        let rows = self.query(&sql, &filter_params(filter).as_params())?;
         rows.iter().map(target_row).collect()
+    }
+
+    fn targets_page(&self, filter: &TargetFilter, page: &TargetPage) -> Result<Vec<Target>, StoreError> {
+        let descending = page.order.descending() != page.backward;
+        let (direction, past) = if descending { ("DESC", "<") } else { ("ASC", ">") };
+        let sort = match page.order {
+            TargetOrder::Id => "t.id",
+            TargetOrder::Key => "t.key COLLATE \"C\"",
+            TargetOrder::State => "t.state COLLATE \"C\"",
+            TargetOrder::Country => "COALESCE(t.country, '') COLLATE \"C\"",
+            TargetOrder::LastSeen => "t.last_seen",
+        };
+        let params = filter_params(filter);
+        let limit = i64::try_from(page.limit).unwrap_or(i64::MAX);
+        let cursor = page.after.as_ref();
+        let (id, text, time) =
+            (cursor.map_or(0, |c| c.id), cursor.map_or("", TargetCursor::text), cursor.map_or(0, TargetCursor::time));
+        let mut values = params.as_params();
+        values.push(&limit);
+        let after = match (cursor, page.order) {
+            (None, _) => "true".to_string(),
+            (Some(_), TargetOrder::Id) => {
+                values.push(&id);
+                format!("t.id {past} $10")
+            }
+            (Some(_), TargetOrder::LastSeen) => {
+                values.extend([&time as &(dyn postgres::types::ToSql + Sync), &id]);
+                format!("(t.last_seen, t.id) {past} (ts($10::bigint), $11::bigint)")
+            }
+            (Some(_), _) => {
+                values.extend([&text as &(dyn postgres::types::ToSql + Sync), &id]);
+                format!("({sort}, t.id) {past} ($10::text COLLATE \"C\", $11::bigint)")
+            }
+        };
+        let sql = format!(
+            "SELECT {TARGET_COLUMNS} FROM targets t WHERE {TARGET_FILTER} AND {after}
+             ORDER BY {sort} {direction}, t.id {direction} LIMIT $9::bigint"
+        );
+        let rows = self.query(&sql, &values)?;
+        let mut targets = rows.iter().map(target_row).collect::<Result<Vec<_>, _>>()?;
+        if page.backward {
+            targets.reverse();
+        }
+        Ok(targets)
+    }
+
+    fn count_targets(&self, filter: &TargetFilter) -> Result<u64, StoreError> {
+        let sql = format!("SELECT count(*) FROM targets t WHERE {TARGET_FILTER}");
+        let rows = self.query(&sql, &filter_params(filter).as_params())?;
+        let count: i64 = rows.first().map(|r| get(r, 0)).transpose()?.unwrap_or(0);
+        Ok(count.max(0) as u64)
     }
 
     fn members(&self, target_id: i64) -> Result<Vec<String>, StoreError> {

@@ -14,7 +14,7 @@ use super::import::tlp_from_code;
 use super::{Conn, Nested, SIGHTING_ORDER};
 use crate::ops::{
     Check, ContactRef, Evidence, OpIndicator, OpScope, Operation, OpsStore, Outcome, Target, TargetFilter, TargetKind,
-    TargetSpec, TargetState, Transition, SCOPE_ORDER,
+    TargetOrder, TargetPage, TargetSpec, TargetState, Transition, SCOPE_ORDER,
 };
 use crate::StoreError;
 
@@ -326,6 +326,14 @@ impl OpsStore for Conn {
         self.select_targets(filter, after, i64::try_from(limit).unwrap_or(i64::MAX))
     }
 
+    fn targets_page(&self, filter: &TargetFilter, page: &TargetPage) -> Result<Vec<Target>, StoreError> {
+        self.select_page(filter, page)
+    }
+
+    fn count_targets(&self, filter: &TargetFilter) -> Result<u64, StoreError> {
+        self.count_matching(filter)
+    }
+
     fn members(&self, target_id: i64) -> Result<Vec<String>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT i.value FROM target_members m JOIN indicators i ON i.id = m.indicator_id
@@ -590,34 +598,99 @@ impl OpsStore for Conn {
     }
 }
 
+/// The conditions of a [`TargetFilter`], over `targets t`, parameters ?1 to
+/// ?8 in the order of [`filter_params`].
+const TARGET_FILTER: &str = "(?1 IS NULL OR t.operation_id = ?1) AND (?2 IS NULL OR t.id = ?2)
+    AND (?3 IS NULL OR t.country = ?3) AND (?4 IS NULL OR t.asn = ?4)
+    AND (?5 IS NULL OR t.state = ?5)
+    AND (?6 IS NULL OR ',' || t.categories || ',' LIKE '%,' || ?6 || ',%')
+    AND (?7 IS NULL OR t.kind = ?7) AND (?8 IS NULL OR instr(lower(t.key), ?8) > 0)";
+
+/// The parameters of [`TARGET_FILTER`]. SQLite's `lower` changes ASCII
+/// letters only, as `to_ascii_lowercase` does.
+fn filter_params(filter: &TargetFilter) -> [rusqlite::types::Value; 8] {
+    use rusqlite::types::Value;
+    let text = |t: Option<String>| t.map_or(Value::Null, Value::Text);
+    let int = |i: Option<i64>| i.map_or(Value::Null, Value::Integer);
+    [
+        int(filter.operation_id),
+        int(filter.id),
+        text(filter.country.as_deref().map(str::to_ascii_uppercase)),
+        int(filter.asn.map(i64::from)),
+        text(filter.state.map(|s| s.as_str().to_string())),
+        text(filter.category.map(|c| c.as_str().to_string())),
+        text(filter.kind.map(|k| k.as_str().to_string())),
+        text(filter.key_contains.as_deref().map(str::to_ascii_lowercase)),
+    ]
+}
+
+/// The SQL value a target sorts by in `order` (over `targets t`).
+fn sort_expression(order: TargetOrder) -> &'static str {
+    match order {
+        TargetOrder::Id => "t.id",
+        TargetOrder::Key => "t.key",
+        TargetOrder::State => "t.state",
+        TargetOrder::Country => "COALESCE(t.country, '')",
+        TargetOrder::LastSeen => "t.last_seen",
+    }
+}
+
 impl Conn {
     /// The targets matching `filter` with ids above `after`, by id, at most
     /// `limit` (negative: all).
     fn select_targets(&self, filter: &TargetFilter, after: i64, limit: i64) -> Result<Vec<Target>, StoreError> {
         let sql = format!(
-            "SELECT {TARGET_COLUMNS} FROM targets t
-             WHERE (?1 IS NULL OR t.operation_id = ?1) AND (?2 IS NULL OR t.id = ?2)
-               AND (?3 IS NULL OR t.country = ?3) AND (?4 IS NULL OR t.asn = ?4)
-               AND (?5 IS NULL OR t.state = ?5)
-               AND (?6 IS NULL OR ',' || t.categories || ',' LIKE '%,' || ?6 || ',%')
-               AND t.id > ?7
-             ORDER BY t.id LIMIT ?8"
+            "SELECT {TARGET_COLUMNS} FROM targets t WHERE {TARGET_FILTER} AND t.id > ?9 ORDER BY t.id LIMIT ?10"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(
-            params![
-                filter.operation_id,
-                filter.id,
-                filter.country.as_deref().map(str::to_ascii_uppercase),
-                filter.asn,
-                filter.state.map(TargetState::as_str),
-                filter.category.map(Category::as_str),
-                after,
-                limit,
-            ],
-            target_row,
-        )?;
+        let mut values = filter_params(filter).to_vec();
+        values.extend([after.into(), limit.into()]);
+        let rows = stmt.query_map(rusqlite::params_from_iter(values), target_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One page of targets: the rows past the cursor in the order (or,
+    /// backward, before it against the order, then turned round).
+    pub(super) fn select_page(&self, filter: &TargetFilter, page: &TargetPage) -> Result<Vec<Target>, StoreError> {
+        let descending = page.order.descending() != page.backward;
+        let (direction, past) = if descending { ("DESC", "<") } else { ("ASC", ">") };
+        let sort = sort_expression(page.order);
+        let mut values = filter_params(filter).to_vec();
+        values.push(i64::try_from(page.limit).unwrap_or(i64::MAX).into());
+        let after = match (&page.after, page.order) {
+            (None, _) => "1".to_string(),
+            (Some(cursor), TargetOrder::Id) => {
+                values.push(cursor.id.into());
+                format!("t.id {past} ?10")
+            }
+            (Some(cursor), order) => {
+                values.push(match order {
+                    TargetOrder::LastSeen => cursor.time().into(),
+                    _ => cursor.text().to_string().into(),
+                });
+                values.push(cursor.id.into());
+                format!("({sort}, t.id) {past} (?10, ?11)")
+            }
+        };
+        let sql = format!(
+            "SELECT {TARGET_COLUMNS} FROM targets t WHERE {TARGET_FILTER} AND {after}
+             ORDER BY {sort} {direction}, t.id {direction} LIMIT ?9"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(values), target_row)?;
+        let mut targets: Vec<Target> = rows.collect::<Result<_, _>>()?;
+        if page.backward {
+            targets.reverse();
+        }
+        Ok(targets)
+    }
+
+    /// How many targets match `filter`.
+    pub(super) fn count_matching(&self, filter: &TargetFilter) -> Result<u64, StoreError> {
+        let sql = format!("SELECT count(*) FROM targets t WHERE {TARGET_FILTER}");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let count: i64 = stmt.query_row(rusqlite::params_from_iter(filter_params(filter)), |r| r.get(0))?;
+        Ok(count.max(0) as u64)
     }
 }
 

@@ -11,8 +11,8 @@ use crate::audit::{AuditEntry, AuditRow, AuditStore, Broken};
 use crate::auth::{AuthStore, NewToken, NewUser, Session, SessionStore, Token, User};
 use crate::enrichment::{AllowEntry, ContactRow, Enrichment, EnrichmentStore, IndicatorRef, Link};
 use crate::ops::{
-    Check, Evidence, OpIndicator, OpScope, Operation, OpsStore, Outcome, Target, TargetFilter, TargetSpec, TargetState,
-    Transition,
+    Check, Evidence, OpIndicator, OpScope, Operation, OpsStore, Outcome, Target, TargetFilter, TargetPage, TargetSpec,
+    TargetState, Transition,
 };
 use crate::orgs::{NewOrganisation, OrgStore, Organisation, SourceOwner};
 use crate::{
@@ -285,6 +285,14 @@ impl OpsStore for SqliteStore {
 
     fn targets_after(&self, filter: &TargetFilter, after: i64, limit: usize) -> Result<Vec<Target>, StoreError> {
         self.read(|c| c.targets_after(filter, after, limit))
+    }
+
+    fn targets_page(&self, filter: &TargetFilter, page: &TargetPage) -> Result<Vec<Target>, StoreError> {
+        self.read(|c| c.targets_page(filter, page))
+    }
+
+    fn count_targets(&self, filter: &TargetFilter) -> Result<u64, StoreError> {
+        self.read(|c| c.count_targets(filter))
     }
 
     fn members(&self, target_id: i64) -> Result<Vec<String>, StoreError> {

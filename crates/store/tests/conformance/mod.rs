@@ -144,6 +144,10 @@ macro_rules! suite {
             conformance::ops::transitions_are_checked_against_the_current_state::<$backend>();
         }
         #[test]
+        fn targets_page_by_page_in_every_order() {
+            conformance::ops::targets_page_by_page_in_every_order::<$backend>();
+        }
+        #[test]
         fn report_counts_group_one_operation() {
             conformance::ops::report_counts_group_one_operation::<$backend>();
         }

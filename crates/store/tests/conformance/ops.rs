@@ -197,3 +197,95 @@ pub fn report_counts_group_one_operation<B: Backend>() {
         .unwrap();
     assert_eq!(store.report_counts(op.id).unwrap().middle_seconds_to_takedown, [3600]);
 }
+
+/// Keyset pages of targets: every order, forward and back, with the
+/// filters, read page by page, gives what sorting all of them gives; the
+/// count counts what the filters match.
+pub fn targets_page_by_page_in_every_order<B: Backend>() {
+    use cordon_store::ops::{TargetOrder, TargetPage};
+    let store = fresh::<B>();
+    let op = operation(&*store);
+    let mut other = Operation { name: "other".into(), ..op.clone() };
+    other.id = store.create_operation(&other).unwrap();
+    let countries = [Some("NL"), None, Some("DE"), Some("NL"), Some("RO")];
+    let specs: Vec<TargetSpec> = (0..23)
+        .map(|n| TargetSpec {
+            country: countries[n % countries.len()].map(Into::into),
+            kind: if n % 4 == 0 { TargetKind::Domain } else { TargetKind::Server },
+            // Ties in last seen and keys out of id order.
+            last_seen: 1000 + (n as i64 % 6),
+            ..spec(&format!("{}.Example{}", (n * 7) % 23, if n % 2 == 0 { "" } else { "-x" }), vec![])
+        })
+        .collect();
+    let ids = store.upsert_targets(op.id, &specs, 10).unwrap();
+    store.upsert_targets(other.id, &[spec("in-another-operation", vec![])], 10).unwrap();
+    let steps: Vec<Transition> = ids
+        .iter()
+        .enumerate()
+        .map(|(n, (id, _))| Transition {
+            target_id: *id,
+            time: 10,
+            from: None,
+            to: TargetState::ALL[n % 3],
+            reason: None,
+            actor: "t".into(),
+            note: String::new(),
+            import_mark: 1,
+        })
+        .collect();
+    store.append_transitions(&steps).unwrap();
+    let filters = [
+        TargetFilter { operation_id: Some(op.id), ..TargetFilter::default() },
+        TargetFilter { operation_id: Some(op.id), country: Some("nl".into()), ..TargetFilter::default() },
+        TargetFilter { operation_id: Some(op.id), kind: Some(TargetKind::Domain), ..TargetFilter::default() },
+        TargetFilter {
+            key_contains: Some("EXAMPLE-".into()),
+            state: Some(TargetState::Triaged),
+            ..TargetFilter::default()
+        },
+        TargetFilter::default(),
+    ];
+    for filter in &filters {
+        let all = store.targets(filter).unwrap();
+        assert!(!all.is_empty(), "{filter:?}");
+        assert_eq!(store.count_targets(filter).unwrap(), all.len() as u64, "{filter:?}");
+        for order in TargetOrder::ALL {
+            let mut expected = all.clone();
+            let value = |t: &cordon_store::ops::Target| order.cursor(t);
+            expected.sort_by(|a, b| match order {
+                TargetOrder::Id => a.id.cmp(&b.id),
+                TargetOrder::Key => (&a.spec.key, a.id).cmp(&(&b.spec.key, b.id)),
+                TargetOrder::State => (a.state.as_str(), a.id).cmp(&(b.state.as_str(), b.id)),
+                TargetOrder::Country => (value(a).text().to_string(), a.id).cmp(&(value(b).text().to_string(), b.id)),
+                TargetOrder::LastSeen => (b.spec.last_seen, b.id).cmp(&(a.spec.last_seen, a.id)),
+            });
+            let expected: Vec<i64> = expected.iter().map(|t| t.id).collect();
+            let mut read = Vec::new();
+            let mut pages = Vec::new();
+            let mut page = TargetPage { order, after: None, backward: false, limit: 4 };
+            loop {
+                let got = store.targets_page(filter, &page).unwrap();
+                assert!(got.len() <= 4);
+                read.extend(got.iter().map(|t| t.id));
+                pages.push(got.iter().map(|t| t.id).collect::<Vec<_>>());
+                let Some(last) = got.last() else { break };
+                page.after = Some(order.cursor(last));
+            }
+            assert_eq!(read, expected, "{order:?} {filter:?}");
+            // Back from the end: the same pages, last first.
+            let mut back = Vec::new();
+            let mut page = TargetPage { order, after: None, backward: true, limit: 4 };
+            page.after = all.iter().find(|t| Some(&t.id) == expected.last()).map(|t| order.cursor(t));
+            back.extend(expected.last().copied());
+            loop {
+                let got = store.targets_page(filter, &page).unwrap();
+                let Some(first) = got.first() else { break };
+                let mut ids: Vec<i64> = got.iter().map(|t| t.id).collect();
+                ids.extend(back);
+                back = ids;
+                page.after = Some(order.cursor(first));
+            }
+            assert_eq!(back, expected, "backward {order:?} {filter:?}");
+        }
+    }
+}

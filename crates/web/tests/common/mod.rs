@@ -253,14 +253,4 @@ fn dechunk(mut rest: &[u8]) -> Vec<u8> {
 }
 
 /// Percent-encodes a form value.
-pub fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
+pub use cordon_web::encode;

@@ -4,7 +4,7 @@
 #
 #   scripts/fetch-geodata.sh && scripts/fetch-warninglists.sh
 #   bench/warninglists/run.sh          # RUNS=3, LINES=1000000
-#   NO_GEO=1 bench/warninglists/run.sh # the same without a geo snapshot:
+#   [BIN=cordon] NO_GEO=1 bench/warninglists/run.sh # without a geo snapshot:
 #                                      # ingest then records only the flags
 #                                      # that need no geo data
 #
@@ -24,8 +24,11 @@ OUT=bench/out/warninglists
 mkdir -p "$OUT"
 [ -d data/warninglists ] || { echo "run scripts/fetch-warninglists.sh first" >&2; exit 1; }
 [ -n "${NO_GEO:-}" ] || [ -d data/geo/asn ] || { echo "run scripts/fetch-geodata.sh first" >&2; exit 1; }
-cargo build --quiet --release -p cordon
-BIN=$PWD/target/release/cordon
+# BIN=path runs that binary instead of building this tree's.
+if [ -z "${BIN:-}" ]; then
+  cargo build --quiet --release -p cordon
+  BIN=$PWD/target/release/cordon
+fi
 LIST=bench/out/core/list-$LINES.txt
 if [ ! -s "$LIST" ]; then
   mkdir -p bench/out/core

@@ -29,6 +29,7 @@ use cordon_store::enrichment::{Enrichment, EnrichmentStore, IndicatorRef};
 use cordon_store::AnyStore;
 use serde::Serialize;
 
+use crate::warninglists::OfflineFlags;
 use crate::AppError;
 
 /// What a run of enrichment did.
@@ -249,22 +250,29 @@ pub enum Scope {
 /// flags-only row nothing flags any more is emptied.
 pub(crate) fn flag_store(
     store: &AnyStore,
-    config: &FlagConfig<'_>,
+    offline: &mut OfflineFlags<'_>,
     scope: &Scope,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<EnrichSummary, AppError> {
     let mut candidates: Vec<(IndicatorRef, Vec<(String, String)>)> = Vec::new();
     let mut checked = 0u64;
+    let mut failure = None;
     let mut check = |r: IndicatorRef, keep_unflagged: bool| {
         checked += 1;
-        let flags = flag_pairs(offline_flags(r.kind, &r.value, config));
-        if keep_unflagged || !flags.is_empty() {
-            candidates.push((r, flags));
+        match offline.flags(r.kind, &r.value) {
+            Ok(flags) if keep_unflagged || !flags.is_empty() => candidates.push((r, flag_pairs(flags))),
+            Ok(_) => {}
+            Err(error) => {
+                failure.get_or_insert(error);
+            }
         }
     };
     match scope {
         Scope::Imports(imports) => store.created_indicators(imports, &mut |r| check(r, false))?,
         Scope::All => store.indicator_refs(&mut |r| check(r, true))?,
+    }
+    if let Some(error) = failure {
+        return Err(error);
     }
     let mut summary = EnrichSummary::default();
     let mut rows = Vec::new();

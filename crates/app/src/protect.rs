@@ -3,12 +3,12 @@
 
 use std::net::IpAddr;
 
-use cordon_enrich::{Contact, ContactBook, ContactKey, FlagConfig, Route};
+use cordon_enrich::{Contact, ContactBook, ContactKey, Route};
 use cordon_model::{normalize, Observable, Viewer};
 use cordon_store::enrichment::{AllowEntry, ContactRow, Enrichment, EnrichmentStore};
 use cordon_store::{IndicatorFilter, Store};
 
-use crate::enrichment::{enrich_store, flag_store, load_allowlist, load_contacts, EnrichSummary, Enricher, Scope};
+use crate::enrichment::{enrich_store, flag_store, load_contacts, EnrichSummary, Enricher, Scope};
 use crate::{require_hub, App, AppError};
 
 /// Where a takedown of one address goes.
@@ -68,10 +68,7 @@ impl App {
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<EnrichSummary, AppError> {
         if !self.has_geo() {
-            let allowlist = load_allowlist(&self.store)?;
-            let warninglists = self.warninglists()?;
-            let config = FlagConfig { warninglists: warninglists.as_deref(), ..FlagConfig::new(&allowlist) };
-            return flag_store(&self.store, &config, scope, progress);
+            return flag_store(&self.store, &mut self.offline_flags()?, scope, progress);
         }
         let enricher = self.enricher()?;
         enrich_store(&self.store, &enricher, scope, progress)

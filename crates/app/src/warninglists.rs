@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use cordon_enrich::{offline_flags, Allowlist, FlagConfig, Scope, Warninglists, WarninglistsError};
+use cordon_enrich::{offline_flags, Allowlist, Flag, FlagConfig, Scope, Warninglists, WarninglistsError};
 use cordon_model::{normalize, Kind, Viewer};
 use serde::Serialize;
 
@@ -30,6 +30,34 @@ impl FlagChecker {
             .into_iter()
             .map(|flag| FlagView { flag: flag.kind.key().to_string(), reason: flag.reason })
             .collect()
+    }
+}
+
+/// The flags that need no geo data, for indicators of any kind, with the
+/// lists each kind needs: addresses and networks against those that can
+/// match an address (a few percent of the entries, loaded at once), names
+/// and URLs against all of them, loaded when the first one comes (a second
+/// or two for the published lists).
+pub(crate) struct OfflineFlags<'a> {
+    app: &'a App,
+    allowlist: Allowlist,
+    addresses: Option<Arc<Warninglists>>,
+    everything: Option<Option<Arc<Warninglists>>>,
+}
+
+impl OfflineFlags<'_> {
+    /// The flags of `value`, of `kind`.
+    pub(crate) fn flags(&mut self, kind: Kind, value: &str) -> Result<Vec<Flag>, AppError> {
+        let lists = match kind {
+            Kind::Ipv4 | Kind::Ipv6 | Kind::Cidr => self.addresses.as_deref(),
+            Kind::Domain | Kind::Url => {
+                if self.everything.is_none() {
+                    self.everything = Some(self.app.warninglists()?);
+                }
+                self.everything.as_ref().and_then(|lists| lists.as_deref())
+            }
+        };
+        Ok(offline_flags(kind, value, &FlagConfig { warninglists: lists, ..FlagConfig::new(&self.allowlist) }))
     }
 }
 
@@ -141,6 +169,13 @@ impl App {
             }
         });
         loaded.clone().map_err(AppError::Invalid)
+    }
+
+    /// The flags that need no geo data, as the hub records them (the
+    /// stored allowlist, the warninglists).
+    pub(crate) fn offline_flags(&self) -> Result<OfflineFlags<'_>, AppError> {
+        let addresses = self.scoped_warninglists(Scope::Addresses)?.map(|loaded| loaded.lists);
+        Ok(OfflineFlags { app: self, allowlist: load_allowlist(&self.store)?, addresses, everything: None })
     }
 
     /// The offline flag checker for `viewer`: the warninglists (public

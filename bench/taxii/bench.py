@@ -62,8 +62,14 @@ def report(name, count, seconds, first, last):
 def medallion_server(objects):
     """medallion (memory backend) holding `objects` in one collection."""
     collection_id = "91a7b528-80eb-42ed-a74d-c6fbd5a26116"
-    manifest = [{"id": o["id"], "date_added": o.get("modified", o["created"]), "version": o.get("modified", o["created"]),
-                 "media_type": "application/stix+json;version=2.1"} for o in objects]
+    # Cyber-observables carry no `created`/`modified`: medallion versions
+    # them by the `_date_added` it gives them itself when they are posted
+    # (and strips from its answers).
+    undated = "2024-01-01T00:00:00.000Z"
+    stamp = [o.get("modified", o.get("created", undated)) for o in objects]
+    objects = [o if "created" in o else dict(o, _date_added=undated) for o in objects]
+    manifest = [{"id": o["id"], "date_added": at, "version": at,
+                 "media_type": "application/stix+json;version=2.1"} for o, at in zip(objects, stamp)]
     api_root = "http://127.0.0.1:%d/api1/" % port
     data = {
         "/discovery": {"title": "medallion", "default": api_root, "api_roots": [api_root]},

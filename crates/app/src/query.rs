@@ -34,41 +34,45 @@ pub enum LookupAnswer {
 impl App {
     /// Looks values up as `cordon lookup` and the API's lookup do, defanged
     /// forms accepted: an address is listed when an address or network
-    /// indicator covers it (network containment over
-    /// [`App::listed_networks`], compiled into an `IpMap` once per call
-    /// when any value is an address); a name, URL or network when it is an
-    /// indicator itself.
+    /// indicator covers it (the address itself by its index, then one
+    /// stream of the network indicators, keeping only those that hold a
+    /// queried address, so memory follows the matches, not the store); a
+    /// name, URL or network when it is an indicator itself.
     pub fn lookup(&self, filter: &IndicatorFilter, values: &[String]) -> Result<Vec<LookupAnswer>, AppError> {
         let canonical: Vec<Result<String, AppError>> = values.iter().map(|v| canonical(v)).collect();
-        let address = |c: &Result<String, AppError>| c.as_ref().ok().and_then(|v| v.parse::<IpAddr>().ok());
-        let networks = if canonical.iter().any(|c| address(c).is_some()) {
-            let mut builder = cordon_netset::IpMapBuilder::new();
-            self.listed_networks(filter, &mut |net, i| {
-                builder.insert(net, i);
-            })?;
-            Some(builder.build())
-        } else {
-            None
-        };
-        let mut answers = Vec::with_capacity(values.len());
-        for value in canonical {
-            let answer = match (address(&value), &networks, value) {
-                (Some(ip), Some(networks), _) => {
-                    let listed: Vec<IndicatorSummary> = networks.get_all(ip).cloned().collect();
-                    if listed.is_empty() {
-                        LookupAnswer::NotListed
-                    } else {
-                        LookupAnswer::Listed(listed)
+        let addresses: Vec<Option<IpAddr>> =
+            canonical.iter().map(|c| c.as_ref().ok().and_then(|v| v.parse::<IpAddr>().ok())).collect();
+        // The networks holding each queried address, with their lengths.
+        let mut holding: Vec<Vec<(u8, IndicatorSummary)>> = vec![Vec::new(); values.len()];
+        if addresses.iter().any(Option::is_some) {
+            let networks = IndicatorFilter { kind: Some(Kind::Cidr), ..filter.clone() };
+            self.store.indicators(&networks, &mut |i| {
+                let Ok(net) = i.value.parse::<ipnet::IpNet>() else { return };
+                for (at, ip) in addresses.iter().enumerate() {
+                    if ip.is_some_and(|ip| net.contains(&ip)) {
+                        holding[at].push((net.prefix_len(), i.clone()));
                     }
                 }
-                (_, _, Err(AppError::Invalid(why))) => LookupAnswer::Invalid(why),
-                (_, _, Err(other)) => return Err(other),
-                (_, _, Ok(value)) => match self.store.indicator(&value, filter)? {
-                    Some(found) => LookupAnswer::Listed(vec![found.summary]),
-                    None => LookupAnswer::NotListed,
-                },
+            })?;
+        }
+        let mut answers = Vec::with_capacity(values.len());
+        for ((value, address), mut networks) in canonical.into_iter().zip(addresses).zip(holding) {
+            let value = match value {
+                Ok(value) => value,
+                Err(AppError::Invalid(why)) => {
+                    answers.push(LookupAnswer::Invalid(why));
+                    continue;
+                }
+                Err(other) => return Err(other),
             };
-            answers.push(answer);
+            let mut listed: Vec<IndicatorSummary> =
+                self.store.indicator(&value, filter)?.map(|found| found.summary).into_iter().collect();
+            if address.is_some() {
+                // Most specific first.
+                networks.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.value.cmp(&b.1.value)));
+                listed.extend(networks.into_iter().map(|(_, i)| i));
+            }
+            answers.push(if listed.is_empty() { LookupAnswer::NotListed } else { LookupAnswer::Listed(listed) });
         }
         Ok(answers)
     }

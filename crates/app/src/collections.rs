@@ -6,7 +6,9 @@
 
 use cordon_ingest::{FileReport, IngestOptions};
 use cordon_model::{Category, Kind, Tlp, Viewer};
-use cordon_store::collections::{Collection, CollectionObject, CollectionSpec, CollectionStore, Member, Readers};
+use cordon_store::collections::{
+    Collection, CollectionObject, CollectionSpec, CollectionStore, Deletion, Member, Readers,
+};
 use cordon_store::ops::OpsStore;
 use cordon_store::orgs::OrgStore;
 
@@ -219,13 +221,16 @@ impl App {
     /// Deletes from `collection` the sightings of indicator `indicator_id`
     /// that it selects and that `viewer`'s organisation submitted (the hub:
     /// all of them), only those naming malware family `malware` when
-    /// given; returns how many.
+    /// given, and only those that made one of `versions` (an object's
+    /// versions: the dates its sightings entered or were last written, in
+    /// microseconds) when given; returns how many.
     pub fn delete_from_collection(
         &self,
         viewer: &Viewer,
         collection: &Collection,
         indicator_id: i64,
         malware: Option<&str>,
+        versions: Option<&[i64]>,
     ) -> Result<u64, AppError> {
         if !access(collection, viewer).write {
             return Err(AppError::Forbidden("the caller may not delete objects of this collection".into()));
@@ -234,7 +239,8 @@ impl App {
         if org.is_none() && !viewer.is_hub() {
             return Err(AppError::Forbidden("the public cannot delete".into()));
         }
-        Ok(self.store.delete_collection_sightings(collection, indicator_id, malware, org)?)
+        let deletion = Deletion { indicator_id, malware, org_id: org, versions };
+        Ok(self.store.delete_collection_sightings(collection, &deletion)?)
     }
 
     /// Keeps the status of a POST by `viewer` to `collection`.

@@ -457,6 +457,37 @@ fn versions_are_rebuilt_for_each_reader_from_the_sightings_it_may_see() {
 }
 
 #[test]
+fn deleting_versions_deletes_the_sightings_that_made_them() {
+    let t = start();
+    let hub = all_objects(&t, &t.hub, "everything", 1000);
+    let id = find(&hub, "indicator", "name", "47.0.0.1")["id"].as_str().unwrap().to_string();
+    let versions = |user: &User| -> Vec<serde_json::Value> {
+        let answer = get(&t, user, &format!("{EVERYTHING}/objects/{id}/versions/"));
+        answer.json()["versions"].as_array().cloned().unwrap_or_default()
+    };
+    let before = versions(&t.hub);
+    assert_eq!(before.len(), 2, "echo's import, then foxtrot's: {before:?}");
+    let auth = t.hub.basic();
+    let headers = [("Authorization", auth.as_str()), ("Accept", "application/taxii+json;version=2.1")];
+    let delete = |query: &str| http(t.addr, "DELETE", &format!("{EVERYTHING}/objects/{id}/?{query}"), &headers, b"");
+    // A version the object does not have deletes nothing.
+    delete("match[version]=2000-01-01T00:00:00.000000Z").assert_error(404);
+    assert_eq!(versions(&t.hub), before);
+    // Deleting the latest version deletes foxtrot's AMBER sighting only:
+    // echo's version is left, for the hub and the defender alike.
+    let deleted = delete("match[version]=last");
+    assert_eq!(deleted.status(), 200, "{}", deleted.body);
+    assert_eq!(versions(&t.hub), before[..1]);
+    assert_eq!(versions(&t.soc), before[..1]);
+    let left = get(&t, &t.hub, &format!("{EVERYTHING}/objects/{id}/")).json();
+    assert_eq!(left["objects"][0]["description"], "Reported by echo.");
+    // Without a filter every version goes.
+    let deleted = delete("");
+    assert_eq!(deleted.status(), 200, "{}", deleted.body);
+    get(&t, &t.hub, &format!("{EVERYTHING}/objects/{id}/")).assert_error(404);
+}
+
+#[test]
 fn malformed_parameters_are_400_with_an_error_object_never_500() {
     let t = start();
     for query in [

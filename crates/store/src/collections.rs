@@ -220,6 +220,22 @@ pub fn marking_versions(sightings: impl IntoIterator<Item = (i64, Tlp)>) -> Vec<
     out
 }
 
+/// Which sightings of one indicator a deletion from a collection removes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deletion<'a> {
+    /// The indicator.
+    pub indicator_id: i64,
+    /// Only the sightings naming this malware family, when given.
+    pub malware: Option<&'a str>,
+    /// Only the sightings this organisation submitted; every one when
+    /// `None` (the hub).
+    pub org_id: Option<i64>,
+    /// Only the sightings that entered or were last written at one of
+    /// these dates (microseconds: the dates added of their imports, which
+    /// are an object's versions); every one when `None`.
+    pub versions: Option<&'a [i64]>,
+}
+
 /// Storage of collections, what they hold, and the status of objects
 /// posted to them.
 pub trait CollectionStore {
@@ -244,17 +260,9 @@ pub trait CollectionStore {
         each: &mut dyn FnMut(CollectionObject),
     ) -> Result<(), StoreError>;
 
-    /// Deletes the sightings of indicator `indicator_id` that `collection`
-    /// selects and that organisation `org_id` submitted (every such
-    /// sighting when `org_id` is `None`: the hub), only those naming
-    /// malware family `malware` when given; returns how many.
-    fn delete_collection_sightings(
-        &self,
-        collection: &Collection,
-        indicator_id: i64,
-        malware: Option<&str>,
-        org_id: Option<i64>,
-    ) -> Result<u64, StoreError>;
+    /// Deletes the sightings `deletion` names among those `collection`
+    /// selects; returns how many.
+    fn delete_collection_sightings(&self, collection: &Collection, deletion: &Deletion<'_>) -> Result<u64, StoreError>;
 
     /// Keeps the status `body` of a POST (opaque to the store) under `id`,
     /// for organisation `org_id`.

@@ -338,11 +338,9 @@ macro_rules! forward_stores {
             fn delete_collection_sightings(
                 &self,
                 collection: &$crate::collections::Collection,
-                indicator_id: i64,
-                malware: Option<&str>,
-                org_id: Option<i64>,
+                deletion: &$crate::collections::Deletion<'_>,
             ) -> Result<u64, $crate::StoreError> {
-                $via!(self, delete_collection_sightings(collection, indicator_id, malware, org_id))
+                $via!(self, delete_collection_sightings(collection, deletion))
             }
             fn put_status(
                 &self,

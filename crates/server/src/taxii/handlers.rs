@@ -419,32 +419,55 @@ pub(crate) async fn versions(
 /// relationship's those of the indicator naming the family. The
 /// identity, the marking definitions and a malware family (built from
 /// many indicators' sightings) cannot be deleted.
+///
+/// `match[version]` (default: every version, as TAXII has it for a
+/// deletion) chooses among the versions the caller sees: only the
+/// sightings that made the chosen ones (entered, or were last written,
+/// at their dates) are deleted; choosing none answers 404.
 pub(crate) async fn delete_object(
     State(taxii): Shared,
     Extension(caller): Extension<Principal>,
     Path((id, object_id)): Path<(String, String)>,
     uri: Uri,
 ) -> Answer {
-    parse(&uri, Endpoint::DeleteObject)?;
+    let mut query = parse(&uri, Endpoint::DeleteObject)?;
+    if query.versions.is_empty() {
+        query.versions = vec![VersionMatch::All];
+    }
     let (collection, access) = collection(&taxii, &caller, id).await?;
     if !access.write {
         return Err(TaxiiError::new(StatusCode::FORBIDDEN, "the caller may not delete objects of this collection"));
     }
     let (app_taxii, viewer, of) = (taxii.clone(), caller.viewer, collection.clone());
     let view = blocking(move || app_taxii.views.get(&app_taxii.state.app, viewer, &of)).await?;
-    let (indicator, family) = match the_object(&view, &object_id)?.swap_remove(0).source {
-        Source::Indicator(id) | Source::Observable(id) | Source::BasedOn(id) => (id, None),
-        Source::Indicates(id, family) => (id, Some(family)),
-        Source::Fixed(_) => {
-            return Err(TaxiiError::new(
-                StatusCode::FORBIDDEN,
-                "the identity, the marking definitions and malware families cannot be deleted",
-            ))
-        }
+    let versions = the_object(&view, &object_id)?;
+    let chosen: Vec<i64> = versions
+        .iter()
+        .filter(|e| query.matches_spec_version(SPEC_VERSION) && query.matches_version(e.version, e.first, e.last))
+        .map(|e| e.version.0)
+        .collect();
+    if chosen.is_empty() {
+        return Err(TaxiiError::new(StatusCode::NOT_FOUND, "the object has no version that the filters choose"));
+    }
+    let versions_chosen = (chosen.len() < versions.len()).then_some(chosen);
+    let (indicator, family) = match versions.into_iter().next().map(|e| e.source) {
+        None => return Err(TaxiiError::new(StatusCode::NOT_FOUND, "there is no such object in this collection")),
+        Some(source) => match source {
+            Source::Indicator(id) | Source::Observable(id) | Source::BasedOn(id) => (id, None),
+            Source::Indicates(id, family) => (id, Some(family)),
+            Source::Fixed(_) => {
+                return Err(TaxiiError::new(
+                    StatusCode::FORBIDDEN,
+                    "the identity, the marking definitions and malware families cannot be deleted",
+                ))
+            }
+        },
     };
-    let deleted =
-        blocking(move || taxii.state.app.delete_from_collection(&viewer, &collection, indicator, family.as_deref()))
-            .await?;
+    let deleted = blocking(move || {
+        let app = &taxii.state.app;
+        app.delete_from_collection(&viewer, &collection, indicator, family.as_deref(), versions_chosen.as_deref())
+    })
+    .await?;
     if deleted == 0 {
         return Err(TaxiiError::new(
             StatusCode::NOT_FOUND,

@@ -13,7 +13,7 @@ use super::orgs::{viewer_params, visible_for};
 use super::read::SIGHTING_JOINS;
 use super::{get, now, parsed, Conn};
 use crate::collections::{
-    Collection, CollectionObject, CollectionSighting, CollectionSpec, CollectionStore, Member, Readers,
+    Collection, CollectionObject, CollectionSighting, CollectionSpec, CollectionStore, Deletion, Member, Readers,
 };
 use crate::shared::{tlp_code, tlp_from_code};
 use crate::StoreError;
@@ -250,22 +250,20 @@ impl CollectionStore for Conn {
         Ok(())
     }
 
-    fn delete_collection_sightings(
-        &self,
-        collection: &Collection,
-        indicator_id: i64,
-        malware: Option<&str>,
-        org_id: Option<i64>,
-    ) -> Result<u64, StoreError> {
+    fn delete_collection_sightings(&self, collection: &Collection, deletion: &Deletion<'_>) -> Result<u64, StoreError> {
         let sql = format!(
             "DELETE FROM sightings s WHERE s.indicator_id = $1
                AND ($2::bigint IS NULL OR s.source_id IN (SELECT id FROM sources WHERE org_id = $2::bigint))
                AND ($3::text IS NULL OR s.malware = $3::text)
+               AND ($4::bigint[] IS NULL OR EXISTS (SELECT 1 FROM imports m
+                      WHERE m.id IN (s.created_import, s.last_import) AND m.added_us = ANY ($4::bigint[])))
                AND EXISTS (SELECT 1 FROM indicators i WHERE i.id = s.indicator_id AND {selected})",
-            selected = selected(4),
+            selected = selected(5),
         );
         let selection = self.selection(&collection.spec)?;
-        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&indicator_id, &org_id, &malware];
+        let versions: Option<Vec<i64>> = deletion.versions.map(<[i64]>::to_vec);
+        let mut params: Vec<&(dyn ToSql + Sync)> =
+            vec![&deletion.indicator_id, &deletion.org_id, &deletion.malware, &versions];
         params.extend(selection.params());
         self.transaction(None, |c| {
             let deleted = c.execute(&sql, &params)?;

@@ -16,7 +16,7 @@ use super::orgs::visible_for;
 use super::read::{bind, bind_viewer, SIGHTING_JOINS};
 use super::{Conn, SqliteStore};
 use crate::collections::{
-    Collection, CollectionObject, CollectionSighting, CollectionSpec, CollectionStore, Member, Readers,
+    Collection, CollectionObject, CollectionSighting, CollectionSpec, CollectionStore, Deletion, Member, Readers,
 };
 use crate::StoreError;
 
@@ -240,7 +240,7 @@ impl CollectionStore for Conn {
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         bind_viewer(&mut stmt, viewer)?;
-        let only = only.map(|ids| format!("[{}]", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")));
+        let only = only.map(json_numbers);
         self.selection(&collection.spec)?.bind(&mut stmt, &[(":only", &only)])?;
         let min_confidence = collection.spec.min_confidence.unwrap_or(0);
         let mut emit = |o: Object| {
@@ -284,22 +284,24 @@ impl CollectionStore for Conn {
         Ok(())
     }
 
-    fn delete_collection_sightings(
-        &self,
-        collection: &Collection,
-        indicator_id: i64,
-        malware: Option<&str>,
-        org_id: Option<i64>,
-    ) -> Result<u64, StoreError> {
+    fn delete_collection_sightings(&self, collection: &Collection, deletion: &Deletion<'_>) -> Result<u64, StoreError> {
         let sql = format!(
             "DELETE FROM sightings AS s WHERE s.indicator_id = :indicator
                AND (:malware IS NULL OR s.malware = :malware)
                AND (:org IS NULL OR s.source_id IN (SELECT id FROM sources WHERE org_id = :org))
+               AND (:versions IS NULL OR EXISTS (SELECT 1 FROM imports m
+                      WHERE m.id IN (s.created_import, s.last_import)
+                        AND m.added_us IN (SELECT value FROM json_each(:versions))))
                AND EXISTS (SELECT 1 FROM indicators i WHERE i.id = s.indicator_id AND {SELECTED})"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let more: [(&str, &dyn rusqlite::ToSql); 3] =
-            [(":indicator", &indicator_id), (":malware", &malware), (":org", &org_id)];
+        let versions = deletion.versions.map(json_numbers);
+        let more: [(&str, &dyn rusqlite::ToSql); 4] = [
+            (":indicator", &deletion.indicator_id),
+            (":malware", &deletion.malware),
+            (":org", &deletion.org_id),
+            (":versions", &versions),
+        ];
         self.selection(&collection.spec)?.bind(&mut stmt, &more)?;
         let deleted = stmt.raw_execute()? as u64;
         if deleted > 0 {
@@ -327,6 +329,11 @@ impl CollectionStore for Conn {
     }
 }
 
+/// `numbers` as a JSON list, for `json_each`.
+fn json_numbers(numbers: &[i64]) -> String {
+    format!("[{}]", numbers.iter().map(i64::to_string).collect::<Vec<_>>().join(","))
+}
+
 impl CollectionStore for SqliteStore {
     fn add_collection(&self, spec: &CollectionSpec) -> Result<Collection, StoreError> {
         self.write(|c| c.add_collection(spec))
@@ -350,14 +357,8 @@ impl CollectionStore for SqliteStore {
         self.read(|c| c.collection_objects(collection, viewer, only, each))
     }
 
-    fn delete_collection_sightings(
-        &self,
-        collection: &Collection,
-        indicator_id: i64,
-        malware: Option<&str>,
-        org_id: Option<i64>,
-    ) -> Result<u64, StoreError> {
-        self.write(|c| c.delete_collection_sightings(collection, indicator_id, malware, org_id))
+    fn delete_collection_sightings(&self, collection: &Collection, deletion: &Deletion<'_>) -> Result<u64, StoreError> {
+        self.write(|c| c.delete_collection_sightings(collection, deletion))
     }
 
     fn put_status(&self, id: &str, collection: &Collection, org_id: i64, body: &str) -> Result<(), StoreError> {

@@ -3,7 +3,7 @@
 //! reader may see.
 
 use cordon_model::{normalize, Attributes, Category, OrgKind, Record, Tlp};
-use cordon_store::collections::{Collection, CollectionObject, CollectionSpec, CollectionStore, Readers};
+use cordon_store::collections::{Collection, CollectionObject, CollectionSpec, CollectionStore, Deletion, Readers};
 use cordon_store::orgs::NewOrganisation;
 use cordon_store::{ImportCounts, ImportMeta, Store};
 
@@ -92,9 +92,17 @@ pub fn versions_follow_the_sightings_each_reader_may_see<B: Backend>() {
     assert_eq!((held[0].versions(), held[0].created_us), (versions[1..].to_vec(), versions[1]));
     assert_eq!(held[0].as_of(versions[1]).sources, ["a", "b"]);
     assert!(objects(&*store, &strict, soc).is_empty());
-    // Deleting the sightings of one family deletes no other.
+    // Deleting the sightings of one family deletes no other; deleting a
+    // version deletes the sightings that made it, and a version no
+    // sighting made deletes nothing.
     let id = object.indicator_id;
-    assert_eq!(store.delete_collection_sightings(&all, id, Some("qakbot"), None).unwrap(), 0);
-    assert_eq!(store.delete_collection_sightings(&all, id, Some("emotet"), None).unwrap(), 2);
+    let deletion = |malware, versions| Deletion { indicator_id: id, malware, org_id: None, versions };
+    assert_eq!(store.delete_collection_sightings(&all, &deletion(Some("qakbot"), None)).unwrap(), 0);
+    assert_eq!(store.delete_collection_sightings(&all, &deletion(None, Some(&versions[1..]))).unwrap(), 1);
+    let left = objects(&*store, &all, hub(&*store));
+    assert_eq!((left[0].versions(), left[0].summary.sources.clone()), (versions[..1].to_vec(), vec!["a".to_string()]));
+    let never = [versions[0] + 1];
+    assert_eq!(store.delete_collection_sightings(&all, &deletion(None, Some(&never))).unwrap(), 0);
+    assert_eq!(store.delete_collection_sightings(&all, &deletion(Some("emotet"), None)).unwrap(), 1);
     assert!(objects(&*store, &all, hub(&*store)).is_empty());
 }

@@ -38,7 +38,11 @@ if [ ! -s "$DB" ]; then
   "$BIN" --db "$DB" org add soc --kind defender >/dev/null
   "$BIN" --db "$DB" user add bench@soc.example --org soc --role reader >/dev/null
 fi
+"$BIN" --db "$DB" user list 2>/dev/null | grep -q metrics@hub.example ||
+  "$BIN" --db "$DB" user add metrics@hub.example --org hub --role admin >/dev/null
 TOKEN=$("$BIN" --db "$DB" token create --user bench@soc.example)
+# An admin token reads /metrics: the server's own latency histogram.
+METRICS_TOKEN=$("$BIN" --db "$DB" token create --user metrics@hub.example)
 PORT=18080
 taskset -c 0 "$BIN" --db "$DB" serve --listen 127.0.0.1:$PORT --rate-limit 10000000 2>"$OUT/server.log" &
 SERVER=$!
@@ -96,4 +100,18 @@ export GAP_MS=${GAP_MS:-10}
 HALF=$(echo "$RPS_lookup / 2" | bc)
 PACED=$(echo "($HALF * $GAP_MS + 500) / 1000" | bc)
 echo "half the maximum single-lookup rate: $HALF req/s asked, $PACED connections each every $GAP_MS ms"
+# The server's own histogram of single lookups (from reading the request
+# to its answer, without the client's or the kernel's queues): the
+# cumulative count at each bucket bound.
+lookup_buckets() {
+  curl -s -H "Authorization: Bearer $METRICS_TOKEN" "http://127.0.0.1:$PORT/metrics" |
+    awk -F'[ "]' '/^cordon_http_request_duration_seconds_bucket\{route="\/api\/v1\/lookup\/\{value\}"/ { print $4, $NF }'
+}
+lookup_buckets >"$OUT/buckets.before"
 CONNECTIONS=$PACED run lookup_half "/api/v1/lookup/$PROBE" bench/serve/paced.lua
+lookup_buckets >"$OUT/buckets.after"
+paste -d' ' "$OUT/buckets.before" "$OUT/buckets.after" | awk '
+  { bound[NR] = $1; n[NR] = $4 - $2 } END {
+    total = n[NR]; line = "server-side, at half rate: " total " lookups"
+    for (i = 1; i < NR; i++) if (bound[i] + 0 <= 0.01) line = line sprintf(", %.2f%% within %s s", 100 * n[i] / total, bound[i])
+    print line }'

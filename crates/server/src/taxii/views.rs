@@ -199,9 +199,9 @@ pub(crate) struct Views {
     kept: Mutex<Vec<(Key, Arc<View>)>>,
 }
 
-/// How many views are kept (each costs about 140 bytes an entry, by the
-/// size of `Entry` and its id, not measured; an indicator of sightings
-/// naming no family is three entries: about 85 MB for 200,000).
+/// How many views are kept (each costs about 285 bytes an entry as
+/// measured by bench/taxii, most of it the id's `String`; an indicator of
+/// sightings naming no family is three entries: about 165 MB for 200,000).
 const KEPT: usize = 8;
 
 impl Views {

@@ -4,6 +4,7 @@
 //! route's [`Access`] decides whether that principal may call it (or a 403).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
@@ -83,17 +84,7 @@ async fn check(
             }
             principal
         }
-        None => {
-            let checked = Instant::now();
-            let app_state = state.clone();
-            let principal: Principal =
-                tokio::task::spawn_blocking(move || app_state.app.authenticate(&token, peer.ip()))
-                    .await
-                    .map_err(|_| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "the request failed"))?
-                    .map_err(Problem::from)?;
-            state.sessions.put(key, principal.clone(), checked);
-            principal
-        }
+        None => first_check(state, key, token).await?,
     };
     if basic_user.is_some_and(|user| !user.trim().eq_ignore_ascii_case(&principal.user)) {
         return Err(Problem::new(StatusCode::UNAUTHORIZED, "the token is not this user's"));
@@ -109,6 +100,31 @@ async fn check(
     }
     request.extensions_mut().insert(principal.clone());
     Ok(Some(principal))
+}
+
+/// Checks a token no lease vouches for, once for all the callers
+/// presenting it meanwhile: the first checks it on the blocking pool, the
+/// others wait for that check (a server idle for longer than
+/// [`SESSION_TTL`] would otherwise have every waiting connection of a
+/// client check the same token at once). A check that fails is not
+/// shared: the next waiter checks on its own.
+async fn first_check(state: &crate::State, key: SessionKey, token: String) -> Result<Principal, Problem> {
+    let check = state.sessions.check_of(&key);
+    let principal = check
+        .get_or_try_init(|| async {
+            let checked = Instant::now();
+            let (app_state, ip) = (state.clone(), key.1);
+            let principal = tokio::task::spawn_blocking(move || app_state.app.authenticate(&token, ip))
+                .await
+                .map_err(|_| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "the request failed"))?
+                .map_err(Problem::from)?;
+            state.sessions.put(key.clone(), principal.clone(), checked);
+            Ok::<Principal, Problem>(principal)
+        })
+        .await
+        .cloned();
+    state.sessions.checked(&key, &check);
+    principal
 }
 
 /// Checks a trusted token again on the blocking pool while its trust
@@ -153,7 +169,12 @@ fn sha256_hex(text: &str) -> String {
 #[derive(Default)]
 pub(crate) struct Sessions {
     known: std::sync::Mutex<std::collections::HashMap<SessionKey, Lease<Principal>>>,
+    /// The first checks under way, by token: their callers share them.
+    checks: std::sync::Mutex<std::collections::HashMap<SessionKey, Arc<FirstCheck>>>,
 }
+
+/// One first check of a token, shared by the callers waiting for it.
+type FirstCheck = tokio::sync::OnceCell<Principal>;
 
 /// A token's hash and the address presenting it.
 type SessionKey = (String, std::net::IpAddr);
@@ -186,6 +207,27 @@ impl Sessions {
         }
     }
 
+    /// The first check of `key` under way, or a new one.
+    fn check_of(&self, key: &SessionKey) -> Arc<FirstCheck> {
+        let mut checks = self.checks.lock().unwrap_or_else(|p| p.into_inner());
+        if checks.len() >= MAX_SESSIONS {
+            // Checks whose callers went away (dropped connections) end here.
+            checks.retain(|_, check| Arc::strong_count(check) > 1);
+        }
+        checks.entry(key.clone()).or_default().clone()
+    }
+
+    /// `check` is over for this caller: forgotten once it vouched (its
+    /// lease holds the principal now) or once nobody else waits for it.
+    fn checked(&self, key: &SessionKey, check: &Arc<FirstCheck>) {
+        let mut checks = self.checks.lock().unwrap_or_else(|p| p.into_inner());
+        let ours = checks.get(key).is_some_and(|c| Arc::ptr_eq(c, check));
+        // Two references: the map's and this caller's.
+        if ours && (check.initialized() || Arc::strong_count(check) <= 2) {
+            checks.remove(key);
+        }
+    }
+
     /// The outcome of a renewal begun at `checked`: trusted anew, or
     /// forgotten when the token no longer authenticates.
     fn settle(&self, key: SessionKey, principal: Option<Principal>, checked: Instant) {
@@ -205,15 +247,19 @@ mod tests {
 
     /// A renewal that finds the token no longer good forgets it at once:
     /// its next request is checked, and refused, on its own.
-    #[test]
-    fn a_failed_renewal_forgets_the_token() {
-        let principal = Principal {
+    fn principal() -> Principal {
+        Principal {
             viewer: cordon_model::Viewer::Public,
             user: "a@b.example".into(),
             org: "b".into(),
             role: Role::Reader,
             read_only: false,
-        };
+        }
+    }
+
+    #[test]
+    fn a_failed_renewal_forgets_the_token() {
+        let principal = principal();
         let key: SessionKey = ("hash".into(), std::net::IpAddr::from([127, 0, 0, 1]));
         let half_spent = Instant::now().checked_sub(SESSION_TTL / 2).unwrap_or_else(Instant::now);
         let sessions = Sessions::default();
@@ -224,5 +270,37 @@ mod tests {
         assert_eq!(sessions.get(&key), Some((principal, false)), "renewed");
         sessions.settle(key.clone(), None, Instant::now());
         assert_eq!(sessions.get(&key), None);
+    }
+
+    /// Callers who find no lease for one token at the same time share one
+    /// check of it; once it vouched, nothing of it is kept but the lease.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_first_callers_share_one_check() {
+        let sessions = Arc::new(Sessions::default());
+        let checks = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let key: SessionKey = ("hash".into(), std::net::IpAddr::from([127, 0, 0, 1]));
+        let callers: Vec<_> = (0..50)
+            .map(|_| {
+                let (sessions, checks, key) = (sessions.clone(), checks.clone(), key.clone());
+                tokio::spawn(async move {
+                    let check = sessions.check_of(&key);
+                    let principal = check
+                        .get_or_try_init(|| async {
+                            checks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                            Ok::<_, ()>(principal())
+                        })
+                        .await
+                        .cloned();
+                    sessions.checked(&key, &check);
+                    principal
+                })
+            })
+            .collect();
+        for caller in callers {
+            assert_eq!(caller.await.unwrap(), Ok(principal()));
+        }
+        assert_eq!(checks.load(std::sync::atomic::Ordering::SeqCst), 1, "one check for fifty callers");
+        assert!(sessions.checks.lock().unwrap().is_empty());
     }
 }

@@ -10,11 +10,11 @@
 # /proc; prints the ratio of single-lookup to /healthz throughput of the
 # same run, and the same ratio from CPU per request (what one dedicated
 # core would serve), the figure that survives a machine others share.
-# Then single lookups at half their maximum rate (the rate just measured):
-# wrk paced by bench/serve/paced.lua, each connection sending one request
-# every GAP_MS (10) ms, as many connections as that rate needs; prints the
-# rate reached and p50/p99 (wrk2 is not in Debian; this pacing is closed
-# loop, so a slow answer delays that connection's next request).
+# Then single lookups at half their maximum rate (the rate just measured),
+# open loop: oha (crates.io, installed into bench/out/tools on first use)
+# sends at that rate whatever the answers do, and corrects latencies for
+# coordinated omission (--latency-correction); prints the rate, p50, p99
+# and p99.9, and the server's own histogram of those lookups.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/lib.sh
@@ -24,6 +24,8 @@ CONNECTIONS=${CONNECTIONS:-32}
 OUT=bench/out/serve
 mkdir -p "$OUT"
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
+OHA=$PWD/bench/out/tools/bin/oha
+[ -x "$OHA" ] || cargo install --quiet --locked oha@1.16.0 --root bench/out/tools
 # BIN=path runs that binary instead of building this tree's.
 if [ -z "${BIN:-}" ]; then
   cargo build --quiet --release -p cordon
@@ -96,10 +98,8 @@ CONNECTIONS=2 DURATION=${BLOCKLIST_DURATION:-20s} run blocklist /api/v1/blocklis
 echo "lookup / healthz: $(echo "scale=2; $RPS_lookup / $RPS_healthz" | bc) (by server CPU per request: $(echo "scale=2; $CPU_healthz / $CPU_lookup" | bc))"
 echo "bulk: $(echo "$RPS_bulk * 1000" | bc) values/s"
 echo "page 1000 / page 1 throughput: $(echo "scale=2; $RPS_page1000 / $RPS_page1" | bc)"
-export GAP_MS=${GAP_MS:-10}
 HALF=$(echo "$RPS_lookup / 2" | bc)
-PACED=$(echo "($HALF * $GAP_MS + 500) / 1000" | bc)
-echo "half the maximum single-lookup rate: $HALF req/s asked, $PACED connections each every $GAP_MS ms"
+echo "half the maximum single-lookup rate: $HALF req/s, open loop (oha, $CONNECTIONS connections)"
 # The server's own histogram of single lookups (from reading the request
 # to its answer, without the client's or the kernel's queues): the
 # cumulative count at each bucket bound.
@@ -108,7 +108,18 @@ lookup_buckets() {
     awk -F'[ "]' '/^cordon_http_request_duration_seconds_bucket\{route="\/api\/v1\/lookup\/\{value\}"/ { print $4, $NF }'
 }
 lookup_buckets >"$OUT/buckets.before"
-CONNECTIONS=$PACED run lookup_half "/api/v1/lookup/$PROBE" bench/serve/paced.lua
+taskset -c 1 "$OHA" --no-tui --output-format json -z "$DURATION" -c "$CONNECTIONS" -q "$HALF" --latency-correction \
+  -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/lookup/$PROBE" >"$OUT/lookup_half.json"
+python3 - "$OUT/lookup_half.json" <<'PY'
+import json, sys
+answer = json.load(open(sys.argv[1]))
+summary, latency = answer["summary"], answer["latencyPercentiles"]
+codes = answer.get("statusCodeDistribution", {})
+if set(codes) != {"200"}:
+    raise SystemExit("lookup_half: answers other than 200: %s" % codes)
+print("lookup_half %12.2f req/s  p50 %6.2fms  p99 %6.2fms  p99.9 %6.2fms  (open loop, latency corrected)"
+      % (summary["requestsPerSec"], latency["p50"] * 1000, latency["p99"] * 1000, latency["p99.9"] * 1000))
+PY
 lookup_buckets >"$OUT/buckets.after"
 paste -d' ' "$OUT/buckets.before" "$OUT/buckets.after" | awk '
   { bound[NR] = $1; n[NR] = $4 - $2 } END {

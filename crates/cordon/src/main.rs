@@ -33,6 +33,14 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command};
 
+/// The allocator: mimalloc, not glibc's malloc. After a lookup index or a
+/// TAXII view of a million entries is built, glibc keeps the millions of
+/// small chunks the build freed in its fast bins, and the next large
+/// allocation on that thread merges them all (`malloc_consolidate`): a
+/// request that should take microseconds took ~0.5 s (perf, issue 13).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit status for unreadable or unrecognised input (and usage errors).
 const EXIT_INPUT: u8 = 2;
 

@@ -103,7 +103,7 @@ pub const ROUTES: &[Route] = &[
         summary: "The audit log (admins)",
     },
     Route { method: "GET", path: "/api/v1/operations", access: Access::Roles { roles: COORDINATORS, writes: false }, summary: "Operations (the hub and agencies)" },
-    Route { method: "GET", path: "/api/v1/operations/{name}/targets", access: Access::Roles { roles: COORDINATORS, writes: false }, summary: "An operation's targets (filters country, asn, state, category); an agency sees its country's, built from what may go to it" },
+    Route { method: "GET", path: "/api/v1/operations/{name}/targets", access: Access::Roles { roles: COORDINATORS, writes: false }, summary: "An operation's targets (filters country, asn, state, category; limit, 1 to 1,000, and after, the last id of the previous page, page them by id, a Link header naming the next page); an agency sees its country's, built from what may go to it" },
     Route { method: "GET", path: "/api/v1/operations/{name}/report", access: Access::Roles { roles: HUB, writes: false }, summary: "The operation report (the hub)" },
     Route { method: "POST", path: "/api/v1/operations/{name}/outcomes", access: Access::Roles { roles: COORDINATORS, writes: true }, summary: "Record an outcome (an agency: its own country)" },
     Route { method: "GET", path: "/api/v1/targets/{id}", access: Access::Roles { roles: COORDINATORS, writes: false }, summary: "A target with its members, history and checks" },

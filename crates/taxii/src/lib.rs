@@ -28,11 +28,13 @@
 #![deny(missing_docs)]
 
 pub mod cursor;
+mod id;
 pub mod paging;
 pub mod query;
 pub mod resources;
 mod timestamp;
 
+pub use id::StixId;
 pub use timestamp::{Micros, TimestampError};
 
 /// The media type of every TAXII 2.1 answer (and of the requests it takes).

@@ -1,26 +1,27 @@
 //! Cutting one page out of objects in (date added, id) order.
 
-use crate::cursor::Position;
 use crate::Micros;
 
-/// One page of `items` (sorted by `key`, ascending, no two keys equal):
-/// the items strictly after `after`, added strictly after `added_after`,
+/// One page of `items` (sorted by `key`, (date added, id), ascending, no
+/// two keys equal): the items strictly after the key `after`, added
+/// strictly after `added_after`,
 /// that `wanted` lets through, at most `limit` of them; and whether more
 /// such items follow.
 ///
 /// The start is found by binary search, so a page costs what its items
 /// cost wherever it is in the list.
-pub fn page<'a, T>(
-    items: &'a [T],
-    key: impl Fn(&T) -> (Micros, &str),
-    after: Option<&Position>,
+pub fn page<T, K: Ord>(
+    items: &[T],
+    key: impl Fn(&T) -> (Micros, K),
+    after: Option<(Micros, K)>,
     added_after: Option<Micros>,
     limit: usize,
     wanted: impl Fn(&T) -> bool,
-) -> (Vec<&'a T>, bool) {
+) -> (Vec<&T>, bool) {
     let start = items.partition_point(|item| {
-        let (date, id) = key(item);
-        after.is_some_and(|a| (date, id) <= (a.date_added, a.id.as_str())) || added_after.is_some_and(|at| date <= at)
+        let here = key(item);
+        let date = here.0;
+        after.as_ref().is_some_and(|a| here <= *a) || added_after.is_some_and(|at| date <= at)
     });
     let mut out = Vec::new();
     for item in &items[start..] {
@@ -38,10 +39,11 @@ pub fn page<'a, T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cursor::Position;
     use proptest::prelude::*;
 
-    fn key(item: &(Micros, String)) -> (Micros, &str) {
-        (item.0, item.1.as_str())
+    fn key(item: &(Micros, String)) -> (Micros, String) {
+        item.clone()
     }
 
     proptest! {
@@ -67,7 +69,7 @@ mod tests {
             let mut after: Option<Position> = None;
             loop {
                 let (items_page, more) =
-                    page(&items, key, after.as_ref(), added_after.map(Micros), limit, wanted);
+                    page(&items, key, after.as_ref().map(|a| (a.date_added, a.id.clone())), added_after.map(Micros), limit, wanted);
                 prop_assert!(items_page.len() <= limit);
                 seen.extend(items_page.iter().copied());
                 if !more {

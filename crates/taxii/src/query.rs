@@ -228,6 +228,12 @@ impl Query {
             && (self.types.is_empty() || self.types.iter().any(|t| t == object_type))
     }
 
+    /// [`Query::matches_id`] for a compact id (its text is made only when
+    /// `match[id]` or `match[type]` is given).
+    pub fn matches_stix_id(&self, id: &crate::StixId) -> bool {
+        (self.ids.is_empty() && self.types.is_empty()) || self.matches_id(&id.to_string())
+    }
+
     /// Whether `match[spec_version]` lets objects of `version` through
     /// (by default only the newest, [`SPEC_VERSION`], which is all a
     /// cordon collection holds).

@@ -18,7 +18,7 @@ use cordon_taxii::query::{Endpoint, Query, VersionMatch};
 use cordon_taxii::resources::{
     self, ApiRoot, Collections, Discovery, Envelope, Manifest, ManifestRecord, Status, StatusDetail, Versions,
 };
-use cordon_taxii::{paging, Micros, SPEC_VERSION, STIX_MEDIA_TYPE, TAXII_MEDIA_TYPE};
+use cordon_taxii::{paging, Micros, StixId, SPEC_VERSION, STIX_MEDIA_TYPE, TAXII_MEDIA_TYPE};
 use serde::Serialize;
 
 use super::views::{Entry, Source, View, Views};
@@ -226,22 +226,30 @@ fn cut(taxii: &Taxii, caller: &Principal, query: &Query, scope: &str, entries: &
         }
         None => None,
     };
+    // A cursor is sealed by this server for an id of one of its views.
+    let after = match after {
+        Some(position) => match StixId::parse(&position.id) {
+            Some(id) => Some((position.date_added, id)),
+            None => return Err(TaxiiError::new(StatusCode::BAD_REQUEST, "the cursor names no object of a collection")),
+        },
+        None => None,
+    };
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize;
     let (page, more) = paging::page(
         entries,
-        |e| (e.date_added, e.id.as_str()),
-        after.as_ref(),
+        |e| (e.date_added, e.id),
+        after,
         query.added_after,
         limit,
         |e| {
-            query.matches_id(&e.id)
+            query.matches_stix_id(&e.id)
                 && query.matches_spec_version(SPEC_VERSION)
                 && query.matches_version(e.version, e.first, e.last)
         },
     );
     let next = match (more, page.last()) {
         (true, Some(last)) => {
-            Some(taxii.key.seal(&binding, &Position { date_added: last.date_added, id: last.id.clone() }))
+            Some(taxii.key.seal(&binding, &Position { date_added: last.date_added, id: last.id.to_string() }))
         }
         _ => None,
     };
@@ -341,7 +349,7 @@ pub(crate) async fn manifest(
         .entries
         .iter()
         .map(|e| ManifestRecord {
-            id: e.id.clone(),
+            id: e.id.to_string(),
             date_added: e.date_added.to_string(),
             version: e.version.to_string(),
             media_type: STIX_MEDIA_TYPE.to_string(),
@@ -354,7 +362,8 @@ pub(crate) async fn manifest(
 /// Every version of object `object_id` in `view`, oldest first (404
 /// without one).
 fn the_object(view: &View, object_id: &str) -> Result<Vec<Entry>, TaxiiError> {
-    let versions: Vec<Entry> = view.entries.iter().filter(|e| e.id == object_id).cloned().collect();
+    let wanted = StixId::parse(object_id);
+    let versions: Vec<Entry> = view.entries.iter().filter(|e| Some(e.id) == wanted).cloned().collect();
     if versions.is_empty() {
         return Err(TaxiiError::new(StatusCode::NOT_FOUND, "there is no such object in this collection"));
     }

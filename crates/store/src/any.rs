@@ -52,7 +52,7 @@ macro_rules! on_the_backend {
 #[allow(unused_imports)] // the traits whose methods the forwarded calls name
 use crate::{
     audit::AuditStore, auth::AuthStore, auth::SessionStore, collections::CollectionStore, deliveries::DeliveryStore,
-    enrichment::EnrichmentStore, feeds::FeedStore, ops::OpsStore, orgs::OrgStore, Store,
+    enrichment::EnrichmentStore, feeds::FeedStore, jobs::JobStore, ops::OpsStore, orgs::OrgStore, Store,
 };
 
 forward_stores!(AnyStore, on_the_backend);

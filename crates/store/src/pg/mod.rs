@@ -16,6 +16,7 @@ mod deliveries;
 mod enrichment;
 mod feeds;
 mod import;
+mod jobs;
 mod migrations;
 mod ops;
 mod orgs;

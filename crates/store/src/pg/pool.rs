@@ -7,7 +7,7 @@ use super::PgStore;
 #[allow(unused_imports)] // the traits whose methods the forwarded calls name
 use crate::{
     audit::AuditStore, auth::AuthStore, auth::SessionStore, collections::CollectionStore, deliveries::DeliveryStore,
-    enrichment::EnrichmentStore, feeds::FeedStore, ops::OpsStore, orgs::OrgStore, Store,
+    enrichment::EnrichmentStore, feeds::FeedStore, jobs::JobStore, ops::OpsStore, orgs::OrgStore, Store,
 };
 
 /// One call on a connection of the pool.

@@ -32,6 +32,7 @@ pub mod enrichment;
 pub mod exports;
 pub mod feeds;
 pub mod intake;
+pub mod jobs;
 pub mod operations;
 pub mod orgs;
 pub mod protect;

@@ -9,6 +9,10 @@
 //! works; a replica that dies leaves its job to whoever claims it once the
 //! lease ran out, and the run starts over (the feed's state is only
 //! recorded by a run that finished, and an import is all or nothing).
+//!
+//! The other thing replicas share is the store's generation, which each
+//! one's caches follow: [`App::watch_generation`] hears another replica's
+//! commit as it happens (PostgreSQL's `LISTEN/NOTIFY`).
 
 use std::sync::mpsc;
 use std::time::Duration;
@@ -78,6 +82,15 @@ impl App {
             queued += usize::from(self.store.enqueue_job(FEED_RUN, &key, feed.id, now)?);
         }
         Ok(queued)
+    }
+
+    /// Watches the store's generation (see
+    /// [`cordon_store::AnyStore::watch_generation`]): `on_change` gets
+    /// each new generation as a commit moves it, and `None` after every
+    /// idle second, until it returns false; then true. False at once when
+    /// the store notifies no one (SQLite: poll [`App::generation`]).
+    pub fn watch_generation(&self, on_change: &mut dyn FnMut(Option<i64>) -> bool) -> Result<bool, AppError> {
+        Ok(self.store.watch_generation(on_change)?)
     }
 
     /// Claims and runs jobs as `worker`, [`PARALLEL_JOBS`] at a time, until

@@ -98,11 +98,10 @@ pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 /// (`cordon_web`, at `/`). Every request gets a request id, a log event
 /// and a deadline (see the `telemetry` module).
 pub fn router(app: App, limits: impl Into<Limits>) -> axum::Router {
-    shared_router(Arc::new(app), limits.into())
+    shared_router(Arc::new(app), limits.into(), Arc::default())
 }
 
-fn shared_router(app: Arc<App>, limits: Limits) -> axum::Router {
-    let lookups = Arc::new(lookup::Indexes::default());
+fn shared_router(app: Arc<App>, limits: Limits, lookups: Arc<lookup::Indexes>) -> axum::Router {
     let state = Arc::new(Shared {
         audit: audit::AuditQueue::start(app.clone()),
         metrics: metrics::Metrics::new(app.clone(), lookups.clone()),
@@ -153,7 +152,8 @@ impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tls:
 /// then finish (each store write is one transaction: it commits or rolls
 /// back, never half). Meanwhile the feeds run when due, claimed through the
 /// store's job queue (the `feeds` module); a feed run in progress at
-/// shutdown completes, no other starts.
+/// shutdown completes, no other starts. On PostgreSQL the lookup index also
+/// follows the generation's notifications (`lookup::follow_notifications`).
 pub async fn serve<L>(
     listener: L,
     app: App,
@@ -169,15 +169,22 @@ where
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let stop = Arc::new(stop);
     let worker = cordon_app::jobs::Worker::new(limits.job_lease);
-    let scheduler = tokio::spawn(feeds::schedule(app.clone(), worker, stopped));
+    let scheduler = tokio::spawn(feeds::schedule(app.clone(), worker, stopped.clone()));
+    let lookups = Arc::new(lookup::Indexes::default());
+    let watcher = tokio::task::spawn_blocking({
+        let (app, lookups) = (app.clone(), lookups.clone());
+        move || lookup::follow_notifications(&app, &lookups, &stopped)
+    });
     let stop_on_signal = stop.clone();
-    let served = axum::serve(listener, shared_router(app, limits).into_make_service_with_connect_info::<Peer>())
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            let _ = stop_on_signal.send(true);
-        })
-        .await;
+    let served =
+        axum::serve(listener, shared_router(app, limits, lookups).into_make_service_with_connect_info::<Peer>())
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                let _ = stop_on_signal.send(true);
+            })
+            .await;
     let _ = stop.send(true);
     let _ = scheduler.await;
+    let _ = watcher.await;
     served
 }

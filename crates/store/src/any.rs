@@ -30,6 +30,16 @@ impl AnyStore {
         }
     }
 
+    /// Watches the generation as [`PgStore::watch_generation`] does and
+    /// returns true when it stops; false at once on SQLite, whose writers
+    /// notify no one (readers poll [`crate::Store::generation`]).
+    pub fn watch_generation(&self, on_change: &mut dyn FnMut(Option<i64>) -> bool) -> Result<bool, StoreError> {
+        match self {
+            AnyStore::Sqlite(_) => Ok(false),
+            AnyStore::Postgres(p) => p.watch_generation(on_change).map(|()| true),
+        }
+    }
+
     /// The store's identity (see [`SqliteStore::identity`]).
     pub fn identity(&self) -> Result<i64, StoreError> {
         match self {

@@ -187,3 +187,49 @@ fn a_commit_through_one_replica_is_seen_through_another() {
     let hub = other.hub().unwrap().viewer();
     assert!(other.indicator("80.94.95.112", &IndicatorFilter::new(hub)).unwrap().is_some());
 }
+
+/// A replica watching the generation is told of another's commit: the
+/// notification carries the generation the commit left.
+#[test]
+fn a_commit_through_one_replica_is_notified_to_a_watcher() {
+    use cordon_model::{normalize, Record};
+    use cordon_store::{ImportCounts, ImportMeta};
+
+    let dir = tempfile::tempdir().unwrap();
+    let (one, watcher) =
+        (<PgStore as conformance::Backend>::open(dir.path()), <PgStore as conformance::Backend>::open(dir.path()));
+    let (listening, listened) = std::sync::mpsc::channel();
+    let (told, heard) = std::sync::mpsc::channel();
+    let watching = std::thread::spawn(move || {
+        let _ = listening.send(());
+        let started = std::time::Instant::now();
+        watcher.watch_generation(&mut |generation| match generation {
+            Some(generation) => {
+                let _ = told.send(generation);
+                false
+            }
+            None => started.elapsed() < std::time::Duration::from_secs(30),
+        })
+    });
+    listened.recv().unwrap();
+    // LISTEN runs after the thread starts: commit until it is heard.
+    let meta = ImportMeta::new("a", "f.txt", "00", "plain");
+    let mut generation = None;
+    for n in 0..100u32 {
+        one.import(&meta, &mut |sink| {
+            let value = format!("80.94.95.{}", n + 1);
+            for s in Record::new(1, normalize(&value).unwrap().observables.remove(0)).sightings() {
+                sink.add(&s)?;
+            }
+            Ok(ImportCounts::default())
+        })
+        .unwrap();
+        if let Ok(heard) = heard.recv_timeout(std::time::Duration::from_millis(200)) {
+            generation = Some(heard);
+            break;
+        }
+    }
+    watching.join().unwrap().unwrap();
+    let heard = generation.expect("no notification came");
+    assert!(heard > 0 && heard <= one.generation().unwrap(), "{heard}");
+}

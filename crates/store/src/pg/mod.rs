@@ -95,6 +95,34 @@ impl PgStore {
         self.with(|c| c.value("SELECT value FROM meta WHERE key = 'store_id'", &[]))
     }
 
+    /// Watches the store's generation on a connection of its own (`LISTEN
+    /// cordon_generation`, which a trigger on the generation NOTIFYs when a
+    /// transaction that moved it commits): calls `on_change` with the new
+    /// generation on each notification and with `None` after every second
+    /// without one, until `on_change` returns false. Fails when the
+    /// connection does (the caller may watch again).
+    pub fn watch_generation(&self, on_change: &mut dyn FnMut(Option<i64>) -> bool) -> Result<(), StoreError> {
+        use postgres::fallible_iterator::FallibleIterator;
+        let mut client = self.config.connect(NoTls)?;
+        client.batch_execute("LISTEN cordon_generation")?;
+        loop {
+            let next = client.notifications().timeout_iter(std::time::Duration::from_secs(1)).next()?;
+            let go_on = match next {
+                Some(notification) => match notification.payload().parse() {
+                    Ok(generation) => on_change(Some(generation)),
+                    Err(_) => true,
+                },
+                None if client.is_closed() => {
+                    return Err(StoreError::Database("the connection watching the generation closed".into()))
+                }
+                None => on_change(None),
+            };
+            if !go_on {
+                return Ok(());
+            }
+        }
+    }
+
     fn connect(&self) -> Result<Conn, StoreError> {
         let client = self.config.connect(NoTls)?;
         Ok(Conn { client: RefCell::new(client), depth: Cell::new(0), statements: RefCell::new(HashMap::new()) })

@@ -151,6 +151,10 @@ macro_rules! suite {
             conformance::ops::targets_page_by_page_in_every_order::<$backend>();
         }
         #[test]
+        fn streamed_operations_agree_with_their_definitions() {
+            conformance::ops::streamed_operations_agree_with_their_definitions::<$backend>();
+        }
+        #[test]
         fn report_counts_group_one_operation() {
             conformance::ops::report_counts_group_one_operation::<$backend>();
         }

@@ -263,3 +263,36 @@ fn a_replica_killed_mid_run_leaves_the_run_to_the_other_once_its_lease_runs_out(
         .collect();
     assert_eq!(jobs, [("done".to_string(), 2, None)], "one job, claimed twice");
 }
+
+/// `--db-read` sends listing, lookups and exports to its URL and the rest
+/// to `--db`: pointed at a server that does not answer, those reads fail
+/// while imports and everything else work; pointed at the database itself
+/// (a replica that is not behind), they answer.
+#[test]
+fn db_read_takes_the_read_only_queries() {
+    let db = Database::create("reads");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("feed.txt"), "45.9.20.31\n").unwrap();
+    let feed = dir.path().join("feed.txt");
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let nowhere = format!("postgres://postgres@127.0.0.1:{closed}/nowhere");
+    let with_reads = |reads: &str, args: &[&str]| {
+        let mut all = vec!["--db-read", reads];
+        all.extend_from_slice(args);
+        cordon(&db, &all)
+    };
+    let ingest = with_reads(&nowhere, &["ingest", feed.to_str().unwrap(), "--source", "a", "--tlp", "green"]);
+    assert!(ingest.status.success(), "{ingest:?}");
+    assert!(with_reads(&nowhere, &["imports"]).status.success(), "imports are read from the primary");
+    for reads in [&["indicators"][..], &["sources"], &["show", "45.9.20.31"], &["lookup", "45.9.20.31"], &["export"]] {
+        let out = with_reads(&nowhere, reads);
+        assert!(!out.status.success(), "cordon {reads:?} read from the replica: {out:?}");
+    }
+    let listed = with_reads(&db.url(), &["indicators"]);
+    assert!(listed.status.success() && common::stdout(&listed).contains("45.9.20.31"), "{listed:?}");
+    let lite = Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .args(["--db", dir.path().join("cordon.db").to_str().unwrap(), "--db-read", &db.url(), "indicators"])
+        .output()
+        .unwrap();
+    assert!(!lite.status.success(), "a replica of an SQLite file makes no sense: {lite:?}");
+}

@@ -30,6 +30,24 @@ impl AnyStore {
         }
     }
 
+    /// Like [`AnyStore::open`], sending the read-only queries (listing,
+    /// lookups and exports: [`crate::Store::indicators`],
+    /// [`crate::Store::indicator`], [`crate::Store::sources`]) to `reads`
+    /// when given, a streaming replica of the PostgreSQL database at
+    /// `location` (see [`PgStore::open_with_reads`]). An SQLite `location`
+    /// takes no `reads`.
+    pub fn open_with_reads(location: &Path, reads: Option<&Path>) -> Result<AnyStore, StoreError> {
+        let Some(reads) = reads else { return AnyStore::open(location) };
+        match (location.to_str(), reads.to_str()) {
+            (Some(url), Some(reads)) if is_postgres_url(location) && is_postgres_url(Path::new(reads)) => {
+                Ok(AnyStore::Postgres(PgStore::open_with_reads(url, reads)?))
+            }
+            _ => Err(StoreError::Database(
+                "a read replica needs a PostgreSQL store and a postgres:// URL for the replica".into(),
+            )),
+        }
+    }
+
     /// Watches the generation as [`PgStore::watch_generation`] does and
     /// returns true when it stops; false at once on SQLite, whose writers
     /// notify no one (readers poll [`crate::Store::generation`]).

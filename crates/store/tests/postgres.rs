@@ -233,3 +233,27 @@ fn a_commit_through_one_replica_is_notified_to_a_watcher() {
     let heard = generation.expect("no notification came");
     assert!(heard > 0 && heard <= one.generation().unwrap(), "{heard}");
 }
+
+/// With a read replica, listing, showing and sources are read there and
+/// everything else on the primary: a replica that does not answer fails
+/// those reads only.
+#[test]
+fn reads_of_listing_go_to_the_read_replica() {
+    use cordon_store::orgs::OrgStore;
+    use cordon_store::IndicatorFilter;
+
+    let dir = tempfile::tempdir().unwrap();
+    let primary = database_for(dir.path());
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let store = PgStore::open_with_reads(&primary, &format!("postgres://postgres@127.0.0.1:{closed}/none")).unwrap();
+    let import = conformance::ops::import(&store, "a", "80.94.95.112", 1500);
+    assert!(import > 0 && store.generation().unwrap() > 0);
+    let hub = store.hub().unwrap().viewer();
+    assert_eq!(store.imports(&hub).unwrap().len(), 1, "imports are the primary's");
+    let filter = IndicatorFilter::new(hub);
+    assert!(store.indicators(&filter, &mut |_| {}).is_err());
+    assert!(store.indicator("80.94.95.112", &filter).is_err());
+    assert!(store.sources(&hub).is_err());
+    let same = PgStore::open_with_reads(&primary, &primary).unwrap();
+    assert!(same.indicator("80.94.95.112", &filter).unwrap().is_some());
+}

@@ -135,7 +135,8 @@ impl App {
     /// finishes it.
     fn run_claimed(&self, worker: &Worker, job: &Job) -> JobOutcome {
         let (done, stopped) = mpsc::channel::<()>();
-        let every = worker.lease / 3;
+        // A third of the lease as claimed (whole seconds, at least 1).
+        let every = Duration::from_secs(worker.lease_seconds().unsigned_abs()) / 3;
         std::thread::scope(|scope| {
             scope.spawn(move || {
                 while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {

@@ -8,14 +8,14 @@
 #
 #   bench/postgres/run.sh [N]
 #
-# N defaults to 1,000,000. Uses target/release/cordon, GNU time
+# N defaults to 1,000,000. Uses target/release/cordon (BIN= another), GNU time
 # (scripts/install-peers.sh) and a server as scripts/pg.sh finds one:
 #
 #   scripts/pg.sh bench/postgres/run.sh 1000000
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-1000000}
-BIN=$PWD/target/release/cordon
+BIN=${BIN:-$PWD/target/release/cordon}
 OUT=$(mktemp -d /tmp/cordon-pg-bench.XXXXXX)
 SERVER=${CORDON_TEST_PG:?run under scripts/pg.sh}
 NAME=cordon_bench_$$
@@ -49,7 +49,7 @@ for backend in sqlite postgres; do
   step $backend "$db" reingest-partner0 ingest "$OUT/partner0.txt" --source partner0 --category c2 --tlp green
   step $backend "$db" indicators indicators --json
   step $backend "$db" export-plain export --format plain
-  step $backend "$db" show show 45.148.10.7
+  step $backend "$db" show show "$(grep -m 1 -v '^#' "$OUT/export-plain.out")"
   wall=$(cat "$OUT/$backend-ingest-partner"{0,1,2}.wall | paste -sd+ | bc)
   if [ "$backend" = sqlite ]; then
     bytes=$(cat "$OUT"/cordon.db* | wc -c)

@@ -128,6 +128,7 @@ pub fn run(options: &DemoOptions, step: &mut dyn FnMut(String)) -> Result<DemoRe
     let geo = geo_snapshot(options);
     let config = Config {
         db: out.join("cordon.db"),
+        db_read: None,
         geo: geo.clone().unwrap_or_else(|| out.join(crate::GEO_SNAPSHOT)),
         warninglists: options.warninglists.clone(),
         collect: cordon_collect::Settings::default(),

@@ -26,7 +26,7 @@ use crate::{require_hub, App, AppError};
 /// The shortest interval between two runs of a feed.
 pub const MIN_EVERY: i64 = 60;
 
-/// Feeds run at once by [`App::run_feeds`] and [`App::run_due_feeds`]: a
+/// Feeds run at once by [`App::run_feeds`]: a
 /// slow feed holds one of them, never the others.
 const PARALLEL_RUNS: usize = 4;
 
@@ -205,10 +205,24 @@ impl App {
         Ok(self.run_all(&chosen))
     }
 
-    /// Runs the feeds due at `now` (what `cordon serve` does on schedule).
+    /// Runs the feeds due at `now` through the job queue, as one
+    /// [`Worker`](crate::jobs::Worker) of this process with the default
+    /// lease (one tick of `cordon serve`'s scheduler, which runs its own
+    /// worker): one outcome per run, in feed name order. A run that
+    /// another replica holds is left to it.
     pub fn run_due_feeds(&self, now: Timestamp) -> Result<Vec<FeedRunView>, AppError> {
-        let due: Vec<Feed> = self.store.feeds()?.into_iter().filter(|f| f.next_run <= now).collect();
-        Ok(self.run_all(&due))
+        self.enqueue_due_feeds(now)?;
+        let worker = crate::jobs::Worker::new(crate::jobs::DEFAULT_LEASE);
+        let mut runs = Vec::new();
+        for outcome in self.run_jobs(&worker, &|| true) {
+            match (outcome.job, outcome.run, outcome.error) {
+                (None, _, error) => return Err(AppError::Storage(error.unwrap_or_default())),
+                (Some(_), Some(run), _) => runs.push(run),
+                (Some(_), None, _) => {}
+            }
+        }
+        runs.sort_by(|a, b| a.feed.cmp(&b.feed));
+        Ok(runs)
     }
 
     /// When the next feed is due, if there is a feed.
@@ -238,7 +252,7 @@ impl App {
     }
 
     /// One run of one feed, recorded.
-    fn run_one(&self, feed: &Feed) -> FeedRunView {
+    pub(crate) fn run_one(&self, feed: &Feed) -> FeedRunView {
         let started = crate::now();
         let spec = &feed.spec;
         let mut view = FeedRunView {

@@ -32,6 +32,7 @@ pub mod enrichment;
 pub mod exports;
 pub mod feeds;
 pub mod intake;
+pub mod jobs;
 pub mod operations;
 pub mod orgs;
 pub mod protect;
@@ -52,6 +53,10 @@ pub struct Config {
     /// The store: an SQLite file, or a PostgreSQL database named by a
     /// `postgres://user@host:port/db` URL.
     pub db: PathBuf,
+    /// Where read-only queries go (listing, lookups, exports: see
+    /// [`cordon_store::AnyStore::open_with_reads`]): a streaming replica of
+    /// the PostgreSQL `db`; `None` sends them to `db`.
+    pub db_read: Option<PathBuf>,
     /// The compiled geo snapshot; enrichment needs it, nothing else does.
     pub geo: PathBuf,
     /// The MISP warninglists directory (`<name>/list.json`, as
@@ -76,7 +81,7 @@ impl Config {
             }
         };
         let (geo, warninglists) = (beside(GEO_SNAPSHOT), beside(WARNINGLISTS_DIR));
-        Config { db, geo, warninglists, collect: cordon_collect::Settings::default() }
+        Config { db, db_read: None, geo, warninglists, collect: cordon_collect::Settings::default() }
     }
 }
 
@@ -151,7 +156,7 @@ pub struct App {
 impl App {
     /// Opens (creating if needed) the store of `config`.
     pub fn open(config: &Config) -> Result<App, AppError> {
-        let store = AnyStore::open(&config.db)
+        let store = AnyStore::open_with_reads(&config.db, config.db_read.as_deref())
             .map_err(|e| AppError::Storage(format!("cannot open the store {}: {e}", config.db.display())))?;
         Ok(App { store, config: config.clone(), warninglists: warninglists::Cache::default() })
     }

@@ -15,6 +15,12 @@ pub(crate) struct Cli {
     #[arg(long, global = true, env = "CORDON_DB", default_value = "cordon.db", value_name = "PATH|URL")]
     pub(crate) db: PathBuf,
 
+    /// A streaming replica of the PostgreSQL store that read-only queries
+    /// go to: listing indicators and sources, showing one, lookups and
+    /// exports. Writes and everything else go to --db.
+    #[arg(long, global = true, env = "CORDON_DB_READ", value_name = "URL")]
+    pub(crate) db_read: Option<PathBuf>,
+
     /// The compiled geo/ASN snapshot (default: cordon-geo.snap beside the
     /// store). Build it with `cordon geo import` from the data that
     /// scripts/fetch-geodata.sh (in cordon's source tree) fetches.
@@ -49,6 +55,7 @@ impl Cli {
     /// Where the store and its data are.
     pub(crate) fn config(&self) -> cordon_app::Config {
         let mut config = cordon_app::Config::new(self.db.clone());
+        config.db_read.clone_from(&self.db_read);
         if let Some(geo) = &self.geo {
             config.geo = geo.clone();
         }

@@ -1,4 +1,4 @@
-//! `cordon serve`: the hub as an HTTP server on the embedded store.
+//! `cordon serve`: the hub as an HTTP server on its store.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -27,6 +27,11 @@ pub(crate) struct ServeArgs {
     /// 503 (an import it started still completes or is undone whole).
     #[arg(long, default_value_t = cordon_server::DEFAULT_TIMEOUT.as_secs_f64(), value_name = "SECONDS")]
     request_timeout: f64,
+    /// How long a background job (a feed's run) this server claimed stays
+    /// its without renewal (renewed every third of it while it runs): a
+    /// replica that dies leaves its job to the others this long after.
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = crate::access::parse_duration)]
+    job_lease: i64,
     /// How the request log (one event per request, on standard error) is
     /// written; `CORDON_LOG` filters it (default `info`).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
@@ -90,6 +95,7 @@ pub(crate) fn serve(config: &cordon_app::Config, args: &ServeArgs) -> anyhow::Re
     let limit = cordon_server::Limits {
         rate: cordon_server::RateLimit { per_second: args.rate_limit, burst: 2.0 * args.rate_limit },
         timeout: std::time::Duration::from_secs_f64(args.request_timeout),
+        job_lease: std::time::Duration::from_secs(args.job_lease.unsigned_abs()),
         ..cordon_server::Limits::default()
     };
     let _log = start_logging(args.log_format);

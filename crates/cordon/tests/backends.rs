@@ -4,43 +4,12 @@
 //! (`CORDON_TEST_PG`, see scripts/pg.sh; the test fails without one). Every
 //! output is the same, but for the clock and the directory.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The server's maintenance database.
-fn server() -> String {
-    std::env::var("CORDON_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
-}
-
-/// A database of this test, dropped with it.
-struct Database {
-    name: String,
-}
-
-impl Database {
-    fn create() -> Database {
-        let name = format!("cordon_e2e_{}", std::process::id());
-        let mut admin = postgres::Client::connect(&server(), postgres::NoTls)
-            .unwrap_or_else(|e| panic!("no PostgreSQL at {} (run the tests under scripts/pg.sh): {e}", server()));
-        admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).unwrap();
-        admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).unwrap();
-        Database { name }
-    }
-
-    fn url(&self) -> String {
-        let base = server();
-        let root = base.rsplit_once('/').map_or(base.as_str(), |(root, _)| root);
-        format!("{root}/{}", self.name)
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = postgres::Client::connect(&server(), postgres::NoTls) {
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name));
-        }
-    }
-}
+use common::Database;
 
 /// Runs the workload on the store `db` in `dir`; returns every output.
 fn workload(dir: &Path, db: &str) -> Vec<(String, String)> {
@@ -149,7 +118,7 @@ fn steady(text: &str, dir: &Path) -> String {
 
 #[test]
 fn the_same_workload_gives_the_same_outputs_on_both_backends() {
-    let database = Database::create();
+    let database = Database::create("backends");
     let (lite, pg) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let on_sqlite = workload(lite.path(), lite.path().join("cordon.db").to_str().unwrap());
     let on_postgres = workload(pg.path(), &database.url());

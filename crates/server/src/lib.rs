@@ -67,11 +67,20 @@ pub struct Limits {
     pub timeout: std::time::Duration,
     /// Failed dashboard sign-ins allowed per address and per user.
     pub logins: cordon_web::LoginLimit,
+    /// How long a background job (a feed's run) that this server claimed
+    /// stays its without renewal: a replica that dies leaves its job to
+    /// the others this long after its last renewal.
+    pub job_lease: std::time::Duration,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { rate: RateLimit::default(), timeout: DEFAULT_TIMEOUT, logins: cordon_web::LoginLimit::default() }
+        Limits {
+            rate: RateLimit::default(),
+            timeout: DEFAULT_TIMEOUT,
+            logins: cordon_web::LoginLimit::default(),
+            job_lease: cordon_app::jobs::DEFAULT_LEASE,
+        }
     }
 }
 
@@ -89,11 +98,10 @@ pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 /// (`cordon_web`, at `/`). Every request gets a request id, a log event
 /// and a deadline (see the `telemetry` module).
 pub fn router(app: App, limits: impl Into<Limits>) -> axum::Router {
-    shared_router(Arc::new(app), limits.into())
+    shared_router(Arc::new(app), limits.into(), Arc::default())
 }
 
-fn shared_router(app: Arc<App>, limits: Limits) -> axum::Router {
-    let lookups = Arc::new(lookup::Indexes::default());
+fn shared_router(app: Arc<App>, limits: Limits, lookups: Arc<lookup::Indexes>) -> axum::Router {
     let state = Arc::new(Shared {
         audit: audit::AuditQueue::start(app.clone()),
         metrics: metrics::Metrics::new(app.clone(), lookups.clone()),
@@ -142,8 +150,10 @@ impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tls:
 /// Serves `app` on `listener` (a `tokio::net::TcpListener`, or a
 /// [`tls::TlsListener`]) until `shutdown` completes; requests in flight
 /// then finish (each store write is one transaction: it commits or rolls
-/// back, never half). Meanwhile the feeds run when due (the `feeds`
-/// module); a feed run in progress at shutdown completes, no other starts.
+/// back, never half). Meanwhile the feeds run when due, claimed through the
+/// store's job queue (the `feeds` module); a feed run in progress at
+/// shutdown completes, no other starts. On PostgreSQL the lookup index also
+/// follows the generation's notifications (`lookup::follow_notifications`).
 pub async fn serve<L>(
     listener: L,
     app: App,
@@ -155,17 +165,26 @@ where
     Peer: for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
 {
     let app = Arc::new(app);
+    let limits = limits.into();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let stop = Arc::new(stop);
-    let scheduler = tokio::spawn(feeds::schedule(app.clone(), stopped));
+    let worker = cordon_app::jobs::Worker::new(limits.job_lease);
+    let scheduler = tokio::spawn(feeds::schedule(app.clone(), worker, stopped.clone()));
+    let lookups = Arc::new(lookup::Indexes::default());
+    let watcher = tokio::task::spawn_blocking({
+        let (app, lookups) = (app.clone(), lookups.clone());
+        move || lookup::follow_notifications(&app, &lookups, &stopped)
+    });
     let stop_on_signal = stop.clone();
-    let served = axum::serve(listener, shared_router(app, limits.into()).into_make_service_with_connect_info::<Peer>())
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            let _ = stop_on_signal.send(true);
-        })
-        .await;
+    let served =
+        axum::serve(listener, shared_router(app, limits, lookups).into_make_service_with_connect_info::<Peer>())
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                let _ = stop_on_signal.send(true);
+            })
+            .await;
     let _ = stop.send(true);
     let _ = scheduler.await;
+    let _ = watcher.await;
     served
 }

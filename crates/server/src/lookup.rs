@@ -1,6 +1,8 @@
 //! The in-memory lookup index: for each view (who reads, up to which TLP),
 //! the address and CIDR indicators it may see, compiled into an `IpMap` and
-//! rebuilt when the store's generation moves on.
+//! rebuilt when the store's generation moves on: read at most every
+//! [`FRESH`], and on PostgreSQL also told at once by a notification
+//! ([`Indexes::notified`], from the server's generation watch).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -164,6 +166,19 @@ impl Indexes {
         }
     }
 
+    /// Another replica's commit moved the store's generation to
+    /// `generation` (a notification): kept as just read, so lookups
+    /// rebuild at once instead of when the lease of the last read runs
+    /// out.
+    pub(crate) fn notified(&self, generation: i64) {
+        let now = Instant::now();
+        let mut cached = self.generation.lock().unwrap_or_else(|p| p.into_inner());
+        match cached.as_mut() {
+            Some(lease) => lease.settle(Some(generation), now),
+            None => *cached = Some(Lease::new(generation, now)),
+        }
+    }
+
     /// Reads the store's generation and keeps it (unless a read begun
     /// later was kept meanwhile).
     fn read_generation(&self, app: &App) -> Result<i64, AppError> {
@@ -176,5 +191,49 @@ impl Indexes {
             (None, Err(_)) => {}
         }
         result
+    }
+}
+
+/// Tells `lookups` of every move of the store's generation that the store
+/// notifies (PostgreSQL: another replica's commit, or this one's), until
+/// `stop` turns true; returns at once on a store that notifies no one
+/// (SQLite), where polling is the only way. A watch that fails is logged
+/// and begun again a second later; polling covers the gap.
+pub(crate) fn follow_notifications(app: &App, lookups: &Indexes, stop: &tokio::sync::watch::Receiver<bool>) {
+    while !*stop.borrow() {
+        let watched = app.watch_generation(&mut |generation| {
+            if let Some(generation) = generation {
+                lookups.notified(generation);
+            }
+            !*stop.borrow()
+        });
+        match watched {
+            Ok(false) => return,
+            // Stopped: the loop ends.
+            Ok(true) => {}
+            Err(error) => {
+                tracing::warn!(%error, "cannot follow the store's generation; polling it meanwhile");
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A notified generation is taken as read: lookups check it, not the
+    /// store's (still 0 here), until it ages past [`FRESH`].
+    #[test]
+    fn a_notified_generation_is_taken_as_just_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = App::open(&cordon_app::Config::new(dir.path().join("cordon.db"))).unwrap();
+        let indexes = Indexes::default();
+        assert_eq!(indexes.generation(&app).unwrap(), 0);
+        indexes.notified(7);
+        assert_eq!(indexes.generation(&app).unwrap(), 7);
+        std::thread::sleep(FRESH);
+        assert_eq!(indexes.generation(&app).unwrap(), 0, "then the store is read again");
     }
 }

@@ -30,6 +30,34 @@ impl AnyStore {
         }
     }
 
+    /// Like [`AnyStore::open`], sending the read-only queries (listing,
+    /// lookups and exports: [`crate::Store::indicators`],
+    /// [`crate::Store::indicator`], [`crate::Store::sources`]) to `reads`
+    /// when given, a streaming replica of the PostgreSQL database at
+    /// `location` (see [`PgStore::open_with_reads`]). An SQLite `location`
+    /// takes no `reads`.
+    pub fn open_with_reads(location: &Path, reads: Option<&Path>) -> Result<AnyStore, StoreError> {
+        let Some(reads) = reads else { return AnyStore::open(location) };
+        match (location.to_str(), reads.to_str()) {
+            (Some(url), Some(reads)) if is_postgres_url(location) && is_postgres_url(Path::new(reads)) => {
+                Ok(AnyStore::Postgres(PgStore::open_with_reads(url, reads)?))
+            }
+            _ => Err(StoreError::Database(
+                "a read replica needs a PostgreSQL store and a postgres:// URL for the replica".into(),
+            )),
+        }
+    }
+
+    /// Watches the generation as [`PgStore::watch_generation`] does and
+    /// returns true when it stops; false at once on SQLite, whose writers
+    /// notify no one (readers poll [`crate::Store::generation`]).
+    pub fn watch_generation(&self, on_change: &mut dyn FnMut(Option<i64>) -> bool) -> Result<bool, StoreError> {
+        match self {
+            AnyStore::Sqlite(_) => Ok(false),
+            AnyStore::Postgres(p) => p.watch_generation(on_change).map(|()| true),
+        }
+    }
+
     /// The store's identity (see [`SqliteStore::identity`]).
     pub fn identity(&self) -> Result<i64, StoreError> {
         match self {
@@ -52,7 +80,7 @@ macro_rules! on_the_backend {
 #[allow(unused_imports)] // the traits whose methods the forwarded calls name
 use crate::{
     audit::AuditStore, auth::AuthStore, auth::SessionStore, collections::CollectionStore, deliveries::DeliveryStore,
-    enrichment::EnrichmentStore, feeds::FeedStore, ops::OpsStore, orgs::OrgStore, Store,
+    enrichment::EnrichmentStore, feeds::FeedStore, jobs::JobStore, ops::OpsStore, orgs::OrgStore, Store,
 };
 
 forward_stores!(AnyStore, on_the_backend);

@@ -413,5 +413,45 @@ macro_rules! forward_stores {
                 $via!(self, feed_runs(name, limit))
             }
         }
+
+        impl $crate::jobs::JobStore for $ty {
+            fn enqueue_job(
+                &self,
+                kind: &str,
+                key: &str,
+                subject: i64,
+                now: cordon_model::Timestamp,
+            ) -> Result<bool, $crate::StoreError> {
+                $via!(self, enqueue_job(kind, key, subject, now))
+            }
+            fn claim_job(
+                &self,
+                owner: &str,
+                now: cordon_model::Timestamp,
+                lease_until: cordon_model::Timestamp,
+            ) -> Result<Option<$crate::jobs::Job>, $crate::StoreError> {
+                $via!(self, claim_job(owner, now, lease_until))
+            }
+            fn renew_job(
+                &self,
+                id: i64,
+                owner: &str,
+                lease_until: cordon_model::Timestamp,
+            ) -> Result<bool, $crate::StoreError> {
+                $via!(self, renew_job(id, owner, lease_until))
+            }
+            fn finish_job(
+                &self,
+                id: i64,
+                owner: &str,
+                error: Option<&str>,
+                now: cordon_model::Timestamp,
+            ) -> Result<bool, $crate::StoreError> {
+                $via!(self, finish_job(id, owner, error, now))
+            }
+            fn job(&self, id: i64) -> Result<Option<$crate::jobs::JobRecord>, $crate::StoreError> {
+                $via!(self, job(id))
+            }
+        }
     };
 }

@@ -44,6 +44,7 @@ pub mod collections;
 pub mod deliveries;
 pub mod enrichment;
 pub mod feeds;
+pub mod jobs;
 pub mod ops;
 pub mod orgs;
 mod pg;

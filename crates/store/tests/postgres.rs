@@ -187,3 +187,73 @@ fn a_commit_through_one_replica_is_seen_through_another() {
     let hub = other.hub().unwrap().viewer();
     assert!(other.indicator("80.94.95.112", &IndicatorFilter::new(hub)).unwrap().is_some());
 }
+
+/// A replica watching the generation is told of another's commit: the
+/// notification carries the generation the commit left.
+#[test]
+fn a_commit_through_one_replica_is_notified_to_a_watcher() {
+    use cordon_model::{normalize, Record};
+    use cordon_store::{ImportCounts, ImportMeta};
+
+    let dir = tempfile::tempdir().unwrap();
+    let (one, watcher) =
+        (<PgStore as conformance::Backend>::open(dir.path()), <PgStore as conformance::Backend>::open(dir.path()));
+    let (listening, listened) = std::sync::mpsc::channel();
+    let (told, heard) = std::sync::mpsc::channel();
+    let watching = std::thread::spawn(move || {
+        let _ = listening.send(());
+        let started = std::time::Instant::now();
+        watcher.watch_generation(&mut |generation| match generation {
+            Some(generation) => {
+                let _ = told.send(generation);
+                false
+            }
+            None => started.elapsed() < std::time::Duration::from_secs(30),
+        })
+    });
+    listened.recv().unwrap();
+    // LISTEN runs after the thread starts: commit until it is heard.
+    let meta = ImportMeta::new("a", "f.txt", "00", "plain");
+    let mut generation = None;
+    for n in 0..100u32 {
+        one.import(&meta, &mut |sink| {
+            let value = format!("80.94.95.{}", n + 1);
+            for s in Record::new(1, normalize(&value).unwrap().observables.remove(0)).sightings() {
+                sink.add(&s)?;
+            }
+            Ok(ImportCounts::default())
+        })
+        .unwrap();
+        if let Ok(heard) = heard.recv_timeout(std::time::Duration::from_millis(200)) {
+            generation = Some(heard);
+            break;
+        }
+    }
+    watching.join().unwrap().unwrap();
+    let heard = generation.expect("no notification came");
+    assert!(heard > 0 && heard <= one.generation().unwrap(), "{heard}");
+}
+
+/// With a read replica, listing, showing and sources are read there and
+/// everything else on the primary: a replica that does not answer fails
+/// those reads only.
+#[test]
+fn reads_of_listing_go_to_the_read_replica() {
+    use cordon_store::orgs::OrgStore;
+    use cordon_store::IndicatorFilter;
+
+    let dir = tempfile::tempdir().unwrap();
+    let primary = database_for(dir.path());
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let store = PgStore::open_with_reads(&primary, &format!("postgres://postgres@127.0.0.1:{closed}/none")).unwrap();
+    let import = conformance::ops::import(&store, "a", "80.94.95.112", 1500);
+    assert!(import > 0 && store.generation().unwrap() > 0);
+    let hub = store.hub().unwrap().viewer();
+    assert_eq!(store.imports(&hub).unwrap().len(), 1, "imports are the primary's");
+    let filter = IndicatorFilter::new(hub);
+    assert!(store.indicators(&filter, &mut |_| {}).is_err());
+    assert!(store.indicator("80.94.95.112", &filter).is_err());
+    assert!(store.sources(&hub).is_err());
+    let same = PgStore::open_with_reads(&primary, &primary).unwrap();
+    assert!(same.indicator("80.94.95.112", &filter).unwrap().is_some());
+}

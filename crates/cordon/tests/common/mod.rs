@@ -62,3 +62,41 @@ pub fn ok_in(dir: &Path, args: &[&str]) -> String {
     );
     stdout(&out)
 }
+
+/// The server's maintenance database.
+pub fn pg_server() -> String {
+    std::env::var("CORDON_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// A PostgreSQL database of one test (`CORDON_TEST_PG`'s server, see
+/// scripts/pg.sh; the test fails without one), dropped with it.
+pub struct Database {
+    name: String,
+}
+
+impl Database {
+    /// Creates the database of the test `tag` in this process.
+    pub fn create(tag: &str) -> Database {
+        let name = format!("cordon_e2e_{tag}_{}", std::process::id());
+        let mut admin = postgres::Client::connect(&pg_server(), postgres::NoTls)
+            .unwrap_or_else(|e| panic!("no PostgreSQL at {} (run the tests under scripts/pg.sh): {e}", pg_server()));
+        admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).unwrap();
+        admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).unwrap();
+        Database { name }
+    }
+
+    /// Its URL.
+    pub fn url(&self) -> String {
+        let base = pg_server();
+        let root = base.rsplit_once('/').map_or(base.as_str(), |(root, _)| root);
+        format!("{root}/{}", self.name)
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = postgres::Client::connect(&pg_server(), postgres::NoTls) {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name));
+        }
+    }
+}

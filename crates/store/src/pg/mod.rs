@@ -16,6 +16,7 @@ mod deliveries;
 mod enrichment;
 mod feeds;
 mod import;
+mod jobs;
 mod migrations;
 mod ops;
 mod orgs;
@@ -38,6 +39,9 @@ use crate::StoreError;
 pub struct PgStore {
     config: postgres::Config,
     idle: Mutex<Vec<Conn>>,
+    /// The store of a streaming replica that read-only queries go to
+    /// (see [`PgStore::open_with_reads`]).
+    reads: Option<Box<PgStore>>,
 }
 
 /// Idle connections kept for reuse: enough for a server's blocking pool
@@ -78,13 +82,34 @@ impl PgStore {
     /// bringing its schema up to date (under an advisory lock, so replicas
     /// starting together do not race).
     pub fn open(url: &str) -> Result<PgStore, StoreError> {
-        let config: postgres::Config =
-            url.parse().map_err(|e: postgres::Error| StoreError::Database(format!("bad database URL: {e}")))?;
-        let store = PgStore { config, idle: Mutex::new(Vec::new()) };
+        let store = PgStore::unconnected(url)?;
         let conn = store.connect()?;
         migrations::migrate(&conn)?;
         store.give_back(conn);
         Ok(store)
+    }
+
+    /// Like [`PgStore::open`], with the read-only queries that can stand a
+    /// replica's lag (listing, lookups and exports: `Store::indicators`,
+    /// `indicator` and `sources`) sent to the streaming replica at
+    /// `reads`; everything else (writes, and reads that a write depends
+    /// on: imports, operations, the generation, authentication) goes to
+    /// `url`. The replica is connected to when first read from.
+    pub fn open_with_reads(url: &str, reads: &str) -> Result<PgStore, StoreError> {
+        let replica = PgStore::unconnected(reads)?;
+        Ok(PgStore { reads: Some(Box::new(replica)), ..PgStore::open(url)? })
+    }
+
+    /// The store at `url`, connecting to nothing yet.
+    fn unconnected(url: &str) -> Result<PgStore, StoreError> {
+        let config: postgres::Config =
+            url.parse().map_err(|e: postgres::Error| StoreError::Database(format!("bad database URL: {e}")))?;
+        Ok(PgStore { config, idle: Mutex::new(Vec::new()), reads: None })
+    }
+
+    /// Where read-only queries go: the replica, if there is one.
+    pub(crate) fn reading(&self) -> &PgStore {
+        self.reads.as_deref().unwrap_or(self)
     }
 
     /// The store's identity: a random number drawn when it was created, so
@@ -92,6 +117,34 @@ impl PgStore {
     /// for its.
     pub fn identity(&self) -> Result<i64, StoreError> {
         self.with(|c| c.value("SELECT value FROM meta WHERE key = 'store_id'", &[]))
+    }
+
+    /// Watches the store's generation on a connection of its own (`LISTEN
+    /// cordon_generation`, which a trigger on the generation NOTIFYs when a
+    /// transaction that moved it commits): calls `on_change` with the new
+    /// generation on each notification and with `None` after every second
+    /// without one, until `on_change` returns false. Fails when the
+    /// connection does (the caller may watch again).
+    pub fn watch_generation(&self, on_change: &mut dyn FnMut(Option<i64>) -> bool) -> Result<(), StoreError> {
+        use postgres::fallible_iterator::FallibleIterator;
+        let mut client = self.config.connect(NoTls)?;
+        client.batch_execute("LISTEN cordon_generation")?;
+        loop {
+            let next = client.notifications().timeout_iter(std::time::Duration::from_secs(1)).next()?;
+            let go_on = match next {
+                Some(notification) => match notification.payload().parse() {
+                    Ok(generation) => on_change(Some(generation)),
+                    Err(_) => true,
+                },
+                None if client.is_closed() => {
+                    return Err(StoreError::Database("the connection watching the generation closed".into()))
+                }
+                None => on_change(None),
+            };
+            if !go_on {
+                return Ok(());
+            }
+        }
     }
 
     fn connect(&self) -> Result<Conn, StoreError> {

@@ -14,7 +14,7 @@ use postgres::Row;
 use super::{get, parsed, Conn, OPS_LOCK};
 use crate::ops::{
     Check, ContactRef, Evidence, OpIndicator, OpScope, Operation, OpsStore, Outcome, ReportCounts, Target,
-    TargetCursor, TargetFilter, TargetKind, TargetOrder, TargetPage, TargetSpec, TargetState, Transition,
+    TargetCursor, TargetFilter, TargetKind, TargetOrder, TargetPage, TargetSpec, TargetState, Transition, SCOPE_ORDER,
 };
 use crate::shared::{tlp_from_code, SIGHTING_ORDER};
 use crate::StoreError;
@@ -154,6 +154,57 @@ fn operation_row(r: &Row) -> Result<Operation, StoreError> {
 
 const OPERATION_COLUMNS: &str = "id, name, unix(start_at), unix(end_at), description, unix(created)";
 
+/// The operation's indicators (`$1`; of the kinds `$2`, every kind when
+/// null) with what planning needs, one row each as [`scope_row`] reads
+/// it; the caller adds the order.
+const SCOPE_SELECT: &str = "WITH op AS (SELECT start_at, end_at FROM operations WHERE id = $1),
+          attached AS (SELECT import_id FROM operation_imports WHERE operation_id = $1),
+          ids AS (
+            SELECT DISTINCT s.indicator_id AS id FROM sightings s, op
+            WHERE (s.last_seen >= op.start_at AND s.first_seen <= op.end_at)
+               OR s.created_import IN (SELECT import_id FROM attached)
+               OR s.last_import IN (SELECT import_id FROM attached))
+     SELECT i.id, i.value, i.kind, e.flag_names, e.country, e.asn, e.as_org, e.hosting,
+            array_agg(DISTINCT s.category), array_agg(DISTINCT s.malware) FILTER (WHERE s.malware <> ''),
+            array_agg(DISTINCT src.name), array_agg(DISTINCT s.port) FILTER (WHERE s.port <> 0),
+            unix(min(s.first_seen)), unix(max(s.last_seen)), max(s.last_import),
+            array_agg(DISTINCT s.derived_from) FILTER (WHERE s.derived_from <> 0)
+     FROM ids JOIN indicators i ON i.id = ids.id
+     JOIN sightings s ON s.indicator_id = i.id
+     JOIN sources src ON src.id = s.source_id
+     LEFT JOIN enrichment e ON e.indicator_id = i.id
+     WHERE $2::text[] IS NULL OR i.kind = ANY($2::text[])
+     GROUP BY i.id, e.indicator_id";
+
+/// One row of [`SCOPE_SELECT`]: the indicator, and those it derives from.
+fn scope_row(row: &Row) -> Result<(OpIndicator, Vec<i64>), StoreError> {
+    let categories: BTreeSet<Category> = parse_all::<Category>(get(row, 8)?)?.into_iter().collect();
+    let mut malware: Vec<String> = get::<Option<Vec<String>>>(row, 9)?.unwrap_or_default();
+    malware.sort();
+    let mut sources: Vec<String> = get(row, 10)?;
+    sources.sort();
+    let mut port_list = ports(get::<Option<Vec<i64>>>(row, 11)?.unwrap_or_default());
+    port_list.sort_unstable();
+    let indicator = OpIndicator {
+        id: get(row, 0)?,
+        value: get(row, 1)?,
+        kind: parsed(row, 2)?,
+        flags: get::<Option<Vec<String>>>(row, 3)?.unwrap_or_default(),
+        country: get(row, 4)?,
+        asn: get::<Option<i64>>(row, 5)?.and_then(|a| u32::try_from(a).ok()),
+        as_org: get(row, 6)?,
+        hosting: get(row, 7)?,
+        categories: categories.into_iter().collect(),
+        malware,
+        sources,
+        ports: port_list,
+        first_seen: get(row, 12)?,
+        last_seen: get(row, 13)?,
+        last_import: get(row, 14)?,
+    };
+    Ok((indicator, get::<Option<Vec<i64>>>(row, 15)?.unwrap_or_default()))
+}
+
 impl OpsStore for Conn {
     fn atomically(&self, work: &mut dyn FnMut(&dyn OpsStore) -> Result<(), StoreError>) -> Result<(), StoreError> {
         self.transaction(Some(OPS_LOCK), |c| work(c))
@@ -196,64 +247,53 @@ impl OpsStore for Conn {
     fn scope(&self, operation_id: i64) -> Result<OpScope, StoreError> {
         let mut scope = OpScope::default();
         let mut links = Vec::new();
-        self.stream(
-            "WITH op AS (SELECT start_at, end_at FROM operations WHERE id = $1),
-                  attached AS (SELECT import_id FROM operation_imports WHERE operation_id = $1),
-                  ids AS (
-                    SELECT DISTINCT s.indicator_id AS id FROM sightings s, op
-                    WHERE (s.last_seen >= op.start_at AND s.first_seen <= op.end_at)
-                       OR s.created_import IN (SELECT import_id FROM attached)
-                       OR s.last_import IN (SELECT import_id FROM attached))
-             SELECT i.id, i.value, i.kind, e.flag_names, e.country, e.asn, e.as_org, e.hosting,
-                    array_agg(DISTINCT s.category), array_agg(DISTINCT s.malware) FILTER (WHERE s.malware <> ''),
-                    array_agg(DISTINCT src.name), array_agg(DISTINCT s.port) FILTER (WHERE s.port <> 0),
-                    unix(min(s.first_seen)), unix(max(s.last_seen)), max(s.last_import),
-                    array_agg(DISTINCT s.derived_from) FILTER (WHERE s.derived_from <> 0)
-             FROM ids JOIN indicators i ON i.id = ids.id
-             JOIN sightings s ON s.indicator_id = i.id
-             JOIN sources src ON src.id = s.source_id
-             LEFT JOIN enrichment e ON e.indicator_id = i.id
-             GROUP BY i.id, e.indicator_id
-             ORDER BY i.id",
-            &[&operation_id],
-            |row| {
-                let id: i64 = get(row, 0)?;
-                let categories: BTreeSet<Category> = parse_all::<Category>(get(row, 8)?)?.into_iter().collect();
-                let mut malware: Vec<String> = get::<Option<Vec<String>>>(row, 9)?.unwrap_or_default();
-                malware.sort();
-                let mut sources: Vec<String> = get(row, 10)?;
-                sources.sort();
-                let mut port_list = ports(get::<Option<Vec<i64>>>(row, 11)?.unwrap_or_default());
-                port_list.sort_unstable();
-                for from in get::<Option<Vec<i64>>>(row, 15)?.unwrap_or_default() {
-                    links.push((id, from));
-                }
-                scope.indicators.push(OpIndicator {
-                    id,
-                    value: get(row, 1)?,
-                    kind: parsed(row, 2)?,
-                    flags: get::<Option<Vec<String>>>(row, 3)?.unwrap_or_default(),
-                    country: get(row, 4)?,
-                    asn: get::<Option<i64>>(row, 5)?.and_then(|a| u32::try_from(a).ok()),
-                    as_org: get(row, 6)?,
-                    hosting: get(row, 7)?,
-                    categories: categories.into_iter().collect(),
-                    malware,
-                    sources,
-                    ports: port_list,
-                    first_seen: get(row, 12)?,
-                    last_seen: get(row, 13)?,
-                    last_import: get(row, 14)?,
-                });
-                Ok(true)
-            },
-        )?;
+        let every_kind: Option<Vec<&str>> = None;
+        self.stream(&format!("{SCOPE_SELECT} ORDER BY i.id"), &[&operation_id, &every_kind], |row| {
+            let (indicator, derived_from) = scope_row(row)?;
+            links.extend(derived_from.into_iter().map(|from| (indicator.id, from)));
+            scope.indicators.push(indicator);
+            Ok(true)
+        })?;
         let ids: HashSet<i64> = scope.indicators.iter().map(|i| i.id).collect();
         links.retain(|(a, b)| ids.contains(a) && ids.contains(b));
         links.sort_unstable();
         links.dedup();
         scope.links = links;
         Ok(scope)
+    }
+
+    fn scope_each(
+        &self,
+        operation_id: i64,
+        batch: usize,
+        each: &mut dyn FnMut(&[OpIndicator]) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        // A cursor, fetched a batch at a time: `each` may use this very
+        // connection between two fetches (inside `atomically`), which a
+        // streamed result would hold.
+        let batch = batch.max(1);
+        self.transaction(None, |c| {
+            for kinds in SCOPE_ORDER {
+                let kinds: Option<Vec<&str>> = Some(kinds.iter().map(|k| k.as_str()).collect());
+                c.execute(
+                    &format!("DECLARE scope_batches NO SCROLL CURSOR FOR {SCOPE_SELECT} ORDER BY i.value"),
+                    &[&operation_id, &kinds],
+                )?;
+                loop {
+                    let rows = c.query(&format!("FETCH {batch} FROM scope_batches"), &[])?;
+                    if rows.is_empty() {
+                        break;
+                    }
+                    let indicators: Vec<OpIndicator> = rows
+                        .iter()
+                        .map(|row| scope_row(row).map(|(indicator, _)| indicator))
+                        .collect::<Result<_, _>>()?;
+                    each(&indicators)?;
+                }
+                c.execute("CLOSE scope_batches", &[])?;
+            }
+            Ok(())
+        })
     }
 
     fn upsert_targets(
@@ -323,6 +363,18 @@ impl OpsStore for Conn {
     fn targets(&self, filter: &TargetFilter) -> Result<Vec<Target>, StoreError> {
         let sql = format!("SELECT {TARGET_COLUMNS} FROM targets t WHERE {TARGET_FILTER} ORDER BY t.id");
         let rows = self.query(&sql, &filter_params(filter).as_params())?;
+        rows.iter().map(target_row).collect()
+    }
+
+    fn targets_after(&self, filter: &TargetFilter, after: i64, limit: usize) -> Result<Vec<Target>, StoreError> {
+        let sql = format!(
+            "SELECT {TARGET_COLUMNS} FROM targets t WHERE {TARGET_FILTER} AND t.id > $9 ORDER BY t.id LIMIT $10"
+        );
+        let filter = filter_params(filter);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut params = filter.as_params();
+        params.extend([&after as &(dyn postgres::types::ToSql + Sync), &limit]);
+        let rows = self.query(&sql, &params)?;
         rows.iter().map(target_row).collect()
     }
 
@@ -439,6 +491,36 @@ impl OpsStore for Conn {
                 c.execute("UPDATE targets SET state = $2 WHERE id = $1", &[&t.target_id, &t.to.as_str()])?;
             }
             Ok(())
+        })
+    }
+
+    fn move_targets(
+        &self,
+        target_ids: &[i64],
+        from: TargetState,
+        transition: &Transition,
+    ) -> Result<Vec<i64>, StoreError> {
+        self.transaction(Some(OPS_LOCK), |c| {
+            let rows = c.query(
+                "WITH moved AS (
+                    UPDATE targets SET state = $3 WHERE id = ANY($1) AND state = $2 RETURNING id)
+                 INSERT INTO transitions (target_id, time, from_state, to_state, reason, actor, note, import_mark)
+                 SELECT id, ts($4), $2, $3, $5, $6, $7, $8 FROM moved ORDER BY id
+                 RETURNING target_id",
+                &[
+                    &target_ids,
+                    &from.as_str(),
+                    &transition.to.as_str(),
+                    &transition.time,
+                    &transition.reason,
+                    &transition.actor,
+                    &transition.note,
+                    &transition.import_mark,
+                ],
+            )?;
+            let mut moved: Vec<i64> = rows.iter().map(|r| get(r, 0)).collect::<Result<_, _>>()?;
+            moved.sort_unstable();
+            Ok(moved)
         })
     }
 

@@ -7,11 +7,22 @@ use super::PgStore;
 #[allow(unused_imports)] // the traits whose methods the forwarded calls name
 use crate::{
     audit::AuditStore, auth::AuthStore, auth::SessionStore, collections::CollectionStore, deliveries::DeliveryStore,
-    enrichment::EnrichmentStore, feeds::FeedStore, ops::OpsStore, orgs::OrgStore, Store,
+    enrichment::EnrichmentStore, feeds::FeedStore, jobs::JobStore, ops::OpsStore, orgs::OrgStore, Store,
 };
 
-/// One call on a connection of the pool.
+/// One call on a connection of the pool: the replica's for the read-only
+/// queries of listing, lookups and exports (see
+/// [`PgStore::open_with_reads`]), the primary's for everything else.
 macro_rules! on_a_connection {
+    ($store:ident, indicators($($arg:expr),*)) => {
+        $store.reading().with(|c| c.indicators($($arg),*))
+    };
+    ($store:ident, indicator($($arg:expr),*)) => {
+        $store.reading().with(|c| c.indicator($($arg),*))
+    };
+    ($store:ident, sources($($arg:expr),*)) => {
+        $store.reading().with(|c| c.sources($($arg),*))
+    };
     ($store:ident, $method:ident($($arg:expr),*)) => {
         $store.with(|c| c.$method($($arg),*))
     };

@@ -409,6 +409,25 @@ const MIGRATIONS: &[&str] = &[
         error TEXT
     );
     CREATE INDEX feed_runs_feed ON feed_runs(feed, id);",
+    // 12: the job queue that `cordon serve` replicas share (issue 16): one
+    // row per job, unique by key (a feed's run per due time), claimed under
+    // a lease; and the sightings by the import that created them, which
+    // post-ingest flagging, stale indicators and import undo scan by.
+    "CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL UNIQUE,
+        subject INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        owner TEXT,
+        lease_until INTEGER,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created INTEGER NOT NULL,
+        finished INTEGER,
+        error TEXT
+    );
+    CREATE INDEX jobs_open ON jobs(id) WHERE state IN ('queued', 'running');
+    CREATE INDEX sightings_created_import ON sightings(created_import);",
 ];
 
 /// The schema version this build writes.
@@ -491,7 +510,7 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(indexes, ["sightings_derived_from"]);
+        assert_eq!(indexes, ["sightings_created_import", "sightings_derived_from"]);
         let duplicate = conn.execute(
             "INSERT INTO sightings (indicator_id, source_id, category, first_seen, last_seen, confidence, tlp,
                                     created_import, last_import, line)

@@ -7,6 +7,7 @@ mod deliveries;
 mod enrichment;
 mod feeds;
 mod import;
+mod jobs;
 mod migrations;
 mod ops;
 mod orgs;

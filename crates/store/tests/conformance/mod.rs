@@ -8,6 +8,7 @@ pub mod batches;
 pub mod collections;
 pub mod deliveries;
 pub mod feeds;
+pub mod jobs;
 pub mod ops;
 pub mod reads;
 pub mod visibility;
@@ -21,6 +22,7 @@ use cordon_store::collections::CollectionStore;
 use cordon_store::deliveries::DeliveryStore;
 use cordon_store::enrichment::EnrichmentStore;
 use cordon_store::feeds::FeedStore;
+use cordon_store::jobs::JobStore;
 use cordon_store::ops::OpsStore;
 use cordon_store::orgs::OrgStore;
 use cordon_store::{IndicatorFilter, Store};
@@ -35,6 +37,7 @@ pub trait Backend:
     + SessionStore
     + DeliveryStore
     + FeedStore
+    + JobStore
     + CollectionStore
     + Sized
     + 'static
@@ -148,6 +151,10 @@ macro_rules! suite {
             conformance::ops::targets_page_by_page_in_every_order::<$backend>();
         }
         #[test]
+        fn streamed_operations_agree_with_their_definitions() {
+            conformance::ops::streamed_operations_agree_with_their_definitions::<$backend>();
+        }
+        #[test]
         fn report_counts_group_one_operation() {
             conformance::ops::report_counts_group_one_operation::<$backend>();
         }
@@ -162,6 +169,14 @@ macro_rules! suite {
         #[test]
         fn feeds_keep_their_definition_state_and_runs() {
             conformance::feeds::feeds_keep_their_definition_state_and_runs::<$backend>();
+        }
+        #[test]
+        fn jobs_are_queued_once_and_claimed_under_a_lease() {
+            conformance::jobs::jobs_are_queued_once_and_claimed_under_a_lease::<$backend>();
+        }
+        #[test]
+        fn threads_claiming_at_once_never_get_one_job_twice() {
+            conformance::jobs::threads_claiming_at_once_never_get_one_job_twice::<$backend>();
         }
         proptest::proptest! {
             #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]

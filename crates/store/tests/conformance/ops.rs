@@ -289,3 +289,80 @@ pub fn targets_page_by_page_in_every_order<B: Backend>() {
         }
     }
 }
+
+/// The streamed operations agree with what they stream: `scope_each` is
+/// the scope in planning order (kind group, then value) a batch at a time,
+/// and may write between batches; `targets_after` is `targets` a page at a
+/// time; `move_targets` moves those in the state given, once each.
+pub fn streamed_operations_agree_with_their_definitions<B: Backend>() {
+    use cordon_store::ops::SCOPE_ORDER;
+    let store = fresh::<B>();
+    for raw in ["https://b.example/x", "80.94.95.113", "b.example", "45.148.10.0/24", "80.94.95.112", "a.example"] {
+        import(&*store, "a", raw, 1500);
+    }
+    let op = operation(&*store);
+    let group = |kind| SCOPE_ORDER.iter().position(|kinds| kinds.contains(&kind));
+    let mut expected: Vec<String> = store.scope(op.id).unwrap().indicators.into_iter().map(|i| i.value).collect();
+    expected.sort_by_key(|v| (group(cordon_model::normalize(v).unwrap().observables[0].kind()), v.clone()));
+    let mut streamed = Vec::new();
+    store
+        .scope_each(op.id, 2, &mut |batch| {
+            assert!(!batch.is_empty() && batch.len() <= 2, "{batch:?}");
+            // A write between batches, as building targets does.
+            let key = batch[0].value.clone();
+            store.upsert_targets(op.id, &[spec(&key, vec![batch[0].id])], 10)?;
+            streamed.extend(batch.iter().map(|i| i.value.clone()));
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(streamed, expected);
+
+    let specs: Vec<TargetSpec> = (0..7).map(|n| spec(&format!("t{n}.example"), vec![])).collect();
+    let ids: Vec<i64> = store.upsert_targets(op.id, &specs, 10).unwrap().into_iter().map(|(id, _)| id).collect();
+    let filter = TargetFilter { operation_id: Some(op.id), ..TargetFilter::default() };
+    let all = store.targets(&filter).unwrap();
+    let mut paged = Vec::new();
+    let mut after = i64::MIN;
+    while let Some(last) = store.targets_after(&filter, after, 3).unwrap().last().map(|t| t.id) {
+        paged.extend(store.targets_after(&filter, after, 3).unwrap());
+        after = last;
+    }
+    assert_eq!(paged, all);
+    let nl = TargetFilter { country: Some("nl".into()), ..filter.clone() };
+    assert_eq!(store.targets_after(&nl, ids[4], 10).unwrap(), store.targets(&nl).unwrap()[all.len() - 2..]);
+
+    let step = |to| Transition {
+        target_id: 0,
+        time: 20,
+        from: None,
+        to,
+        reason: None,
+        actor: "t".into(),
+        note: "bulk".into(),
+        import_mark: 1,
+    };
+    let identified: Vec<Transition> =
+        ids.iter().map(|id| Transition { target_id: *id, ..step(TargetState::Identified) }).collect();
+    store.append_transitions(&identified).unwrap();
+    store
+        .append_transitions(&[Transition {
+            target_id: ids[1],
+            from: Some(TargetState::Identified),
+            ..step(TargetState::Triaged)
+        }])
+        .unwrap();
+    let asked = [ids[3], ids[1], ids[0], ids[3], 999_999];
+    let moved = store.move_targets(&asked, TargetState::Identified, &step(TargetState::Triaged)).unwrap();
+    assert_eq!(moved, [ids[0], ids[3]], "those identified, once each, ascending");
+    let history = store.history(ids[3]).unwrap();
+    assert_eq!(history.len(), 2);
+    let last = &history[1];
+    assert_eq!(
+        (last.target_id, last.from, last.to, last.note.as_str(), last.time),
+        (ids[3], Some(TargetState::Identified), TargetState::Triaged, "bulk", 20)
+    );
+    assert_eq!(store.history(ids[1]).unwrap().len(), 2, "already triaged: not moved again");
+    let states = store.states(&ids).unwrap();
+    assert_eq!(states[&ids[0]], TargetState::Triaged);
+    assert_eq!(states[&ids[2]], TargetState::Identified);
+}

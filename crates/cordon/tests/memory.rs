@@ -47,16 +47,26 @@ fn peak_kib(db: &Path, args: &[&str]) -> u64 {
     text.trim().lines().last().and_then(|l| l.parse().ok()).unwrap_or_else(|| panic!("no peak RSS in {text:?}"))
 }
 
+/// [`ADDRESSES`] distinct public unicast addresses from 11.0.0.0 up (to
+/// 47.x), never a bogon, a line each.
+fn address_feed() -> String {
+    let mut feed = String::new();
+    for i in 0..ADDRESSES {
+        writeln!(feed, "{}", address(i)).unwrap();
+    }
+    feed
+}
+
+/// The `i`th address of [`address_feed`].
+fn address(i: u64) -> std::net::Ipv4Addr {
+    std::net::Ipv4Addr::from(((11u64 << 24) + i * 4099) as u32)
+}
+
 #[test]
 fn targets_build_and_bulk_transitions_peak_under_a_bound_that_does_not_follow_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cordon.db");
-    let mut feed = String::new();
-    for i in 0..ADDRESSES {
-        // Distinct public unicast addresses from 11.0.0.0 up, never a bogon.
-        let address = (11u64 << 24) + i * 4099;
-        writeln!(feed, "{}", std::net::Ipv4Addr::from(address as u32)).unwrap();
-    }
+    let mut feed = address_feed();
     for i in 0..URLS {
         writeln!(feed, "http://host{i}.example{}.com/login", i % 97).unwrap();
     }
@@ -101,11 +111,7 @@ fn targets_build_and_bulk_transitions_peak_under_a_bound_that_does_not_follow_th
 fn package_build_peaks_under_a_bound_that_does_not_follow_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cordon.db");
-    let mut feed = String::new();
-    for i in 0..ADDRESSES {
-        let address = (11u64 << 24) + i * 4099;
-        writeln!(feed, "{}", std::net::Ipv4Addr::from(address as u32)).unwrap();
-    }
+    let feed = address_feed();
     let text = |name: &str, contents: &str| {
         let path = dir.path().join(name);
         std::fs::write(&path, contents).unwrap();
@@ -113,7 +119,7 @@ fn package_build_peaks_under_a_bound_that_does_not_follow_the_store() {
     };
     let feed = text("feed.txt", &feed);
     // The addresses run from 11.0.0.0 to 47.x: half in each country.
-    let middle = std::net::Ipv4Addr::from(((11u64 << 24) + ADDRESSES / 2 * 4099) as u32);
+    let middle = address(ADDRESSES / 2);
     let below = std::net::Ipv4Addr::from(u32::from(middle) - 1);
     let asn = text("asn.csv", "11.0.0.0,47.255.255.255,64500,Example Hosting\n");
     let country = text("country.csv", &format!("11.0.0.0,{below},US\n{middle},47.255.255.255,DE\n"));

@@ -44,6 +44,11 @@ fn fixture(db: &Path) -> (SqliteStore, cordon_store::ops::Operation) {
     for (ip, cc) in [("80.94.95.112", "RO"), ("45.148.10.7", "NL"), ("193.47.62.69", "NL"), ("2.57.122.53", "RO")] {
         common::enrich(db, ip, cc, 64500, "");
     }
+    triaged(store)
+}
+
+/// `store`'s operation with its targets built and triaged.
+fn triaged(store: SqliteStore) -> (SqliteStore, cordon_store::ops::Operation) {
     let op = common::operation(&store);
     let actor = Actor::new("analyst", common::T0 + 86_400, "");
     common::build(&store, &op, &actor);
@@ -175,12 +180,7 @@ fn many(db: &Path, n: u8) -> (SqliteStore, cordon_store::ops::Operation) {
     for i in 1..=n {
         common::enrich(db, &format!("45.148.10.{i}"), "NL", 64500 + u32::from(i % 3), "");
     }
-    let op = common::operation(&store);
-    let actor = Actor::new("analyst", common::T0 + 86_400, "");
-    common::build(&store, &op, &actor);
-    let all = store.targets(&TargetFilter::default()).unwrap();
-    transition(&store, &all, TargetState::Triaged, None, &actor).unwrap();
-    (store, op)
+    triaged(store)
 }
 
 fn gunzip(path: &Path) -> String {

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use cordon_model::{format_timestamp, most_restrictive, OrgKind, Viewer};
 use cordon_ops::lifecycle::RejectReason;
-use cordon_ops::package::{sha256, FILES};
+use cordon_ops::package::{files, sha256};
 use cordon_ops::tlp::{may_pass_on, Recipient};
 use cordon_ops::workflow::{transition, Actor};
 use cordon_store::deliveries::{DeliveryStore, PackageRecord};
@@ -50,7 +50,7 @@ impl From<&PackageRecord> for PackageView {
             created: format_timestamp(p.created),
             targets: p.targets,
             manifest_sha256: p.manifest_sha256.clone(),
-            files: FILES.to_vec(),
+            files: files(p.targets).to_vec(),
         }
     }
 }
@@ -177,12 +177,15 @@ impl App {
         let missing = || AppError::NotFound(format!("there is no package file {country}/{file}"));
         let only = self.package_countries(viewer)?;
         let country = country.to_ascii_uppercase();
-        if only.as_deref().is_some_and(|c| c != country) || !FILES.contains(&file) {
+        if only.as_deref().is_some_and(|c| c != country) {
             return Err(missing());
         }
         let operation = self.operation(operation)?;
         let record =
             self.store.packages(operation.id)?.into_iter().rev().find(|p| p.country == country).ok_or_else(missing)?;
+        if !files(record.targets).contains(&file) {
+            return Err(missing());
+        }
         let dir = Path::new(&record.path);
         let read = |name: &str| {
             std::fs::read(dir.join(name)).map_err(|e| AppError::NotFound(format!("{country}/{name} is gone: {e}")))

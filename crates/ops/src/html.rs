@@ -23,12 +23,21 @@ pub fn escape(text: &str) -> String {
 
 /// A complete page around `body` (already HTML).
 pub fn page(title: &str, body: &str) -> String {
+    format!("{}{body}{PAGE_END}", page_start(title))
+}
+
+/// The start of a page, up to and including its `<body>` line: a page
+/// written piece by piece is this, its body, then [`PAGE_END`].
+pub fn page_start(title: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\n<style>{STYLE}</style>\
-         </head><body>\n{body}\n</body></html>\n",
+         </head><body>\n",
         escape(title)
     )
 }
+
+/// The end of a page begun with [`page_start`].
+pub const PAGE_END: &str = "\n</body></html>\n";
 
 const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em auto;max-width:70em;color:#222}\
 h1{font-size:1.6em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ccc}\
@@ -39,23 +48,39 @@ td.n{text-align:right}.figures{display:flex;flex-wrap:wrap;gap:1em}\
 
 /// A table with a header row; cells are escaped, numeric ones right-aligned.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut out = table_start(header);
+    for row in rows {
+        out.push_str(&table_row(row));
+    }
+    out.push_str(TABLE_END);
+    out
+}
+
+/// The start of a table and its header row: a table written row by row is
+/// this, each [`table_row`], then [`TABLE_END`].
+pub fn table_start(header: &[&str]) -> String {
     let mut out = String::from("<table><tr>");
     for h in header {
         let _ = write!(out, "<th>{}</th>", escape(h));
     }
     out.push_str("</tr>");
-    for row in rows {
-        out.push_str("<tr>");
-        for cell in row {
-            let numeric = !cell.is_empty() && cell.chars().all(|c| c.is_ascii_digit() || ".,%".contains(c));
-            let class = if numeric { " class=\"n\"" } else { "" };
-            let _ = write!(out, "<td{class}>{}</td>", escape(cell));
-        }
-        out.push_str("</tr>");
-    }
-    out.push_str("</table>");
     out
 }
+
+/// One row of a table; cells are escaped, numeric ones right-aligned.
+pub fn table_row(row: &[String]) -> String {
+    let mut out = String::from("<tr>");
+    for cell in row {
+        let numeric = !cell.is_empty() && cell.chars().all(|c| c.is_ascii_digit() || ".,%".contains(c));
+        let class = if numeric { " class=\"n\"" } else { "" };
+        let _ = write!(out, "<td{class}>{}</td>", escape(cell));
+    }
+    out.push_str("</tr>");
+    out
+}
+
+/// The end of a table begun with [`table_start`].
+pub const TABLE_END: &str = "</table>";
 
 /// One bar of a chart: label, value, and the text shown after the bar.
 #[derive(Clone, Debug, PartialEq)]

@@ -41,6 +41,7 @@ pub mod mime;
 pub mod notify;
 pub mod package;
 pub mod report;
+mod sink;
 pub mod smtp;
 pub mod stix;
 pub mod targets;

@@ -1,9 +1,10 @@
 //! A country package's STIX 2.1 bundle: one `report` referencing an
 //! `indicator` per shared member, an `infrastructure` per target, a
 //! `malware` per family, their `indicates` relationships and the TLP 2.0
-//! marking definitions used.
+//! marking definitions used. The objects are built one at a time, so that
+//! a writer can stream a bundle of any size (see `package`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use cordon_model::{format_timestamp, Category, Kind, Timestamp, Tlp};
 use cordon_store::ops::{Evidence, Target};
@@ -66,96 +67,148 @@ fn malware_type(category: Category) -> &'static str {
     }
 }
 
-/// The bundle for one country's package.
-pub fn bundle(operation: &str, country: &str, shared: &[Shared<'_>], generated: Timestamp) -> Value {
-    let now = stix_time(generated);
-    let identity = id("identity");
-    let mut objects = vec![json!({
-        "type": "identity", "spec_version": "2.1", "id": identity, "created": now, "modified": now,
-        "name": "cordon coordination hub", "identity_class": "organization",
-    })];
-    let mut used = BTreeMap::new();
-    let mut refs = Vec::new();
-    let mut families: BTreeMap<&str, (String, Category)> = BTreeMap::new();
-    let mut report_tlp = Tlp::Clear;
-    for item in shared {
-        let infra = id("infrastructure");
-        // From the shared sightings only: the target's own categories span
-        // sightings that may not leave the hub.
-        let categories: Vec<Category> =
-            item.evidence.iter().map(|e| e.category).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-        let infra_tlp = item.evidence.iter().map(|e| e.tlp).max().unwrap_or(Tlp::Clear);
-        report_tlp = report_tlp.max(infra_tlp);
-        used.insert(infra_tlp, ());
-        objects.push(json!({
-            "type": "infrastructure", "spec_version": "2.1", "id": infra, "created": now, "modified": now,
-            "created_by_ref": identity, "name": item.target.spec.key,
-            "infrastructure_types": [infrastructure_type(&categories)],
-            "object_marking_refs": [infra_tlp.stix_marking_id()],
-        }));
-        refs.push(infra.clone());
-        let mut by_value: BTreeMap<&str, Vec<&Evidence>> = BTreeMap::new();
-        for e in &item.evidence {
-            by_value.entry(e.value.as_str()).or_default().push(e);
-        }
-        for (value, sightings) in by_value {
-            let Some(first) = sightings.first() else { continue };
-            let tlp = sightings.iter().map(|e| e.tlp).max().unwrap_or(Tlp::Clear);
-            used.insert(tlp, ());
-            let indicator = id("indicator");
-            let mut labels: Vec<&str> = sightings.iter().map(|e| e.category.as_str()).collect();
-            labels.sort_unstable();
-            labels.dedup();
-            objects.push(json!({
-                "type": "indicator", "spec_version": "2.1", "id": indicator, "created": now, "modified": now,
-                "created_by_ref": identity, "name": value, "indicator_types": ["malicious-activity"],
-                "description": format!("{} shared sighting(s): {}", sightings.len(), labels.join(", ")),
-                "pattern": pattern(first.kind, value), "pattern_type": "stix",
-                "valid_from": stix_time(sightings.iter().map(|e| e.first_seen).min().unwrap_or(generated)),
-                "confidence": sightings.iter().map(|e| e.confidence).max().unwrap_or(0),
-                "labels": labels, "object_marking_refs": [tlp.stix_marking_id()],
-            }));
-            refs.push(indicator.clone());
-            let mut relate = |target: &str| {
-                let rel = id("relationship");
-                objects.push(json!({
-                    "type": "relationship", "spec_version": "2.1", "id": rel, "created": now, "modified": now,
-                    "created_by_ref": identity, "relationship_type": "indicates", "source_ref": indicator,
-                    "target_ref": target, "object_marking_refs": [tlp.stix_marking_id()],
-                }));
-                refs.push(rel);
-            };
-            relate(&infra);
-            for e in &sightings {
-                if let Some(family) = e.malware.as_deref() {
-                    let malware = families.entry(family).or_insert_with(|| (id("malware"), e.category)).0.clone();
-                    relate(&malware);
+/// What every object of one bundle shares: its time and its author.
+#[derive(Clone, Debug)]
+pub struct BundleContext {
+    /// When the bundle was generated, as a STIX timestamp.
+    now: String,
+    /// The hub's `identity` object's id.
+    identity: String,
+    /// When the bundle was generated.
+    generated: Timestamp,
+}
+
+impl BundleContext {
+    /// A new bundle generated at `generated`, with a fresh identity id.
+    pub fn new(generated: Timestamp) -> BundleContext {
+        BundleContext { now: stix_time(generated), identity: id("identity"), generated }
+    }
+}
+
+/// The malware families of a bundle: each family's name (as first seen)
+/// with its `malware` object's id and the category of its first sighting.
+pub type Families = BTreeMap<String, (String, Category)>;
+
+/// A target's shared sightings by value, in value order.
+fn by_value<'a>(item: &Shared<'a>) -> BTreeMap<&'a str, Vec<&'a Evidence>> {
+    let mut by_value: BTreeMap<&str, Vec<&Evidence>> = BTreeMap::new();
+    for e in &item.evidence {
+        by_value.entry(e.value.as_str()).or_default().push(e);
+    }
+    by_value
+}
+
+/// The most restrictive TLP among `sightings` (CLEAR when there are none).
+fn max_tlp<'a>(sightings: impl IntoIterator<Item = &'a &'a Evidence>) -> Tlp {
+    sightings.into_iter().map(|e| e.tlp).max().unwrap_or(Tlp::Clear)
+}
+
+/// Notes what one target adds to the bundle's header facts, in the order
+/// [`target_objects`] meets them: the TLP markings its objects use (its
+/// infrastructure's and each indicator's) and its malware families (a new
+/// family gets its `malware` id here).
+pub fn note_target(item: &Shared<'_>, markings: &mut BTreeSet<Tlp>, families: &mut Families) {
+    markings.insert(max_tlp(&item.evidence));
+    for sightings in by_value(item).values() {
+        markings.insert(max_tlp(sightings));
+        for e in sightings {
+            if let Some(family) = e.malware.as_deref() {
+                if !families.contains_key(family) {
+                    families.insert(family.to_string(), (id("malware"), e.category));
                 }
             }
         }
     }
-    for (name, (malware, category)) in &families {
+}
+
+/// The bundle's `identity` object (the hub), its first object.
+pub fn identity(context: &BundleContext) -> Value {
+    let now = &context.now;
+    json!({
+        "type": "identity", "spec_version": "2.1", "id": context.identity, "created": now, "modified": now,
+        "name": "cordon coordination hub", "identity_class": "organization",
+    })
+}
+
+/// One target's objects, in order: its `infrastructure`, then per shared
+/// value an `indicator` and its `indicates` relationships (to the
+/// infrastructure and to each family in `families`, which
+/// [`note_target`] filled). The report refers to every one of them.
+pub fn target_objects(context: &BundleContext, item: &Shared<'_>, families: &Families) -> Vec<Value> {
+    let (now, identity) = (&context.now, &context.identity);
+    let infra = id("infrastructure");
+    // From the shared sightings only: the target's own categories span
+    // sightings that may not leave the hub.
+    let categories: Vec<Category> =
+        item.evidence.iter().map(|e| e.category).collect::<BTreeSet<_>>().into_iter().collect();
+    let mut objects = vec![json!({
+        "type": "infrastructure", "spec_version": "2.1", "id": infra, "created": now, "modified": now,
+        "created_by_ref": identity, "name": item.target.spec.key,
+        "infrastructure_types": [infrastructure_type(&categories)],
+        "object_marking_refs": [max_tlp(&item.evidence).stix_marking_id()],
+    })];
+    for (value, sightings) in by_value(item) {
+        let Some(first) = sightings.first() else { continue };
+        let tlp = max_tlp(&sightings);
+        let indicator = id("indicator");
+        let mut labels: Vec<&str> = sightings.iter().map(|e| e.category.as_str()).collect();
+        labels.sort_unstable();
+        labels.dedup();
         objects.push(json!({
-            "type": "malware", "spec_version": "2.1", "id": malware, "created": now, "modified": now,
-            "created_by_ref": identity, "name": name, "is_family": true,
-            "malware_types": [malware_type(*category)],
+            "type": "indicator", "spec_version": "2.1", "id": indicator, "created": now, "modified": now,
+            "created_by_ref": identity, "name": value, "indicator_types": ["malicious-activity"],
+            "description": format!("{} shared sighting(s): {}", sightings.len(), labels.join(", ")),
+            "pattern": pattern(first.kind, value), "pattern_type": "stix",
+            "valid_from": stix_time(sightings.iter().map(|e| e.first_seen).min().unwrap_or(context.generated)),
+            "confidence": sightings.iter().map(|e| e.confidence).max().unwrap_or(0),
+            "labels": labels, "object_marking_refs": [tlp.stix_marking_id()],
         }));
-        refs.push(malware.clone());
+        let malware = sightings.iter().filter_map(|e| families.get(e.malware.as_deref()?)).map(|(id, _)| id);
+        for target in std::iter::once(&infra).chain(malware) {
+            objects.push(json!({
+                "type": "relationship", "spec_version": "2.1", "id": id("relationship"), "created": now,
+                "modified": now, "created_by_ref": identity, "relationship_type": "indicates",
+                "source_ref": indicator, "target_ref": target, "object_marking_refs": [tlp.stix_marking_id()],
+            }));
+        }
     }
-    used.insert(report_tlp, ());
-    for tlp in used.keys() {
-        objects.push(json!({
-            "type": "marking-definition", "spec_version": "2.1", "id": tlp.stix_marking_id(),
-            "created": "2022-10-01T00:00:00.000Z", "name": format!("TLP:{}", tlp.as_str().to_ascii_uppercase()),
-            "extensions": { TLP2_EXTENSION: { "extension_type": "property-extension", "tlp_2_0": tlp.as_str() } },
-        }));
-    }
-    let report = json!({
+    objects
+}
+
+/// The `malware` object of a family of [`Families`].
+pub fn malware_object(context: &BundleContext, name: &str, malware: &str, category: Category) -> Value {
+    let now = &context.now;
+    json!({
+        "type": "malware", "spec_version": "2.1", "id": malware, "created": now, "modified": now,
+        "created_by_ref": context.identity, "name": name, "is_family": true,
+        "malware_types": [malware_type(category)],
+    })
+}
+
+/// The TLP 2.0 `marking-definition` of `tlp`.
+pub fn marking_definition(tlp: Tlp) -> Value {
+    json!({
+        "type": "marking-definition", "spec_version": "2.1", "id": tlp.stix_marking_id(),
+        "created": "2022-10-01T00:00:00.000Z", "name": format!("TLP:{}", tlp.as_str().to_ascii_uppercase()),
+        "extensions": { TLP2_EXTENSION: { "extension_type": "property-extension", "tlp_2_0": tlp.as_str() } },
+    })
+}
+
+/// The bundle's `report` (its last object) marked `tlp`, with an empty
+/// `object_refs` for the writer to fill with every target and malware
+/// object's id, in order.
+pub fn report_object(context: &BundleContext, operation: &str, country: &str, tlp: Tlp) -> Value {
+    let now = &context.now;
+    json!({
         "type": "report", "spec_version": "2.1", "id": id("report"), "created": now, "modified": now,
-        "created_by_ref": identity, "name": format!("Operation {operation}: cyber activity report for {country}"),
-        "report_types": ["threat-report"], "published": now, "object_refs": refs,
-        "object_marking_refs": [report_tlp.stix_marking_id()],
-    });
-    objects.push(report);
-    json!({ "type": "bundle", "id": id("bundle"), "objects": objects })
+        "created_by_ref": context.identity, "name": format!("Operation {operation}: cyber activity report for {country}"),
+        "report_types": ["threat-report"], "published": now, "object_refs": [],
+        "object_marking_refs": [tlp.stix_marking_id()],
+    })
+}
+
+/// The bundle object around its objects, with an empty `objects` for the
+/// writer to fill.
+pub fn bundle_object() -> Value {
+    json!({ "type": "bundle", "id": id("bundle"), "objects": [] })
 }

@@ -7,7 +7,9 @@ use std::path::Path;
 
 use cordon_model::Consent;
 use cordon_model::{Category, Tlp};
-use cordon_ops::package::{build_packages, sha256, FILES};
+use cordon_ops::package::{
+    build_packages, build_packages_with, files, sha256, Layout, FILES, LARGE_FILES, LARGE_PACKAGE,
+};
 use cordon_ops::report;
 use cordon_ops::workflow::{transition, Actor};
 use cordon_store::ops::{OpsStore, Outcome, TargetFilter, TargetState};
@@ -42,6 +44,11 @@ fn fixture(db: &Path) -> (SqliteStore, cordon_store::ops::Operation) {
     for (ip, cc) in [("80.94.95.112", "RO"), ("45.148.10.7", "NL"), ("193.47.62.69", "NL"), ("2.57.122.53", "RO")] {
         common::enrich(db, ip, cc, 64500, "");
     }
+    triaged(store)
+}
+
+/// `store`'s operation with its targets built and triaged.
+fn triaged(store: SqliteStore) -> (SqliteStore, cordon_store::ops::Operation) {
     let op = common::operation(&store);
     let actor = Actor::new("analyst", common::T0 + 86_400, "");
     common::build(&store, &op, &actor);
@@ -157,4 +164,107 @@ fn report_figures_and_self_contained_html() {
     assert!(!html.contains("src=") && !html.contains("href=") && !html.contains("<script"));
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(json["headline"]["arrests"], 41);
+}
+
+/// `n` NL servers, each with one GREEN sighting (every other one of a
+/// malware family), built into targets and triaged.
+fn many(db: &Path, n: u8) -> (SqliteStore, cordon_store::ops::Operation) {
+    let store = SqliteStore::open(db).unwrap();
+    let records: Vec<_> = (1..=n)
+        .map(|i| {
+            let family = (i % 2 == 0).then_some("Emotet");
+            common::record(&format!("45.148.10.{i}"), &[], Category::C2, Tlp::Green, family)
+        })
+        .collect();
+    common::import(&store, "open", &records);
+    for i in 1..=n {
+        common::enrich(db, &format!("45.148.10.{i}"), "NL", 64500 + u32::from(i % 3), "");
+    }
+    triaged(store)
+}
+
+fn gunzip(path: &Path) -> String {
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()), &mut text)
+        .unwrap();
+    text
+}
+
+/// Random STIX ids replaced, to compare two bundles.
+fn without_ids(text: &str) -> String {
+    let mut out = String::new();
+    for piece in text.split("--") {
+        // Each id is `type--uuid`: drop the 36 characters of the uuid.
+        let keep = if out.is_empty() { piece } else { piece.get(36..).unwrap_or(piece) };
+        out.push_str(keep);
+        out.push('#');
+    }
+    out
+}
+
+/// Issue 12: a package above the threshold keeps its HTML to the first
+/// targets with a link to the full CSV, and writes its big files
+/// compressed; what they decompress to is what a small package holds, read
+/// a page (here two targets) at a time or all at once.
+#[test]
+fn a_large_package_is_compressed_and_its_html_lists_the_first_targets() {
+    let dir = tempfile::tempdir().unwrap();
+    let actor = Actor::new("a", common::T0 + 2 * 86_400, "");
+    let (store, op) = many(&dir.path().join("large.db"), 5);
+    let layout = Layout { large: 3, html_targets: 2, page: 2 };
+    let summary = build_packages_with(&store, &op, None, &dir.path().join("large"), &actor, &layout).unwrap();
+    assert_eq!((summary.packages.len(), summary.referred), (1, 5));
+    let large = &summary.packages[0].dir;
+    let (plain_store, plain_op) = many(&dir.path().join("plain.db"), 5);
+    let plain = build_packages(&plain_store, &plain_op, None, &dir.path().join("plain"), &actor).unwrap();
+    let plain = &plain.packages[0].dir;
+
+    let manifest = read_json(&large.join("manifest.json"));
+    let listed: Vec<&str> = manifest["files"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert_eq!(listed, &LARGE_FILES[..4]);
+    for file in manifest["files"].as_array().unwrap() {
+        let bytes = std::fs::read(large.join(file["name"].as_str().unwrap())).unwrap();
+        assert_eq!(file["sha256"].as_str().unwrap(), sha256(&bytes));
+        assert_eq!(file["bytes"].as_u64(), Some(bytes.len() as u64));
+    }
+    for name in FILES {
+        assert_eq!(large.join(name).exists(), name == "report.html" || name == "manifest.json", "{name}");
+    }
+    assert!(!large.join(".bundle-refs").exists(), "the spool is removed");
+
+    let csv = gunzip(&large.join("targets.csv.gz"));
+    assert_eq!(csv, std::fs::read_to_string(plain.join("targets.csv")).unwrap());
+    let rows = csv::Reader::from_reader(csv.as_bytes()).records().collect::<Result<Vec<_>, _>>().unwrap();
+    assert_eq!(rows.len(), 5);
+    let report = gunzip(&large.join("report.json.gz"));
+    assert_eq!(report, std::fs::read_to_string(plain.join("report.json")).unwrap());
+    let bundle = gunzip(&large.join("bundle.stix.json.gz"));
+    let parsed: Value = serde_json::from_str(&bundle).unwrap();
+    assert_eq!(parsed["type"], "bundle");
+    let objects = parsed["objects"].as_array().unwrap();
+    let report_object = objects.iter().find(|o| o["type"] == "report").unwrap();
+    for reference in report_object["object_refs"].as_array().unwrap() {
+        assert!(objects.iter().any(|o| o["id"] == *reference), "{reference} is in the bundle");
+    }
+    assert_eq!(objects.iter().filter(|o| o["type"] == "infrastructure").count(), 5);
+    let plain_bundle = std::fs::read_to_string(plain.join("bundle.stix.json")).unwrap();
+    assert_eq!(without_ids(&bundle), without_ids(&plain_bundle));
+    let unpacked = dir.path().join("bundle.stix.json");
+    std::fs::write(&unpacked, &bundle).unwrap();
+    validate_stix(&unpacked);
+
+    let html = std::fs::read_to_string(large.join("report.html")).unwrap();
+    assert_eq!(html.matches("<td>#").count(), 2, "the first two targets' rows");
+    assert!(html.contains("<a href=\"targets.csv.gz\">targets.csv.gz</a>"));
+    assert!(html.contains("5 targets"), "the summary counts them all");
+    assert!(html.contains(">Emotet<"), "the family chart counts them all");
+    let plain_html = std::fs::read_to_string(plain.join("report.html")).unwrap();
+    assert_eq!(plain_html.matches("<td>#").count(), 5);
+    assert!(!plain_html.contains("targets.csv.gz"));
+}
+
+#[test]
+fn the_file_names_follow_the_threshold() {
+    assert_eq!(files(LARGE_PACKAGE as u64), &FILES);
+    assert_eq!(files(LARGE_PACKAGE as u64 + 1), &LARGE_FILES);
 }

@@ -86,6 +86,7 @@ pub(crate) async fn package_file(
     let content_type = match file.rsplit('.').next() {
         Some("html") => "text/html; charset=utf-8",
         Some("csv") => "text/csv; charset=utf-8",
+        Some("gz") => "application/gzip",
         _ => "application/json",
     };
     let disposition = format!("attachment; filename=\"{}-{}\"", country.to_ascii_uppercase(), file);

@@ -170,5 +170,9 @@ macro_rules! suite {
                 conformance::visibility::agrees_with_may_see::<$backend>(case)?;
             }
         }
+        #[test]
+        fn neighbourhood_reads_are_the_whole_store_reads_narrowed() {
+            conformance::reads::neighbourhood_reads_are_the_whole_store_reads_narrowed::<$backend>();
+        }
     };
 }

@@ -47,16 +47,22 @@ fn peak_kib(db: &Path, args: &[&str]) -> u64 {
     text.trim().lines().last().and_then(|l| l.parse().ok()).unwrap_or_else(|| panic!("no peak RSS in {text:?}"))
 }
 
+/// `ADDRESSES` distinct public unicast addresses from 11.0.0.0 up (never
+/// a bogon), one a line.
+fn addresses() -> String {
+    let mut feed = String::new();
+    for i in 0..ADDRESSES {
+        let address = (11u64 << 24) + i * 4099;
+        writeln!(feed, "{}", std::net::Ipv4Addr::from(address as u32)).unwrap();
+    }
+    feed
+}
+
 #[test]
 fn targets_build_and_bulk_transitions_peak_under_a_bound_that_does_not_follow_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cordon.db");
-    let mut feed = String::new();
-    for i in 0..ADDRESSES {
-        // Distinct public unicast addresses from 11.0.0.0 up, never a bogon.
-        let address = (11u64 << 24) + i * 4099;
-        writeln!(feed, "{}", std::net::Ipv4Addr::from(address as u32)).unwrap();
-    }
+    let mut feed = addresses();
     for i in 0..URLS {
         writeln!(feed, "http://host{i}.example{}.com/login", i % 97).unwrap();
     }
@@ -103,11 +109,7 @@ const LOOKUP_BOUND_KIB: u64 = 40 * 1024;
 fn warm_lookup_and_scan_count_load_the_index_not_the_explanations() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cordon.db");
-    let mut feed = String::new();
-    for i in 0..ADDRESSES {
-        let address = (11u64 << 24) + i * 4099;
-        writeln!(feed, "{}", std::net::Ipv4Addr::from(address as u32)).unwrap();
-    }
+    let mut feed = addresses();
     // Networks, some holding listed addresses: the index's entries.
     for i in 0..5_000u64 {
         writeln!(feed, "{}/24", std::net::Ipv4Addr::from(((11u64 << 24) + i * 65_536) as u32)).unwrap();

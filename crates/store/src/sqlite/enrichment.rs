@@ -106,11 +106,23 @@ impl EnrichmentStore for Conn {
                 ids.insert(id?);
             }
         }
-        let mut never = self.conn.prepare_cached(
-            "SELECT id FROM indicators WHERE NOT EXISTS (SELECT 1 FROM enrichment WHERE indicator_id = indicators.id)",
+        // Every enrichment row names a distinct indicator (its key, a
+        // foreign key the store enforces), so equal counts mean none was
+        // never enriched: two counts cost milliseconds where the anti-join
+        // walked every indicator (1 s at 1M, paid by every ingest).
+        let (indicators, enriched): (i64, i64) = self.conn.query_row(
+            "SELECT (SELECT count(*) FROM indicators), (SELECT count(*) FROM enrichment)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        for id in never.query_map([], |r| r.get::<_, i64>(0))? {
-            ids.insert(id?);
+        if indicators != enriched {
+            let mut never = self.conn.prepare_cached(
+                "SELECT id FROM indicators
+                 WHERE NOT EXISTS (SELECT 1 FROM enrichment WHERE indicator_id = indicators.id)",
+            )?;
+            for id in never.query_map([], |r| r.get::<_, i64>(0))? {
+                ids.insert(id?);
+            }
         }
         Ok(ids.into_iter().collect())
     }

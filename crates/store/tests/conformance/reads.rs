@@ -210,3 +210,30 @@ pub fn neighbourhood_reads_are_the_whole_store_reads_narrowed<B: Backend>() {
         assert_eq!(got.iter().collect::<Vec<_>>(), want, "refs of {ids:?}");
     }
 }
+
+/// Stale after an import: what it created, and every indicator never
+/// enriched (whatever import made it), each once; none never enriched once
+/// every indicator has a row.
+pub fn stale_indicators_are_the_created_and_the_never_enriched<B: Backend>() {
+    use cordon_store::enrichment::Enrichment;
+    let store = fresh::<B>();
+    import(&*store, "a", &[record(1, "80.94.95.112", Category::C2, Tlp::Green)]);
+    import(&*store, "a", &[record(1, "45.148.10.1", Category::C2, Tlp::Green)]);
+    let imports: Vec<i64> = store.imports(&hub(&*store)).unwrap().iter().map(|i| i.id).collect();
+    let id = |value: &str| {
+        let mut found = None;
+        store.indicator_refs(&mut |r| found = found.or((r.value == value).then_some(r.id))).unwrap();
+        found.unwrap()
+    };
+    let (first, second) = (id("80.94.95.112"), id("45.148.10.1"));
+    let latest = *imports.iter().max().unwrap();
+    let mut both = vec![first, second];
+    both.sort_unstable();
+    assert_eq!(store.stale_indicators(&[latest]).unwrap(), both, "the first was never enriched");
+    let row = Enrichment { hosting: "unknown".into(), ..Enrichment::default() };
+    store.write_enrichment(&[(first, row.clone())]).unwrap();
+    assert_eq!(store.stale_indicators(&[latest]).unwrap(), [second]);
+    store.write_enrichment(&[(second, row)]).unwrap();
+    assert_eq!(store.stale_indicators(&[latest]).unwrap(), [second], "created by the import");
+    assert!(store.stale_indicators(&[]).unwrap().is_empty(), "every indicator enriched");
+}

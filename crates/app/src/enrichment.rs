@@ -25,7 +25,7 @@ use cordon_enrich::{
     HostingTable, Warninglists,
 };
 use cordon_model::{Kind, Observable, Tlp};
-use cordon_store::enrichment::{Enrichment, EnrichmentStore, IndicatorRef};
+use cordon_store::enrichment::{Enrichment, EnrichmentStore, IndicatorRef, Link};
 use cordon_store::AnyStore;
 use serde::Serialize;
 
@@ -164,6 +164,17 @@ fn range_text(first: IpAddr, last: IpAddr) -> String {
     }
 }
 
+/// Ids per neighbourhood read ([`EnrichmentStore::links_touching`],
+/// [`EnrichmentStore::indicator_refs_of`]): PostgreSQL takes them as one
+/// array parameter, SQLite reads each by its index.
+const ID_BATCH: usize = 10_000;
+
+/// Enrichment rows per write: results are written as they are made, so
+/// memory holds one batch, not every row of the store. Enrichment is
+/// derived data that a run rewrites whole, so a run cut short between two
+/// batches leaves rows that the next run replaces.
+const ROW_BATCH: usize = 10_000;
+
 /// The store's link graph: for each indicator, its neighbours and the TLP
 /// of the sightings that link them.
 pub(crate) struct Links {
@@ -171,13 +182,39 @@ pub(crate) struct Links {
 }
 
 impl Links {
-    pub(crate) fn load(store: &AnyStore) -> Result<Links, AppError> {
+    /// The graph of `links`.
+    fn of(links: Vec<Link>) -> Links {
         let mut neighbours: HashMap<i64, Vec<(i64, Tlp)>> = HashMap::new();
-        for link in store.links()? {
+        for link in links {
             neighbours.entry(link.derived).or_default().push((link.from, link.tlp));
             neighbours.entry(link.from).or_default().push((link.derived, link.tlp));
         }
-        Ok(Links { neighbours })
+        Links { neighbours }
+    }
+
+    /// The part of the graph that enriching `stale` and everything within
+    /// two links of it reads, and the ids in it: [`Links::near`] of an
+    /// indicator two links out walks two more, so the links of every
+    /// indicator up to three links from `stale` are read, one ring at a
+    /// time (a ring's links are the next ring's ids).
+    fn around(store: &AnyStore, stale: &[i64]) -> Result<(Links, BTreeSet<i64>), AppError> {
+        let mut known: BTreeSet<i64> = stale.iter().copied().collect();
+        let mut ring: Vec<i64> = stale.to_vec();
+        let mut links: BTreeMap<(i64, i64), Link> = BTreeMap::new();
+        for _ in 0..4 {
+            if ring.is_empty() {
+                break;
+            }
+            let mut next = Vec::new();
+            for chunk in ring.chunks(ID_BATCH) {
+                for link in store.links_touching(chunk)? {
+                    next.extend([link.derived, link.from].into_iter().filter(|&id| known.insert(id)));
+                    links.insert((link.derived, link.from), link);
+                }
+            }
+            ring = next;
+        }
+        Ok((Links::of(links.into_values().collect()), known))
     }
 
     /// Indicators within two links of `id` (its neighbours, and theirs),
@@ -306,21 +343,31 @@ pub(crate) fn enrich_store(
     scope: &Scope,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<EnrichSummary, AppError> {
-    let links = Links::load(store)?;
+    // Everything for the whole store; for imports, the stale indicators'
+    // neighbourhood only (what enriching them and their neighbours reads),
+    // so an ingest pays for what it changed.
     let mut refs = Vec::new();
-    store.indicator_refs(&mut |r| refs.push(r))?;
-    let by_id: HashMap<i64, &IndicatorRef> = refs.iter().map(|r| (r.id, r)).collect();
-    let covered: Option<BTreeSet<i64>> = match scope {
-        Scope::All => None,
+    let (links, covered) = match scope {
+        Scope::All => {
+            store.indicator_refs(&mut |r| refs.push(r))?;
+            (Links::of(store.links()?), None)
+        }
         Scope::Imports(imports) => {
             let stale = store.stale_indicators(imports)?;
-            Some(stale.iter().flat_map(|&id| links.near(id).into_keys().chain([id])).collect())
+            let (links, known) = Links::around(store, &stale)?;
+            let ids: Vec<i64> = known.into_iter().collect();
+            for chunk in ids.chunks(ID_BATCH) {
+                store.indicator_refs_of(chunk, &mut |r| refs.push(r))?;
+            }
+            let covered: BTreeSet<i64> = stale.iter().flat_map(|&id| links.near(id).into_keys().chain([id])).collect();
+            (links, Some(covered))
         }
     };
+    let by_id: HashMap<i64, &IndicatorRef> = refs.iter().map(|r| (r.id, r)).collect();
     let refs: Vec<&IndicatorRef> =
         refs.iter().filter(|r| covered.as_ref().is_none_or(|ids| ids.contains(&r.id))).collect();
     let mut summary = EnrichSummary { geo: true, ..EnrichSummary::default() };
-    let mut rows = Vec::with_capacity(refs.len());
+    let mut rows = Vec::with_capacity(refs.len().min(ROW_BATCH));
     let total = refs.len() as u64;
     for (done, &r) in refs.iter().enumerate() {
         progress(done as u64, total);
@@ -350,6 +397,10 @@ pub(crate) fn enrich_store(
         }
         summary.indicators += 1;
         rows.push((r.id, enrichment));
+        if rows.len() == ROW_BATCH {
+            store.write_enrichment(&rows)?;
+            rows.clear();
+        }
     }
     progress(total, total);
     store.write_enrichment(&rows)?;

@@ -7,11 +7,12 @@ use std::process::ExitCode;
 
 use clap::Args;
 use cordon_model::Tlp;
+use cordon_netset::IpSet;
 use cordon_scan::{Hit, Input, Scanner};
 use serde_json::{json, Value};
 
 use crate::cli::Cli;
-use crate::listing::{from_lists, from_store, Entry, Listing};
+use crate::listing::{from_lists, store_set, Entry, StoreIndex};
 use crate::output::{json_line, stdout};
 
 /// `cordon lookup`.
@@ -56,16 +57,14 @@ fn entry_json(e: &Entry) -> Value {
 }
 
 pub(crate) fn lookup(cli: &Cli, args: &LookupArgs) -> anyhow::Result<ExitCode> {
-    let listing = from_store(cli, args.tlp_max)?;
+    let (app, viewer) = cli.open()?;
     // "Do not take down" flags of the address itself (warninglists; the
     // allowlist for the hub): a listed resolver or scanner says so.
-    let checker = {
-        let (app, viewer) = cli.open()?;
-        app.flag_checker(&viewer)?
-    };
+    let checker = app.flag_checker(&viewer)?;
+    let index = StoreIndex::open(&app, viewer, &cli.db, args.tlp_max)?;
     let mut out = stdout();
     let mut bad = false;
-    let mut answer = |raw: &str, out: &mut dyn Write| -> std::io::Result<()> {
+    let mut answer = |raw: &str, out: &mut dyn Write| -> anyhow::Result<()> {
         let raw = raw.trim();
         if raw.is_empty() {
             return Ok(());
@@ -75,7 +74,7 @@ pub(crate) fn lookup(cli: &Cli, args: &LookupArgs) -> anyhow::Result<ExitCode> {
             bad = true;
             return Ok(());
         };
-        let matches = listing.covering(ip);
+        let matches = index.covering(ip)?;
         let kind = if ip.is_ipv4() { cordon_model::Kind::Ipv4 } else { cordon_model::Kind::Ipv6 };
         let flags = checker.flags(kind, &ip.to_string());
         let flagged: String = flags.iter().map(|f| format!("\tflagged {}: {}", f.flag, f.reason)).collect();
@@ -83,9 +82,9 @@ pub(crate) fn lookup(cli: &Cli, args: &LookupArgs) -> anyhow::Result<ExitCode> {
             let obj = json!({"ip": ip.to_string(), "listed": !matches.is_empty(),
                              "matches": matches.iter().map(entry_json).collect::<Vec<_>>(), "flags": flags});
             serde_json::to_writer(&mut *out, &obj)?;
-            writeln!(out)
+            Ok(writeln!(out)?)
         } else if matches.is_empty() {
-            writeln!(out, "{ip}\tnot listed{flagged}")
+            Ok(writeln!(out, "{ip}\tnot listed{flagged}")?)
         } else {
             for e in &matches {
                 let confidence = e.confidence.map_or_else(String::new, |c| format!(" confidence {c}"));
@@ -113,24 +112,41 @@ pub(crate) fn lookup(cli: &Cli, args: &LookupArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(if bad { crate::EXIT_INPUT } else { 0 }))
 }
 
+/// The most specific listed indicator covering an address, for `--json`
+/// hits.
+type Explain<'a> = &'a dyn Fn(IpAddr) -> anyhow::Result<Option<Entry>>;
+
 pub(crate) fn scan(cli: &Cli, args: &ScanArgs) -> anyhow::Result<ExitCode> {
-    let listing = if args.lists.is_empty() {
-        from_store(cli, args.tlp_max)?
-    } else {
-        match from_lists(&args.lists) {
-            Ok(listing) => listing,
-            Err(e) => match e.downcast_ref::<crate::lists::ListError>() {
-                Some(list_error) => {
-                    eprintln!("cordon: {list_error}");
-                    return Ok(ExitCode::from(crate::EXIT_INPUT));
-                }
-                None => return Err(e),
-            },
-        }
+    if args.lists.is_empty() {
+        // The store: the scanner needs only the set; explanations (for
+        // `--json`) come from the lookup index and the store.
+        let (app, viewer) = cli.open()?;
+        let set = store_set(&app, viewer, &cli.db, args.tlp_max)?;
+        let index = if args.json { Some(StoreIndex::open(&app, viewer, &cli.db, args.tlp_max)?) } else { None };
+        let explain = |ip| match &index {
+            Some(index) => Ok(index.covering(ip)?.into_iter().next()),
+            None => Ok(None),
+        };
+        return scan_logs(args, &set, &explain);
+    }
+    let listing = match from_lists(&args.lists) {
+        Ok(listing) => listing,
+        Err(e) => match e.downcast_ref::<crate::lists::ListError>() {
+            Some(list_error) => {
+                eprintln!("cordon: {list_error}");
+                return Ok(ExitCode::from(crate::EXIT_INPUT));
+            }
+            None => return Err(e),
+        },
     };
+    scan_logs(args, &listing.set, &|ip| Ok(listing.covering(ip).into_iter().next()))
+}
+
+/// Scans the logs of `args` for addresses in `set`.
+fn scan_logs(args: &ScanArgs, set: &IpSet, explain: Explain<'_>) -> anyhow::Result<ExitCode> {
     let logs = if args.logs.is_empty() { vec!["-".to_string()] } else { args.logs.clone() };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let scanner = Scanner::new(&listing.set);
+    let scanner = Scanner::new(set);
     let mut out = stdout();
     let mut total = 0u64;
     let mut unreadable = false;
@@ -148,7 +164,11 @@ pub(crate) fn scan(cli: &Cli, args: &ScanArgs) -> anyhow::Result<ExitCode> {
             if write_error.is_some() {
                 return;
             }
-            let result = if args.json { write_hits(&mut out, &listing, log, hit) } else { write_line(&mut out, line) };
+            let result = if args.json {
+                write_hits(&mut out, explain, log, hit)
+            } else {
+                write_line(&mut out, line).map_err(Into::into)
+            };
             if let Err(e) = result {
                 write_error = Some(e);
             }
@@ -189,7 +209,7 @@ pub(crate) fn scan(cli: &Cli, args: &ScanArgs) -> anyhow::Result<ExitCode> {
             }
         }
         if let Some(e) = write_error {
-            return Err(e.into());
+            return Err(e);
         }
     }
     if args.count {
@@ -225,9 +245,9 @@ fn write_line(out: &mut impl Write, line: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-fn write_hits(out: &mut impl Write, listing: &Listing, file: &str, hit: &Hit) -> std::io::Result<()> {
+fn write_hits(out: &mut impl Write, explain: Explain<'_>, file: &str, hit: &Hit) -> anyhow::Result<()> {
     for (ip, _) in &hit.addrs {
-        let Some(entry) = listing.covering(*ip).into_iter().next() else { continue };
+        let Some(entry) = explain(*ip)? else { continue };
         let obj = json!({"file": file, "line": hit.line.number, "ip": ip.to_string(), "indicator": entry.indicator,
                          "categories": entry.categories, "sources": entry.sources});
         json_line(out, &obj)?;

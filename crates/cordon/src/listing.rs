@@ -1,25 +1,35 @@
-//! What `lookup` and `scan` match against: IP-based indicators compiled into
-//! an [`IpMap`], each entry with the categories, sources and confidence that
-//! explain it.
+//! What `lookup` and `scan` match against: list files compiled into an
+//! [`IpMap`] ([`Listing`]), or the store's IP-based indicators as the viewer
+//! sees them ([`StoreIndex`] for lookups, [`store_set`] for the scanner).
 //!
-//! For the store, the listing is cached in a snapshot file beside the
-//! database (`<db>.lookup-<view>-<tlp>`), stamped with the store's identity,
-//! its generation and the view (who reads, up to which TLP): loading reads
-//! one line per indicator and never touches the sightings; a snapshot of
-//! another store, another generation or another view is never used, but
-//! re-read from the store and rewritten (through a temporary file of its
-//! own, renamed into place).
+//! For the store, what is compiled is cached in snapshot files beside the
+//! database, each the netset layout (`IpMap::write_layout`,
+//! `IpSet::write_layout`) behind a stamp line with the store's identity,
+//! its generation and the view (who reads, up to which TLP):
+//! `<db>.lookup-<view>` holds the network (CIDR) indicators as an `IpMap`
+//! of entry ids, `<db>.scan-<view>` the set of every listed address and
+//! network. Loading reads the layout straight back (no parsing, sorting or
+//! sweeping), so a warm lookup costs the network index plus point reads.
+//! A snapshot of another store, another generation or another view is never
+//! used; one that is damaged or of another layout version is reported and
+//! rebuilt; both are re-read from the store and rewritten (through a
+//! temporary file of their own, renamed into place).
+//!
+//! Explanations (categories, sources, confidence) are not in the
+//! snapshots: a lookup reads them from the store for the matched entries
+//! only (the address itself, then each network holding it), through the
+//! store's visibility-checked point read, so a snapshot never decides what
+//! a viewer may see about an indicator.
 
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufWriter, Write};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-use cordon_model::{Tlp, Viewer};
-use cordon_netset::{IpMap, IpMapBuilder, IpSet};
-use cordon_store::IndicatorFilter;
+use cordon_app::{App, AppError};
+use cordon_model::{Kind, Tlp, Viewer};
+use cordon_netset::{IpMap, IpMapBuilder, IpSet, LayoutError};
+use cordon_store::{IndicatorFilter, IndicatorSummary};
 use ipnet::IpNet;
-
-use crate::cli::Cli;
 
 /// One listed network and why it is listed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,12 +44,13 @@ pub(crate) struct Entry {
     pub(crate) confidence: Option<u8>,
 }
 
-/// Listed networks, compiled for lookups.
+/// Networks of list files, compiled for lookups.
 pub(crate) struct Listing {
     /// The listed networks; entry `i` explains `nets[i]`.
     nets: Vec<IpNet>,
-    /// Why each network is listed.
-    why: Why,
+    /// `(first network index, file)`, in order; built into entries only
+    /// for the networks a lookup hits.
+    files: Vec<(usize, String)>,
     /// The networks as a set, for the scanner's fast path.
     pub(crate) set: IpSet,
     /// Address → entry index; the most specific entry wins. Built on first
@@ -47,19 +58,10 @@ pub(crate) struct Listing {
     map: std::sync::OnceLock<IpMap<u32>>,
 }
 
-/// Where the explanations of a listing come from.
-enum Why {
-    /// The store: one entry per network.
-    Store(Vec<Entry>),
-    /// List files: `(first network index, file)`, in order; built into
-    /// entries only for the networks a lookup hits.
-    Lists(Vec<(usize, String)>),
-}
-
 impl Listing {
-    fn build(nets: Vec<IpNet>, why: Why) -> Listing {
+    fn build(nets: Vec<IpNet>, files: Vec<(usize, String)>) -> Listing {
         let set = nets.iter().copied().collect();
-        Listing { nets, why, set, map: std::sync::OnceLock::new() }
+        Listing { nets, files, set, map: std::sync::OnceLock::new() }
     }
 
     fn map(&self) -> &IpMap<u32> {
@@ -73,20 +75,14 @@ impl Listing {
     }
 
     fn entry(&self, index: usize) -> Option<Entry> {
-        match &self.why {
-            Why::Store(entries) => entries.get(index).cloned(),
-            Why::Lists(files) => {
-                let net = self.nets.get(index)?;
-                let file = files.iter().rev().find(|(first, _)| *first <= index).map(|(_, f)| f.clone())?;
-                let indicator =
-                    if net.prefix_len() == net.max_prefix_len() { net.addr().to_string() } else { net.to_string() };
-                Some(Entry { indicator, categories: Vec::new(), sources: vec![file], confidence: None })
-            }
-        }
+        let net = self.nets.get(index)?;
+        let file = self.files.iter().rev().find(|(first, _)| *first <= index).map(|(_, f)| f.clone())?;
+        let indicator = if net.prefix_len() == net.max_prefix_len() { net.addr().to_string() } else { net.to_string() };
+        Some(Entry { indicator, categories: Vec::new(), sources: vec![file], confidence: None })
     }
 
     /// Every entry covering `ip`, most specific first.
-    pub(crate) fn covering(&self, ip: std::net::IpAddr) -> Vec<Entry> {
+    pub(crate) fn covering(&self, ip: IpAddr) -> Vec<Entry> {
         let mut hits: Vec<(u8, Entry)> = self
             .map()
             .get_all(ip)
@@ -105,7 +101,114 @@ pub(crate) fn from_lists(paths: &[String]) -> anyhow::Result<Listing> {
         files.push((nets.len(), path.clone()));
         nets.extend(crate::lists::read_networks(path)?);
     }
-    Ok(Listing::build(nets, Why::Lists(files)))
+    Ok(Listing::build(nets, files))
+}
+
+/// The store's listing as the viewer sees it, for lookups: the network
+/// indicators as an `IpMap` of entry ids (from the snapshot when current),
+/// explanations read from the store for the entries a lookup matches.
+pub(crate) struct StoreIndex<'a> {
+    app: &'a App,
+    filter: IndicatorFilter,
+    /// The visible network (CIDR) indicators; entry `i` is the `i`-th by
+    /// value, and its range is the network (`IpRange::as_net`).
+    networks: IpMap<()>,
+}
+
+impl<'a> StoreIndex<'a> {
+    /// The index of what `viewer` may see up to `max_tlp` in the store at
+    /// `db`, from its snapshot when current, else built from the store
+    /// (rewriting the snapshot).
+    pub(crate) fn open(app: &'a App, viewer: Viewer, db: &Path, max_tlp: Tlp) -> anyhow::Result<StoreIndex<'a>> {
+        let filter = IndicatorFilter { max_tlp, ..IndicatorFilter::new(viewer) };
+        let networks = cached(app, db, "lookup", &filter, IpMap::from_layout, IpMap::write_layout, || {
+            let mut builder = IpMapBuilder::new();
+            let cidrs = IndicatorFilter { kind: Some(Kind::Cidr), ..filter.clone() };
+            app.indicators(&cidrs, &mut |i| {
+                if let Ok(net) = i.value.parse::<IpNet>() {
+                    builder.insert(net, ());
+                }
+            })?;
+            Ok(builder.build())
+        })?;
+        Ok(StoreIndex { app, filter, networks })
+    }
+
+    /// Every indicator covering `ip` as the viewer sees it, most specific
+    /// first: the address itself, then the networks holding it.
+    pub(crate) fn covering(&self, ip: IpAddr) -> anyhow::Result<Vec<Entry>> {
+        let mut entries: Vec<Entry> = self.explain(&ip.to_string())?.into_iter().collect();
+        for &id in self.networks.covering(ip) {
+            // Entries are CIDRs, whose canonical form is the network's
+            // (host bits clear), so the range gives the value back.
+            let Some(net) = self.networks.entry(id).and_then(|(range, ())| range.as_net()) else { continue };
+            entries.extend(self.explain(&net.to_string())?);
+        }
+        Ok(entries)
+    }
+
+    /// One indicator as the viewer sees it (the store's point read, which
+    /// applies the visibility rule), `None` when it sees none of it.
+    fn explain(&self, value: &str) -> anyhow::Result<Option<Entry>> {
+        match self.app.indicator(value, &self.filter) {
+            Ok(found) => Ok(Some(entry_of(found.summary))),
+            Err(AppError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+fn entry_of(i: IndicatorSummary) -> Entry {
+    Entry {
+        indicator: i.value,
+        categories: i.categories.iter().map(|c| c.as_str().to_string()).collect(),
+        sources: i.sources,
+        confidence: Some(i.confidence),
+    }
+}
+
+/// Every address and network of the store's IP-based indicators that
+/// `viewer` may see up to `max_tlp`, as one set: all the scanner needs,
+/// from the snapshot when current, else from the store (rewriting the
+/// snapshot).
+pub(crate) fn store_set(app: &App, viewer: Viewer, db: &Path, max_tlp: Tlp) -> anyhow::Result<IpSet> {
+    let filter = IndicatorFilter { max_tlp, ..IndicatorFilter::new(viewer) };
+    cached(app, db, "scan", &filter, IpSet::from_layout, IpSet::write_layout, || {
+        let mut nets = Vec::new();
+        app.listed_networks(&filter, &mut |net, _| nets.push(net))?;
+        Ok(nets.into_iter().collect())
+    })
+}
+
+/// The snapshot `<db>.<name>-<view>` if current (this store, this
+/// generation, this view), else `build()`, written back as the snapshot.
+fn cached<T>(
+    app: &App,
+    db: &Path,
+    name: &str,
+    filter: &IndicatorFilter,
+    read: fn(&[u8]) -> Result<T, LayoutError>,
+    write: fn(&T, &mut dyn Write) -> std::io::Result<()>,
+    build: impl FnOnce() -> Result<T, AppError>,
+) -> anyhow::Result<T> {
+    let view = view_key(&filter.viewer, filter.max_tlp);
+    let stamp = header(name, app.identity()?, app.generation()?, &view);
+    let path = snapshot_path(db, name, &view);
+    if let Some(path) = &path {
+        match read_snapshot(path, &stamp, read) {
+            Ok(Some(found)) => return Ok(found),
+            Ok(None) => {}
+            Err(e) => eprintln!("cordon: {}: {e}; rebuilding it", path.display()),
+        }
+    }
+    let built = build()?;
+    // A failed cache write only costs the next run a rebuild.
+    if let Some(path) = &path {
+        if let Err(e) = write_snapshot(path, &stamp, |out| write(&built, out)) {
+            eprintln!("cordon: could not cache the {name} snapshot at {}: {e}", path.display());
+        }
+    }
+    Ok(built)
 }
 
 /// The view a snapshot is of: who reads, up to which TLP.
@@ -117,66 +220,34 @@ fn view_key(viewer: &Viewer, tlp: Tlp) -> String {
     format!("{who}-{}", tlp.as_str().replace('+', "-"))
 }
 
-/// Where the snapshot of `view` lives: beside an SQLite store. A
+/// Where the snapshot `name` of `view` lives: beside an SQLite store. A
 /// PostgreSQL store has no directory of its own, and a snapshot holds what
 /// the viewer may see, so it is not written anywhere shared: lookups on
 /// PostgreSQL read the store each time.
-fn snapshot_path(db: &Path, view: &str) -> Option<PathBuf> {
+fn snapshot_path(db: &Path, name: &str, view: &str) -> Option<PathBuf> {
     if cordon_store::is_postgres_url(db) {
         return None;
     }
-    let mut name = db.as_os_str().to_owned();
-    name.push(format!(".lookup-{view}"));
-    Some(PathBuf::from(name))
+    let mut file = db.as_os_str().to_owned();
+    file.push(format!(".{name}-{view}"));
+    Some(PathBuf::from(file))
 }
 
-/// What a snapshot's first line says: the format, the store's identity, its
-/// generation and the view.
-fn header(identity: i64, generation: i64, view: &str) -> String {
-    format!("cordon-lookup-snapshot v2 store={identity} generation={generation} view={view}")
+/// What a snapshot's first line says: what it holds, the format, the
+/// store's identity, its generation and the view.
+fn header(name: &str, identity: i64, generation: i64, view: &str) -> String {
+    format!("cordon-{name}-snapshot v3 store={identity} generation={generation} view={view}")
 }
 
-/// Field separator inside a snapshot column (ASCII unit separator).
-const SEP: char = '\u{1f}';
-
-/// The store's IP-based indicators the `--as` viewer may see up to
-/// `max_tlp`, from the snapshot when it is current, else from the store
-/// (rewriting the snapshot).
-pub(crate) fn from_store(cli: &Cli, max_tlp: Tlp) -> anyhow::Result<Listing> {
-    let (app, viewer) = cli.open()?;
-    let view = view_key(&viewer, max_tlp);
-    let stamp = header(app.identity()?, app.generation()?, &view);
-    let path = snapshot_path(&cli.db, &view);
-    if let Some(path) = &path {
-        if let Some(listing) = read_snapshot(path, &stamp)? {
-            return Ok(listing);
-        }
-    }
-    let mut entries = Vec::new();
-    let mut nets = Vec::new();
-    let filter = IndicatorFilter { max_tlp, ..IndicatorFilter::new(viewer) };
-    app.listed_networks(&filter, &mut |net, i| {
-        nets.push(net);
-        entries.push(Entry {
-            indicator: i.value,
-            categories: i.categories.iter().map(|c| c.as_str().to_string()).collect(),
-            sources: i.sources,
-            confidence: Some(i.confidence),
-        });
-    })?;
-    // A failed cache write only costs the next run a rebuild.
-    if let Some(path) = &path {
-        if let Err(e) = write_snapshot(path, &stamp, &entries) {
-            eprintln!("cordon: could not cache the lookup snapshot at {}: {e}", path.display());
-        }
-    }
-    Ok(Listing::build(nets, Why::Store(entries)))
-}
-
-/// Writes the snapshot through a temporary file unique to this process and
-/// call, renamed over `path` once complete: concurrent writers never mix
-/// their lines, and readers see a whole snapshot or none.
-fn write_snapshot(path: &Path, stamp: &str, entries: &[Entry]) -> std::io::Result<()> {
+/// Writes the snapshot (the stamp line, then `body`) through a temporary
+/// file unique to this process and call, renamed over `path` once
+/// complete: concurrent writers never mix their bytes, and readers see a
+/// whole snapshot or none.
+fn write_snapshot(
+    path: &Path,
+    stamp: &str,
+    body: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut tmp = path.as_os_str().to_owned();
@@ -185,12 +256,7 @@ fn write_snapshot(path: &Path, stamp: &str, entries: &[Entry]) -> std::io::Resul
     let written = (|| {
         let mut out = BufWriter::new(std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?);
         writeln!(out, "{stamp}")?;
-        let clean = |s: &str| s.replace(['\t', '\n', '\r', SEP], " ");
-        for e in entries {
-            let join = |v: &[String]| v.iter().map(|s| clean(s)).collect::<Vec<_>>().join(&SEP.to_string());
-            let confidence = e.confidence.map_or_else(String::new, |c| c.to_string());
-            writeln!(out, "{}\t{}\t{}\t{}", e.indicator, confidence, join(&e.categories), join(&e.sources))?;
-        }
+        body(&mut out)?;
         out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
@@ -201,39 +267,19 @@ fn write_snapshot(path: &Path, stamp: &str, entries: &[Entry]) -> std::io::Resul
     written
 }
 
-/// The snapshot at `path` if it exists and carries `stamp` (this store,
-/// this generation, this view).
-fn read_snapshot(path: &Path, stamp: &str) -> anyhow::Result<Option<Listing>> {
-    let Ok(file) = std::fs::File::open(path) else {
+/// The snapshot at `path`: `None` if it is missing or does not carry
+/// `stamp` (another store, generation, view or format), an error if it
+/// carries it but its layout does not read back.
+fn read_snapshot<T>(
+    path: &Path,
+    stamp: &str,
+    read: fn(&[u8]) -> Result<T, LayoutError>,
+) -> Result<Option<T>, LayoutError> {
+    let Ok(bytes) = std::fs::read(path) else {
         return Ok(None);
     };
-    let mut lines = BufReader::new(file).lines();
-    let first = lines.next().transpose()?.unwrap_or_default();
-    if first != stamp {
+    let Some(body) = bytes.strip_prefix(stamp.as_bytes()).and_then(|rest| rest.strip_prefix(b"\n")) else {
         return Ok(None);
-    }
-    let mut entries = Vec::new();
-    let mut nets = Vec::new();
-    for (n, line) in lines.enumerate() {
-        let line = line?;
-        let mut cols = line.split('\t');
-        let (Some(value), Some(confidence), Some(categories), Some(sources)) =
-            (cols.next(), cols.next(), cols.next(), cols.next())
-        else {
-            anyhow::bail!("{}:{}: damaged lookup snapshot; delete it to rebuild", path.display(), n + 2);
-        };
-        let net = value
-            .parse::<IpNet>()
-            .or_else(|_| value.parse::<std::net::IpAddr>().map(IpNet::from))
-            .with_context(|| format!("{}:{}: damaged lookup snapshot; delete it to rebuild", path.display(), n + 2))?;
-        let split = |s: &str| if s.is_empty() { Vec::new() } else { s.split(SEP).map(str::to_string).collect() };
-        nets.push(net);
-        entries.push(Entry {
-            indicator: value.to_string(),
-            categories: split(categories),
-            sources: split(sources),
-            confidence: confidence.parse().ok(),
-        });
-    }
-    Ok(Some(Listing::build(nets, Why::Store(entries))))
+    };
+    read(body).map(Some)
 }

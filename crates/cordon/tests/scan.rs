@@ -119,3 +119,83 @@ fn lookup_explains_why() {
     assert_eq!(answers[0]["matches"][0]["confidence"], 50);
     assert_eq!(answers[1]["listed"], false);
 }
+
+/// The snapshots are the netset layout behind a stamp: damaged,
+/// truncated or foreign ones are reported and rebuilt, never trusted or
+/// panicked on, and the answers stay those of the store.
+#[test]
+fn damaged_snapshots_are_rebuilt_not_trusted() {
+    let fx = fixture();
+    assert!(cordon(&fx.db, &["ingest", &fx.list, "--source", "partner-a", "--category", "c2"]).status.success());
+    let lookup = ["lookup", "--json", "185.220.101.77", "2a0b:f4c0::9"];
+    let scan = ["scan", "--count", &fx.log];
+    let (want_lookup, want_scan) = (cordon(&fx.db, &lookup).stdout, cordon(&fx.db, &scan).stdout);
+    let snapshots: Vec<PathBuf> = std::fs::read_dir(fx.db.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains(".lookup-") || p.to_string_lossy().contains(".scan-"))
+        .collect();
+    assert_eq!(snapshots.len(), 2, "one lookup and one scan snapshot: {snapshots:?}");
+    let pristine: Vec<Vec<u8>> = snapshots.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    type Damage = fn(&mut Vec<u8>);
+    let damages: [(&str, Damage); 3] = [
+        ("a flipped byte", |b| {
+            let at = b.len() - 20;
+            b[at] ^= 0x5a;
+        }),
+        ("truncation", |b| b.truncate(b.len() - 9)),
+        ("a foreign body after the stamp", |b| {
+            let stamp_end = b.iter().position(|&c| c == b'\n').unwrap() + 1;
+            b.truncate(stamp_end);
+            b.extend_from_slice(b"185.220.101.0/24\t50\tc2\tpartner-a\n");
+        }),
+    ];
+    for (what, damage) in damages {
+        for (path, bytes) in snapshots.iter().zip(&pristine) {
+            let mut bad = bytes.clone();
+            damage(&mut bad);
+            std::fs::write(path, bad).unwrap();
+        }
+        let (got_lookup, got_scan) = (cordon(&fx.db, &lookup), cordon(&fx.db, &scan));
+        assert_eq!(got_lookup.stdout, want_lookup, "{what}");
+        assert_eq!(got_scan.stdout, want_scan, "{what}");
+        for out in [&got_lookup, &got_scan] {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains("netset layout") && stderr.contains("rebuilding it"), "{what}: {stderr}");
+        }
+        for (path, bytes) in snapshots.iter().zip(&pristine) {
+            assert_eq!(&std::fs::read(path).unwrap(), bytes, "{what}: {} is rebuilt", path.display());
+        }
+    }
+}
+
+/// One viewer's snapshot is never another's: the view is in the file
+/// name and in the stamp, so a defender that may see nothing of RED data
+/// gets nothing even from a copy of the hub's current snapshots under its
+/// own names, and the hub still sees everything after it.
+#[test]
+fn a_snapshot_of_one_view_never_answers_another() {
+    let fx = fixture();
+    let ingest = ["ingest", &fx.list, "--source", "partner-a", "--category", "c2", "--tlp", "red"];
+    assert!(cordon(&fx.db, &ingest).status.success());
+    assert!(cordon(&fx.db, &["org", "add", "soc", "--kind", "defender"]).status.success());
+    let hub = ["lookup", "185.220.101.77"];
+    let as_soc = |args: &[&str]| cordon(&fx.db, &[&["--as", "soc"][..], args].concat());
+    let check = |when: &str| {
+        assert!(common::stdout(&cordon(&fx.db, &hub)).contains("\tlisted"), "{when}");
+        assert_ne!(common::stdout(&cordon(&fx.db, &["scan", "--count", &fx.log])).trim(), "0", "{when}");
+        assert!(common::stdout(&as_soc(&hub)).contains("not listed"), "{when}");
+        assert_eq!(common::stdout(&as_soc(&["scan", "--count", &fx.log])).trim(), "0", "{when}");
+    };
+    check("first calls");
+    let dir = fx.db.parent().unwrap();
+    let names: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    for kind in [".lookup-", ".scan-"] {
+        let of_kind: Vec<&PathBuf> = names.iter().filter(|p| p.to_string_lossy().contains(kind)).collect();
+        let (soc, hub): (Vec<&PathBuf>, Vec<&PathBuf>) =
+            of_kind.iter().partition(|p| p.to_string_lossy().contains("defender"));
+        assert_eq!((soc.len(), hub.len()), (1, 1), "{of_kind:?}");
+        std::fs::copy(hub[0], soc[0]).unwrap();
+    }
+    check("the hub's snapshots copied over the defender's");
+}

@@ -64,6 +64,7 @@
 
 mod bits;
 mod error;
+mod layout;
 mod map;
 mod parse;
 mod range;
@@ -73,6 +74,7 @@ mod table;
 mod v4lookup;
 
 pub use error::Error;
+pub use layout::LayoutError;
 pub use map::{EntryId, IpMap, IpMapBuilder};
 pub use parse::parse_v4_net;
 pub use range::IpRange;

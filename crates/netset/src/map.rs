@@ -25,19 +25,19 @@ pub type EntryId = u32;
 /// of equal size the one inserted first wins.
 #[derive(Clone, Debug)]
 pub struct IpMap<V> {
-    entries: Vec<(IpRange, V)>,
-    v4: Pieces<u32>,
-    v6: Pieces<u128>,
+    pub(crate) entries: Vec<(IpRange, V)>,
+    pub(crate) v4: Pieces<u32>,
+    pub(crate) v6: Pieces<u128>,
     /// `cover_ids[cover_offsets[c]..cover_offsets[c + 1]]` is cover list `c`.
-    cover_offsets: Vec<u32>,
-    cover_ids: Vec<EntryId>,
+    pub(crate) cover_offsets: Vec<u32>,
+    pub(crate) cover_ids: Vec<EntryId>,
 }
 
 /// Disjoint pieces of one family and the cover list of each.
 #[derive(Clone, Debug, Default)]
-struct Pieces<T> {
-    table: RangeTable<T>,
-    cover: Vec<u32>,
+pub(crate) struct Pieces<T> {
+    pub(crate) table: RangeTable<T>,
+    pub(crate) cover: Vec<u32>,
 }
 
 /// Collects entries for an [`IpMap`].

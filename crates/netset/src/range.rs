@@ -38,6 +38,22 @@ impl IpRange {
         self.last
     }
 
+    /// The range as one CIDR network, when it is exactly one (aligned, a
+    /// power of two long): `None` otherwise.
+    pub fn as_net(&self) -> Option<IpNet> {
+        let (first, size, width) = match self.bounds() {
+            Bounds::V4(a, b) => (IpAddr::V4(a.into()), u128::from(b - a), 32),
+            Bounds::V6(a, b) => (IpAddr::V6(a.into()), b - a, 128),
+        };
+        // size = last - first = 2^host_bits - 1 for a network.
+        let host_bits = 128 - size.leading_zeros();
+        if size.checked_add(1).is_some_and(|n| !n.is_power_of_two()) {
+            return None;
+        }
+        let net = IpNet::new(first, u8::try_from(width - host_bits).ok()?).ok()?;
+        (net.network() == first).then_some(net)
+    }
+
     pub(crate) fn v4(first: u32, last: u32) -> Self {
         IpRange { first: IpAddr::V4(Ipv4Addr::from(first)), last: IpAddr::V4(Ipv4Addr::from(last)) }
     }

@@ -18,8 +18,8 @@ use crate::v4lookup::V4Lookup;
 /// run in time linear in the number of ranges.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct IpSet {
-    v4: RangeTable<u32>,
-    v6: RangeTable<u128>,
+    pub(crate) v4: RangeTable<u32>,
+    pub(crate) v6: RangeTable<u128>,
     /// IPv4 membership index, built from `v4` when it has at least
     /// `INDEX_MIN_RANGES` ranges (smaller tables are searched directly).
     /// Derived data: equal sets have equal indexes.
@@ -46,7 +46,7 @@ impl IpSet {
         Self::from_spans(ranges::normalize_v4(v4), ranges::normalize(v6))
     }
 
-    fn from_spans(v4: Vec<Span<u32>>, v6: Vec<Span<u128>>) -> Self {
+    pub(crate) fn from_spans(v4: Vec<Span<u32>>, v6: Vec<Span<u128>>) -> Self {
         let v4_lookup = if v4.len() >= INDEX_MIN_RANGES { V4Lookup::new(&v4) } else { None };
         IpSet { v4: RangeTable::new(v4), v6: RangeTable::new(v6), v4_lookup }
     }

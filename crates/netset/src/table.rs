@@ -76,7 +76,7 @@ impl<T: Bits> RangeTable<T> {
     }
 
     /// The ranges, sorted and disjoint.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = Span<T>> + '_ {
+    pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = Span<T>> + '_ {
         self.starts[..self.ends.len()].iter().copied().zip(self.ends.iter().copied())
     }
 

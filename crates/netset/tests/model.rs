@@ -247,3 +247,75 @@ fn reversed_and_mixed_ranges_are_errors() {
     assert!(IpRange::new(a, c).is_err());
     assert_eq!(IpRange::new(b, a).map(|r| r.to_string()), Ok("10.0.0.1-10.0.0.2".to_string()));
 }
+
+/// A random network of either family: any prefix length, anywhere, so
+/// networks nest and share boundaries.
+fn random_net() -> impl Strategy<Value = IpNet> {
+    prop_oneof![
+        (any::<u32>(), 0u8..=32)
+            .prop_map(|(a, len)| IpNet::new(IpAddr::V4(Ipv4Addr::from(a)), len).expect("length in range").trunc()),
+        // A few fixed top bits keep nesting likely at long prefixes too.
+        (any::<u32>(), 0u8..=32)
+            .prop_map(|(a, len)| IpNet::new(v4(a % UNIVERSE), 20 + len % 13).expect("length in range").trunc()),
+        (any::<u128>(), 0u8..=128)
+            .prop_map(|(a, len)| IpNet::new(IpAddr::V6(Ipv6Addr::from(a)), len).expect("length in range").trunc()),
+        (any::<u32>(), 0u8..=12)
+            .prop_map(|(a, len)| IpNet::new(v6(a % UNIVERSE), 116 + len).expect("length in range").trunc()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// A map read back from its layout answers every lookup as the built
+    /// map does, and its entries are the networks that were inserted.
+    #[test]
+    fn loaded_map_answers_as_the_built_one(
+        nets in prop::collection::vec(random_net(), 0..64),
+        probes in prop::collection::vec(any::<(u32, u128, u32)>(), 0..64),
+    ) {
+        let mut builder = IpMapBuilder::new();
+        for (i, net) in nets.iter().enumerate() {
+            builder.insert(*net, i);
+        }
+        let map = builder.build();
+        let mut bytes = Vec::new();
+        map.write_layout(&mut bytes).expect("writing to a vector");
+        let loaded = cordon_netset::IpMap::from_layout(&bytes).expect("reads back");
+        prop_assert_eq!(loaded.len(), map.len());
+        for (id, net) in nets.iter().enumerate() {
+            let (range, ()) = loaded.entry(id as u32).expect("every entry is there");
+            prop_assert_eq!(range.as_net(), Some(*net));
+        }
+        // Probes: each network's ends and neighbours, and random addresses.
+        let mut addrs: Vec<IpAddr> = nets.iter().flat_map(|n| [n.network(), n.broadcast()]).collect();
+        for (a, b, o) in probes {
+            addrs.extend([IpAddr::V4(Ipv4Addr::from(a)), IpAddr::V6(Ipv6Addr::from(b)), v4(o % UNIVERSE), v6(o % UNIVERSE)]);
+        }
+        for addr in addrs {
+            prop_assert_eq!(loaded.covering(addr), map.covering(addr), "{}", addr);
+        }
+    }
+
+    /// A set read back from its layout is the set that was written.
+    #[test]
+    fn loaded_set_is_the_written_one(nets in prop::collection::vec(random_net(), 0..64)) {
+        let set: IpSet = nets.into_iter().collect();
+        let mut bytes = Vec::new();
+        set.write_layout(&mut bytes).expect("writing to a vector");
+        prop_assert_eq!(IpSet::from_layout(&bytes).expect("reads back"), set);
+    }
+}
+
+/// A set big enough for the IPv4 lookup index reads back equal, index and
+/// all.
+#[test]
+fn a_large_set_reads_back_with_its_index() {
+    let set: IpSet =
+        (0..20_000u32).map(|i| IpNet::from(IpAddr::V4(Ipv4Addr::from(i.wrapping_mul(2_654_435_761))))).collect();
+    let mut bytes = Vec::new();
+    set.write_layout(&mut bytes).expect("writing to a vector");
+    let loaded = IpSet::from_layout(&bytes).expect("reads back");
+    assert_eq!(loaded, set);
+    assert!(loaded.contains("0.0.0.0".parse().expect("address")));
+}

@@ -83,6 +83,13 @@ pub trait EnrichmentStore {
     fn indicator_refs(&self, each: &mut dyn FnMut(IndicatorRef)) -> Result<(), crate::StoreError>;
     /// Every link between two indicators that a sighting records.
     fn links(&self) -> Result<Vec<Link>, crate::StoreError>;
+    /// The links of [`EnrichmentStore::links`] with either end among
+    /// `ids`, each once, ordered by `(derived, from)`: a neighbourhood read
+    /// through the sightings' key and `derived_from` indexes, so enriching
+    /// after an import costs what it touched, not the store.
+    fn links_touching(&self, ids: &[i64]) -> Result<Vec<Link>, crate::StoreError>;
+    /// The indicators among `ids` that exist, each once, ordered by id.
+    fn indicator_refs_of(&self, ids: &[i64], each: &mut dyn FnMut(IndicatorRef)) -> Result<(), crate::StoreError>;
     /// Indicators whose enrichment may be out of date after the given
     /// imports: those with a sighting one of them created (new indicators,
     /// new sources, new links), and those never enriched. Sorted by id.

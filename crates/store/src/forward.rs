@@ -77,6 +77,16 @@ macro_rules! forward_stores {
             fn links(&self) -> Result<Vec<$crate::enrichment::Link>, $crate::StoreError> {
                 $via!(self, links())
             }
+            fn links_touching(&self, ids: &[i64]) -> Result<Vec<$crate::enrichment::Link>, $crate::StoreError> {
+                $via!(self, links_touching(ids))
+            }
+            fn indicator_refs_of(
+                &self,
+                ids: &[i64],
+                each: &mut dyn FnMut($crate::enrichment::IndicatorRef),
+            ) -> Result<(), $crate::StoreError> {
+                $via!(self, indicator_refs_of(ids, each))
+            }
             fn stale_indicators(&self, imports: &[i64]) -> Result<Vec<i64>, $crate::StoreError> {
                 $via!(self, stale_indicators(imports))
             }

@@ -55,6 +55,25 @@ impl EnrichmentStore for Conn {
             .collect()
     }
 
+    fn links_touching(&self, ids: &[i64]) -> Result<Vec<Link>, StoreError> {
+        let rows = self.query(
+            "SELECT indicator_id, derived_from, min(tlp) FROM sightings
+             WHERE derived_from <> 0 AND (indicator_id = ANY($1) OR derived_from = ANY($1))
+             GROUP BY indicator_id, derived_from ORDER BY indicator_id, derived_from",
+            &[&ids],
+        )?;
+        rows.iter()
+            .map(|r| Ok(Link { derived: get(r, 0)?, from: get(r, 1)?, tlp: tlp_from_code(get(r, 2)?) }))
+            .collect()
+    }
+
+    fn indicator_refs_of(&self, ids: &[i64], each: &mut dyn FnMut(IndicatorRef)) -> Result<(), StoreError> {
+        self.stream("SELECT id, value, kind FROM indicators WHERE id = ANY($1) ORDER BY id", &[&ids], |row| {
+            each(IndicatorRef { id: get(row, 0)?, value: get(row, 1)?, kind: parsed(row, 2)? });
+            Ok(true)
+        })
+    }
+
     fn stale_indicators(&self, imports: &[i64]) -> Result<Vec<i64>, StoreError> {
         let rows = self.query(
             "SELECT indicator_id FROM sightings WHERE created_import = ANY($1)

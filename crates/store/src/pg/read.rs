@@ -211,7 +211,9 @@ impl Conn {
             .collect()
     }
 
-    /// The observables linked to `value` by a sighting the viewer may see.
+    /// The observables linked to `value` by a sighting the viewer may see
+    /// (`s.derived_from <> 0` lets the second half use the partial index
+    /// `sightings_derived_from`).
     fn linked(&self, value: &str, filter: &IndicatorFilter) -> Result<Vec<String>, StoreError> {
         let sql = format!(
             "SELECT d.value FROM indicators i JOIN sightings s ON s.indicator_id = i.id {SIGHTING_JOINS}
@@ -220,7 +222,7 @@ impl Conn {
              UNION
              SELECT c.value FROM indicators i JOIN sightings s ON s.derived_from = i.id {SIGHTING_JOINS}
                  JOIN indicators c ON c.id = s.indicator_id
-             WHERE i.value = $5 AND s.tlp <= $4::bigint AND {VISIBLE}
+             WHERE i.value = $5 AND s.derived_from <> 0 AND s.tlp <= $4::bigint AND {VISIBLE}
              ORDER BY 1"
         );
         let params = FilterParams::new(filter, Some(value));

@@ -157,6 +157,14 @@ impl EnrichmentStore for SqliteStore {
         self.read(|c| c.links())
     }
 
+    fn links_touching(&self, ids: &[i64]) -> Result<Vec<Link>, StoreError> {
+        self.read(|c| c.links_touching(ids))
+    }
+
+    fn indicator_refs_of(&self, ids: &[i64], each: &mut dyn FnMut(IndicatorRef)) -> Result<(), StoreError> {
+        self.read(|c| c.indicator_refs_of(ids, each))
+    }
+
     fn stale_indicators(&self, imports: &[i64]) -> Result<Vec<i64>, StoreError> {
         self.read(|c| c.stale_indicators(imports))
     }

@@ -146,6 +146,24 @@ fn summaries_sql(point: bool, visible: &str) -> String {
     )
 }
 
+/// The observables linked to `:value`: those its sightings derive from,
+/// and those whose sightings derive from it. `s.derived_from <> 0` lets the
+/// second half use the partial index `sightings_derived_from`; without it
+/// the planner scanned every sighting (0.24 s at 1M indicators, for every
+/// `show` and every listed address a lookup explains).
+fn linked_sql() -> String {
+    format!(
+        "SELECT d.value FROM indicators i JOIN sightings s ON s.indicator_id = i.id {SIGHTING_JOINS}
+             JOIN indicators d ON d.id = s.derived_from
+         WHERE i.value = :value AND s.tlp <= :max_tlp AND {VISIBLE}
+         UNION
+         SELECT c.value FROM indicators i JOIN sightings s ON s.derived_from = i.id {SIGHTING_JOINS}
+             JOIN indicators c ON c.id = s.indicator_id
+         WHERE i.value = :value AND s.derived_from <> 0 AND s.tlp <= :max_tlp AND {VISIBLE}
+         ORDER BY 1"
+    )
+}
+
 /// A sighting joined with its source and its indicator's enrichment, as
 /// [`VISIBLE`] expects them.
 pub(crate) const SIGHTING_JOINS: &str =
@@ -228,17 +246,7 @@ impl Conn {
 
     /// The observables linked to `value` by a sighting the viewer may see.
     fn linked(&self, value: &str, filter: &IndicatorFilter) -> Result<Vec<String>, StoreError> {
-        let sql = format!(
-            "SELECT d.value FROM indicators i JOIN sightings s ON s.indicator_id = i.id {SIGHTING_JOINS}
-                 JOIN indicators d ON d.id = s.derived_from
-             WHERE i.value = :value AND s.tlp <= :max_tlp AND {VISIBLE}
-             UNION
-             SELECT c.value FROM indicators i JOIN sightings s ON s.derived_from = i.id {SIGHTING_JOINS}
-                 JOIN indicators c ON c.id = s.indicator_id
-             WHERE i.value = :value AND s.tlp <= :max_tlp AND {VISIBLE}
-             ORDER BY 1"
-        );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut stmt = self.conn.prepare_cached(&linked_sql())?;
         FilterParams::new(filter).bind(&mut stmt, Some(value))?;
         let mut rows = stmt.raw_query();
         let mut out = Vec::new();
@@ -400,5 +408,8 @@ mod tests {
              WHERE i.value = :value AND {VISIBLE}"
         ));
         assert!(detail.contains("SEARCH i USING") && !detail.contains("SCAN i"), "{detail}");
+        let linked = plan(&linked_sql());
+        assert!(linked.contains("sightings_derived_from (derived_from=?)"), "{linked}");
+        assert!(!linked.contains("SCAN s"), "{linked}");
     }
 }

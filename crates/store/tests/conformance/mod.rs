@@ -185,5 +185,13 @@ macro_rules! suite {
                 conformance::visibility::agrees_with_may_see::<$backend>(case)?;
             }
         }
+        #[test]
+        fn neighbourhood_reads_are_the_whole_store_reads_narrowed() {
+            conformance::reads::neighbourhood_reads_are_the_whole_store_reads_narrowed::<$backend>();
+        }
+        #[test]
+        fn stale_indicators_are_the_created_and_the_never_enriched() {
+            conformance::reads::stale_indicators_are_the_created_and_the_never_enriched::<$backend>();
+        }
     };
 }

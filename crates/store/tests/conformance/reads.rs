@@ -173,3 +173,67 @@ pub fn threads_share_a_store<B: Backend>() {
     assert_eq!(count, 20);
     assert_eq!(store.imports(&hub(&store)).unwrap().len(), 20);
 }
+
+/// The neighbourhood reads enrichment after an import uses
+/// (`links_touching`, `indicator_refs_of`) are exactly the whole-store
+/// reads (`links`, `indicator_refs`) narrowed to the ids asked for.
+pub fn neighbourhood_reads_are_the_whole_store_reads_narrowed<B: Backend>() {
+    use cordon_store::enrichment::{IndicatorRef, Link};
+    let store = fresh::<B>();
+    let mut url = record(1, "http://evil-shop.com/login", Category::Phishing, Tlp::Amber);
+    url.links.push(normalize("80.94.95.112").unwrap().observables.remove(0));
+    let mut other = record(2, "http://evil-shop.com/pay", Category::Phishing, Tlp::Green);
+    other.links.push(normalize("45.148.10.1").unwrap().observables.remove(0));
+    import(&*store, "a", &[url.clone(), other, record(3, "185.220.101.7", Category::C2, Tlp::Clear)]);
+    // The same link again at another TLP: one link, the least restrictive.
+    url.attributes.tlp = Some(Tlp::Green);
+    import(&*store, "b", &[url]);
+    let links = store.links().unwrap();
+    let mut refs: Vec<IndicatorRef> = Vec::new();
+    store.indicator_refs(&mut |r| refs.push(r)).unwrap();
+    assert!(links.len() >= 4, "the fixture links: {links:?}");
+    let all_ids: Vec<i64> = refs.iter().map(|r| r.id).collect();
+    let subsets: Vec<Vec<i64>> = vec![
+        Vec::new(),
+        all_ids.clone(),
+        all_ids.iter().copied().step_by(2).collect(),
+        vec![all_ids[1], all_ids[1], 999_999],
+    ];
+    for ids in subsets {
+        let mut want: Vec<Link> =
+            links.iter().filter(|l| ids.contains(&l.derived) || ids.contains(&l.from)).copied().collect();
+        want.sort_by_key(|l| (l.derived, l.from));
+        assert_eq!(store.links_touching(&ids).unwrap(), want, "links touching {ids:?}");
+        let want: Vec<&IndicatorRef> = refs.iter().filter(|r| ids.contains(&r.id)).collect();
+        let mut got = Vec::new();
+        store.indicator_refs_of(&ids, &mut |r| got.push(r)).unwrap();
+        assert_eq!(got.iter().collect::<Vec<_>>(), want, "refs of {ids:?}");
+    }
+}
+
+/// Stale after an import: what it created, and every indicator never
+/// enriched (whatever import made it), each once; none never enriched once
+/// every indicator has a row.
+pub fn stale_indicators_are_the_created_and_the_never_enriched<B: Backend>() {
+    use cordon_store::enrichment::Enrichment;
+    let store = fresh::<B>();
+    import(&*store, "a", &[record(1, "80.94.95.112", Category::C2, Tlp::Green)]);
+    import(&*store, "a", &[record(1, "45.148.10.1", Category::C2, Tlp::Green)]);
+    let imports: Vec<i64> = store.imports(&hub(&*store)).unwrap().iter().map(|i| i.id).collect();
+    let id = |value: &str| {
+        let mut found = None;
+        store.indicator_refs(&mut |r| found = found.or((r.value == value).then_some(r.id))).unwrap();
+        found.unwrap()
+    };
+    let (first, second) = (id("80.94.95.112"), id("45.148.10.1"));
+    let latest = *imports.iter().max().unwrap();
+    let mut both = vec![first, second];
+    both.sort_unstable();
+    assert_eq!(store.stale_indicators(&[latest]).unwrap(), both, "the first was never enriched");
+    let row = Enrichment { hosting: "unknown".into(), ..Enrichment::default() };
+    store.write_enrichment(&[(first, row.clone())]).unwrap();
+    assert_eq!(store.stale_indicators(&[latest]).unwrap(), [second]);
+    store.write_enrichment(&[(second, row)]).unwrap();
+    assert_eq!(store.stale_indicators(&[latest]).unwrap(), [second], "created by the import");
+    assert!(store.stale_indicators(&[]).unwrap().is_empty(), "every indicator enriched");
+}

@@ -107,6 +107,13 @@ lookup_buckets() {
   curl -s -H "Authorization: Bearer $METRICS_TOKEN" "http://127.0.0.1:$PORT/metrics" |
     awk -F'[ "]' '/^cordon_http_request_duration_seconds_bucket\{route="\/api\/v1\/lookup\/\{value\}"/ { print $4, $NF }'
 }
+# The blocklist answers take seconds: wait (at most 30 s) until the
+# server is idle, so the open-loop step measures lookups, not the tail of
+# the last streamed blocklist.
+for _ in $(seq 30); do
+  idle_before=$(server_ticks); sleep 1
+  [ $(( $(server_ticks) - idle_before )) -le $(( TICKS / 20 )) ] && break
+done
 lookup_buckets >"$OUT/buckets.before"
 taskset -c 1 "$OHA" --no-tui --output-format json -z "$DURATION" -c "$CONNECTIONS" -q "$HALF" --latency-correction \
   -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/lookup/$PROBE" >"$OUT/lookup_half.json"

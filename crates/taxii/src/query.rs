@@ -228,10 +228,11 @@ impl Query {
             && (self.types.is_empty() || self.types.iter().any(|t| t == object_type))
     }
 
-    /// [`Query::matches_id`] for a compact id (its text is made only when
-    /// `match[id]` or `match[type]` is given).
+    /// [`Query::matches_id`] for a compact id: the type is compared as it
+    /// is, and the id's text is made only when `match[id]` is given.
     pub fn matches_stix_id(&self, id: &crate::StixId) -> bool {
-        (self.ids.is_empty() && self.types.is_empty()) || self.matches_id(&id.to_string())
+        (self.types.is_empty() || self.types.iter().any(|t| t == id.object_type()))
+            && (self.ids.is_empty() || self.ids.contains(&id.to_string()))
     }
 
     /// Whether `match[spec_version]` lets objects of `version` through

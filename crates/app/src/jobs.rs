@@ -130,6 +130,17 @@ impl App {
         outcomes.into_inner().unwrap_or_default()
     }
 
+    /// What job `job` is for, done: the feed run it names, or why there is
+    /// none.
+    fn run_job(&self, job: &Job) -> Result<FeedRunView, String> {
+        if job.kind != FEED_RUN {
+            return Err(format!("unknown job kind '{}'", job.kind));
+        }
+        let feeds = self.store.feeds().map_err(|e| format!("cannot read the feeds: {e}"))?;
+        let feed = feeds.iter().find(|f| f.id == job.subject).ok_or_else(|| "the feed was removed".to_string())?;
+        Ok(self.run_one(feed))
+    }
+
     /// Runs a claimed job while a thread beside it renews its lease every
     /// third of it (until the job ends or the lease is lost), then
     /// finishes it.
@@ -148,19 +159,12 @@ impl App {
                     }
                 }
             });
-            let (run, error) = match job.kind.as_str() {
-                FEED_RUN => match self.store.feeds() {
-                    Ok(feeds) => match feeds.iter().find(|f| f.id == job.subject) {
-                        Some(feed) => {
-                            let run = self.run_one(feed);
-                            let error = run.error.clone();
-                            (Some(run), error)
-                        }
-                        None => (None, Some("the feed was removed".to_string())),
-                    },
-                    Err(e) => (None, Some(format!("cannot read the feeds: {e}"))),
-                },
-                other => (None, Some(format!("unknown job kind '{other}'"))),
+            let (run, error) = match self.run_job(job) {
+                Ok(run) => {
+                    let error = run.error.clone();
+                    (Some(run), error)
+                }
+                Err(why) => (None, Some(why)),
             };
             drop(done);
             let mut outcome = JobOutcome { job: Some(job.id), run, error };

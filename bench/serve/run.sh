@@ -13,8 +13,10 @@
 # Then single lookups at half their maximum rate (the rate just measured),
 # open loop: oha (crates.io, installed into bench/out/tools on first use)
 # sends at that rate whatever the answers do, and corrects latencies for
-# coordinated omission (--latency-correction); prints the rate, p50, p99
-# and p99.9, and the server's own histogram of those lookups.
+# coordinated omission (--latency-correction); then /healthz at the same
+# rate, the floor of this client and kernel; each HALF_RUNS (3) times,
+# interleaved; prints the medians of the rate, p50, p99 and p99.9, and the
+# server's own histogram of those lookups.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/lib.sh
@@ -115,18 +117,36 @@ for _ in $(seq 30); do
   [ $(( $(server_ticks) - idle_before )) -le $(( TICKS / 20 )) ] && break
 done
 lookup_buckets >"$OUT/buckets.before"
-taskset -c 1 "$OHA" --no-tui --output-format json -z "$DURATION" -c "$CONNECTIONS" -q "$HALF" --latency-correction \
-  -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/lookup/$PROBE" >"$OUT/lookup_half.json"
-python3 - "$OUT/lookup_half.json" <<'PY'
+# half NAME PATH RUN: one open-loop run at $HALF req/s; prints its p50,
+# p99 and p99.9 in ms (and its rate) on one line.
+half() {
+  taskset -c 1 "$OHA" --no-tui --output-format json -z "$DURATION" -c "$CONNECTIONS" -q "$HALF" --latency-correction \
+    -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT$2" >"$OUT/$1_half_$3.json"
+  python3 - "$OUT/$1_half_$3.json" <<'PY'
 import json, sys
 answer = json.load(open(sys.argv[1]))
 summary, latency = answer["summary"], answer["latencyPercentiles"]
 codes = answer.get("statusCodeDistribution", {})
 if set(codes) != {"200"}:
-    raise SystemExit("lookup_half: answers other than 200: %s" % codes)
-print("lookup_half %12.2f req/s  p50 %6.2fms  p99 %6.2fms  p99.9 %6.2fms  (open loop, latency corrected)"
-      % (summary["requestsPerSec"], latency["p50"] * 1000, latency["p99"] * 1000, latency["p99.9"] * 1000))
+    raise SystemExit("%s: answers other than 200: %s" % (sys.argv[1], codes))
+print("%.3f %.3f %.3f %.2f" % (latency["p50"] * 1000, latency["p99"] * 1000, latency["p99.9"] * 1000,
+                               summary["requestsPerSec"]))
 PY
+}
+# Lookups and, as the floor of this client and kernel on this machine,
+# /healthz at the same rate, interleaved, HALF_RUNS times each: the
+# medians are printed (one run's tail is one hiccup of a shared machine).
+HALF_RUNS=${HALF_RUNS:-3}
+: >"$OUT/lookup_half.runs"; : >"$OUT/healthz_half.runs"
+for i in $(seq "$HALF_RUNS"); do
+  half lookup "/api/v1/lookup/$PROBE" "$i" >>"$OUT/lookup_half.runs"
+  half healthz /healthz "$i" >>"$OUT/healthz_half.runs"
+done
+for name in lookup healthz; do
+  col() { awk -v c="$1" '{print $c}' "$OUT/${name}_half.runs" | median; }
+  printf '%-12s %12s req/s  p50 %6sms  p99 %6sms  p99.9 %6sms  (open loop, latency corrected, median of %s; p99 of each: %s)\n' \
+    "${name}_half" "$(col 4)" "$(col 1)" "$(col 2)" "$(col 3)" "$HALF_RUNS" "$(awk '{print $2}' "$OUT/${name}_half.runs" | paste -sd' ')"
+done
 lookup_buckets >"$OUT/buckets.after"
 paste -d' ' "$OUT/buckets.before" "$OUT/buckets.after" | awk '
   { bound[NR] = $1; n[NR] = $4 - $2 } END {

@@ -9,6 +9,8 @@
 //! consented to providers.
 
 use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use cordon_model::{format_timestamp, most_restrictive, OrgKind, Viewer};
@@ -21,6 +23,7 @@ use cordon_store::ops::{Evidence, OpsStore, Target, TargetFilter, TargetState};
 use cordon_store::orgs::OrgStore;
 use cordon_store::StoreError;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use crate::operations::agency_view;
 use crate::{App, AppError};
@@ -164,16 +167,18 @@ impl App {
 
     /// One file of a country's newest package, checked against what was
     /// recorded when it was written: the manifest against its recorded
-    /// SHA-256, the file against the manifest. Another country's package
-    /// does not exist for an agency; a file changed on disk since is a
-    /// conflict, never served.
+    /// SHA-256, the file against the manifest (read through once, a
+    /// buffer at a time). Another country's package does not exist for an
+    /// agency; a file changed on disk since is a conflict, never served.
+    /// The answer is the open file, checked again as it is read
+    /// ([`PackageFile`]).
     pub fn package_file(
         &self,
         viewer: &Viewer,
         operation: &str,
         country: &str,
         file: &str,
-    ) -> Result<Vec<u8>, AppError> {
+    ) -> Result<PackageFile, AppError> {
         let missing = || AppError::NotFound(format!("there is no package file {country}/{file}"));
         let only = self.package_countries(viewer)?;
         let country = country.to_ascii_uppercase();
@@ -187,30 +192,31 @@ impl App {
             return Err(missing());
         }
         let dir = Path::new(&record.path);
-        let read = |name: &str| {
-            std::fs::read(dir.join(name)).map_err(|e| AppError::NotFound(format!("{country}/{name} is gone: {e}")))
-        };
+        let gone = |name: &str, e: std::io::Error| AppError::NotFound(format!("{country}/{name} is gone: {e}"));
         let changed =
             || AppError::Conflict(format!("{country}/{file} changed since it was written: rebuild the package"));
-        let manifest = read("manifest.json")?;
+        let manifest = std::fs::read(dir.join("manifest.json")).map_err(|e| gone("manifest.json", e))?;
         if sha256(&manifest) != record.manifest_sha256 {
             return Err(changed());
         }
-        if file == "manifest.json" {
-            return Ok(manifest);
-        }
-        let listed: serde_json::Value = serde_json::from_slice(&manifest).map_err(|_| changed())?;
-        let wanted = listed["files"]
-            .as_array()
-            .and_then(|files| files.iter().find(|f| f["name"] == file))
-            .and_then(|f| f["sha256"].as_str())
-            .ok_or_else(changed)?
-            .to_string();
-        let bytes = read(file)?;
-        if sha256(&bytes) != wanted {
+        let wanted = if file == "manifest.json" {
+            record.manifest_sha256.clone()
+        } else {
+            let listed: serde_json::Value = serde_json::from_slice(&manifest).map_err(|_| changed())?;
+            listed["files"]
+                .as_array()
+                .and_then(|files| files.iter().find(|f| f["name"] == file))
+                .and_then(|f| f["sha256"].as_str())
+                .ok_or_else(changed)?
+                .to_string()
+        };
+        let mut opened = std::fs::File::open(dir.join(file)).map_err(|e| gone(file, e))?;
+        if sha256_of(&mut opened).map_err(|e| gone(file, e))? != wanted {
             return Err(changed());
         }
-        Ok(bytes)
+        opened.seek(SeekFrom::Start(0)).map_err(|e| gone(file, e))?;
+        let len = opened.metadata().map_err(|e| gone(file, e))?.len();
+        Ok(PackageFile { file: opened, len, sha256: wanted, hasher: Some(Sha256::new()), read: 0 })
     }
 
     /// The notifications about the networks of `asn` (the hub: any ASN;
@@ -340,4 +346,60 @@ impl App {
         }
         Ok(BulkMove { applied, results })
     }
+}
+
+/// A package file checked against its manifest and open at its start
+/// ([`App::package_file`]). Reading it hashes what is read: a file changed
+/// on disk since it was checked (or grown, or shrunk) is an error when its
+/// end is reached, so a streamed answer is cut off, never complete-looking.
+#[derive(Debug)]
+pub struct PackageFile {
+    file: File,
+    len: u64,
+    sha256: String,
+    /// `None` once the end was read and checked.
+    hasher: Option<Sha256>,
+    read: u64,
+}
+
+impl PackageFile {
+    /// Its size in bytes when it was checked.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether it is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl Read for PackageFile {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let changed =
+            || std::io::Error::new(std::io::ErrorKind::InvalidData, "the package file changed while it was sent");
+        let n = self.file.read(buf)?;
+        // Once its end was checked there is nothing more to read.
+        let Some(hasher) = self.hasher.as_mut() else {
+            return if n == 0 { Ok(0) } else { Err(changed()) };
+        };
+        if n > 0 {
+            hasher.update(&buf[..n]);
+            self.read += n as u64;
+            return Ok(n);
+        }
+        let digest = self.hasher.take().map(|h| hex::encode(h.finalize())).unwrap_or_default();
+        if self.read != self.len || digest != self.sha256 {
+            return Err(changed());
+        }
+        Ok(0)
+    }
+}
+
+/// The lowercase hex SHA-256 of what `reader` holds, read a buffer at a
+/// time.
+fn sha256_of(reader: &mut dyn Read) -> std::io::Result<String> {
+    let mut hasher = Sha256::new();
+    std::io::copy(reader, &mut hasher)?;
+    Ok(hex::encode(hasher.finalize()))
 }

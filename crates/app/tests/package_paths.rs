@@ -34,6 +34,7 @@ fn packages_written_under_a_relative_path_are_found_from_elsewhere() {
     assert_eq!(built.packages.len(), 1, "{built:?}");
     let elsewhere = tempfile::tempdir().unwrap();
     std::env::set_current_dir(elsewhere.path()).unwrap();
-    let csv = app.package_file(&hub, "op", "RO", "targets.csv").unwrap();
+    let mut csv = Vec::new();
+    std::io::Read::read_to_end(&mut app.package_file(&hub, "op", "RO", "targets.csv").unwrap(), &mut csv).unwrap();
     assert!(String::from_utf8_lossy(&csv).contains("45.9.20.31"));
 }

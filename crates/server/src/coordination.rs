@@ -90,9 +90,14 @@ pub(crate) async fn package_file(
         _ => "application/json",
     };
     let disposition = format!("attachment; filename=\"{}-{}\"", country.to_ascii_uppercase(), file);
-    let bytes = blocking(move || state.app.package_file(&caller.viewer, &name, &country, &file)).await?;
-    let mut response = bytes.into_response();
+    let checked = blocking(move || state.app.package_file(&caller.viewer, &name, &country, &file)).await?;
+    let len = checked.len();
+    // The file streams out as it is read, checked again on the way: a
+    // change since the check above cuts the body off.
+    let body = cordon_web::download::streamed(checked);
+    let mut response = body.into_response();
     let headers = response.headers_mut();
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(

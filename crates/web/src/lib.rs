@@ -25,6 +25,7 @@
 // boxing it would only add an allocation on the error path.
 #![allow(clippy::result_large_err)]
 
+pub mod download;
 mod map;
 mod pages;
 mod render;

@@ -659,19 +659,20 @@ pub(crate) async fn package_file(
     let viewer = signed.principal.viewer;
     let file_name = file.clone();
     match call(&signed, move || app.package_file(&viewer, &name, &country, &file)).await {
-        Ok(bytes) => attachment(&file_name, bytes),
+        Ok(checked) => attachment(&file_name, checked),
         Err(answer) => answer,
     }
 }
 
-fn attachment(name: &str, bytes: Vec<u8>) -> Response {
+fn attachment(name: &str, checked: cordon_app::deliveries::PackageFile) -> Response {
     let safe: String = name.chars().filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).collect();
     (
         [
             (header::CONTENT_TYPE, "application/octet-stream".to_string()),
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{safe}\"")),
+            (header::CONTENT_LENGTH, checked.len().to_string()),
         ],
-        bytes,
+        crate::download::streamed(checked),
     )
         .into_response()
 }

@@ -21,6 +21,8 @@
 #
 #   scripts/pg.sh bench/postgres/run.sh 1000000 5000000
 #
+# STEPS=ingest runs only migrate, the ingests and the re-ingest.
+#
 # Uses target/release/cordon (BIN= another), GNU time
 # (scripts/install-peers.sh) and a server as scripts/pg.sh finds one.
 set -euo pipefail
@@ -60,24 +62,26 @@ for N in "$@"; do
       rm -rf "$OUT"/cordon.db* "$OUT/packages"
     else
       db=$PGURL
-      psql "$SERVER" -qc "DROP DATABASE IF EXISTS $NAME WITH (FORCE)" -c "CREATE DATABASE $NAME"
+      PGOPTIONS=--client-min-messages=warning psql "$SERVER" -qc "DROP DATABASE IF EXISTS $NAME WITH (FORCE)" -c "CREATE DATABASE $NAME"
     fi
     step "$N" $backend "$db" migrate migrate
     for p in 0 1 2; do
       step "$N" $backend "$db" "ingest-partner$p" ingest "$OUT/partner$p.txt" --source "partner$p" --category c2 --tlp green
     done
     step "$N" $backend "$db" reingest-partner0 ingest "$OUT/partner0.txt" --source partner0 --category c2 --tlp green
-    step "$N" $backend "$db" indicators indicators --json
-    step "$N" $backend "$db" export-plain export --format plain
-    listed=$(grep -m 1 -v '^#' "$OUT/export-plain.out")
-    step "$N" $backend "$db" show show "$listed"
-    step "$N" $backend "$db" lookup-cold lookup "$listed"
-    step "$N" $backend "$db" lookup-warm lookup "$listed"
-    step "$N" $backend "$db" operation-create operation create --start 2000-01-01 --end 2100-12-31 scale
-    step "$N" $backend "$db" targets-build targets build --operation scale
-    rm -rf "$OUT/packages"
-    step "$N" $backend "$db" package-build package build --operation scale --out "$OUT/packages"
-    step "$N" $backend "$db" report report --operation scale --json
+    if [ "${STEPS:-all}" != ingest ]; then
+      step "$N" $backend "$db" indicators indicators --json
+      step "$N" $backend "$db" export-plain export --format plain
+      listed=$(grep -m 1 -v '^#' "$OUT/export-plain.out")
+      step "$N" $backend "$db" show show "$listed"
+      step "$N" $backend "$db" lookup-cold lookup "$listed"
+      step "$N" $backend "$db" lookup-warm lookup "$listed"
+      step "$N" $backend "$db" operation-create operation create --start 2000-01-01 --end 2100-12-31 scale
+      step "$N" $backend "$db" targets-build targets build --operation scale
+      rm -rf "$OUT/packages"
+      step "$N" $backend "$db" package-build package build --operation scale --out "$OUT/packages"
+      step "$N" $backend "$db" report report --operation scale --json
+    fi
     wall=$(awk -v n="$N" -v b=$backend '$1 == n && $2 == b && $3 ~ /^ingest-partner/ { s += $4 } END { print s }' "$OUT/results")
     if [ "$backend" = sqlite ]; then
       bytes=$(cat "$OUT"/cordon.db* | wc -c)

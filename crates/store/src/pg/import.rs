@@ -77,6 +77,23 @@ const COPY_TYPES: [Type; 13] = [
     Type::INT8,
 ];
 
+/// [`MERGE`]'s insert of the staged sightings whose indicator is in the
+/// CTE named (`created` or `old`), the derived one's id looked up in `ids`.
+macro_rules! insert_sightings {
+    ($indicators:literal) => {
+        concat!(
+            "INSERT INTO sightings (indicator_id, source_id, category, label, malware, port, derived_from,
+                               first_seen, last_seen, confidence, tlp, created_import, last_import, line)
+        SELECT v.id, $2, st.category, st.label, st.malware, st.port, coalesce(d.id, 0),
+               ts(st.first_seen), ts(st.last_seen), st.confidence, st.tlp, $1, $1, st.line
+        FROM import_stage st JOIN ",
+            $indicators,
+            " v ON v.value = st.value LEFT JOIN ids d ON d.value = st.derived
+        ORDER BY v.id"
+        )
+    };
+}
+
 /// Creates the batch's new indicators and merges its sightings: `$1` the
 /// import, `$2` its source. Returns how many sightings were new.
 ///
@@ -86,7 +103,8 @@ const COPY_TYPES: [Type; 13] = [
 /// store had (`merged`) are upserted. Both inserts see the store as it was
 /// before the statement (one snapshot), so `old` holds only indicators
 /// that existed before it, and the two sets of sightings are disjoint.
-const MERGE: &str = "WITH wanted AS (
+const MERGE: &str = concat!(
+    "WITH wanted AS (
         SELECT DISTINCT ON (value) value, kind FROM (
             SELECT value, kind FROM import_stage
             UNION ALL SELECT derived, derived_kind FROM import_stage WHERE derived IS NOT NULL) v
@@ -97,27 +115,18 @@ const MERGE: &str = "WITH wanted AS (
         ON CONFLICT (value) DO NOTHING RETURNING id, value),
     old AS (SELECT i.id, i.value FROM indicators i JOIN wanted w ON w.value = i.value),
     ids AS (SELECT id, value FROM created UNION ALL SELECT id, value FROM old),
-    fresh AS (
-        INSERT INTO sightings (indicator_id, source_id, category, label, malware, port, derived_from,
-                               first_seen, last_seen, confidence, tlp, created_import, last_import, line)
-        SELECT v.id, $2, st.category, st.label, st.malware, st.port, coalesce(d.id, 0),
-               ts(st.first_seen), ts(st.last_seen), st.confidence, st.tlp, $1, $1, st.line
-        FROM import_stage st JOIN created v ON v.value = st.value LEFT JOIN ids d ON d.value = st.derived
-        ORDER BY v.id
-        RETURNING 1),
-    merged AS (
-        INSERT INTO sightings (indicator_id, source_id, category, label, malware, port, derived_from,
-                               first_seen, last_seen, confidence, tlp, created_import, last_import, line)
-        SELECT v.id, $2, st.category, st.label, st.malware, st.port, coalesce(d.id, 0),
-               ts(st.first_seen), ts(st.last_seen), st.confidence, st.tlp, $1, $1, st.line
-        FROM import_stage st JOIN old v ON v.value = st.value LEFT JOIN ids d ON d.value = st.derived
-        ORDER BY v.id
-        ON CONFLICT (indicator_id, source_id, category, malware, port, derived_from) DO UPDATE SET
+    fresh AS (",
+    insert_sightings!("created"),
+    " RETURNING 1),
+    merged AS (",
+    insert_sightings!("old"),
+    " ON CONFLICT (indicator_id, source_id, category, malware, port, derived_from) DO UPDATE SET
             label = excluded.label, first_seen = least(sightings.first_seen, excluded.first_seen),
             last_seen = greatest(sightings.last_seen, excluded.last_seen), confidence = excluded.confidence,
             tlp = excluded.tlp, last_import = excluded.last_import, line = excluded.line
         RETURNING xmax = 0 AS inserted)
-    SELECT (SELECT count(*) FROM fresh) + (SELECT count(*) FILTER (WHERE inserted) FROM merged)";
+    SELECT (SELECT count(*) FROM fresh) + (SELECT count(*) FILTER (WHERE inserted) FROM merged)"
+);
 
 /// A queued sighting.
 struct Pending {

@@ -364,6 +364,18 @@ const MIGRATIONS: &[&str] = &[
         AS 'BEGIN PERFORM pg_notify(''cordon_generation'', NEW.value::text); RETURN NULL; END';
     CREATE TRIGGER meta_generation_notify AFTER UPDATE ON meta FOR EACH ROW
         WHEN (NEW.key = 'generation') EXECUTE FUNCTION notify_generation();",
+    // 4: no foreign keys on the sightings, the table every import writes
+    // row by row: PostgreSQL checks each with a trigger per inserted row,
+    // which cost more than the merge itself (issue 16). The import's merge
+    // (`pg/import.rs`) guarantees the references instead: its indicators
+    // are found or created in the same statement, its source and import
+    // in the same transaction, and nothing deletes indicators, sources or
+    // imports (the conformance test `imports_leave_no_dangling_reference`
+    // checks the references after every kind of import).
+    "ALTER TABLE sightings DROP CONSTRAINT sightings_indicator_id_fkey,
+        DROP CONSTRAINT sightings_source_id_fkey,
+        DROP CONSTRAINT sightings_created_import_fkey,
+        DROP CONSTRAINT sightings_last_import_fkey;",
 ];
 
 /// The schema version this build writes.

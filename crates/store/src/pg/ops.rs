@@ -154,16 +154,24 @@ fn operation_row(r: &Row) -> Result<Operation, StoreError> {
 
 const OPERATION_COLUMNS: &str = "id, name, unix(start_at), unix(end_at), description, unix(created)";
 
-/// The operation's indicators (`$1`; of the kinds `$2`, every kind when
-/// null) with what planning needs, one row each as [`scope_row`] reads
-/// it; the caller adds the order.
-const SCOPE_SELECT: &str = "WITH op AS (SELECT start_at, end_at FROM operations WHERE id = $1),
-          attached AS (SELECT import_id FROM operation_imports WHERE operation_id = $1),
-          ids AS (
-            SELECT DISTINCT s.indicator_id AS id FROM sightings s, op
-            WHERE (s.last_seen >= op.start_at AND s.first_seen <= op.end_at)
+/// The operation (`$1`): its window and its attached imports, the CTEs
+/// that [`IN_SCOPE`] reads.
+const SCOPE_WITH: &str = "WITH op AS (SELECT start_at, end_at FROM operations WHERE id = $1),
+          attached AS (SELECT import_id FROM operation_imports WHERE operation_id = $1)";
+
+/// Whether the sighting `s` puts its indicator in the operation's scope
+/// (`op` joined): inside its window, or of an attached import.
+const IN_SCOPE: &str = "((s.last_seen >= op.start_at AND s.first_seen <= op.end_at)
                OR s.created_import IN (SELECT import_id FROM attached)
-               OR s.last_import IN (SELECT import_id FROM attached))
+               OR s.last_import IN (SELECT import_id FROM attached))";
+
+/// The operation's indicators (`$1`; of the kinds `$2`, every kind when
+/// null) among those `ids` selects (a query of [`IN_SCOPE`] sightings
+/// naming `id`), with what planning needs, one row each as [`scope_row`]
+/// reads it; the caller adds the order.
+fn scope_select(ids: &str) -> String {
+    format!(
+        "{SCOPE_WITH}, ids AS ({ids})
      SELECT i.id, i.value, i.kind, e.flag_names, e.country, e.asn, e.as_org, e.hosting,
             array_agg(DISTINCT s.category), array_agg(DISTINCT s.malware) FILTER (WHERE s.malware <> ''),
             array_agg(DISTINCT src.name), array_agg(DISTINCT s.port) FILTER (WHERE s.port <> 0),
@@ -174,9 +182,16 @@ const SCOPE_SELECT: &str = "WITH op AS (SELECT start_at, end_at FROM operations 
      JOIN sources src ON src.id = s.source_id
      LEFT JOIN enrichment e ON e.indicator_id = i.id
      WHERE $2::text[] IS NULL OR i.kind = ANY($2::text[])
-     GROUP BY i.id, e.indicator_id";
+     GROUP BY i.id, e.indicator_id"
+    )
+}
 
-/// One row of [`SCOPE_SELECT`]: the indicator, and those it derives from.
+/// Every indicator of the operation's scope, for [`scope_select`].
+fn whole_scope() -> String {
+    format!("SELECT DISTINCT s.indicator_id AS id FROM sightings s, op WHERE {IN_SCOPE}")
+}
+
+/// One row of [`scope_select`]: the indicator, and those it derives from.
 fn scope_row(row: &Row) -> Result<(OpIndicator, Vec<i64>), StoreError> {
     let categories: BTreeSet<Category> = parse_all::<Category>(get(row, 8)?)?.into_iter().collect();
     let mut malware: Vec<String> = get::<Option<Vec<String>>>(row, 9)?.unwrap_or_default();
@@ -248,18 +263,47 @@ impl OpsStore for Conn {
         let mut scope = OpScope::default();
         let mut links = Vec::new();
         let every_kind: Option<Vec<&str>> = None;
-        self.stream(&format!("{SCOPE_SELECT} ORDER BY i.id"), &[&operation_id, &every_kind], |row| {
-            let (indicator, derived_from) = scope_row(row)?;
-            links.extend(derived_from.into_iter().map(|from| (indicator.id, from)));
-            scope.indicators.push(indicator);
-            Ok(true)
-        })?;
+        self.stream(
+            &format!("{} ORDER BY i.id", scope_select(&whole_scope())),
+            &[&operation_id, &every_kind],
+            |row| {
+                let (indicator, derived_from) = scope_row(row)?;
+                links.extend(derived_from.into_iter().map(|from| (indicator.id, from)));
+                scope.indicators.push(indicator);
+                Ok(true)
+            },
+        )?;
         let ids: HashSet<i64> = scope.indicators.iter().map(|i| i.id).collect();
         links.retain(|(a, b)| ids.contains(a) && ids.contains(b));
         links.sort_unstable();
         links.dedup();
         scope.links = links;
         Ok(scope)
+    }
+
+    fn scope_links(&self, operation_id: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+        let rows = self.query(
+            &format!(
+                "{SCOPE_WITH}, ids AS MATERIALIZED ({})
+                 SELECT DISTINCT s.indicator_id, s.derived_from FROM sightings s
+                 WHERE s.derived_from <> 0 AND s.indicator_id IN (SELECT id FROM ids)
+                   AND s.derived_from IN (SELECT id FROM ids)
+                 ORDER BY 1, 2",
+                whole_scope()
+            ),
+            &[&operation_id],
+        )?;
+        rows.iter().map(|r| Ok((get(r, 0)?, get(r, 1)?))).collect()
+    }
+
+    fn scope_indicators(&self, operation_id: i64, ids: &[i64]) -> Result<Vec<OpIndicator>, StoreError> {
+        let every_kind: Option<Vec<&str>> = None;
+        let among = format!(
+            "SELECT DISTINCT s.indicator_id AS id FROM sightings s, op WHERE s.indicator_id = ANY($3) AND {IN_SCOPE}"
+        );
+        let rows =
+            self.query(&format!("{} ORDER BY i.id", scope_select(&among)), &[&operation_id, &every_kind, &ids])?;
+        rows.iter().map(|row| scope_row(row).map(|(indicator, _)| indicator)).collect()
     }
 
     fn scope_each(
@@ -276,7 +320,10 @@ impl OpsStore for Conn {
             for kinds in SCOPE_ORDER {
                 let kinds: Option<Vec<&str>> = Some(kinds.iter().map(|k| k.as_str()).collect());
                 c.execute(
-                    &format!("DECLARE scope_batches NO SCROLL CURSOR FOR {SCOPE_SELECT} ORDER BY i.value"),
+                    &format!(
+                        "DECLARE scope_batches NO SCROLL CURSOR FOR {} ORDER BY i.value",
+                        scope_select(&whole_scope())
+                    ),
                     &[&operation_id, &kinds],
                 )?;
                 loop {

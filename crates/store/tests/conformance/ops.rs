@@ -293,14 +293,24 @@ pub fn targets_page_by_page_in_every_order<B: Backend>() {
 /// The streamed operations agree with what they stream: `scope_each` is
 /// the scope in planning order (kind group, then value) a batch at a time,
 /// and may write between batches; `targets_after` is `targets` a page at a
-/// time; `move_targets` moves those in the state given, once each.
+/// time; `move_targets` moves those in the state given, once each;
+/// `scope_links` and `scope_indicators` are the scope's links and
+/// indicators.
 pub fn streamed_operations_agree_with_their_definitions<B: Backend>() {
     use cordon_store::ops::SCOPE_ORDER;
     let store = fresh::<B>();
     for raw in ["https://b.example/x", "80.94.95.113", "b.example", "45.148.10.0/24", "80.94.95.112", "a.example"] {
         import(&*store, "a", raw, 1500);
     }
+    import(&*store, "a", "9.9.9.9", 5000);
     let op = operation(&*store);
+    // The links and the indicators among some ids are the scope's: ids
+    // from 1 up cover those of the store, one outside the window included.
+    let scope = store.scope(op.id).unwrap();
+    assert!(!scope.links.is_empty());
+    assert_eq!(store.scope_links(op.id).unwrap(), scope.links);
+    let asked: Vec<i64> = (1..=20).rev().chain([3, 3]).collect();
+    assert_eq!(store.scope_indicators(op.id, &asked).unwrap(), scope.indicators);
     let group = |kind| SCOPE_ORDER.iter().position(|kinds| kinds.contains(&kind));
     let mut expected: Vec<String> = store.scope(op.id).unwrap().indicators.into_iter().map(|i| i.value).collect();
     expected.sort_by_key(|v| (group(cordon_model::normalize(v).unwrap().observables[0].kind()), v.clone()));

@@ -337,40 +337,117 @@ pub(crate) fn flag_store(
 
 /// Enriches the indicators in `scope` and records the results; `progress`
 /// is told how many of how many are done.
+///
+/// The whole store is read a page of [`REF_BATCH`] indicators at a time,
+/// with the refs of their neighbours outside the page, against the store's
+/// link graph (one entry per link, not per indicator); an import's scope
+/// is its stale indicators' neighbourhood only, so an ingest pays for what
+/// it changed.
 pub(crate) fn enrich_store(
     store: &AnyStore,
     enricher: &Enricher,
     scope: &Scope,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<EnrichSummary, AppError> {
-    // Everything for the whole store; for imports, the stale indicators'
-    // neighbourhood only (what enriching them and their neighbours reads),
-    // so an ingest pays for what it changed.
-    let mut refs = Vec::new();
-    let (links, covered) = match scope {
+    enrich_in_pages(store, enricher, scope, REF_BATCH, progress)
+}
+
+/// [`enrich_store`] with whole-store pages of `page` indicators.
+fn enrich_in_pages(
+    store: &AnyStore,
+    enricher: &Enricher,
+    scope: &Scope,
+    page: usize,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<EnrichSummary, AppError> {
+    let summary = EnrichSummary { geo: true, ..EnrichSummary::default() };
+    let mut run = Run { store, enricher, summary, progress, done: 0, total: 0 };
+    match scope {
         Scope::All => {
-            store.indicator_refs(&mut |r| refs.push(r))?;
-            (Links::of(store.links()?), None)
+            let links = Links::of(store.links()?);
+            run.total = store.indicator_count()?;
+            let mut after = i64::MIN;
+            loop {
+                let refs = store.indicator_refs_after(after, page)?;
+                let Some(last) = refs.last() else { break };
+                after = last.id;
+                let paged: BTreeSet<i64> = refs.iter().map(|r| r.id).collect();
+                let outside: BTreeSet<i64> =
+                    refs.iter().flat_map(|r| links.near(r.id).into_keys()).filter(|id| !paged.contains(id)).collect();
+                let neighbours = refs_of(store, outside.into_iter().collect())?;
+                let by_id: HashMap<i64, &IndicatorRef> = refs.iter().chain(&neighbours).map(|r| (r.id, r)).collect();
+                run.enrich(refs.iter(), &links, &by_id)?;
+            }
         }
         Scope::Imports(imports) => {
             let stale = store.stale_indicators(imports)?;
             let (links, known) = Links::around(store, &stale)?;
-            let ids: Vec<i64> = known.into_iter().collect();
-            for chunk in ids.chunks(ID_BATCH) {
-                store.indicator_refs_of(chunk, &mut |r| refs.push(r))?;
-            }
+            let refs = refs_of(store, known.into_iter().collect())?;
             let covered: BTreeSet<i64> = stale.iter().flat_map(|&id| links.near(id).into_keys().chain([id])).collect();
-            (links, Some(covered))
+            let by_id: HashMap<i64, &IndicatorRef> = refs.iter().map(|r| (r.id, r)).collect();
+            run.total = covered.len() as u64;
+            run.enrich(refs.iter().filter(|r| covered.contains(&r.id)), &links, &by_id)?;
         }
-    };
-    let by_id: HashMap<i64, &IndicatorRef> = refs.iter().map(|r| (r.id, r)).collect();
-    let refs: Vec<&IndicatorRef> =
-        refs.iter().filter(|r| covered.as_ref().is_none_or(|ids| ids.contains(&r.id))).collect();
-    let mut summary = EnrichSummary { geo: true, ..EnrichSummary::default() };
-    let mut rows = Vec::with_capacity(refs.len().min(ROW_BATCH));
-    let total = refs.len() as u64;
-    for (done, &r) in refs.iter().enumerate() {
-        progress(done as u64, total);
+    }
+    // Indicators added while a whole-store run paged are counted too.
+    let done = run.done.max(run.total);
+    (run.progress)(done, done);
+    Ok(run.summary)
+}
+
+/// Indicators per page of a whole-store run.
+const REF_BATCH: usize = 50_000;
+
+/// The refs of `ids` that exist, read [`ID_BATCH`] at a time.
+fn refs_of(store: &AnyStore, ids: Vec<i64>) -> Result<Vec<IndicatorRef>, AppError> {
+    let mut refs = Vec::new();
+    for chunk in ids.chunks(ID_BATCH) {
+        store.indicator_refs_of(chunk, &mut |r| refs.push(r))?;
+    }
+    Ok(refs)
+}
+
+/// A run of enrichment: what it reads with, what it has counted and whom
+/// it tells how far it is.
+struct Run<'a> {
+    store: &'a AnyStore,
+    enricher: &'a Enricher,
+    summary: EnrichSummary,
+    progress: &'a mut dyn FnMut(u64, u64),
+    /// Indicators enriched so far, of `total`.
+    done: u64,
+    total: u64,
+}
+
+impl Run<'_> {
+    /// Enriches `refs`, whose neighbours within two links are in `by_id`,
+    /// and writes the rows [`ROW_BATCH`] at a time.
+    fn enrich<'r>(
+        &mut self,
+        refs: impl Iterator<Item = &'r IndicatorRef>,
+        links: &Links,
+        by_id: &HashMap<i64, &IndicatorRef>,
+    ) -> Result<(), AppError> {
+        let mut rows = Vec::with_capacity(ROW_BATCH);
+        for r in refs {
+            (self.progress)(self.done, self.total);
+            self.done += 1;
+            let enrichment = self.enrich_one(r, links, by_id);
+            rows.push((r.id, enrichment));
+            if rows.len() == ROW_BATCH {
+                self.store.write_enrichment(&rows)?;
+                rows.clear();
+            }
+        }
+        if !rows.is_empty() {
+            self.store.write_enrichment(&rows)?;
+        }
+        Ok(())
+    }
+
+    /// The enrichment of one indicator, counted in the summary.
+    fn enrich_one(&mut self, r: &IndicatorRef, links: &Links, by_id: &HashMap<i64, &IndicatorRef>) -> Enrichment {
+        let enricher = self.enricher;
         let near = links.near(r.id);
         let near_refs = || near.iter().filter_map(|(id, tlp)| Some((by_id.get(id).copied()?, *tlp)));
         let mut enrichment = match own_ip(r) {
@@ -390,19 +467,61 @@ pub(crate) fn enrich_store(
             enrichment.flags.extend(flags);
         }
         if enrichment.network.is_none() {
-            summary.unknown_network += 1;
+            self.summary.unknown_network += 1;
         }
         for (flag, _) in &enrichment.flags {
-            *summary.flagged.entry(flag.clone()).or_default() += 1;
+            *self.summary.flagged.entry(flag.clone()).or_default() += 1;
         }
-        summary.indicators += 1;
-        rows.push((r.id, enrichment));
-        if rows.len() == ROW_BATCH {
-            store.write_enrichment(&rows)?;
-            rows.clear();
+        self.summary.indicators += 1;
+        enrichment
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intake::Input;
+    use crate::{App, Config};
+    use cordon_ingest::IngestOptions;
+
+    /// A whole-store run in pages of one indicator (every neighbour read
+    /// from outside the page) writes what one page of everything writes,
+    /// and what enrichment after each import wrote: links at several TLPs,
+    /// two hops out.
+    #[test]
+    fn pages_of_one_enrich_as_one_page_of_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = App::open(&Config::new(dir.path().join("cordon.db"))).unwrap();
+        let hub = app.viewer(None).unwrap();
+        let mut geo = cordon_enrich::Import::new();
+        geo.add_csv("asn.csv", b"51.38.0.0,51.38.255.255,16276,OVH SAS\n88.198.0.0,88.198.255.255,24940,Hetzner\n");
+        geo.add_csv("country.csv", b"51.38.0.0,51.38.255.255,FR\n88.198.0.0,88.198.255.255,DE\n");
+        cordon_enrich::write_snapshot(&app.config().geo, &geo.finish().snapshot).unwrap();
+        let feeds: [(&str, &[u8], Tlp); 3] = [
+            ("list.txt", b"51.38.12.34\n88.198.5.6\n", Tlp::Green),
+            ("a.csv", b"url,ip,category\nhttp://paypa1-verify.com/login,51.38.12.34,phishing\n", Tlp::Amber),
+            ("b.csv", b"url,ip,category\nhttp://paypa1-verify.com/reset,88.198.5.6,phishing\n", Tlp::Red),
+        ];
+        for (i, (name, bytes, tlp)) in feeds.into_iter().enumerate() {
+            let options = IngestOptions { source: format!("s{i}"), tlp: Some(tlp), ..IngestOptions::default() };
+            let report = app.ingest(&hub, Input::Bytes { name, bytes }, &options, None, &mut |_| {}).unwrap();
+            app.enrich_imports(report.import_id.into_iter().collect(), &mut |_, _| {}).unwrap();
+        }
+        let table = || {
+            let mut refs = Vec::new();
+            app.store.indicator_refs(&mut |r| refs.push(r)).unwrap();
+            refs.iter().map(|r| (r.value.clone(), app.store.enrichment_of(&r.value).unwrap())).collect::<Vec<_>>()
+        };
+        let by_imports = table();
+        assert!(by_imports.len() == 5 && by_imports.iter().all(|(_, e)| e.is_some()), "{by_imports:?}");
+        assert!(by_imports.iter().any(|(_, e)| e.as_ref().is_some_and(|e| e.via.is_some())), "{by_imports:?}");
+        let enricher = Enricher::load(&app.store, &app.config().geo, None).unwrap();
+        for page in [usize::MAX, 1] {
+            let mut last = (0, 0);
+            let summary = enrich_in_pages(&app.store, &enricher, &Scope::All, page, &mut |d, t| last = (d, t)).unwrap();
+            assert_eq!(summary.indicators, by_imports.len() as u64, "pages of {page}");
+            assert_eq!(last, (summary.indicators, summary.indicators), "progress ends at the total");
+            assert_eq!(table(), by_imports, "pages of {page}");
         }
     }
-    progress(total, total);
-    store.write_enrichment(&rows)?;
-    Ok(summary)
 }

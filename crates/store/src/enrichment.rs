@@ -90,6 +90,12 @@ pub trait EnrichmentStore {
     fn links_touching(&self, ids: &[i64]) -> Result<Vec<Link>, crate::StoreError>;
     /// The indicators among `ids` that exist, each once, ordered by id.
     fn indicator_refs_of(&self, ids: &[i64], each: &mut dyn FnMut(IndicatorRef)) -> Result<(), crate::StoreError>;
+    /// Up to `limit` indicators with an id above `after`, ordered by id: a
+    /// keyset page of [`EnrichmentStore::indicator_refs`], so a whole-store
+    /// run holds one page at a time.
+    fn indicator_refs_after(&self, after: i64, limit: usize) -> Result<Vec<IndicatorRef>, crate::StoreError>;
+    /// How many indicators the store holds.
+    fn indicator_count(&self) -> Result<u64, crate::StoreError>;
     /// Indicators whose enrichment may be out of date after the given
     /// imports: those with a sighting one of them created (new indicators,
     /// new sources, new links), and those never enriched. Sorted by id.

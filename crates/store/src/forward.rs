@@ -87,6 +87,16 @@ macro_rules! forward_stores {
             ) -> Result<(), $crate::StoreError> {
                 $via!(self, indicator_refs_of(ids, each))
             }
+            fn indicator_refs_after(
+                &self,
+                after: i64,
+                limit: usize,
+            ) -> Result<Vec<$crate::enrichment::IndicatorRef>, $crate::StoreError> {
+                $via!(self, indicator_refs_after(after, limit))
+            }
+            fn indicator_count(&self) -> Result<u64, $crate::StoreError> {
+                $via!(self, indicator_count())
+            }
             fn stale_indicators(&self, imports: &[i64]) -> Result<Vec<i64>, $crate::StoreError> {
                 $via!(self, stale_indicators(imports))
             }

@@ -74,15 +74,55 @@ impl EnrichmentStore for Conn {
         })
     }
 
+    fn indicator_refs_after(&self, after: i64, limit: usize) -> Result<Vec<IndicatorRef>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows =
+            self.query("SELECT id, value, kind FROM indicators WHERE id > $1 ORDER BY id LIMIT $2", &[&after, &limit])?;
+        rows.iter()
+            .map(|row| Ok(IndicatorRef { id: get(row, 0)?, value: get(row, 1)?, kind: parsed(row, 2)? }))
+            .collect()
+    }
+
+    fn indicator_count(&self) -> Result<u64, StoreError> {
+        let rows = self.query("SELECT count(*) FROM indicators", &[])?;
+        let count: i64 = rows.first().map(|r| get(r, 0)).transpose()?.unwrap_or(0);
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
     fn stale_indicators(&self, imports: &[i64]) -> Result<Vec<i64>, StoreError> {
+        // As SQLite's: the never-enriched anti-join runs only when some
+        // indicator the imports did not create has no enrichment row.
         let rows = self.query(
-            "SELECT indicator_id FROM sightings WHERE created_import = ANY($1)
-             UNION
-             SELECT i.id FROM indicators i WHERE NOT EXISTS (SELECT 1 FROM enrichment e WHERE e.indicator_id = i.id)
+            "SELECT c.id, EXISTS (SELECT 1 FROM enrichment e WHERE e.indicator_id = c.id)
+             FROM (SELECT DISTINCT indicator_id AS id FROM sightings WHERE created_import = ANY($1)) c
              ORDER BY 1",
             &[&imports],
         )?;
-        rows.iter().map(|r| get(r, 0)).collect()
+        let mut ids = std::collections::BTreeSet::new();
+        let mut created_without_row = 0i64;
+        for row in &rows {
+            let (id, has_row): (i64, bool) = (get(row, 0)?, get(row, 1)?);
+            ids.insert(id);
+            if !has_row {
+                created_without_row += 1;
+            }
+        }
+        let counts = self.query("SELECT (SELECT count(*) FROM indicators), (SELECT count(*) FROM enrichment)", &[])?;
+        let (indicators, enriched): (i64, i64) = match counts.first() {
+            Some(row) => (get(row, 0)?, get(row, 1)?),
+            None => (0, 0),
+        };
+        if indicators - enriched != created_without_row {
+            let never = self.query(
+                "SELECT i.id FROM indicators i
+                 WHERE NOT EXISTS (SELECT 1 FROM enrichment e WHERE e.indicator_id = i.id)",
+                &[],
+            )?;
+            for row in &never {
+                ids.insert(get(row, 0)?);
+            }
+        }
+        Ok(ids.into_iter().collect())
     }
 
     fn created_indicators(&self, imports: &[i64], each: &mut dyn FnMut(IndicatorRef)) -> Result<(), StoreError> {

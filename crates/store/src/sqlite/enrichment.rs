@@ -97,6 +97,22 @@ impl EnrichmentStore for Conn {
         Ok(())
     }
 
+    fn indicator_refs_after(&self, after: i64, limit: usize) -> Result<Vec<IndicatorRef>, StoreError> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT id, value, kind FROM indicators WHERE id > ?1 ORDER BY id LIMIT ?2")?;
+        let mut rows = stmt.query(params![after, i64::try_from(limit).unwrap_or(i64::MAX)])?;
+        let mut page = Vec::new();
+        while let Some(row) = rows.next()? {
+            page.push(indicator_ref(row.get(0)?, row)?);
+        }
+        Ok(page)
+    }
+
+    fn indicator_count(&self) -> Result<u64, StoreError> {
+        let count: i64 = self.conn.query_row("SELECT count(*) FROM indicators", [], |r| r.get(0))?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
     fn stale_indicators(&self, imports: &[i64]) -> Result<Vec<i64>, StoreError> {
         let mut ids = std::collections::BTreeSet::new();
         let mut created =
@@ -107,15 +123,24 @@ impl EnrichmentStore for Conn {
             }
         }
         // Every enrichment row names a distinct indicator (its key, a
-        // foreign key the store enforces), so equal counts mean none was
-        // never enriched: two counts cost milliseconds where the anti-join
-        // walked every indicator (1 s at 1M, paid by every ingest).
+        // foreign key the store enforces), so when the indicators without
+        // a row are as many as the created ones without a row, those are
+        // all of them: two counts and a point read per created indicator
+        // cost milliseconds where the anti-join seeks a row per indicator
+        // (2.3 s at 5M, paid by every ingest).
+        let mut has_row = self.conn.prepare_cached("SELECT 1 FROM enrichment WHERE indicator_id = ?1")?;
+        let mut created_without_row = 0i64;
+        for id in &ids {
+            if !has_row.exists([id])? {
+                created_without_row += 1;
+            }
+        }
         let (indicators, enriched): (i64, i64) = self.conn.query_row(
             "SELECT (SELECT count(*) FROM indicators), (SELECT count(*) FROM enrichment)",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        if indicators != enriched {
+        if indicators - enriched != created_without_row {
             let mut never = self.conn.prepare_cached(
                 "SELECT id FROM indicators
                  WHERE NOT EXISTS (SELECT 1 FROM enrichment WHERE indicator_id = indicators.id)",

@@ -165,6 +165,14 @@ impl EnrichmentStore for SqliteStore {
         self.read(|c| c.indicator_refs_of(ids, each))
     }
 
+    fn indicator_refs_after(&self, after: i64, limit: usize) -> Result<Vec<IndicatorRef>, StoreError> {
+        self.read(|c| c.indicator_refs_after(after, limit))
+    }
+
+    fn indicator_count(&self) -> Result<u64, StoreError> {
+        self.read(|c| c.indicator_count())
+    }
+
     fn stale_indicators(&self, imports: &[i64]) -> Result<Vec<i64>, StoreError> {
         self.read(|c| c.stale_indicators(imports))
     }

@@ -176,7 +176,9 @@ pub fn threads_share_a_store<B: Backend>() {
 
 /// The neighbourhood reads enrichment after an import uses
 /// (`links_touching`, `indicator_refs_of`) are exactly the whole-store
-/// reads (`links`, `indicator_refs`) narrowed to the ids asked for.
+/// reads (`links`, `indicator_refs`) narrowed to the ids asked for, and the
+/// pages a whole-store run reads (`indicator_refs_after`) are
+/// `indicator_refs` cut in order, as many as `indicator_count` says.
 pub fn neighbourhood_reads_are_the_whole_store_reads_narrowed<B: Backend>() {
     use cordon_store::enrichment::{IndicatorRef, Link};
     let store = fresh::<B>();
@@ -192,6 +194,18 @@ pub fn neighbourhood_reads_are_the_whole_store_reads_narrowed<B: Backend>() {
     let mut refs: Vec<IndicatorRef> = Vec::new();
     store.indicator_refs(&mut |r| refs.push(r)).unwrap();
     assert!(links.len() >= 4, "the fixture links: {links:?}");
+    assert_eq!(store.indicator_count().unwrap(), refs.len() as u64);
+    for limit in [1, 2, refs.len() + 1] {
+        let (mut paged, mut after) = (Vec::new(), i64::MIN);
+        loop {
+            let page = store.indicator_refs_after(after, limit).unwrap();
+            assert!(page.len() <= limit, "a page of {limit}: {page:?}");
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            paged.extend(page);
+        }
+        assert_eq!(paged, refs, "pages of {limit}");
+    }
     let all_ids: Vec<i64> = refs.iter().map(|r| r.id).collect();
     let subsets: Vec<Vec<i64>> = vec![
         Vec::new(),

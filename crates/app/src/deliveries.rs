@@ -403,3 +403,59 @@ fn sha256_of(reader: &mut dyn Read) -> std::io::Result<String> {
     std::io::copy(reader, &mut hasher)?;
     Ok(hex::encode(hasher.finalize()))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+
+    use super::{sha256_of, PackageFile};
+    use sha2::{Digest, Sha256};
+
+    /// A package file opened after it was checked, as the application
+    /// hands it out.
+    fn opened(path: &std::path::Path, bytes: &[u8]) -> PackageFile {
+        let sha256 = sha256_of(&mut &bytes[..]).unwrap();
+        let file = std::fs::File::open(path).unwrap();
+        PackageFile { file, len: bytes.len() as u64, sha256, hasher: Some(Sha256::new()), read: 0 }
+    }
+
+    #[test]
+    fn an_unchanged_file_reads_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("targets.csv");
+        let bytes = b"ip,country\n45.9.20.31,RO\n".repeat(1000);
+        std::fs::write(&path, &bytes).unwrap();
+        let mut file = opened(&path, &bytes);
+        let mut read = Vec::new();
+        file.read_to_end(&mut read).unwrap();
+        assert_eq!(read, bytes);
+        assert_eq!(file.read(&mut [0; 16]).unwrap(), 0, "nothing after the end");
+    }
+
+    /// Changed, grown or shrunk on disk after the check: the read ends in
+    /// an error, never in a complete-looking body.
+    #[test]
+    fn a_file_changed_while_read_ends_in_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("targets.csv");
+        let bytes = b"ip,country\n45.9.20.31,RO\n".repeat(1000);
+        let changes: [(&str, &dyn Fn(&std::path::Path)); 3] = [
+            ("changed", &|p| {
+                let mut changed = bytes.clone();
+                changed[5] = b'X';
+                std::fs::write(p, changed).unwrap();
+            }),
+            ("grown", &|p| {
+                std::fs::OpenOptions::new().append(true).open(p).unwrap().write_all(b"1.2.3.4,US\n").unwrap();
+            }),
+            ("shrunk", &|p| std::fs::write(p, &bytes[..100]).unwrap()),
+        ];
+        for (what, change) in changes {
+            std::fs::write(&path, &bytes).unwrap();
+            let mut file = opened(&path, &bytes);
+            change(&path);
+            let error = file.read_to_end(&mut Vec::new()).unwrap_err();
+            assert_eq!(error.kind(), std::io::ErrorKind::InvalidData, "{what}");
+        }
+    }
+}

@@ -36,6 +36,12 @@ pub const PARALLEL_JOBS: usize = 4;
 /// replica's job waits little.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 
+/// How long finished jobs are kept (who ran what, and why it failed)
+/// before [`App::enqueue_due_feeds`] prunes them: a week. A job's key names
+/// a feed's due time, which only moves forward, so a pruned key is never
+/// queued again.
+pub const JOB_RETENTION: Timestamp = 7 * 24 * 3600;
+
 /// Who claims jobs, and for how long at a time.
 #[derive(Clone, Debug)]
 pub struct Worker {
@@ -73,14 +79,16 @@ pub struct JobOutcome {
 }
 
 impl App {
-    /// Queues a run of every feed due at `now`, once per feed and due time;
-    /// how many were queued by this call.
+    /// Queues a run of every feed due at `now`, once per feed and due time,
+    /// and prunes the jobs that finished [`JOB_RETENTION`] before it; how
+    /// many were queued by this call.
     pub fn enqueue_due_feeds(&self, now: Timestamp) -> Result<usize, AppError> {
         let mut queued = 0;
         for feed in self.store.feeds()?.iter().filter(|f| f.next_run <= now) {
             let key = format!("{FEED_RUN}:{}:{}", feed.id, feed.next_run);
             queued += usize::from(self.store.enqueue_job(FEED_RUN, &key, feed.id, now)?);
         }
+        self.store.prune_jobs(now - JOB_RETENTION)?;
         Ok(queued)
     }
 

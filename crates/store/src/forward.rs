@@ -472,6 +472,9 @@ macro_rules! forward_stores {
             fn job(&self, id: i64) -> Result<Option<$crate::jobs::JobRecord>, $crate::StoreError> {
                 $via!(self, job(id))
             }
+            fn prune_jobs(&self, before: cordon_model::Timestamp) -> Result<u64, $crate::StoreError> {
+                $via!(self, prune_jobs(before))
+            }
         }
     };
 }

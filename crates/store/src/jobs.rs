@@ -11,7 +11,12 @@
 //!   SQLite the claim is an `IMMEDIATE` transaction (one writer at a time).
 //! * A claim holds until its lease runs out; the worker renews it
 //!   ([`JobStore::renew_job`]) while it works. A job whose lease ran out
-//!   (its worker died) is claimable again, by anyone.
+//!   (its worker died) is claimable again, by anyone, up to
+//!   [`MAX_ATTEMPTS`] claims in all: a job that every worker dies on (one
+//!   that kills or hangs its process) is then failed, not claimed forever.
+//! * Finished jobs are kept for a while (who ran what, and why it failed),
+//!   then pruned ([`JobStore::prune_jobs`]), so the queue does not grow
+//!   with every run of every feed.
 //!
 //! Times are the callers' Unix seconds, so replicas need clocks in step
 //! (NTP); a lease is only as good as that.
@@ -19,6 +24,13 @@
 use cordon_model::Timestamp;
 
 use crate::StoreError;
+
+/// Claims of one job before a lease that runs out fails it instead of
+/// handing it out again.
+pub const MAX_ATTEMPTS: u32 = 3;
+
+/// Why a job that ran out of attempts failed.
+pub const ABANDONED: &str = "abandoned: every worker that claimed it stopped before it finished";
 
 /// A job handed to a worker by [`JobStore::claim_job`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,7 +113,9 @@ pub trait JobStore {
 
     /// Claims, for `owner` until `lease_until`, the oldest job that is
     /// queued or whose lease ran out before `now`; `None` when there is
-    /// none. Two callers never get the same job while its lease holds.
+    /// none. Two callers never get the same job while its lease holds. A
+    /// job whose lease ran out after [`MAX_ATTEMPTS`] claims is failed
+    /// ([`ABANDONED`]) instead.
     fn claim_job(&self, owner: &str, now: Timestamp, lease_until: Timestamp) -> Result<Option<Job>, StoreError>;
 
     /// Extends `owner`'s claim on job `id` to `lease_until`; false when the
@@ -115,4 +129,9 @@ pub trait JobStore {
 
     /// Job `id` as stored, if there is one.
     fn job(&self, id: i64) -> Result<Option<JobRecord>, StoreError>;
+
+    /// Deletes the jobs that finished before `before`; how many. Their
+    /// keys may then be queued again, so `before` must lie past any due
+    /// time a key could name again.
+    fn prune_jobs(&self, before: Timestamp) -> Result<u64, StoreError>;
 }

@@ -7,7 +7,7 @@ use cordon_model::Timestamp;
 use postgres::Row;
 
 use super::{get, Conn};
-use crate::jobs::{Job, JobRecord, JobState, JobStore};
+use crate::jobs::{Job, JobRecord, JobState, JobStore, ABANDONED, MAX_ATTEMPTS};
 use crate::StoreError;
 
 fn job_from_row(row: &Row) -> Result<Job, StoreError> {
@@ -31,6 +31,14 @@ impl JobStore for Conn {
     }
 
     fn claim_job(&self, owner: &str, now: Timestamp, lease_until: Timestamp) -> Result<Option<Job>, StoreError> {
+        // Replicas failing the same job at once agree: the condition is
+        // checked again under the row's lock.
+        let attempts = i32::try_from(MAX_ATTEMPTS).unwrap_or(i32::MAX);
+        self.execute(
+            "UPDATE jobs SET state = 'failed', error = $3, finished = ts($1), lease_until = NULL
+             WHERE state = 'running' AND lease_until < ts($1) AND attempts >= $2",
+            &[&now, &attempts, &ABANDONED],
+        )?;
         let row = self.query_opt(
             "UPDATE jobs SET state = 'running', owner = $1, lease_until = ts($3), attempts = attempts + 1
              WHERE id = (SELECT id FROM jobs
@@ -79,5 +87,9 @@ impl JobStore for Conn {
             attempts: u32::try_from(get::<i32>(&row, 6)?).unwrap_or(0),
             error: get(&row, 7)?,
         }))
+    }
+
+    fn prune_jobs(&self, before: Timestamp) -> Result<u64, StoreError> {
+        self.execute("DELETE FROM jobs WHERE state IN ('done', 'failed') AND finished < ts($1)", &[&before])
     }
 }

@@ -6,7 +6,7 @@ use cordon_model::Timestamp;
 use rusqlite::{params, OptionalExtension};
 
 use super::{Conn, SqliteStore};
-use crate::jobs::{Job, JobRecord, JobState, JobStore};
+use crate::jobs::{Job, JobRecord, JobState, JobStore, ABANDONED, MAX_ATTEMPTS};
 use crate::StoreError;
 
 impl JobStore for Conn {
@@ -23,6 +23,11 @@ impl JobStore for Conn {
 
     fn claim_job(&self, owner: &str, now: Timestamp, lease_until: Timestamp) -> Result<Option<Job>, StoreError> {
         let tx = rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)?;
+        tx.prepare_cached(
+            "UPDATE jobs SET state = 'failed', error = ?3, finished = ?1, lease_until = NULL
+             WHERE state = 'running' AND lease_until < ?1 AND attempts >= ?2",
+        )?
+        .execute(params![now, MAX_ATTEMPTS, ABANDONED])?;
         let job = tx
             .prepare_cached(
                 "UPDATE jobs SET state = 'running', owner = ?1, lease_until = ?3, attempts = attempts + 1
@@ -87,6 +92,14 @@ impl JobStore for Conn {
             .optional()?;
         row.map(|(record, state)| Ok(JobRecord { state: JobState::parse(&state)?, ..record })).transpose()
     }
+
+    fn prune_jobs(&self, before: Timestamp) -> Result<u64, StoreError> {
+        let pruned = self
+            .conn
+            .prepare_cached("DELETE FROM jobs WHERE state IN ('done', 'failed') AND finished < ?1")?
+            .execute([before])?;
+        Ok(pruned as u64)
+    }
 }
 
 impl JobStore for SqliteStore {
@@ -108,5 +121,9 @@ impl JobStore for SqliteStore {
 
     fn job(&self, id: i64) -> Result<Option<JobRecord>, StoreError> {
         self.read(|c| c.job(id))
+    }
+
+    fn prune_jobs(&self, before: Timestamp) -> Result<u64, StoreError> {
+        self.write(|c| c.prune_jobs(before))
     }
 }

@@ -48,6 +48,47 @@ pub fn jobs_are_queued_once_and_claimed_under_a_lease<B: Backend>() {
     assert_eq!(store.job(second.id + 100).unwrap(), None);
 }
 
+/// A job whose claims all ran out of their lease is failed after
+/// `MAX_ATTEMPTS` of them, not handed out forever; finished jobs are
+/// pruned by when they finished, open ones never.
+pub fn a_job_every_worker_dies_on_fails_and_finished_jobs_are_pruned<B: Backend>() {
+    use cordon_store::jobs::{ABANDONED, MAX_ATTEMPTS};
+    let store = fresh::<B>();
+    assert!(store.enqueue_job("feed-run", "feed:1:100", 1, 100).unwrap());
+    let mut now = 100;
+    for attempt in 1..=MAX_ATTEMPTS {
+        let job = store.claim_job(&format!("w{attempt}"), now, now + 30).unwrap().unwrap();
+        assert_eq!(job.attempts, attempt);
+        now += 31; // the worker died: its lease runs out
+    }
+    assert_eq!(store.claim_job("last", now, now + 30).unwrap(), None, "out of attempts");
+    let job = store.job(1).unwrap().unwrap();
+    assert_eq!((job.state, job.attempts, job.error.as_deref()), (JobState::Failed, MAX_ATTEMPTS, Some(ABANDONED)));
+
+    // A job that finishes on its last attempt is done, not abandoned.
+    assert!(store.enqueue_job("feed-run", "feed:2:100", 2, now).unwrap());
+    for attempt in 1..=MAX_ATTEMPTS {
+        let job = store.claim_job("w", now, now + 30).unwrap().unwrap();
+        if attempt == MAX_ATTEMPTS {
+            assert!(store.finish_job(job.id, "w", None, now + 1).unwrap());
+        }
+        now += 31;
+    }
+    assert!(store.enqueue_job("feed-run", "feed:3:100", 3, now).unwrap());
+    let open = store.claim_job("w", now, now + 30).unwrap().unwrap();
+    assert!(store.enqueue_job("feed-run", "feed:4:100", 4, now).unwrap());
+
+    // Job 1 failed at 193 (when the last claim found it out of time), job
+    // 2 finished at 256; job 3 runs and job 4 waits.
+    assert_eq!(store.prune_jobs(193).unwrap(), 0, "nothing finished before 193");
+    assert_eq!(store.prune_jobs(194).unwrap(), 1);
+    assert_eq!(store.job(1).unwrap(), None);
+    assert_eq!(store.prune_jobs(now + 10_000).unwrap(), 1, "job 2; the open ones stay");
+    assert_eq!(store.job(open.id).unwrap().map(|j| j.state), Some(JobState::Running));
+    assert_eq!(store.claim_job("w", now, now + 30).unwrap().map(|j| j.subject), Some(4));
+    assert!(store.enqueue_job("feed-run", "feed:1:100", 1, now).unwrap(), "a pruned key is free again");
+}
+
 pub fn threads_claiming_at_once_never_get_one_job_twice<B: Backend + Send + Sync>() {
     const JOBS: usize = 60;
     const THREADS: usize = 4;

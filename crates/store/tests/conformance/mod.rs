@@ -175,6 +175,10 @@ macro_rules! suite {
             conformance::jobs::jobs_are_queued_once_and_claimed_under_a_lease::<$backend>();
         }
         #[test]
+        fn a_job_every_worker_dies_on_fails_and_finished_jobs_are_pruned() {
+            conformance::jobs::a_job_every_worker_dies_on_fails_and_finished_jobs_are_pruned::<$backend>();
+        }
+        #[test]
         fn threads_claiming_at_once_never_get_one_job_twice() {
             conformance::jobs::threads_claiming_at_once_never_get_one_job_twice::<$backend>();
         }

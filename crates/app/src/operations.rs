@@ -29,6 +29,9 @@ use crate::enrichment::{load_allowlist, load_contacts};
 use crate::view::{CheckView, TargetDetailView, TargetView, TransitionView};
 use crate::{require_hub, App, AppError};
 
+/// Targets per store read of [`App::each_target_view`].
+pub const VIEW_PAGE: usize = 1_000;
+
 /// Which targets a command acts on.
 #[derive(Clone, Debug, Default)]
 pub struct TargetSelection {
@@ -211,20 +214,63 @@ impl App {
     /// (a target with none is not shown, as a package would withhold it);
     /// anyone else none.
     pub fn target_views(&self, viewer: &Viewer, selection: &TargetSelection) -> Result<Vec<TargetView>, AppError> {
-        if viewer.is_hub() {
-            return Ok(self.select_targets(selection)?.iter().map(TargetView::from).collect());
-        }
-        let Some(country) = self.agency_country(viewer)? else {
-            return Err(AppError::Forbidden("targets are the hub's and the agencies' work".into()));
+        let mut views = Vec::new();
+        self.each_target_view(viewer, selection, &mut |view| {
+            views.push(view);
+            Ok(())
+        })?;
+        Ok(views)
+    }
+
+    /// The targets of [`App::target_views`], handed to `each` in id order
+    /// as the store reads them, [`VIEW_PAGE`] at a time: memory holds a
+    /// page, whatever the operation's size. An error of `each` (a client
+    /// that left) ends the walk with that error.
+    pub fn each_target_view(
+        &self,
+        viewer: &Viewer,
+        selection: &TargetSelection,
+        each: &mut dyn FnMut(TargetView) -> Result<(), AppError>,
+    ) -> Result<(), AppError> {
+        let agency = if viewer.is_hub() {
+            None
+        } else {
+            let Some(country) = self.agency_country(viewer)? else {
+                return Err(AppError::Forbidden("targets are the hub's and the agencies' work".into()));
+            };
+            if selection.country.as_deref().is_some_and(|c| !c.eq_ignore_ascii_case(&country)) {
+                return Ok(());
+            }
+            Some(country)
         };
-        if selection.country.as_deref().is_some_and(|c| !c.eq_ignore_ascii_case(&country)) {
-            return Ok(Vec::new());
+        let country = agency.clone().or_else(|| selection.country.clone());
+        let filter = self.target_filter(&TargetSelection { country, ..selection.clone() })?;
+        let wanted = |id: i64| selection.ids.is_empty() || selection.ids.contains(&id);
+        let mut after = i64::MIN;
+        loop {
+            let (views, read) = if agency.is_some() {
+                let page = TargetPage {
+                    after: Some(TargetCursor { value: SortValue::None, id: after }),
+                    limit: VIEW_PAGE,
+                    ..TargetPage::default()
+                };
+                let views: Vec<TargetView> = self.agency_page(&filter, &page)?.into_iter().map(|(_, v)| v).collect();
+                let read = views.len();
+                (views, read)
+            } else {
+                let targets = self.store.targets_after(&filter, after, VIEW_PAGE)?;
+                (targets.iter().map(TargetView::from).collect(), targets.len())
+            };
+            let Some(last) = views.last() else { break };
+            after = last.id;
+            for view in views.into_iter().filter(|v| wanted(v.id)) {
+                each(view)?;
+            }
+            if read < VIEW_PAGE {
+                break;
+            }
         }
-        let selection = TargetSelection { country: Some(country), ..selection.clone() };
-        let targets = self.select_targets(&selection)?;
-        let ids: Vec<i64> = targets.iter().map(|t| t.id).collect();
-        let evidence = self.store.evidence(&ids)?;
-        Ok(targets.iter().filter_map(|t| agency_view(t, &evidence)).collect())
+        Ok(())
     }
 
     /// One page of the targets `selection` names (its ids aside) as

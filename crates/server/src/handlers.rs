@@ -493,7 +493,7 @@ pub(crate) async fn operation_targets(
         ..TargetSelection::default()
     };
     let Some(limit) = q.limit else {
-        return Ok(Json(blocking(move || state.app.target_views(&caller.viewer, &selection)).await?).into_response());
+        return Ok(every_target(state, caller, selection).await);
     };
     if !(1..=MAX_TARGET_PAGE).contains(&limit) {
         return Err(Problem::new(StatusCode::BAD_REQUEST, format!("limit: 1 to {MAX_TARGET_PAGE}")));
@@ -520,6 +520,52 @@ pub(crate) async fn operation_targets(
         answer.headers_mut().insert(header::LINK, link);
     }
     Ok(answer)
+}
+
+/// Every target of `selection` as one JSON array, written as the store
+/// reads them a page at a time ([`cordon_app::App::each_target_view`]); a
+/// failure on the way cuts the body off (no final chunk), never a
+/// complete-looking array. A failure before the first target (an unknown
+/// operation, a caller who may not see targets) is an error answer.
+async fn every_target(state: crate::State, caller: Principal, selection: TargetSelection) -> Response {
+    let (mut writer, body) = crate::streaming::body();
+    let (started, first) = tokio::sync::oneshot::channel::<Result<(), Problem>>();
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write as _;
+        let mut started = Some(started);
+        let mut count = 0u64;
+        let walked = state.app.each_target_view(&caller.viewer, &selection, &mut |view| {
+            if let Some(started) = started.take() {
+                let _ = started.send(Ok(()));
+            }
+            let separator: &[u8] = if count == 0 { b"[" } else { b"," };
+            count += 1;
+            writer.write_all(separator).map_err(|e| AppError::Storage(e.to_string()))?;
+            serde_json::to_writer(&mut writer, &view).map_err(|e| AppError::Storage(e.to_string()))
+        });
+        match (walked, started.take()) {
+            (Err(e), Some(started)) => {
+                let _ = started.send(Err(Problem::from(e)));
+            }
+            (Err(e), None) => writer.fail(e.to_string()),
+            (Ok(()), started) => {
+                if let Some(started) = started {
+                    let _ = started.send(Ok(()));
+                }
+                let end: &[u8] = if count == 0 { b"[]" } else { b"]" };
+                if let Err(e) = writer.write_all(end).and_then(|()| writer.flush()) {
+                    writer.fail(e.to_string());
+                }
+            }
+        }
+    });
+    match first.await {
+        Ok(Ok(())) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Ok(Err(problem)) => problem.into_response(),
+        Err(_) => {
+            Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "the targets could not be read".to_string()).into_response()
+        }
+    }
 }
 
 /// `GET /api/v1/operations/{name}/report`.

@@ -477,6 +477,9 @@ fn operation_targets_come_a_page_at_a_time_with_limit() {
         }
         assert_eq!(serde_json::Value::Array(paged), all);
     }
+    let unknown = request(hub.addr, "GET", "/api/v1/operations/nope/targets", Some(&hub.hub), None);
+    assert_eq!(unknown.status, 404, "an unknown operation is a problem, not an empty stream: {}", unknown.body);
+    assert_eq!(unknown.json()["status"], 404);
     let wrong = request(hub.addr, "GET", "/api/v1/operations/op/targets?limit=0", Some(&hub.hub), None);
     assert_eq!(wrong.status, 400);
 }

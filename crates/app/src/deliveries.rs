@@ -439,7 +439,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("targets.csv");
         let bytes = b"ip,country\n45.9.20.31,RO\n".repeat(1000);
-        let changes: [(&str, &dyn Fn(&std::path::Path)); 3] = [
+        type Change<'a> = &'a dyn Fn(&std::path::Path);
+        let changes: [(&str, Change); 3] = [
             ("changed", &|p| {
                 let mut changed = bytes.clone();
                 changed[5] = b'X';

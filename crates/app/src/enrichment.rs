@@ -15,7 +15,7 @@
 //! link. Of several linked addresses, the one reached through the least
 //! restrictive links is used.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -352,7 +352,8 @@ pub(crate) fn enrich_store(
     enrich_in_pages(store, enricher, scope, REF_BATCH, progress)
 }
 
-/// [`enrich_store`] with whole-store pages of `page` indicators.
+/// [`enrich_store`] in pages of `page` indicators (whole-store pages, or
+/// pages of an import's stale indicators).
 fn enrich_in_pages(
     store: &AnyStore,
     enricher: &Enricher,
@@ -380,13 +381,26 @@ fn enrich_in_pages(
             }
         }
         Scope::Imports(imports) => {
+            // A page of stale indicators at a time, each with what lies
+            // within two links of it; an indicator two pages reach is
+            // enriched by the first (its whole neighbourhood is read with
+            // it, so the row is the same).
             let stale = store.stale_indicators(imports)?;
-            let (links, known) = Links::around(store, &stale)?;
-            let refs = refs_of(store, known.into_iter().collect())?;
-            let covered: BTreeSet<i64> = stale.iter().flat_map(|&id| links.near(id).into_keys().chain([id])).collect();
-            let by_id: HashMap<i64, &IndicatorRef> = refs.iter().map(|r| (r.id, r)).collect();
-            run.total = covered.len() as u64;
-            run.enrich(refs.iter().filter(|r| covered.contains(&r.id)), &links, &by_id)?;
+            run.total = stale.len() as u64;
+            let mut enriched: HashSet<i64> = HashSet::new();
+            for chunk in stale.chunks(page.max(1)) {
+                let (links, known) = Links::around(store, chunk)?;
+                let refs = refs_of(store, known.into_iter().collect())?;
+                let covered: BTreeSet<i64> = chunk
+                    .iter()
+                    .flat_map(|&id| links.near(id).into_keys().chain([id]))
+                    .filter(|id| !enriched.contains(id))
+                    .collect();
+                run.total += covered.iter().filter(|id| stale.binary_search(id).is_err()).count() as u64;
+                let by_id: HashMap<i64, &IndicatorRef> = refs.iter().map(|r| (r.id, r)).collect();
+                run.enrich(refs.iter().filter(|r| covered.contains(&r.id)), &links, &by_id)?;
+                enriched.extend(covered);
+            }
         }
     }
     // Indicators added while a whole-store run paged are counted too.
@@ -484,10 +498,11 @@ mod tests {
     use crate::{App, Config};
     use cordon_ingest::IngestOptions;
 
-    /// A whole-store run in pages of one indicator (every neighbour read
-    /// from outside the page) writes what one page of everything writes,
-    /// and what enrichment after each import wrote: links at several TLPs,
-    /// two hops out.
+    /// A whole-store run, and a run over every import, in pages of one
+    /// indicator (every neighbour read from outside the page) write what
+    /// one page of everything writes, and what enrichment after each
+    /// import wrote, each indicator once: links at several TLPs, two hops
+    /// out.
     #[test]
     fn pages_of_one_enrich_as_one_page_of_everything() {
         let dir = tempfile::tempdir().unwrap();
@@ -516,12 +531,15 @@ mod tests {
         assert!(by_imports.len() == 5 && by_imports.iter().all(|(_, e)| e.is_some()), "{by_imports:?}");
         assert!(by_imports.iter().any(|(_, e)| e.as_ref().is_some_and(|e| e.via.is_some())), "{by_imports:?}");
         let enricher = Enricher::load(&app.store, &app.config().geo, None).unwrap();
-        for page in [usize::MAX, 1] {
-            let mut last = (0, 0);
-            let summary = enrich_in_pages(&app.store, &enricher, &Scope::All, page, &mut |d, t| last = (d, t)).unwrap();
-            assert_eq!(summary.indicators, by_imports.len() as u64, "pages of {page}");
-            assert_eq!(last, (summary.indicators, summary.indicators), "progress ends at the total");
-            assert_eq!(table(), by_imports, "pages of {page}");
+        let imports: Vec<i64> = cordon_store::Store::imports(&app.store, &hub).unwrap().iter().map(|i| i.id).collect();
+        for scope in [Scope::All, Scope::Imports(imports)] {
+            for page in [usize::MAX, 1] {
+                let mut last = (0, 0);
+                let summary = enrich_in_pages(&app.store, &enricher, &scope, page, &mut |d, t| last = (d, t)).unwrap();
+                assert_eq!(summary.indicators, by_imports.len() as u64, "{scope:?} in pages of {page}");
+                assert_eq!(last, (summary.indicators, summary.indicators), "progress ends at the total");
+                assert_eq!(table(), by_imports, "{scope:?} in pages of {page}");
+            }
         }
     }
 }

@@ -3,7 +3,8 @@
 //! sees them ([`StoreIndex`] for lookups, [`store_set`] for the scanner).
 //!
 //! For the store, what is compiled is cached in snapshot files beside the
-//! database, each the netset layout (`IpMap::write_layout`,
+//! database (for PostgreSQL, in the user's private cache directory), each
+//! readable by its owner only and holding the netset layout (`IpMap::write_layout`,
 //! `IpSet::write_layout`) behind a stamp line with the store's identity,
 //! its generation and the view (who reads, up to which TLP):
 //! `<db>.lookup-<view>` holds the network (CIDR) indicators as an `IpMap`
@@ -192,8 +193,9 @@ fn cached<T>(
     build: impl FnOnce() -> Result<T, AppError>,
 ) -> anyhow::Result<T> {
     let view = view_key(&filter.viewer, filter.max_tlp);
-    let stamp = header(name, app.identity()?, app.generation()?, &view);
-    let path = snapshot_path(db, name, &view);
+    let identity = app.identity()?;
+    let stamp = header(name, identity, app.generation()?, &view);
+    let path = snapshot_path(db, identity, name, &view);
     if let Some(path) = &path {
         match read_snapshot(path, &stamp, read) {
             Ok(Some(found)) => return Ok(found),
@@ -220,17 +222,42 @@ fn view_key(viewer: &Viewer, tlp: Tlp) -> String {
     format!("{who}-{}", tlp.as_str().replace('+', "-"))
 }
 
-/// Where the snapshot `name` of `view` lives: beside an SQLite store. A
-/// PostgreSQL store has no directory of its own, and a snapshot holds what
-/// the viewer may see, so it is not written anywhere shared: lookups on
-/// PostgreSQL read the store each time.
-fn snapshot_path(db: &Path, name: &str, view: &str) -> Option<PathBuf> {
+/// Where the snapshot `name` of `view` lives: beside an SQLite store (who
+/// may read the file may read the store); for a PostgreSQL store, which
+/// has no directory of its own, in this user's private cache directory
+/// ([`private_cache_dir`]), named by the store's identity. `None`: not
+/// cached (lookups read the store each time).
+fn snapshot_path(db: &Path, identity: i64, name: &str, view: &str) -> Option<PathBuf> {
     if cordon_store::is_postgres_url(db) {
-        return None;
+        return Some(private_cache_dir()?.join(format!("postgres-{identity}.{name}-{view}")));
     }
     let mut file = db.as_os_str().to_owned();
     file.push(format!(".{name}-{view}"));
     Some(PathBuf::from(file))
+}
+
+/// This user's cache directory for the snapshots of PostgreSQL stores:
+/// `CORDON_CACHE_DIR`, else `$XDG_CACHE_HOME/cordon`, else
+/// `$HOME/.cache/cordon`, created readable by its owner only. A snapshot
+/// holds what its view may see, so a directory that others may read or
+/// enter is not used (said once per call, and nothing is cached).
+fn private_cache_dir() -> Option<PathBuf> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let dir = env("CORDON_CACHE_DIR")
+        .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("cordon")))
+        .or_else(|| env("HOME").map(|d| d.join(".cache").join("cordon")))?;
+    if let Err(e) = std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir) {
+        eprintln!("cordon: not caching lookup snapshots: cannot create {}: {e}", dir.display());
+        return None;
+    }
+    match std::fs::metadata(&dir) {
+        Ok(meta) if meta.is_dir() && meta.permissions().mode() & 0o077 == 0 => Some(dir),
+        _ => {
+            eprintln!("cordon: not caching lookup snapshots: {} is open to other users (chmod 700 it)", dir.display());
+            None
+        }
+    }
 }
 
 /// What a snapshot's first line says: what it holds, the format, the
@@ -254,7 +281,9 @@ fn write_snapshot(
     tmp.push(format!(".tmp-{}-{call}", std::process::id()));
     let tmp = PathBuf::from(tmp);
     let written = (|| {
-        let mut out = BufWriter::new(std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?);
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+        let mut out = BufWriter::new(file);
         writeln!(out, "{stamp}")?;
         body(&mut out)?;
         out.into_inner().map_err(|e| e.into_error())?.sync_all()?;

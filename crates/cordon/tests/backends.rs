@@ -36,6 +36,7 @@ fn workload(dir: &Path, db: &str) -> Vec<(String, String)> {
             .args(args)
             .env("CORDON_DB", db)
             .env("CORDON_GEO", dir.join("geo.snap"))
+            .env("CORDON_CACHE_DIR", dir.join("cache"))
             .current_dir(dir)
             .output()
             .unwrap();
@@ -69,6 +70,9 @@ fn workload(dir: &Path, db: &str) -> Vec<(String, String)> {
     run(&["show", "80.94.95.112", "--json"]);
     run(&["show", "evil-shop.com"]);
     run(&["sources", "--json"]);
+    run(&["lookup", "80.94.95.112", "45.148.10.9", "1.1.1.1"]);
+    // Again, from the snapshot the first one wrote (PostgreSQL's in the
+    // private cache directory).
     run(&["lookup", "80.94.95.112", "45.148.10.9", "1.1.1.1"]);
     for format in ["plain", "cidr", "csv", "jsonl", "stix", "nft"] {
         run(&["export", "--format", format, "--tlp-max", "amber"]);
@@ -127,4 +131,52 @@ fn the_same_workload_gives_the_same_outputs_on_both_backends() {
         assert_eq!(steady(a, lite.path()), steady(b, pg.path()), "{step}");
     }
     assert!(on_postgres.iter().any(|(step, out)| step.starts_with("report") && out.contains("arrests")));
+}
+
+/// On PostgreSQL a lookup's snapshot goes to the user's private cache
+/// directory (owner-only, named by the store's identity), is used while the
+/// store's generation holds and rebuilt when it moved; a directory others
+/// may enter is not used.
+#[test]
+fn postgres_lookups_cache_their_snapshot_privately() {
+    use std::os::unix::fs::PermissionsExt;
+    let database = Database::create("lookupcache");
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_cordon"))
+            .args(args)
+            .env("CORDON_DB", database.url())
+            .env("CORDON_CACHE_DIR", &cache)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    std::fs::write(dir.path().join("a.txt"), "80.94.95.0/24\n").unwrap();
+    std::fs::write(dir.path().join("b.txt"), "45.148.10.0/24\n").unwrap();
+    run(&["migrate"]);
+    run(&["ingest", "a.txt", "--source", "a", "--tlp", "green"]);
+    let (cold, _) = run(&["lookup", "80.94.95.112", "45.148.10.9"]);
+    let snapshots: Vec<PathBuf> = std::fs::read_dir(&cache).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(snapshots.len(), 1, "{snapshots:?}");
+    let name = snapshots[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.starts_with("postgres-") && name.contains(".lookup-"), "{name}");
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!((mode(&cache), mode(&snapshots[0])), (0o700, 0o600));
+    let written = std::fs::metadata(&snapshots[0]).unwrap().modified().unwrap();
+    let (warm, _) = run(&["lookup", "80.94.95.112", "45.148.10.9"]);
+    assert_eq!(warm, cold);
+    assert_eq!(std::fs::metadata(&snapshots[0]).unwrap().modified().unwrap(), written, "read, not rewritten");
+
+    run(&["ingest", "b.txt", "--source", "b", "--tlp", "green"]);
+    let (after, _) = run(&["lookup", "80.94.95.112", "45.148.10.9"]);
+    assert_ne!(after, cold, "the new generation's network is found: {after}");
+    assert!(after.contains("45.148.10.0/24"), "{after}");
+
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (open, said) = run(&["lookup", "80.94.95.112", "45.148.10.9"]);
+    assert_eq!(open, after, "still answered, from the store");
+    assert!(said.contains("not caching") && said.contains("chmod 700"), "{said}");
 }

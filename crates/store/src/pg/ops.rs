@@ -860,12 +860,15 @@ fn append_transitions(c: &Conn, transitions: &[Transition]) -> Result<(), StoreE
          FROM targets t WHERE t.id = ANY($1) ORDER BY t.id FOR UPDATE OF t",
         &[&ids],
     )?;
-    let mut now: HashMap<i64, (String, bool)> = HashMap::with_capacity(rows.len());
+    // Each target's state (as read, and as the transitions leave it) and
+    // whether it has a history.
+    let mut now: HashMap<i64, (String, String, bool)> = HashMap::with_capacity(rows.len());
     for row in &rows {
-        now.insert(get(row, 0)?, (get(row, 1)?, get(row, 2)?));
+        let state: String = get(row, 1)?;
+        now.insert(get(row, 0)?, (state.clone(), state, get(row, 2)?));
     }
     for t in transitions {
-        let Some((state, history)) = now.get_mut(&t.target_id) else {
+        let Some((_, state, history)) = now.get_mut(&t.target_id) else {
             return Err(StoreError::Aborted(format!("there is no target #{}", t.target_id)));
         };
         let expected = match t.from {
@@ -900,7 +903,17 @@ fn append_transitions(c: &Conn, transitions: &[Transition]) -> Result<(), StoreE
         &[&target_ids, &times, &froms, &tos, &reasons, &actors, &notes, &marks],
     )?;
     c.grown_transitions.set(c.grown_transitions.get() + transitions.len() as u64);
-    let (moved, states): (Vec<i64>, Vec<&str>) = now.iter().map(|(id, (state, _))| (*id, state.as_str())).unzip();
+    // Only the targets whose state changes: a build's first transitions
+    // (to `identified`, the state a target is made in) would otherwise
+    // write every target again, index entries and all.
+    let (moved, states): (Vec<i64>, Vec<&str>) = now
+        .iter()
+        .filter(|(_, (read, state, _))| read != state)
+        .map(|(id, (_, state, _))| (*id, state.as_str()))
+        .unzip();
+    if moved.is_empty() {
+        return Ok(());
+    }
     c.execute(
         "UPDATE targets t SET state = u.state FROM unnest($1::bigint[], $2::text[]) AS u(id, state)
          WHERE t.id = u.id",

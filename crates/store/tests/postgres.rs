@@ -13,6 +13,7 @@ mod conformance;
 use std::path::Path;
 
 use cordon_store::audit::{AuditEntry, AuditStore};
+use cordon_store::ops::TargetSpec;
 use cordon_store::{PgStore, Store};
 
 /// The server's maintenance database, where databases are made and dropped.
@@ -347,4 +348,100 @@ fn a_bulk_import_brings_the_statistics_up_to_date() {
     assert!(rows(&mut client) < 100.0, "a small import analyzed");
     import_values(&store, "a", &addresses(12_000, 2), false).unwrap();
     assert!(rows(&mut client) >= 12_000.0, "{}", rows(&mut client));
+}
+
+/// A target's lists go to the database a row of arrays at a time (each an
+/// array literal, `upsert_targets`): every element comes back as given,
+/// quotes, backslashes, commas, braces, blanks and `NULL` included.
+#[test]
+fn target_lists_come_back_as_given() {
+    use cordon_model::Category;
+    use cordon_store::ops::{OpsStore, TargetFilter};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = <PgStore as conformance::Backend>::open(dir.path());
+    conformance::ops::import(&store, "a", "80.94.95.112", 1500);
+    let op = conformance::ops::operation(&store);
+    let odd: Vec<String> =
+        ["a\"b", "c\\d", "e,f", "{g}", " h ", "", "NULL", "é ✓", "\\\"", "'"].iter().map(|s| s.to_string()).collect();
+    let spec = cordon_store::ops::TargetSpec {
+        categories: vec![Category::C2, Category::Phishing],
+        malware: odd.clone(),
+        partners: odd.iter().rev().cloned().collect(),
+        ports: vec![1, 443, 65535],
+        ..conformance::ops::spec("80.94.95.112", vec![1])
+    };
+    let plain = conformance::ops::spec("45.148.10.7", vec![]);
+    store.upsert_targets(op.id, &[spec.clone(), plain.clone()], 10).unwrap();
+    let stored = store.targets(&TargetFilter::default()).unwrap();
+    assert_eq!(stored.iter().map(|t| &t.spec).collect::<Vec<_>>(), [&TargetSpec { members: vec![], ..spec }, &plain]);
+}
+
+/// A targets build that grows the targets and their history by a tenth
+/// brings their statistics up to date in its transaction, before it pages
+/// through its own targets (and commits): a small one leaves them to
+/// autovacuum.
+#[test]
+fn a_big_targets_build_brings_the_statistics_up_to_date() {
+    use cordon_store::ops::{OpsStore, TargetFilter, TargetState, Transition};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = <PgStore as conformance::Backend>::open(dir.path());
+    let mut client = postgres::Client::connect(&database_for(dir.path()), postgres::NoTls).unwrap();
+    let addresses: Vec<String> = (0..12_100u32).map(|i| format!("45.9.{}.{}", i / 250, 1 + i % 250)).collect();
+    import_values(&store, "a", &addresses, false).unwrap();
+    let ids: Vec<i64> =
+        client.query("SELECT id FROM indicators ORDER BY id", &[]).unwrap().iter().map(|r| r.get(0)).collect();
+    let op = conformance::ops::operation(&store);
+    let rows = |client: &mut postgres::Client, table: &str| -> f32 {
+        let sql = format!("SELECT reltuples FROM pg_class WHERE oid = '{table}'::regclass");
+        client.query_one(&sql, &[]).unwrap().get(0)
+    };
+    // Builds targets of `ids`; answers how many the first page inside the
+    // transaction had and how many rows the targets had for the planner
+    // then (`reltuples` is updated in place: another session sees it).
+    let build = |ids: &[i64], client: &mut postgres::Client| {
+        let specs: Vec<TargetSpec> =
+            ids.iter().map(|id| conformance::ops::spec(&format!("t{id}"), vec![*id])).collect();
+        let (mut paged, mut planned) = (0, 0.0);
+        store
+            .atomically(&mut |s| {
+                let made = s.upsert_targets(op.id, &specs, 10)?;
+                let steps: Vec<Transition> = made
+                    .iter()
+                    .map(|(id, _)| Transition {
+                        target_id: *id,
+                        time: 10,
+                        from: None,
+                        to: TargetState::Identified,
+                        reason: None,
+                        actor: "t".into(),
+                        note: String::new(),
+                        import_mark: 1,
+                    })
+                    .collect();
+                s.append_transitions(&steps)?;
+                let filter = TargetFilter { operation_id: Some(op.id), ..TargetFilter::default() };
+                paged = s.targets_after(&filter, i64::MIN, 10)?.len();
+                planned = rows(client, "targets");
+                Ok(())
+            })
+            .unwrap();
+        (paged, planned)
+    };
+    let (paged, planned) = build(&ids[..100], &mut client);
+    assert!(paged == 10 && planned < 100.0, "a small build analyzed the targets");
+    for table in ["targets", "target_members", "transitions"] {
+        assert!(rows(&mut client, table) < 100.0, "a small build analyzed {table}");
+    }
+    let (paged, planned) = build(&ids[100..], &mut client);
+    assert!(paged == 10 && planned >= 12_000.0, "not analyzed before paging: {planned}");
+    for table in ["targets", "target_members", "transitions"] {
+        assert!(rows(&mut client, table) >= 12_000.0, "{table}: {}", rows(&mut client, table));
+    }
+    let analyzed: i64 = client
+        .query_one("SELECT count(*) FROM pg_stats WHERE tablename = 'targets' AND attname = 'operation_id'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(analyzed, 1, "the targets' columns have statistics");
 }

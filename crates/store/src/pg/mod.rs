@@ -149,7 +149,13 @@ impl PgStore {
 
     fn connect(&self) -> Result<Conn, StoreError> {
         let client = self.config.connect(NoTls)?;
-        Ok(Conn { client: RefCell::new(client), depth: Cell::new(0), statements: RefCell::new(HashMap::new()) })
+        Ok(Conn {
+            client: RefCell::new(client),
+            depth: Cell::new(0),
+            statements: RefCell::new(HashMap::new()),
+            grown_targets: Cell::new(0),
+            grown_transitions: Cell::new(0),
+        })
     }
 
     fn give_back(&self, conn: Conn) {
@@ -184,6 +190,11 @@ pub(crate) struct Conn {
     depth: Cell<u32>,
     /// Prepared statements by their SQL.
     statements: RefCell<HashMap<String, Statement>>,
+    /// Targets inserted by the open transaction since its last `ANALYZE`
+    /// of the operations tables (see `ops::analyze_if_grown`).
+    grown_targets: Cell<u64>,
+    /// Transitions likewise.
+    grown_transitions: Cell<u64>,
 }
 
 /// The parameters of a statement.
@@ -271,6 +282,12 @@ impl Conn {
             work(self)
         })();
         self.depth.set(depth);
+        if depth == 0 {
+            // Committed or rolled back: nothing of this transaction is
+            // waiting for statistics any more.
+            self.grown_targets.set(0);
+            self.grown_transitions.set(0);
+        }
         let end = match (&result, depth) {
             (Ok(_), 0) => "COMMIT".to_string(),
             (Ok(_), _) => format!("RELEASE SAVEPOINT {name}"),

@@ -147,6 +147,14 @@ macro_rules! suite {
             conformance::ops::transitions_are_checked_against_the_current_state::<$backend>();
         }
         #[test]
+        fn upserts_answer_each_spec_in_order() {
+            conformance::ops::upserts_answer_each_spec_in_order::<$backend>();
+        }
+        #[test]
+        fn transitions_of_one_call_follow_each_other() {
+            conformance::ops::transitions_of_one_call_follow_each_other::<$backend>();
+        }
+        #[test]
         fn targets_page_by_page_in_every_order() {
             conformance::ops::targets_page_by_page_in_every_order::<$backend>();
         }

@@ -376,3 +376,111 @@ pub fn streamed_operations_agree_with_their_definitions<B: Backend>() {
     assert_eq!(states[&ids[0]], TargetState::Triaged);
     assert_eq!(states[&ids[2]], TargetState::Identified);
 }
+
+/// `upsert_targets` answers each spec in the order given: a new target is
+/// new, an existing one with a history is not, one made in this very
+/// second with no history yet still is; a key given twice in one call is
+/// one target with the last spec's values and both specs' members;
+/// members given on a later build are added to those of the first.
+pub fn upserts_answer_each_spec_in_order<B: Backend>() {
+    let store = fresh::<B>();
+    for (value, seen) in [("80.94.95.112", 1500), ("45.148.10.7", 1500), ("193.47.62.69", 1500)] {
+        import(&*store, "a", value, seen);
+    }
+    let op = operation(&*store);
+    let [c] = store.upsert_targets(op.id, &[spec("c", vec![1])], 10).unwrap()[..] else { panic!() };
+    assert_eq!(c, (1, true));
+    store
+        .append_transitions(&[Transition {
+            target_id: c.0,
+            time: 10,
+            from: None,
+            to: TargetState::Identified,
+            reason: None,
+            actor: "t".into(),
+            note: String::new(),
+            import_mark: 1,
+        }])
+        .unwrap();
+    assert_eq!(store.upsert_targets(op.id, &[], 20).unwrap(), []);
+    let later = TargetSpec { ports: vec![443, 8443], partners: vec!["a".into(), "b".into()], ..spec("b", vec![3]) };
+    let answers =
+        store.upsert_targets(op.id, &[spec("b", vec![2]), spec("c", vec![2]), spec("a", vec![1]), later], 20).unwrap();
+    let (b, a) = (answers[0].0, answers[2].0);
+    assert_eq!(answers, [(b, true), (1, false), (a, true), (b, true)]);
+    assert!(b != a && b != 1 && a != 1);
+    // The same second, no history yet: still new; a later second: not.
+    assert_eq!(store.upsert_targets(op.id, &[spec("a", vec![3])], 20).unwrap(), [(a, true)]);
+    assert_eq!(store.upsert_targets(op.id, &[spec("a", vec![])], 21).unwrap(), [(a, false)]);
+    let by_key =
+        |key: &str| store.targets(&TargetFilter::default()).unwrap().into_iter().find(|t| t.spec.key == key).unwrap();
+    let stored = by_key("b");
+    assert_eq!(stored.spec.ports, [443, 8443]);
+    assert_eq!(stored.spec.partners, ["a", "b"]);
+    // Members by value.
+    assert_eq!(store.members(b).unwrap(), ["193.47.62.69", "45.148.10.7"]);
+    assert_eq!(store.members(a).unwrap(), ["193.47.62.69", "80.94.95.112"]);
+    assert_eq!(store.members(1).unwrap(), ["45.148.10.7", "80.94.95.112"]);
+    assert_eq!((by_key("c").state, store.history(1).unwrap().len()), (TargetState::Identified, 1));
+    assert_eq!(by_key("a").state, TargetState::Identified);
+    assert_eq!(store.targets(&TargetFilter::default()).unwrap().len(), 3);
+}
+
+/// Transitions of one call are checked one after the other: a target may
+/// move twice in one call (each `from` the state the one before left), and
+/// a call with one that does not hold, or names no target, stores none.
+pub fn transitions_of_one_call_follow_each_other<B: Backend>() {
+    let store = fresh::<B>();
+    import(&*store, "a", "80.94.95.112", 1500);
+    import(&*store, "a", "45.148.10.7", 1500);
+    let op = operation(&*store);
+    let ids: Vec<i64> = store
+        .upsert_targets(op.id, &[spec("x", vec![1]), spec("y", vec![2])], 10)
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    let step = |target_id, from, to| Transition {
+        target_id,
+        time: 10,
+        from,
+        to,
+        reason: None,
+        actor: "t".into(),
+        note: format!("{target_id}"),
+        import_mark: 1,
+    };
+    let state = |id: i64| store.states(&[id]).unwrap()[&id];
+    let broken = [
+        step(ids[0], None, TargetState::Identified),
+        step(ids[0], Some(TargetState::Identified), TargetState::Triaged),
+        step(ids[1], None, TargetState::Identified),
+        step(ids[1], None, TargetState::Identified),
+    ];
+    assert!(store.append_transitions(&broken).is_err(), "a second first transition");
+    let unknown = [step(ids[0], None, TargetState::Identified), step(9999, None, TargetState::Identified)];
+    assert!(store.append_transitions(&unknown).is_err(), "no such target");
+    assert!(store.history(ids[0]).unwrap().is_empty() && store.history(ids[1]).unwrap().is_empty());
+    let chain = [
+        step(ids[1], None, TargetState::Identified),
+        step(ids[0], None, TargetState::Identified),
+        step(ids[0], Some(TargetState::Identified), TargetState::Triaged),
+        step(ids[0], Some(TargetState::Triaged), TargetState::Referred),
+    ];
+    store.append_transitions(&chain).unwrap();
+    assert_eq!((state(ids[0]), state(ids[1])), (TargetState::Referred, TargetState::Identified));
+    let history: Vec<(Option<TargetState>, TargetState)> =
+        store.history(ids[0]).unwrap().into_iter().map(|t| (t.from, t.to)).collect();
+    assert_eq!(
+        history,
+        [
+            (None, TargetState::Identified),
+            (Some(TargetState::Identified), TargetState::Triaged),
+            (Some(TargetState::Triaged), TargetState::Referred)
+        ]
+    );
+    let everything: Vec<i64> = store.operation_history(op.id).unwrap().into_iter().map(|t| t.target_id).collect();
+    assert_eq!(everything, [ids[1], ids[0], ids[0], ids[0]], "appended in the order given");
+    assert!(store.append_transitions(&[step(ids[0], Some(TargetState::Triaged), TargetState::Referred)]).is_err());
+    assert_eq!(state(ids[0]), TargetState::Referred);
+}

@@ -19,6 +19,23 @@ time_run() {
 # median: the median of the numbers on stdin, one per line.
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
+# timed_step NAME BINARY ARGS...: runs `BINARY --db $DB ARGS` $RUNS times
+# (default 1) under GNU time and prints the medians of wall seconds, CPU
+# seconds (user + system) and peak RSS; an argument @RUN@ is replaced by
+# the run's number (1, 2, ...). Output goes to $OUT/NAME.out and .err.
+timed_step() {
+  local name=$1 bin=$2; shift 2
+  local walls=() cpus=() rss=() i wall user sys kib
+  for i in $(seq "${RUNS:-1}"); do
+    /usr/bin/time -f '%e %U %S %M' -o "$OUT/time" "$bin" --db "$DB" "${@//@RUN@/$i}" >"$OUT/$name.out" 2>"$OUT/$name.err"
+    read -r wall user sys kib <"$OUT/time"
+    walls+=("$wall"); cpus+=("$(echo "$user + $sys" | bc)"); rss+=("$kib")
+  done
+  printf '%-28s wall %7.2f s  cpu %7.2f s  peak RSS %6d MB\n' "$name" \
+    "$(printf '%s\n' "${walls[@]}" | median)" "$(printf '%s\n' "${cpus[@]}" | median)" \
+    "$(( $(printf '%s\n' "${rss[@]}" | median | cut -d. -f1) / 1024 ))"
+}
+
 race() {
   local name=$1 i p_med c_med
   local p_times=() c_times=()

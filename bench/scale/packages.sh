@@ -24,14 +24,9 @@ source bench/lib.sh
 [ -x /usr/bin/time ] || { echo "GNU time is missing: run scripts/install-peers.sh" >&2; exit 1; }
 scale_feeds "$N" "$OUT"
 
-# timed NAME BINARY ARGS...: one run under GNU time.
-timed() {
-  local name=$1 bin=$2; shift 2
-  /usr/bin/time -f '%e %U %S %M' -o "$OUT/time" "$bin" --db "$DB" --geo "$GEO" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err"
-  read -r wall user sys kib <"$OUT/time"
-  printf '%-28s wall %7.2f s  cpu %7.2f s  peak RSS %6d MB\n' "$name" "$wall" "$(echo "$user + $sys" | bc)" \
-    "$((kib / 1024))"
-}
+# timed NAME BINARY ARGS...: one run of bench/lib.sh's timed_step, with
+# the geo snapshot.
+timed() { local name=$1 bin=$2; shift 2; RUNS=1 timed_step "$name" "$bin" --geo "$GEO" "$@"; }
 
 echo "package benchmark: $N indicators, in $OUT"
 timed "geo import" "$AFTER" geo import data/geo/asn data/geo/asn-country

@@ -35,20 +35,8 @@ source bench/lib.sh
 # The feeds (bench/lib.sh): the same indicators on every run.
 scale_feeds "$N" "$OUT"
 
-# step NAME BINARY ARGS...: runs a step $RUNS times and prints the medians;
-# an argument @RUN@ is replaced by the run's number (1, 2, ...).
-step() {
-  local name=$1 bin=$2; shift 2
-  local walls=() cpus=() rss=() i
-  for i in $(seq "$RUNS"); do
-    /usr/bin/time -f '%e %U %S %M' -o "$OUT/time" "$bin" --db "$DB" "${@//@RUN@/$i}" >"$OUT/$name.out" 2>"$OUT/$name.err"
-    read -r wall user sys kib <"$OUT/time"
-    walls+=("$wall"); cpus+=("$(echo "$user + $sys" | bc)"); rss+=("$kib")
-  done
-  printf '%-28s wall %6.2f s  cpu %6.2f s  peak RSS %6d MB\n' "$name" \
-    "$(printf '%s\n' "${walls[@]}" | median)" "$(printf '%s\n' "${cpus[@]}" | median)" \
-    "$(( $(printf '%s\n' "${rss[@]}" | median | cut -d. -f1) / 1024 ))"
-}
+# step NAME BINARY ARGS...: bench/lib.sh's timed_step, $RUNS times.
+step() { timed_step "$@"; }
 
 # once NAME ARGS...: a setup step, run once with this tree's cordon.
 once() { local name=$1; shift; RUNS=1 step "$name" "$AFTER" "$@"; }

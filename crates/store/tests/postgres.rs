@@ -383,7 +383,7 @@ fn target_lists_come_back_as_given() {
 /// autovacuum.
 #[test]
 fn a_big_targets_build_brings_the_statistics_up_to_date() {
-    use cordon_store::ops::{OpsStore, TargetFilter, TargetState, Transition};
+    use cordon_store::ops::{OpsStore, TargetFilter, Transition};
 
     let dir = tempfile::tempdir().unwrap();
     let store = <PgStore as conformance::Backend>::open(dir.path());
@@ -407,19 +407,7 @@ fn a_big_targets_build_brings_the_statistics_up_to_date() {
         store
             .atomically(&mut |s| {
                 let made = s.upsert_targets(op.id, &specs, 10)?;
-                let steps: Vec<Transition> = made
-                    .iter()
-                    .map(|(id, _)| Transition {
-                        target_id: *id,
-                        time: 10,
-                        from: None,
-                        to: TargetState::Identified,
-                        reason: None,
-                        actor: "t".into(),
-                        note: String::new(),
-                        import_mark: 1,
-                    })
-                    .collect();
+                let steps: Vec<Transition> = made.iter().map(|(id, _)| conformance::ops::identified(*id)).collect();
                 s.append_transitions(&steps)?;
                 let filter = TargetFilter { operation_id: Some(op.id), ..TargetFilter::default() };
                 paged = s.targets_after(&filter, i64::MIN, 10)?.len();

@@ -27,6 +27,21 @@ pub fn operation(store: &impl OpsStore) -> Operation {
     op
 }
 
+/// A target's first transition, to `identified` at time 10 (as a build
+/// records it).
+pub fn identified(target_id: i64) -> Transition {
+    Transition {
+        target_id,
+        time: 10,
+        from: None,
+        to: TargetState::Identified,
+        reason: None,
+        actor: "t".into(),
+        note: String::new(),
+        import_mark: 1,
+    }
+}
+
 pub fn spec(key: &str, members: Vec<i64>) -> TargetSpec {
     TargetSpec {
         key: key.into(),
@@ -390,18 +405,7 @@ pub fn upserts_answer_each_spec_in_order<B: Backend>() {
     let op = operation(&*store);
     let [c] = store.upsert_targets(op.id, &[spec("c", vec![1])], 10).unwrap()[..] else { panic!() };
     assert_eq!(c, (1, true));
-    store
-        .append_transitions(&[Transition {
-            target_id: c.0,
-            time: 10,
-            from: None,
-            to: TargetState::Identified,
-            reason: None,
-            actor: "t".into(),
-            note: String::new(),
-            import_mark: 1,
-        }])
-        .unwrap();
+    store.append_transitions(&[identified(c.0)]).unwrap();
     assert_eq!(store.upsert_targets(op.id, &[], 20).unwrap(), []);
     let later = TargetSpec { ports: vec![443, 8443], partners: vec!["a".into(), "b".into()], ..spec("b", vec![3]) };
     let answers =

@@ -255,3 +255,20 @@ impl std::ops::Deref for Nested<'_> {
         self.conn
     }
 }
+
+/// The lines of `EXPLAIN QUERY PLAN sql` on `store` (what a test checks a
+/// statement's plan by).
+#[cfg(test)]
+pub(crate) fn query_plan(store: &SqliteStore, sql: &str) -> String {
+    store
+        .read(|c| {
+            let mut stmt = c.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+            let mut rows = stmt.raw_query();
+            let mut lines = Vec::new();
+            while let Some(row) = rows.next()? {
+                lines.push(row.get::<_, String>(3)?);
+            }
+            Ok(lines.join("\n"))
+        })
+        .unwrap_or_else(|e| format!("no plan: {e}"))
+}

@@ -384,19 +384,7 @@ mod tests {
     #[test]
     fn point_reads_use_the_value_index() {
         let store = SqliteStore::open_in_memory().unwrap();
-        let plan = |sql: &str| -> String {
-            store
-                .read(|c| {
-                    let mut stmt = c.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
-                    let mut rows = stmt.raw_query();
-                    let mut lines = Vec::new();
-                    while let Some(row) = rows.next()? {
-                        lines.push(row.get::<_, String>(3)?);
-                    }
-                    Ok(lines.join("\n"))
-                })
-                .unwrap()
-        };
+        let plan = |sql: &str| crate::sqlite::query_plan(&store, sql);
         let list = plan(&summaries_sql(false, VISIBLE));
         assert!(list.contains("SEARCH i USING") && list.contains("(value>?)"), "{list}");
         assert!(!list.contains("TEMP B-TREE"), "a list streams in index order: {list}");

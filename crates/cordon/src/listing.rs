@@ -240,9 +240,10 @@ fn snapshot_path(db: &Path, identity: i64, name: &str, view: &str) -> Option<Pat
 /// `CORDON_CACHE_DIR`, else `$XDG_CACHE_HOME/cordon`, else
 /// `$HOME/.cache/cordon`, created readable by its owner only. A snapshot
 /// holds what its view may see, so a directory that others may read or
-/// enter is not used (said once per call, and nothing is cached).
+/// enter, or that another user owns, is not used (said once per call, and
+/// nothing is cached).
 fn private_cache_dir() -> Option<PathBuf> {
-    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
     let env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
     let dir = env("CORDON_CACHE_DIR")
         .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("cordon")))
@@ -251,10 +252,16 @@ fn private_cache_dir() -> Option<PathBuf> {
         eprintln!("cordon: not caching lookup snapshots: cannot create {}: {e}", dir.display());
         return None;
     }
+    // `/proc/self` belongs to this process's user: a directory of another
+    // user's could hold snapshots planted to hide listed networks.
+    let me = std::fs::metadata("/proc/self").map(|m| m.uid()).ok();
     match std::fs::metadata(&dir) {
-        Ok(meta) if meta.is_dir() && meta.permissions().mode() & 0o077 == 0 => Some(dir),
+        Ok(meta) if meta.is_dir() && meta.permissions().mode() & 0o077 == 0 && Some(meta.uid()) == me => Some(dir),
         _ => {
-            eprintln!("cordon: not caching lookup snapshots: {} is open to other users (chmod 700 it)", dir.display());
+            eprintln!(
+                "cordon: not caching lookup snapshots: {} is open to other users or not yours (chmod 700 it)",
+                dir.display()
+            );
             None
         }
     }

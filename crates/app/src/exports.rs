@@ -2,7 +2,7 @@
 //! STIX bundle or MISP feed carries, as the viewer may see them. The
 //! writers are in `cordon-export`.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 
 use cordon_enrich::{domain_flags, offline_flags, FlagConfig, FlagKind};
@@ -96,9 +96,8 @@ impl App {
     /// directory) to `out`, and tells what it left out: `cordon export`,
     /// the API's blocklists and the dashboard's downloads. The formats
     /// that keep the entries' order ([`Format::streams`]) are written from
-    /// the store's cursor, one entry at a time (a STIX bundle reads the
-    /// selection twice: its marking definitions come before its
-    /// indicators); the others sort or group, so they select first.
+    /// the store's cursor, one entry at a time; the others sort or group,
+    /// so they select first.
     pub fn write_export(
         &self,
         selection: &ExportSelection,
@@ -110,15 +109,7 @@ impl App {
             let (entries, omitted) = self.export_entries(selection)?;
             return Ok((cordon_export::write(format, &entries, options, out)?, omitted));
         }
-        let mut tlps = BTreeSet::new();
-        if format == Format::Stix {
-            self.export_each(selection, &mut |entry| {
-                if format.carries(&entry) {
-                    tlps.insert(entry.tlp);
-                }
-            })?;
-        }
-        let mut stream = Stream::open(format, options, &tlps, out)?;
+        let mut stream = Stream::open(format, options, out)?;
         let mut error = None;
         let omitted = self.export_each(selection, &mut |entry| {
             if error.is_none() {

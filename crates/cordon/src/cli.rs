@@ -82,6 +82,11 @@ impl Cli {
 /// and private addresses: for the test suite's servers on 127.0.0.1 only.
 pub(crate) const TESTING_ANY_DESTINATION: &str = "CORDON_TESTING_ANY_DESTINATION";
 
+/// Where `lookup` and `scan` keep their snapshot of the store (`--help`).
+const SNAPSHOT_CACHE: &str = "The snapshot of the store is kept beside an SQLite file and, for \
+PostgreSQL, in a private cache directory: CORDON_CACHE_DIR, else $XDG_CACHE_HOME/cordon, else \
+~/.cache/cordon (mode 700; one that others may enter or another user owns is not used).";
+
 #[derive(Subcommand, Debug)]
 pub(crate) enum Command {
     /// Read feed files into the store (format detected unless --format).
@@ -100,8 +105,10 @@ pub(crate) enum Command {
     /// Set operations on IP lists (merge, common, except, diff, count).
     Net(crate::net::NetArgs),
     /// Is this address listed, and why?
+    #[command(after_long_help = SNAPSHOT_CACHE)]
     Lookup(crate::hunt::LookupArgs),
     /// Find log lines that mention a listed address (grepcidr's job).
+    #[command(after_long_help = SNAPSHOT_CACHE)]
     Scan(crate::hunt::ScanArgs),
     /// Fetch and compile the offline ASN/country databases; look addresses up.
     Geo(crate::geo::GeoArgs),

@@ -147,8 +147,7 @@ pub fn write(format: Format, entries: &[Entry], options: &Options, out: &mut dyn
     let (selected, summary) = select(format, entries);
     match format {
         Format::Plain | Format::Csv | Format::Jsonl | Format::Stix => {
-            let tlps = selected.iter().map(|entry| entry.tlp).collect();
-            let mut stream = Stream::open(format, options, &tlps, out)?;
+            let mut stream = Stream::open(format, options, out)?;
             for entry in selected {
                 stream.push(entry)?;
             }

@@ -1,5 +1,5 @@
-//! A STIX 2.1 bundle: cordon's `identity`, the TLP 2.0 marking definitions
-//! in use, and one `indicator` per entry.
+//! A STIX 2.1 bundle: cordon's `identity`, one `indicator` per entry and
+//! the TLP 2.0 marking definitions in use.
 //!
 //! Indicator ids are UUIDv5 over the value ([`crate::ids`]), so the same
 //! indicator keeps its id in every export and a consumer sees a new
@@ -41,17 +41,20 @@ pub(crate) fn observable_type(entry: &Entry) -> Option<&'static str> {
     }
 }
 
-/// A bundle being written: its head, identity and the marking
-/// definitions of `tlps` first, then one indicator per [`Bundle::push`].
+/// A bundle being written: its head and identity, one indicator per
+/// [`Bundle::push`], then, at [`Bundle::close`], the marking definitions of
+/// the TLPs those indicators carry. A bundle's objects have no order in
+/// STIX 2.1, and these come last so that the bundle is written in one
+/// read of its entries.
 pub(crate) struct Bundle<'a> {
     objects: JsonArray<'a>,
     identity: String,
+    tlps: BTreeSet<Tlp>,
 }
 
 impl<'a> Bundle<'a> {
-    /// Opens the bundle with the marking definitions of `tlps`: the TLPs of
-    /// the entries it will carry.
-    pub(crate) fn open(out: &'a mut dyn Write, options: &Options, tlps: &BTreeSet<Tlp>) -> Result<Bundle<'a>, Error> {
+    /// Opens the bundle: its head and cordon's identity.
+    pub(crate) fn open(out: &'a mut dyn Write, options: &Options) -> Result<Bundle<'a>, Error> {
         let bundle_id = uuid("bundle", &format!("{}:{}", options.producer, options.generated));
         let mut head = Map::new();
         head.insert("type".into(), json!("bundle"));
@@ -59,20 +62,22 @@ impl<'a> Bundle<'a> {
         let mut objects = JsonArray::open(out, &head, "objects")?;
         let identity = format!("identity--{}", uuid("identity", &options.producer));
         objects.push(&identity_object(&options.producer))?;
-        for tlp in tlps {
-            objects.push(&marking_definition(*tlp))?;
-        }
-        Ok(Bundle { objects, identity })
+        Ok(Bundle { objects, identity, tlps: BTreeSet::new() })
     }
 
     /// Writes the indicator of `entry`, if [`observable_type`] accepts it.
     pub(crate) fn push(&mut self, entry: &Entry) -> Result<(), Error> {
         let Some(object_type) = observable_type(entry) else { return Ok(()) };
+        self.tlps.insert(entry.tlp);
         self.objects.push(&indicator(entry, object_type, &self.identity))
     }
 
-    /// Closes the bundle.
-    pub(crate) fn close(self) -> Result<(), Error> {
+    /// Writes the marking definitions of the TLPs in use and closes the
+    /// bundle.
+    pub(crate) fn close(mut self) -> Result<(), Error> {
+        for tlp in &self.tlps {
+            self.objects.push(&marking_definition(*tlp))?;
+        }
         self.objects.close()
     }
 }
@@ -287,5 +292,28 @@ mod tests {
             assert!(object["id"].as_str().unwrap().starts_with(&format!("{object_type}--")));
         }
         assert!(observable_id(&entry("not an address", Kind::Ipv4)).is_none());
+    }
+
+    #[test]
+    fn the_bundle_ends_with_the_markings_of_the_indicators_it_carries() {
+        let mut out = Vec::new();
+        let options = Options::new(0);
+        let mut bundle = Bundle::open(&mut out, &options).unwrap();
+        let red_but_unparsable = Entry { tlp: Tlp::Red, ..entry("not an address", Kind::Ipv4) };
+        let clear = Entry { tlp: Tlp::Clear, ..entry("47.0.0.2", Kind::Ipv4) };
+        for e in [entry("47.0.0.1", Kind::Ipv4), red_but_unparsable, clear, entry("evil.example", Kind::Domain)] {
+            bundle.push(&e).unwrap();
+        }
+        bundle.close().unwrap();
+        let bundle: Value = serde_json::from_slice(&out).unwrap();
+        let types: Vec<&str> =
+            bundle["objects"].as_array().unwrap().iter().map(|o| o["type"].as_str().unwrap()).collect();
+        assert_eq!(
+            types,
+            ["identity", "indicator", "indicator", "indicator", "marking-definition", "marking-definition"]
+        );
+        let markings: Vec<&str> =
+            bundle["objects"].as_array().unwrap()[4..].iter().filter_map(|o| o["id"].as_str()).collect();
+        assert_eq!(markings, [Tlp::Clear.stix_marking_id(), Tlp::Amber.stix_marking_id()]);
     }
 }

@@ -3,10 +3,7 @@
 //! caller reads the store with a cursor and pushes each entry as it comes,
 //! so an export of any size holds one entry at a time.
 
-use std::collections::BTreeSet;
 use std::io::Write;
-
-use cordon_model::Tlp;
 
 use crate::stix::Bundle;
 use crate::text::{csv_row, jsonl_line, CSV_HEADER};
@@ -28,21 +25,15 @@ enum Writer<'a> {
 }
 
 impl<'a> Stream<'a> {
-    /// Opens an export in `format`, writing its head to `out`. `tlps` are
-    /// the TLPs of the entries the export will carry: a STIX bundle lists
-    /// their marking definitions before its indicators (the other formats
-    /// ignore them).
+    /// Opens an export in `format`, writing its head to `out` (a STIX
+    /// bundle writes the marking definitions of its entries' TLPs at
+    /// [`Stream::finish`]).
     ///
     /// # Errors
     ///
     /// [`Error::NotStreamed`] for a format that sorts or groups (see
     /// [`Format::streams`]), or an I/O error from `out`.
-    pub fn open(
-        format: Format,
-        options: &Options,
-        tlps: &BTreeSet<Tlp>,
-        out: &'a mut dyn Write,
-    ) -> Result<Stream<'a>, Error> {
+    pub fn open(format: Format, options: &Options, out: &'a mut dyn Write) -> Result<Stream<'a>, Error> {
         let writer = match format {
             Format::Plain => Writer::Plain(out),
             Format::Csv => {
@@ -51,7 +42,7 @@ impl<'a> Stream<'a> {
                 Writer::Csv(Box::new(csv))
             }
             Format::Jsonl => Writer::Jsonl(out),
-            Format::Stix => Writer::Stix(Bundle::open(out, options, tlps)?),
+            Format::Stix => Writer::Stix(Bundle::open(out, options)?),
             _ => return Err(Error::NotStreamed(format)),
         };
         Ok(Stream { format, writer, summary: Summary::default() })

@@ -40,14 +40,18 @@ use rusqlite::{params, CachedStatement, Connection, OptionalExtension};
 use super::Conn;
 use crate::{ImportCounts, ImportMeta, ImportSink, SqliteStore, StoreError, Stored};
 
-/// A batch is written when it holds this many sightings. Larger batches
-/// make inserts more local, with diminishing returns past tens of
-/// thousands.
-const BATCH_ROWS: usize = 1 << 16;
+/// A batch is written when it holds this many sightings. Each batch's
+/// commit rewrites every page of the value index it touched, and a sorted
+/// batch of random values touches nearly every leaf once the index
+/// outgrows the batch, so small batches into a big store write the whole
+/// index again and again: 64 Ki sightings spent a third of a 5M-indicator
+/// store's ingest in the kernel, writing the WAL (5M/1M CPU 8× per file;
+/// 6× with 256 Ki, which holds the write lock ~1.5 s per batch at 5M).
+const BATCH_ROWS: usize = 1 << 18;
 
 /// ... or this many bytes of text, which bounds a batch's memory whatever
 /// the lines are.
-const BATCH_TEXT: usize = 16 << 20;
+const BATCH_TEXT: usize = 64 << 20;
 
 /// Rows of a many-row statement: 16 took two thirds of the instructions of
 /// one-row statements, 64 a little less, and more changes nothing.

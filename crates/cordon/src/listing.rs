@@ -255,16 +255,15 @@ fn private_cache_dir() -> Option<PathBuf> {
     // `/proc/self` belongs to this process's user: a directory of another
     // user's could hold snapshots planted to hide listed networks.
     let me = std::fs::metadata("/proc/self").map(|m| m.uid()).ok();
-    match std::fs::metadata(&dir) {
-        Ok(meta) if meta.is_dir() && meta.permissions().mode() & 0o077 == 0 && Some(meta.uid()) == me => Some(dir),
-        _ => {
-            eprintln!(
-                "cordon: not caching lookup snapshots: {} is open to other users or not yours (chmod 700 it)",
-                dir.display()
-            );
-            None
-        }
-    }
+    let refused = match std::fs::metadata(&dir) {
+        Ok(meta) if !meta.is_dir() => "is not a directory",
+        Ok(meta) if Some(meta.uid()) != me => "belongs to another user",
+        Ok(meta) if meta.permissions().mode() & 0o077 != 0 => "is open to other users (chmod 700 it)",
+        Ok(_) => return Some(dir),
+        Err(_) => "cannot be read",
+    };
+    eprintln!("cordon: not caching lookup snapshots: {} {refused}", dir.display());
+    None
 }
 
 /// What a snapshot's first line says: what it holds, the format, the

@@ -199,3 +199,15 @@ fn a_snapshot_of_one_view_never_answers_another() {
     }
     check("the hub's snapshots copied over the defender's");
 }
+
+/// `--help` of both commands says where their snapshot of the store goes.
+#[test]
+fn lookup_and_scan_help_name_the_snapshot_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    for command in ["lookup", "scan"] {
+        let out = cordon(&db, &[command, "--help"]);
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success() && help.contains("CORDON_CACHE_DIR"), "{command}: {help}");
+    }
+}

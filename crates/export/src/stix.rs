@@ -306,14 +306,13 @@ mod tests {
         }
         bundle.close().unwrap();
         let bundle: Value = serde_json::from_slice(&out).unwrap();
-        let types: Vec<&str> =
-            bundle["objects"].as_array().unwrap().iter().map(|o| o["type"].as_str().unwrap()).collect();
+        let objects = bundle["objects"].as_array().unwrap();
+        let types: Vec<&str> = objects.iter().map(|o| o["type"].as_str().unwrap()).collect();
         assert_eq!(
             types,
             ["identity", "indicator", "indicator", "indicator", "marking-definition", "marking-definition"]
         );
-        let markings: Vec<&str> =
-            bundle["objects"].as_array().unwrap()[4..].iter().filter_map(|o| o["id"].as_str()).collect();
+        let markings: Vec<&str> = objects[4..].iter().filter_map(|o| o["id"].as_str()).collect();
         assert_eq!(markings, [Tlp::Clear.stix_marking_id(), Tlp::Amber.stix_marking_id()]);
     }
 }

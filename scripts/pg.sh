@@ -13,6 +13,9 @@
 #   when the command ends.
 #
 # CORDON_TEST_PG_THROWAWAY=1 skips the first two (to try the third).
+# CORDON_TEST_PG_OPTIONS adds server options to the throwaway cluster's
+# (`-c name=value ...`, the last of a name wins; its default turns fsync
+# off, which a benchmark turns back on: see bench/postgres/run.sh).
 #
 # Test databases left behind (named `cordon_t_…`) are dropped at the end.
 # Exits with the command's status; fails (never skips) when no server can be
@@ -74,7 +77,7 @@ start_cluster() {
     run_as() { if [[ $(id -u) -eq 0 ]]; then runuser -u "$pg_user" -- "$@"; else "$@"; fi; }
     run_as "$bindir/initdb" -D "$cluster/data" -U postgres --auth=trust -E UTF8 --no-locale >/dev/null
     run_as "$bindir/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $cluster -c max_connections=300 -c fsync=off" start >/dev/null
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $cluster -c max_connections=300 -c fsync=off ${CORDON_TEST_PG_OPTIONS:-}" start >/dev/null
     export CORDON_TEST_PG="postgres://postgres@127.0.0.1:$port/postgres"
 }
 

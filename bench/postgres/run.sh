@@ -23,6 +23,15 @@
 #
 # STEPS=ingest runs only migrate, the ingests and the re-ingest.
 #
+# The server is the machine's as it is configured (Debian's defaults:
+# shared_buffers 128 MB). To measure one sized as PostgreSQL's tuning
+# guides size a hub's (a quarter of the RAM for shared_buffers, room for
+# the WAL between checkpoints), durable (fsync on), in a throwaway cluster:
+#
+#   CORDON_TEST_PG_THROWAWAY=1 CORDON_TEST_PG_OPTIONS="-c fsync=on \
+#     -c shared_buffers=6GB -c max_wal_size=16GB" \
+#     scripts/pg.sh bench/postgres/run.sh 1000000 5000000
+#
 # Uses target/release/cordon (BIN= another), GNU time
 # (scripts/install-peers.sh) and a server as scripts/pg.sh finds one.
 set -euo pipefail

@@ -85,7 +85,7 @@ pub enum IngestError {
 /// opened once and read by [`ingest_reader`]. A directory must be a MISP
 /// feed (holding `manifest.json`); its import's hash is the manifest's.
 pub fn ingest_file(
-    store: &dyn Store,
+    store: &(dyn Store + Sync),
     path: &Path,
     options: &IngestOptions,
     progress: &mut dyn FnMut(u64),
@@ -118,7 +118,7 @@ pub fn ingest_file(
 /// settles); the parser then reads the copy kept on the way (see the crate
 /// docs). Memory stays bounded whatever the input's size.
 pub fn ingest_reader(
-    store: &dyn Store,
+    store: &(dyn Store + Sync),
     display_name: &str,
     reader: &mut dyn Read,
     options: &IngestOptions,
@@ -140,66 +140,121 @@ pub fn ingest_reader(
 /// Runs a parser, pushing its events to the given sink.
 type ParseRun<'a> = dyn FnMut(&mut dyn FnMut(Event)) -> Result<(), FormatError> + 'a;
 
-/// The part of an import shared by files and standard input: run the
-/// parser inside one store transaction and account for every event.
+/// The parser's events travel to the importing thread this many at a time.
+const CHUNK_EVENTS: usize = 4096;
+
+/// ... with at most this many chunks on the way, which bounds the memory
+/// between the two threads whatever the input's size. (24 chunks, a whole
+/// PostgreSQL batch read ahead, measured no faster.)
+const CHUNKS_IN_FLIGHT: usize = 4;
+
+/// What the parsing thread tells the importing one.
+enum Chunk {
+    /// The next events, in the input's order.
+    Events(Vec<Event>),
+    /// The input ended and every event was sent.
+    End,
+    /// The parser failed (after sending the events it had read): the
+    /// import is undone.
+    Failed(String),
+}
+
+/// The part of an import shared by files and standard input: the parser
+/// runs on the calling thread (where `progress` lives) while a scoped
+/// thread stores its events inside one store transaction and accounts for
+/// every one, so that parsing the next lines overlaps the store's writing
+/// of the last batch (a PostgreSQL server's work, or SQLite's).
 fn ingest_events(
-    store: &dyn Store,
+    store: &(dyn Store + Sync),
     display: &str,
     format: Format,
     sha256: &str,
     options: &IngestOptions,
     run: &mut ParseRun<'_>,
 ) -> Result<FileReport, IngestError> {
-    let mut report = FileReport::new(display, format);
-    let mut parse_error = None;
-    let mut strict_failure: Option<(u64, String)> = None;
     let meta = ImportMeta::new(&options.source, display, sha256, format.name());
-    let result = store.import(&meta, &mut |sink| {
-        let mut store_error = None;
+    let mut report = FileReport::new(display, format);
+    let (send, chunks) = std::sync::mpsc::sync_channel::<Chunk>(CHUNKS_IN_FLIGHT);
+    let (parsed, (result, strict_failure)) = std::thread::scope(|scope| {
+        let report = &mut report;
+        let meta = &meta;
+        let importer = scope.spawn(move || import_events(store, meta, options, &chunks, report));
+        // A closed channel means the importer stopped (a store error, a
+        // rejection under --strict): the rest of the input is read but
+        // not sent.
+        let mut open = true;
+        let mut chunk = Vec::with_capacity(CHUNK_EVENTS);
         let parsed = run(&mut |event| {
-            if store_error.is_some() || strict_failure.is_some() {
+            if !open {
                 return;
             }
-            match event {
-                Event::Record(record) => {
-                    if let Err(e) = store_record(sink, record, options, &mut report) {
-                        store_error = Some(e);
-                    }
-                }
-                Event::Rejected { line, reason } => {
-                    if options.strict {
-                        strict_failure = Some((line, reason.clone()));
-                    }
-                    report.reject(line, reason);
-                }
-                Event::Skipped { reason, .. } => report.skip(&reason),
-                Event::Warning { line, message } => report.warn(line, message),
+            chunk.push(event);
+            if chunk.len() == CHUNK_EVENTS {
+                let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_EVENTS));
+                open = send.send(Chunk::Events(full)).is_ok();
             }
         });
-        if let Some(e) = store_error {
-            return Err(e);
+        if open {
+            let end = match &parsed {
+                Ok(()) => Chunk::End,
+                Err(e) => Chunk::Failed(e.to_string()),
+            };
+            // A failed send means the importer stopped: its result says why.
+            let _ = send.send(Chunk::Events(chunk)).and_then(|()| send.send(end));
         }
-        if let Err(e) = parsed {
-            let message = e.to_string();
-            parse_error = Some(e);
-            return Err(StoreError::Aborted(message));
-        }
-        if let Some((line, reason)) = &strict_failure {
-            return Err(StoreError::Aborted(format!("line {line}: {reason}")));
+        drop(send);
+        let imported = importer.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (parsed, imported)
+    });
+    parsed?;
+    if let Some((line, reason)) = strict_failure {
+        return Err(IngestError::Strict { path: display.to_string(), line, reason });
+    }
+    report.import_id = Some(result?);
+    Ok(report)
+}
+
+/// The importing half of [`ingest_events`]: stores the events of `chunks`
+/// as one import, accounting for each in `report`. Returns the import's
+/// result and, when a record was rejected under `strict`, its line and why.
+fn import_events(
+    store: &dyn Store,
+    meta: &ImportMeta,
+    options: &IngestOptions,
+    chunks: &std::sync::mpsc::Receiver<Chunk>,
+    report: &mut FileReport,
+) -> (Result<i64, StoreError>, Option<(u64, String)>) {
+    let mut strict_failure: Option<(u64, String)> = None;
+    let result = store.import(meta, &mut |sink| {
+        loop {
+            let events = match chunks.recv() {
+                Ok(Chunk::Events(events)) => events,
+                Ok(Chunk::End) => break,
+                Ok(Chunk::Failed(message)) => return Err(StoreError::Aborted(message)),
+                Err(_) => return Err(StoreError::Aborted("the parser stopped before the input's end".into())),
+            };
+            for event in events {
+                match event {
+                    Event::Record(record) => store_record(sink, record, options, report)?,
+                    Event::Rejected { line, reason } => {
+                        if options.strict {
+                            let aborted = StoreError::Aborted(format!("line {line}: {reason}"));
+                            strict_failure = Some((line, reason));
+                            return Err(aborted);
+                        }
+                        report.reject(line, reason);
+                    }
+                    Event::Skipped { reason, .. } => report.skip(&reason),
+                    Event::Warning { line, message } => report.warn(line, message),
+                }
+            }
         }
         let stored = sink.flush()?;
         report.counts.new = stored.new;
         report.counts.updated = stored.updated;
         Ok(report.counts)
     });
-    if let Some(e) = parse_error {
-        return Err(e.into());
-    }
-    if let Some((line, reason)) = strict_failure {
-        return Err(IngestError::Strict { path: display.to_string(), line, reason });
-    }
-    report.import_id = Some(result?);
-    Ok(report)
+    (result, strict_failure)
 }
 
 /// Applies the import's defaults to `record`, drops what is not targetable

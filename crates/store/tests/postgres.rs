@@ -331,6 +331,52 @@ fn imports_leave_no_dangling_reference() {
     assert_eq!(dangling, 0);
 }
 
+/// A batch looks its indicators up before it creates those the store lacks
+/// (plain inserts, ids from the table's sequence): the indicators an
+/// earlier batch of the same import created are found, not made twice, and
+/// a new sighting of an old indicator (a URL's host seen again) counts as
+/// new while a repeated one counts as an update.
+#[test]
+fn batches_find_the_indicators_of_earlier_batches() {
+    use cordon_model::{normalize, Record};
+    use cordon_store::{ImportCounts, ImportMeta, ImportSink, StoreError};
+
+    fn add(sink: &mut dyn ImportSink, line: u64, raw: &str) -> Result<(), StoreError> {
+        for s in Record::new(line, normalize(raw).unwrap().observables.remove(0)).sightings() {
+            sink.add(&s)?;
+        }
+        Ok(())
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = <PgStore as conformance::Backend>::open(dir.path());
+    let meta = ImportMeta::new("a", "f.txt", "00", "plain");
+    let mut counts = Vec::new();
+    store
+        .import(&meta, &mut |sink| {
+            add(sink, 1, "45.0.0.1")?;
+            add(sink, 2, "http://h.example.com/x")?;
+            counts.push(sink.flush()?);
+            add(sink, 3, "45.0.0.1")?;
+            add(sink, 4, "http://h.example.com/y")?;
+            add(sink, 5, "45.0.0.2")?;
+            counts.push(sink.flush()?);
+            Ok(ImportCounts::default())
+        })
+        .unwrap();
+    assert_eq!((counts[0].new, counts[0].updated), (3, 0), "45.0.0.1, the URL and its host");
+    assert_eq!((counts[1].new, counts[1].updated), (6, 1), "the second URL, its host's new sighting, 45.0.0.2");
+    let mut client = postgres::Client::connect(&database_for(dir.path()), postgres::NoTls).unwrap();
+    let count = |client: &mut postgres::Client, sql: &str| -> i64 { client.query_one(sql, &[]).unwrap().get(0) };
+    assert_eq!(count(&mut client, "SELECT count(*) FROM indicators"), 5);
+    assert_eq!(count(&mut client, "SELECT count(*) FROM sightings"), 6);
+    assert_eq!(count(&mut client, "SELECT count(*) FROM sightings WHERE derived_from <> 0"), 2);
+    // The sequence is past every id the import took from it.
+    assert_eq!(
+        count(&mut client, "SELECT count(*) FROM indicators WHERE id > (SELECT last_value FROM indicators_id_seq)"),
+        0
+    );
+}
+
 /// An import that adds many sightings to a store that had few leaves the
 /// planner's statistics current (its own enrichment reads them next); a
 /// small one leaves them to autovacuum.

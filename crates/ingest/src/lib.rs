@@ -155,8 +155,8 @@ enum Chunk {
     /// The input ended and every event was sent.
     End,
     /// The parser failed (after sending the events it had read): the
-    /// import is undone.
-    Failed(String),
+    /// import is undone, and the parser's error is what the caller sees.
+    Failed,
 }
 
 /// The part of an import shared by files and standard input: the parser
@@ -195,10 +195,7 @@ fn ingest_events(
             }
         });
         if open {
-            let end = match &parsed {
-                Ok(()) => Chunk::End,
-                Err(e) => Chunk::Failed(e.to_string()),
-            };
+            let end = if parsed.is_ok() { Chunk::End } else { Chunk::Failed };
             // A failed send means the importer stopped: its result says why.
             let _ = send.send(Chunk::Events(chunk)).and_then(|()| send.send(end));
         }
@@ -230,7 +227,7 @@ fn import_events(
             let events = match chunks.recv() {
                 Ok(Chunk::Events(events)) => events,
                 Ok(Chunk::End) => break,
-                Ok(Chunk::Failed(message)) => return Err(StoreError::Aborted(message)),
+                Ok(Chunk::Failed) => return Err(StoreError::Aborted("the input could not be parsed".into())),
                 Err(_) => return Err(StoreError::Aborted("the parser stopped before the input's end".into())),
             };
             for event in events {

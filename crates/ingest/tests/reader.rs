@@ -122,3 +122,25 @@ fn a_directory_that_is_not_a_misp_feed_is_named_as_such() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A parser that fails after many records (more than one of the chunks the
+/// parsing thread hands the importing one) leaves nothing stored: the
+/// records already sent are undone with the import.
+#[test]
+fn a_parser_failing_after_records_leaves_nothing_stored() {
+    let mut bytes = Vec::new();
+    for i in 0..10_000u32 {
+        let [_, b, c, d] = (0x2d00_0000 + i).to_be_bytes();
+        bytes.extend_from_slice(format!("45.{b}.{c}.{d}\n").as_bytes());
+    }
+    bytes.resize(bytes.len() + MAX_BYTES_WITHOUT_LINE_END as usize + 1, b'x');
+    let store = SqliteStore::open_in_memory().unwrap();
+    let plain = IngestOptions { format: Some(Format::Plain), ..options() };
+    let result = ingest_reader(&store, "feed.txt", &mut &bytes[..], &plain, &mut |_| {});
+    assert!(matches!(result, Err(IngestError::Format(FormatError::Layout { .. }))), "{result:?}");
+    let hub = store.hub().unwrap().viewer();
+    assert!(store.imports(&hub).unwrap().is_empty());
+    let mut indicators = 0;
+    store.indicators(&cordon_store::IndicatorFilter::new(hub), &mut |_| indicators += 1).unwrap();
+    assert_eq!(indicators, 0);
+}

@@ -129,6 +129,8 @@ const MERGE: &str = concat!(
 
 /// Seconds since the Unix epoch, sent as the `timestamptz` that the
 /// schema's `ts()` makes of them (the server refuses one out of its range).
+/// Not `SystemTime`'s own `ToSql`: its microseconds are computed unchecked,
+/// and a feed's date far out of range must fail the import, not wrap.
 #[derive(Debug)]
 struct Timestamp(i64);
 

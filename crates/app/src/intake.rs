@@ -4,12 +4,15 @@
 use std::path::Path;
 
 use cordon_ingest::{FileReport, IngestError, IngestOptions};
-use cordon_model::Viewer;
+use cordon_model::{Observable, Viewer};
 use cordon_store::ops::OpsStore;
 use cordon_store::orgs::OrgStore;
 
-use crate::enrichment::{EnrichSummary, Scope};
+use crate::enrichment::{EnrichSummary, FlaggedNames, Scope};
 use crate::{require_hub, App, AppError};
+
+/// How many imports' flagged values [`App::import_input`] keeps at most.
+const KEPT_IMPORTS: usize = 1024;
 
 /// One input of an ingest.
 pub enum Input<'a> {
@@ -132,22 +135,60 @@ impl App {
         Ok(report)
     }
 
-    /// One input as one import.
+    /// One input as one import. Without geo data, whose absence makes
+    /// [`App::enrich_imports`] a flag check, the values that flag are
+    /// gathered as the input is parsed and kept for that check.
     pub(crate) fn import_input(
         &self,
         input: Input<'_>,
         options: &IngestOptions,
         progress: &mut dyn FnMut(u64),
     ) -> Result<FileReport, IngestError> {
-        match input {
-            Input::Path(path) => cordon_ingest::ingest_file(&self.store, path, options, progress),
+        // Lists that cannot be loaded now fail the check later, as before.
+        let mut names = if self.has_geo() { None } else { self.offline_flags().ok().map(FlaggedNames::new) };
+        let mut named = |observable: &Observable| {
+            if let Some(names) = names.as_mut() {
+                names.see(observable);
+            }
+        };
+        let store = &self.store;
+        let report = match input {
+            Input::Path(path) => cordon_ingest::ingest_file(store, path, options, progress, &mut named),
             Input::Reader { name, reader } => {
-                cordon_ingest::ingest_reader(&self.store, name, reader, options, progress)
+                cordon_ingest::ingest_reader(store, name, reader, options, progress, &mut named)
             }
             Input::Bytes { name, mut bytes } => {
-                cordon_ingest::ingest_reader(&self.store, name, &mut bytes, options, progress)
+                cordon_ingest::ingest_reader(store, name, &mut bytes, options, progress, &mut named)
+            }
+        }?;
+        if let (Some(id), Some(flagged)) = (report.import_id, names.and_then(FlaggedNames::finish)) {
+            let mut kept = self.flagged_names.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            // Imports nobody checked (a caller that never enriches) are
+            // forgotten rather than kept for the process's life.
+            if kept.len() >= KEPT_IMPORTS {
+                kept.clear();
+            }
+            kept.insert(id, flagged);
+        }
+        Ok(report)
+    }
+
+    /// The flagged values [`App::import_input`] kept for every one of
+    /// `imports`, merged; `None` when one has none kept (made by another
+    /// process, or with too many flagged), so the check reads all back.
+    pub(crate) fn flagged_names(&self, imports: &[i64]) -> Option<Vec<String>> {
+        let mut kept = self.flagged_names.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut names = Vec::new();
+        let mut complete = true;
+        for id in imports {
+            match kept.remove(id) {
+                Some(flagged) => names.extend(flagged),
+                None => complete = false,
             }
         }
+        names.sort_unstable();
+        names.dedup();
+        complete.then_some(names)
     }
 
     /// Enriches what `imports` changed; without a geo snapshot, records
@@ -161,6 +202,7 @@ impl App {
         if imports.is_empty() {
             return Ok(None);
         }
-        self.enrich_scope(&Scope::Imports(imports), progress).map(Some)
+        let flagged = self.flagged_names(&imports);
+        self.enrich_scope(&Scope::Imports(imports), flagged.as_deref(), progress).map(Some)
     }
 }

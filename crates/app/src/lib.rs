@@ -41,6 +41,7 @@ pub mod sessions;
 pub mod view;
 pub mod warninglists;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use cordon_model::Viewer;
@@ -151,6 +152,9 @@ pub struct App {
     store: AnyStore,
     config: Config,
     warninglists: warninglists::Cache,
+    /// The flagged values of each import this process made without geo
+    /// data, until [`App::enrich_imports`] checks them.
+    flagged_names: std::sync::Mutex<HashMap<i64, Vec<String>>>,
 }
 
 impl App {
@@ -158,7 +162,12 @@ impl App {
     pub fn open(config: &Config) -> Result<App, AppError> {
         let store = AnyStore::open_with_reads(&config.db, config.db_read.as_deref())
             .map_err(|e| AppError::Storage(format!("cannot open the store {}: {e}", config.db.display())))?;
-        Ok(App { store, config: config.clone(), warninglists: warninglists::Cache::default() })
+        Ok(App {
+            store,
+            config: config.clone(),
+            warninglists: warninglists::Cache::default(),
+            flagged_names: std::sync::Mutex::default(),
+        })
     }
 
     /// The configuration.

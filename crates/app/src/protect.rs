@@ -61,14 +61,16 @@ fn allow_value(raw: &str) -> Result<String, AppError> {
 
 impl App {
     /// Enriches the indicators in `scope`; without a geo snapshot, records
-    /// their flags that need none.
+    /// their flags that need none (of `flagged` only, when given: see
+    /// [`flag_store`]).
     pub(crate) fn enrich_scope(
         &self,
         scope: &Scope,
+        flagged: Option<&[String]>,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<EnrichSummary, AppError> {
         if !self.has_geo() {
-            return flag_store(&self.store, &mut self.offline_flags()?, scope, progress);
+            return flag_store(&self.store, &mut self.offline_flags()?, scope, flagged, progress);
         }
         let enricher = self.enricher()?;
         enrich_store(&self.store, &enricher, scope, progress)
@@ -89,7 +91,7 @@ impl App {
     /// Re-enriches everything after the allowlist changed (without geo
     /// data, re-records the flags that need none).
     fn refresh(&self) -> Result<(), AppError> {
-        self.enrich_scope(&Scope::All, &mut |_, _| {})?;
+        self.enrich_scope(&Scope::All, None, &mut |_, _| {})?;
         Ok(())
     }
 

@@ -91,7 +91,7 @@ fn persisted(c: &mut Criterion) {
                     SqliteStore::open(&db).expect("open store")
                 },
                 |store| {
-                    let report = ingest_file(&store, &input, &options, &mut |_| {}).expect("ingest");
+                    let report = ingest_file(&store, &input, &options, &mut |_| {}, &mut |_| {}).expect("ingest");
                     assert_eq!(report.counts.new, u64::from(LINES));
                 },
                 BatchSize::PerIteration,

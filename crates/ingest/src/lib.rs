@@ -30,7 +30,7 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 
 use cordon_formats::{Event, Format, FormatError};
-use cordon_model::{not_targetable, Category, Record, Tlp};
+use cordon_model::{not_targetable, Category, Observable, Record, Tlp};
 use cordon_store::{ImportMeta, ImportSink, Store, StoreError};
 
 pub use hashing::MAX_BYTES_WITHOUT_LINE_END;
@@ -79,7 +79,8 @@ pub enum IngestError {
 }
 
 /// Ingests the file (or MISP feed directory) at `path` into `store` as one
-/// import. `progress` is called with the number of bytes parsed so far.
+/// import. `progress` is called with the number of bytes parsed so far,
+/// `named` with each observable a record names (see [`ingest_reader`]).
 ///
 /// Anything but a directory (a regular file, a pipe, a FIFO, a device) is
 /// opened once and read by [`ingest_reader`]. A directory must be a MISP
@@ -89,6 +90,7 @@ pub fn ingest_file(
     path: &Path,
     options: &IngestOptions,
     progress: &mut dyn FnMut(u64),
+    named: &mut dyn FnMut(&Observable),
 ) -> Result<FileReport, IngestError> {
     let io = |source| FormatError::Io { path: path.into(), source };
     let display = path.display().to_string();
@@ -103,15 +105,19 @@ pub fn ingest_file(
         let sha256 = hashing::sha256_of_manifest(path).map_err(io)?;
         let mut run =
             |sink_events: &mut dyn FnMut(Event)| cordon_formats::parse(format, path, &options.parse, sink_events);
-        return ingest_events(store, &display, format, &sha256, options, &mut run);
+        return ingest_events(store, &display, format, &sha256, options, &mut run, named);
     }
     let mut file = std::fs::File::open(path).map_err(io)?;
-    ingest_reader(store, &display, &mut file, options, progress)
+    ingest_reader(store, &display, &mut file, options, progress, named)
 }
 
 /// Ingests everything `reader` yields (a file, a pipe, stdin), named
 /// `display_name` in the import and in errors, as one import. `progress` is
-/// called with the number of bytes parsed so far.
+/// called with the number of bytes parsed so far; `named`, on the calling
+/// thread while the import runs on another, with each observable a parsed
+/// record names (its own, its URL's host, its links): every value the
+/// import may store, and some it skips, so a caller can check each value
+/// once without reading the import back.
 ///
 /// `reader` is read exactly once, to its end, before the import begins
 /// (the import records the input's hash, which only the end of the input
@@ -123,6 +129,7 @@ pub fn ingest_reader(
     reader: &mut dyn Read,
     options: &IngestOptions,
     progress: &mut dyn FnMut(u64),
+    named: &mut dyn FnMut(&Observable),
 ) -> Result<FileReport, IngestError> {
     let io = |source| FormatError::Io { path: display_name.into(), source };
     let read = hashing::read_once(display_name, reader, options.format)?;
@@ -134,7 +141,7 @@ pub fn ingest_reader(
         let mut reader = BufReader::with_capacity(1 << 16, counting);
         cordon_formats::parse_reader(format, Path::new(display_name), &mut reader, &options.parse, sink_events)
     };
-    ingest_events(store, display_name, format, &read.sha256, options, &mut run)
+    ingest_events(store, display_name, format, &read.sha256, options, &mut run, named)
 }
 
 /// Runs a parser, pushing its events to the given sink.
@@ -171,6 +178,7 @@ fn ingest_events(
     sha256: &str,
     options: &IngestOptions,
     run: &mut ParseRun<'_>,
+    named: &mut dyn FnMut(&Observable),
 ) -> Result<FileReport, IngestError> {
     let meta = ImportMeta::new(&options.source, display, sha256, format.name());
     let mut report = FileReport::new(display, format);
@@ -187,6 +195,13 @@ fn ingest_events(
         let parsed = run(&mut |event| {
             if !open {
                 return;
+            }
+            if let Event::Record(record) = &event {
+                named(&record.observable);
+                if let Some(host) = record.observable.url_host() {
+                    named(&host);
+                }
+                record.links.iter().for_each(&mut *named);
             }
             chunk.push(event);
             if chunk.len() == CHUNK_EVENTS {

@@ -62,11 +62,12 @@ fn a_stream_is_detected_hashed_and_parsed_as_the_same_file_is() {
     std::fs::write(&path, &bytes).unwrap();
 
     let from_file = SqliteStore::open_in_memory().unwrap();
-    let file_report = ingest_file(&from_file, &path, &options(), &mut |_| {}).unwrap();
+    let file_report = ingest_file(&from_file, &path, &options(), &mut |_| {}, &mut |_| {}).unwrap();
     let from_stream = SqliteStore::open_in_memory().unwrap();
     let mut pipe = Pipe { data: &bytes, reads: 0 };
     let mut parsed = 0;
-    let stream_report = ingest_reader(&from_stream, "-", &mut pipe, &options(), &mut |n| parsed = n).unwrap();
+    let stream_report =
+        ingest_reader(&from_stream, "-", &mut pipe, &options(), &mut |n| parsed = n, &mut |_| {}).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 
     assert_eq!(stream_report.format, Format::Ipsum);
@@ -88,7 +89,7 @@ fn a_line_based_input_without_line_ends_is_refused() {
     let store = SqliteStore::open_in_memory().unwrap();
     let mut zeros = Zeros { read: 0 };
     let plain = IngestOptions { format: Some(Format::Plain), ..options() };
-    let result = ingest_reader(&store, "/dev/zero", &mut zeros, &plain, &mut |_| {});
+    let result = ingest_reader(&store, "/dev/zero", &mut zeros, &plain, &mut |_| {}, &mut |_| {});
     match result {
         Err(IngestError::Format(FormatError::Layout { reason, .. })) => {
             assert!(reason.contains("16 MiB without a line end"), "{reason}");
@@ -99,12 +100,12 @@ fn a_line_based_input_without_line_ends_is_refused() {
     assert!(store.imports(&store.hub().unwrap().viewer()).unwrap().is_empty());
     // Undeclared, it is not recognised at all (NUL bytes).
     let mut zeros = Zeros { read: 0 };
-    let result = ingest_reader(&store, "/dev/zero", &mut zeros, &options(), &mut |_| {});
+    let result = ingest_reader(&store, "/dev/zero", &mut zeros, &options(), &mut |_| {}, &mut |_| {});
     assert!(matches!(result, Err(IngestError::Format(FormatError::Unrecognized { .. }))), "{result:?}");
     // A JSON document has no line cap: it is left to the parser's bound.
     let mut document = &b"{\"type\": \"bundle\", \"objects\": []}"[..];
     let stix = IngestOptions { format: Some(Format::Stix), ..options() };
-    let report = ingest_reader(&store, "bundle.json", &mut document, &stix, &mut |_| {}).unwrap();
+    let report = ingest_reader(&store, "bundle.json", &mut document, &stix, &mut |_| {}, &mut |_| {}).unwrap();
     assert_eq!(report.counts.read, 0);
 }
 
@@ -116,7 +117,7 @@ fn a_directory_that_is_not_a_misp_feed_is_named_as_such() {
     std::fs::create_dir_all(&dir).unwrap();
     let store = SqliteStore::open_in_memory().unwrap();
     for format in [Some(Format::Plain), None] {
-        let result = ingest_file(&store, &dir, &IngestOptions { format, ..options() }, &mut |_| {});
+        let result = ingest_file(&store, &dir, &IngestOptions { format, ..options() }, &mut |_| {}, &mut |_| {});
         let message = result.map(|_| ()).unwrap_err().to_string();
         assert!(message.contains("is a directory; only MISP feed directories"), "{message}");
     }
@@ -136,7 +137,7 @@ fn a_parser_failing_after_records_leaves_nothing_stored() {
     bytes.resize(bytes.len() + MAX_BYTES_WITHOUT_LINE_END as usize + 1, b'x');
     let store = SqliteStore::open_in_memory().unwrap();
     let plain = IngestOptions { format: Some(Format::Plain), ..options() };
-    let result = ingest_reader(&store, "feed.txt", &mut &bytes[..], &plain, &mut |_| {});
+    let result = ingest_reader(&store, "feed.txt", &mut &bytes[..], &plain, &mut |_| {}, &mut |_| {});
     assert!(matches!(result, Err(IngestError::Format(FormatError::Layout { .. }))), "{result:?}");
     let hub = store.hub().unwrap().viewer();
     assert!(store.imports(&hub).unwrap().is_empty());

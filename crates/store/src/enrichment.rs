@@ -103,6 +103,16 @@ pub trait EnrichmentStore {
     /// The indicators with a sighting one of the given imports created,
     /// each once (what flag checks without geo data cover).
     fn created_indicators(&self, imports: &[i64], each: &mut dyn FnMut(IndicatorRef)) -> Result<(), crate::StoreError>;
+    /// How many indicators [`EnrichmentStore::created_indicators`] hands
+    /// over for `imports`, handing over only those whose value is among
+    /// `values` (distinct): a flag check that already knows which values
+    /// flag reads the few it needs, not every indicator an import made.
+    fn created_among(
+        &self,
+        imports: &[i64],
+        values: &[String],
+        each: &mut dyn FnMut(IndicatorRef),
+    ) -> Result<u64, crate::StoreError>;
     /// Replaces the enrichment of the given indicators, in one transaction.
     fn write_enrichment(&self, rows: &[(i64, Enrichment)]) -> Result<(), crate::StoreError>;
     /// The enrichment of one indicator, if any.

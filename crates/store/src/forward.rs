@@ -107,6 +107,14 @@ macro_rules! forward_stores {
             ) -> Result<(), $crate::StoreError> {
                 $via!(self, created_indicators(imports, each))
             }
+            fn created_among(
+                &self,
+                imports: &[i64],
+                values: &[String],
+                each: &mut dyn FnMut($crate::enrichment::IndicatorRef),
+            ) -> Result<u64, $crate::StoreError> {
+                $via!(self, created_among(imports, values, each))
+            }
             fn write_enrichment(
                 &self,
                 rows: &[(i64, $crate::enrichment::Enrichment)],

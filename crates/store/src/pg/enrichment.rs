@@ -137,6 +137,28 @@ impl EnrichmentStore for Conn {
         )
     }
 
+    fn created_among(
+        &self,
+        imports: &[i64],
+        values: &[String],
+        each: &mut dyn FnMut(IndicatorRef),
+    ) -> Result<u64, StoreError> {
+        let rows = self
+            .query("SELECT count(DISTINCT indicator_id) FROM sightings WHERE created_import = ANY($1)", &[&imports])?;
+        let count: i64 = rows.first().map(|r| get(r, 0)).transpose()?.unwrap_or(0);
+        self.stream(
+            "SELECT i.id, i.value, i.kind FROM indicators i
+             WHERE i.value = ANY($2) AND EXISTS
+                 (SELECT 1 FROM sightings s WHERE s.indicator_id = i.id AND s.created_import = ANY($1))",
+            &[&imports, &values],
+            |row| {
+                each(IndicatorRef { id: get(row, 0)?, value: get(row, 1)?, kind: parsed(row, 2)? });
+                Ok(true)
+            },
+        )?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
     fn write_enrichment(&self, rows: &[(i64, Enrichment)]) -> Result<(), StoreError> {
         self.transaction(None, |c| {
             let mut client = c.client();

@@ -114,14 +114,7 @@ impl EnrichmentStore for Conn {
     }
 
     fn stale_indicators(&self, imports: &[i64]) -> Result<Vec<i64>, StoreError> {
-        let mut ids = std::collections::BTreeSet::new();
-        let mut created =
-            self.conn.prepare_cached("SELECT DISTINCT indicator_id FROM sightings WHERE created_import = ?1")?;
-        for import in imports {
-            for id in created.query_map([import], |r| r.get::<_, i64>(0))? {
-                ids.insert(id?);
-            }
-        }
+        let mut ids = self.created_ids(imports)?;
         // Every enrichment row names a distinct indicator (its key, a
         // foreign key the store enforces), so when the indicators without
         // a row are as many as the created ones without a row, those are
@@ -168,6 +161,26 @@ impl EnrichmentStore for Conn {
             }
         }
         Ok(())
+    }
+
+    fn created_among(
+        &self,
+        imports: &[i64],
+        values: &[String],
+        each: &mut dyn FnMut(IndicatorRef),
+    ) -> Result<u64, StoreError> {
+        let created = self.created_ids(imports)?;
+        let mut named = self.conn.prepare_cached("SELECT id, value, kind FROM indicators WHERE value = ?1")?;
+        for value in values {
+            let mut rows = named.query([value])?;
+            if let Some(row) = rows.next()? {
+                let id: i64 = row.get(0)?;
+                if created.contains(&id) {
+                    each(indicator_ref(id, row)?);
+                }
+            }
+        }
+        Ok(created.len() as u64)
     }
 
     fn write_enrichment(&self, rows: &[(i64, Enrichment)]) -> Result<(), StoreError> {
@@ -269,4 +282,20 @@ fn indicator_ref(id: i64, row: &rusqlite::Row<'_>) -> Result<IndicatorRef, Store
     let kind: String = row.get(2)?;
     let kind = kind.parse().map_err(|e: cordon_model::UnknownKind| StoreError::Database(e.to_string()))?;
     Ok(IndicatorRef { id, value: row.get(1)?, kind })
+}
+
+impl Conn {
+    /// The indicators with a sighting one of `imports` created, read from
+    /// the sightings' `created_import` index alone.
+    fn created_ids(&self, imports: &[i64]) -> Result<std::collections::BTreeSet<i64>, StoreError> {
+        let mut ids = std::collections::BTreeSet::new();
+        let mut created =
+            self.conn.prepare_cached("SELECT DISTINCT indicator_id FROM sightings WHERE created_import = ?1")?;
+        for import in imports {
+            for id in created.query_map([import], |r| r.get::<_, i64>(0))? {
+                ids.insert(id?);
+            }
+        }
+        Ok(ids)
+    }
 }

@@ -181,6 +181,15 @@ impl EnrichmentStore for SqliteStore {
         self.read(|c| c.created_indicators(imports, each))
     }
 
+    fn created_among(
+        &self,
+        imports: &[i64],
+        values: &[String],
+        each: &mut dyn FnMut(IndicatorRef),
+    ) -> Result<u64, StoreError> {
+        self.read(|c| c.created_among(imports, values, each))
+    }
+
     fn write_enrichment(&self, rows: &[(i64, Enrichment)]) -> Result<(), StoreError> {
         self.write(|c| c.write_enrichment(rows))
     }

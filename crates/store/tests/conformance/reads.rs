@@ -86,6 +86,19 @@ pub fn created_indicators_are_those_an_import_added_a_sighting_to<B: Backend>() 
     assert!(created(&imports[1..2]).is_empty(), "a re-import creates no sighting");
     assert_eq!(created(&imports[2..]), ids_of(&["45.9.20.31", "evil.example"]));
     assert_eq!(created(&imports), ids_of(&["80.94.95.112", "45.9.20.31", "evil.example"]), "each once");
+    // The same count, and only the named ones: a value not created by the
+    // imports (80.94.95.112 by the third) or in no store is not handed over.
+    let named = ["80.94.95.112", "evil.example", "198.51.100.7"].map(String::from);
+    let among = |imports: &[i64]| {
+        let mut ids = Vec::new();
+        let count = store.created_among(imports, &named, &mut |r| ids.push(r.id)).unwrap();
+        ids.sort_unstable();
+        (count, ids)
+    };
+    assert_eq!(among(&imports[..1]), (2, ids_of(&["80.94.95.112"])));
+    assert_eq!(among(&imports[1..2]), (0, Vec::new()));
+    assert_eq!(among(&imports[2..]), (2, ids_of(&["evil.example"])));
+    assert_eq!(among(&imports), (3, ids_of(&["80.94.95.112", "evil.example"])));
 }
 
 pub fn url_and_host_find_each_other<B: Backend>() {

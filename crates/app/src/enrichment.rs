@@ -25,7 +25,7 @@ use cordon_enrich::{
     HostingTable, Warninglists,
 };
 use cordon_model::{Kind, Observable, Tlp};
-use cordon_store::enrichment::{Enrichment, EnrichmentStore, IndicatorRef, Link};
+use cordon_store::enrichment::{AllowEntry, Enrichment, EnrichmentStore, IndicatorRef, Link};
 use cordon_store::AnyStore;
 use serde::Serialize;
 
@@ -355,6 +355,8 @@ pub(crate) fn flag_store(
 /// import created (a sixth of a 333,000-line ingest into SQLite).
 pub(crate) struct FlaggedNames<'a> {
     offline: OfflineFlags<'a>,
+    /// The allowlist `offline` holds, as stored.
+    allowlist: Vec<AllowEntry>,
     /// `None` once more than [`FLAGGED_NAMES`] values flagged or a check
     /// failed: the check after the import then reads everything back.
     values: Option<BTreeSet<String>>,
@@ -366,9 +368,10 @@ pub(crate) struct FlaggedNames<'a> {
 const FLAGGED_NAMES: usize = 100_000;
 
 impl<'a> FlaggedNames<'a> {
-    /// Gathers with `offline`'s lists.
-    pub(crate) fn new(offline: OfflineFlags<'a>) -> FlaggedNames<'a> {
-        FlaggedNames { offline, values: Some(BTreeSet::new()), value: String::new() }
+    /// Gathers with `offline`'s lists; `allowlist` is the stored allowlist
+    /// as read before `offline` read it.
+    pub(crate) fn new(offline: OfflineFlags<'a>, allowlist: Vec<AllowEntry>) -> FlaggedNames<'a> {
+        FlaggedNames { offline, allowlist, values: Some(BTreeSet::new()), value: String::new() }
     }
 
     /// Checks one value an input names.
@@ -387,9 +390,18 @@ impl<'a> FlaggedNames<'a> {
     }
 
     /// The flagged values, in order, unless there were too many.
-    pub(crate) fn finish(self) -> Option<Vec<String>> {
-        self.values.map(|values| values.into_iter().collect())
+    pub(crate) fn finish(self) -> Option<Flagged> {
+        let allowlist = self.allowlist;
+        self.values.map(|values| Flagged { allowlist, values: values.into_iter().collect() })
     }
+}
+
+/// What [`FlaggedNames`] found in one input.
+pub(crate) struct Flagged {
+    /// The allowlist the values were checked against.
+    pub(crate) allowlist: Vec<AllowEntry>,
+    /// The values that flagged, in order.
+    pub(crate) values: Vec<String>,
 }
 
 /// Enriches the indicators in `scope` and records the results; `progress`
@@ -642,5 +654,13 @@ mod tests {
         assert_eq!((by_names.indicators, by_names.flagged.values().sum::<u64>()), (6, 3), "{by_names:?}");
         assert_eq!(check(None), by_names);
         assert_eq!(table(), rows);
+
+        // An allowlist changed after the parse (by another process, say)
+        // could name a value the parse did not flag: everything is read back.
+        let (name, bytes) = ("c.txt", &b"51.38.12.35\n"[..]);
+        let options = IngestOptions { source: "s3".into(), ..IngestOptions::default() };
+        let report = app.ingest(&hub, Input::Bytes { name, bytes }, &options, None, &mut |_| {}).unwrap();
+        app.store.allow_add("51.38.12.35", "changed behind this process's back").unwrap();
+        assert_eq!(app.flagged_names(&report.import_id.into_iter().collect::<Vec<_>>()), None);
     }
 }

@@ -5,10 +5,11 @@ use std::path::Path;
 
 use cordon_ingest::{FileReport, IngestError, IngestOptions};
 use cordon_model::{Observable, Viewer};
+use cordon_store::enrichment::EnrichmentStore;
 use cordon_store::ops::OpsStore;
 use cordon_store::orgs::OrgStore;
 
-use crate::enrichment::{EnrichSummary, FlaggedNames, Scope};
+use crate::enrichment::{EnrichSummary, Flagged, FlaggedNames, Scope};
 use crate::{require_hub, App, AppError};
 
 /// How many imports' flagged values [`App::import_input`] keeps at most.
@@ -144,8 +145,7 @@ impl App {
         options: &IngestOptions,
         progress: &mut dyn FnMut(u64),
     ) -> Result<FileReport, IngestError> {
-        // Lists that cannot be loaded now fail the check later, as before.
-        let mut names = if self.has_geo() { None } else { self.offline_flags().ok().map(FlaggedNames::new) };
+        let mut names = self.flagged_names_gatherer();
         let mut named = |observable: &Observable| {
             if let Some(names) = names.as_mut() {
                 names.see(observable);
@@ -173,22 +173,36 @@ impl App {
         Ok(report)
     }
 
+    /// What gathers an input's flagged values, when [`App::enrich_imports`]
+    /// will be a flag check (there is no geo data) and the lists load
+    /// (lists that cannot be loaded now fail the check later, as before).
+    fn flagged_names_gatherer(&self) -> Option<FlaggedNames<'_>> {
+        if self.has_geo() {
+            return None;
+        }
+        let allowed = self.store.allowlist().ok()?;
+        Some(FlaggedNames::new(self.offline_flags().ok()?, allowed))
+    }
+
     /// The flagged values [`App::import_input`] kept for every one of
     /// `imports`, merged; `None` when one has none kept (made by another
-    /// process, or with too many flagged), so the check reads all back.
+    /// process, or with too many flagged) or the allowlist changed since
+    /// one was parsed (another process may have added an entry that names
+    /// a value of it), so the check reads all back.
     pub(crate) fn flagged_names(&self, imports: &[i64]) -> Option<Vec<String>> {
-        let mut kept = self.flagged_names.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let taken: Vec<Option<Flagged>> = {
+            let mut kept = self.flagged_names.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            imports.iter().map(|id| kept.remove(id)).collect()
+        };
+        let allowlist = self.store.allowlist().ok()?;
         let mut names = Vec::new();
-        let mut complete = true;
-        for id in imports {
-            match kept.remove(id) {
-                Some(flagged) => names.extend(flagged),
-                None => complete = false,
-            }
+        for flagged in taken {
+            let flagged = flagged.filter(|f| f.allowlist == allowlist)?;
+            names.extend(flagged.values);
         }
         names.sort_unstable();
         names.dedup();
-        complete.then_some(names)
+        Some(names)
     }
 
     /// Enriches what `imports` changed; without a geo snapshot, records

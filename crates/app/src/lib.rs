@@ -154,7 +154,7 @@ pub struct App {
     warninglists: warninglists::Cache,
     /// The flagged values of each import this process made without geo
     /// data, until [`App::enrich_imports`] checks them.
-    flagged_names: std::sync::Mutex<HashMap<i64, Vec<String>>>,
+    flagged_names: std::sync::Mutex<HashMap<i64, enrichment::Flagged>>,
 }
 
 impl App {

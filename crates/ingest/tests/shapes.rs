@@ -59,7 +59,11 @@ fn every_stored_value_was_named_while_parsing() {
     })
     .unwrap();
     let mut stored = std::collections::BTreeSet::new();
-    store.indicator_refs(&mut |r| drop(stored.insert(r.value))).unwrap();
+    store
+        .indicator_refs(&mut |r| {
+            stored.insert(r.value);
+        })
+        .unwrap();
     let values = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<std::collections::BTreeSet<_>>();
     assert_eq!(stored, values(&["45.156.128.232", "64.62.197.140", "evil-shop.com", "http://evil-shop.com/login"]));
     assert_eq!(named, &stored | &values(&["10.1.2.3", "http://10.1.2.3/gate.php"]));

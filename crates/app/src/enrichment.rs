@@ -56,8 +56,13 @@ pub struct Enricher {
 
 /// The stored allowlist as the enrichment engine reads it.
 pub(crate) fn load_allowlist(store: &AnyStore) -> Result<Allowlist, AppError> {
+    allowlist_of(&store.allowlist()?)
+}
+
+/// The allowlist of stored `entries`.
+pub(crate) fn allowlist_of(entries: &[AllowEntry]) -> Result<Allowlist, AppError> {
     let mut list = Allowlist::default();
-    for entry in store.allowlist()? {
+    for entry in entries {
         list.insert(&entry.value, &entry.reason)
             .map_err(|e| AppError::Storage(format!("stored allowlist entry: {e}")))?;
     }
@@ -355,7 +360,7 @@ pub(crate) fn flag_store(
 /// import created (a sixth of a 333,000-line ingest into SQLite).
 pub(crate) struct FlaggedNames<'a> {
     offline: OfflineFlags<'a>,
-    /// The allowlist `offline` holds, as stored.
+    /// The stored entries of the allowlist `offline` holds.
     allowlist: Vec<AllowEntry>,
     /// `None` once more than [`FLAGGED_NAMES`] values flagged or a check
     /// failed: the check after the import then reads everything back.
@@ -368,8 +373,8 @@ pub(crate) struct FlaggedNames<'a> {
 const FLAGGED_NAMES: usize = 100_000;
 
 impl<'a> FlaggedNames<'a> {
-    /// Gathers with `offline`'s lists; `allowlist` is the stored allowlist
-    /// as read before `offline` read it.
+    /// Gathers with `offline`'s lists; `allowlist` holds the stored entries
+    /// `offline`'s allowlist was built from.
     pub(crate) fn new(offline: OfflineFlags<'a>, allowlist: Vec<AllowEntry>) -> FlaggedNames<'a> {
         FlaggedNames { offline, allowlist, values: Some(BTreeSet::new()), value: String::new() }
     }

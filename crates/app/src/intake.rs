@@ -181,7 +181,7 @@ impl App {
             return None;
         }
         let allowed = self.store.allowlist().ok()?;
-        Some(FlaggedNames::new(self.offline_flags().ok()?, allowed))
+        Some(FlaggedNames::new(self.offline_flags_over(&allowed).ok()?, allowed))
     }
 
     /// The flagged values [`App::import_input`] kept for every one of
@@ -194,12 +194,13 @@ impl App {
             let mut kept = self.flagged_names.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             imports.iter().map(|id| kept.remove(id)).collect()
         };
+        // Every entry is taken out first, so none is left behind.
+        let taken: Vec<Flagged> = taken.into_iter().collect::<Option<_>>()?;
         let allowlist = self.store.allowlist().ok()?;
-        let mut names = Vec::new();
-        for flagged in taken {
-            let flagged = flagged.filter(|f| f.allowlist == allowlist)?;
-            names.extend(flagged.values);
+        if taken.iter().any(|flagged| flagged.allowlist != allowlist) {
+            return None;
         }
+        let mut names: Vec<String> = taken.into_iter().flat_map(|flagged| flagged.values).collect();
         names.sort_unstable();
         names.dedup();
         Some(names)

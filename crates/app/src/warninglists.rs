@@ -7,9 +7,10 @@ use std::sync::{Arc, OnceLock};
 
 use cordon_enrich::{offline_flags, Allowlist, Flag, FlagConfig, Scope, Warninglists, WarninglistsError};
 use cordon_model::{normalize, Kind, Viewer};
+use cordon_store::enrichment::{AllowEntry, EnrichmentStore};
 use serde::Serialize;
 
-use crate::enrichment::load_allowlist;
+use crate::enrichment::{allowlist_of, load_allowlist};
 use crate::view::FlagView;
 use crate::{App, AppError};
 
@@ -174,8 +175,13 @@ impl App {
     /// The flags that need no geo data, as the hub records them (the
     /// stored allowlist, the warninglists).
     pub(crate) fn offline_flags(&self) -> Result<OfflineFlags<'_>, AppError> {
+        self.offline_flags_over(&self.store.allowlist()?)
+    }
+
+    /// [`App::offline_flags`] with the allowlist of stored `entries`.
+    pub(crate) fn offline_flags_over(&self, entries: &[AllowEntry]) -> Result<OfflineFlags<'_>, AppError> {
         let addresses = self.scoped_warninglists(Scope::Addresses)?.map(|loaded| loaded.lists);
-        Ok(OfflineFlags { app: self, allowlist: load_allowlist(&self.store)?, addresses, everything: None })
+        Ok(OfflineFlags { app: self, allowlist: allowlist_of(entries)?, addresses, everything: None })
     }
 
     /// The offline flag checker for `viewer`: the warninglists (public

@@ -270,37 +270,41 @@ impl OpsStore for Conn {
                      agency_email = excluded.agency_email, categories = excluded.categories,
                      malware = excluded.malware, partners = excluded.partners, ports = excluded.ports,
                      first_seen = excluded.first_seen, last_seen = excluded.last_seen,
-                     last_import = excluded.last_import
-                 RETURNING id, created",
+                     last_import = excluded.last_import",
             )?;
+            // Read back by key rather than `RETURNING`: SQLite runs
+            // `RETURNING` as a trigger, so every upsert got a statement
+            // journal (a copy of each 16 KiB page it touched) and a
+            // temporary b-tree for its one row; the key's pages are hot.
+            let mut read_back =
+                tx.prepare_cached("SELECT id, created FROM targets WHERE operation_id = ?1 AND key = ?2")?;
             let mut history = tx.prepare_cached("SELECT 1 FROM transitions WHERE target_id = ?1")?;
             let mut member =
                 tx.prepare_cached("INSERT OR IGNORE INTO target_members (target_id, indicator_id) VALUES (?1, ?2)")?;
             for spec in specs {
-                let (id, created): (i64, i64) = upsert.query_row(
-                    params![
-                        operation_id,
-                        spec.key,
-                        spec.kind.as_str(),
-                        spec.country,
-                        spec.asn,
-                        spec.as_org,
-                        spec.hosting,
-                        spec.provider.as_ref().map(|c| &c.name),
-                        spec.provider.as_ref().map(|c| &c.email),
-                        spec.agency.as_ref().map(|c| &c.name),
-                        spec.agency.as_ref().map(|c| &c.email),
-                        join(&spec.categories.iter().map(|c| c.as_str()).collect::<Vec<_>>()),
-                        join(&spec.malware),
-                        join(&spec.partners),
-                        join(&spec.ports),
-                        spec.first_seen,
-                        spec.last_seen,
-                        spec.last_import,
-                        time,
-                    ],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )?;
+                upsert.execute(params![
+                    operation_id,
+                    spec.key,
+                    spec.kind.as_str(),
+                    spec.country,
+                    spec.asn,
+                    spec.as_org,
+                    spec.hosting,
+                    spec.provider.as_ref().map(|c| &c.name),
+                    spec.provider.as_ref().map(|c| &c.email),
+                    spec.agency.as_ref().map(|c| &c.name),
+                    spec.agency.as_ref().map(|c| &c.email),
+                    join(&spec.categories.iter().map(|c| c.as_str()).collect::<Vec<_>>()),
+                    join(&spec.malware),
+                    join(&spec.partners),
+                    join(&spec.ports),
+                    spec.first_seen,
+                    spec.last_seen,
+                    spec.last_import,
+                    time,
+                ])?;
+                let (id, created): (i64, i64) =
+                    read_back.query_row(params![operation_id, spec.key], |r| Ok((r.get(0)?, r.get(1)?)))?;
                 let is_new = created == time && !history.exists([id])?;
                 for indicator in &spec.members {
                     member.execute(params![id, indicator])?;

@@ -29,35 +29,34 @@ for n in "$SMALL" "$LARGE"; do
 done
 echo "interleaved: $SMALL and $LARGE indicators, $RUNS runs, in $ROOT (load average $(cut -d' ' -f1-3 /proc/loadavg))"
 
-# run N STEP ARGS...: one timed run, its CPU seconds added to the last line
-# of $ROOT/N.STEP (ADD=1) or appended as a new line.
+# run N STEP ARGS...: one timed run, printed; its CPU seconds left in $cpu.
 run() {
-  local n=$1 name=$2 wall user sys kib cpu; shift 2
+  local n=$1 name=$2 wall user sys kib; shift 2
   /usr/bin/time -f '%e %U %S %M' -o "$ROOT/time" "$BIN" --db "$ROOT/$n/cordon.db" "$@" >/dev/null 2>"$ROOT/err" ||
     { cat "$ROOT/err" >&2; exit 1; }
   read -r wall user sys kib <"$ROOT/time"
   cpu=$(echo "$user + $sys" | bc)
-  if [ "${ADD:-0}" = 1 ]; then
-    echo "$(tail -n 1 "$ROOT/$n.$name") + $cpu" | bc >"$ROOT/sum" && sed -i '$d' "$ROOT/$n.$name" && cat "$ROOT/sum" >>"$ROOT/$n.$name"
-  else
-    echo "$cpu" >>"$ROOT/$n.$name"
-  fi
   printf '%-10s %-12s wall %7.2f s  cpu %7.2f s  peak RSS %5d MB\n' "$n" "$name" "$wall" "$cpu" $((kib / 1024))
 }
+
+# step N STEP ARGS...: run, its CPU seconds appended to $ROOT/N.STEP.
+step() { run "$@"; echo "$cpu" >>"$ROOT/$1.$2"; }
 
 for _ in $(seq "$RUNS"); do
   for n in "$SMALL" "$LARGE"; do
     rm -f "$ROOT/$n/cordon.db" "$ROOT/$n/cordon.db-wal" "$ROOT/$n/cordon.db-shm" "$ROOT/$n/cordon.db-import"
-    echo 0 >>"$ROOT/$n.ingest"
+    total=0
     for p in 0 1 2; do
-      ADD=1 run "$n" ingest ingest --source "partner$p" --format plain --tlp green "$ROOT/$n/partner$p.txt"
+      run "$n" ingest ingest --source "partner$p" --format plain --tlp green "$ROOT/$n/partner$p.txt"
+      total=$(echo "$total + $cpu" | bc)
     done
+    echo "$total" >>"$ROOT/$n.ingest"
     "$BIN" --db "$ROOT/$n/cordon.db" operation create --start 2000-01-01 --end 2100-12-31 scale >/dev/null
-    run "$n" build targets build --operation scale
-    run "$n" transition target transition --operation scale --state identified --to triaged --actor bench
-    run "$n" report report --operation scale --json
-    run "$n" plain export --format plain
-    run "$n" stix export --format stix
+    step "$n" build targets build --operation scale
+    step "$n" transition target transition --operation scale --state identified --to triaged --actor bench
+    step "$n" report report --operation scale --json
+    step "$n" plain export --format plain
+    step "$n" stix export --format stix
   done
 done
 for name in ingest build transition report plain stix; do

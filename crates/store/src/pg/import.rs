@@ -41,12 +41,17 @@ use super::{get, Conn, IMPORT_LOCK};
 use crate::shared::tlp_code;
 use crate::{ImportCounts, ImportMeta, ImportSink, StoreError, Stored};
 
-/// A batch is written when it holds this many sightings.
-const BATCH_ROWS: usize = 1 << 16;
+/// A batch is written when it holds this many sightings. Large, because
+/// each batch's look-up and insert walk the whole unique index of the
+/// values once the store is large (a batch's sorted values land on most of
+/// its leaves): 262,144 rather than 65,536 took the look-up of a 1.67M-line
+/// file into a store of 3.3M from 4.8 to 2.9 s (issue 16; BENCHMARKS.md),
+/// for ~80 MB more of cordon's memory.
+const BATCH_ROWS: usize = 1 << 18;
 
 /// ... or this many bytes of text, which bounds a batch's memory whatever
 /// the lines are.
-const BATCH_TEXT: usize = 16 << 20;
+const BATCH_TEXT: usize = 64 << 20;
 
 /// The import transaction's memory for sorts and hashes, and no JIT: its
 /// statements are big (the planner's costs would call for compiling them)

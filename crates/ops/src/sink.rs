@@ -54,15 +54,19 @@ pub struct Written {
 pub enum Output {
     /// Written as is.
     Plain(Hashed<BufWriter<File>>),
-    /// Written gzip-compressed.
-    Gzip(GzEncoder<Hashed<BufWriter<File>>>),
+    /// Written gzip-compressed (boxed: the encoder's state is large).
+    Gzip(Box<GzEncoder<Hashed<BufWriter<File>>>>),
 }
 
 impl Output {
     /// Creates `path`, compressed when `gzip`.
     pub fn create(path: &Path, gzip: bool) -> io::Result<Output> {
         let file = Hashed { inner: BufWriter::new(File::create(path)?), hasher: Sha256::new(), bytes: 0 };
-        Ok(if gzip { Output::Gzip(GzEncoder::new(file, Compression::default())) } else { Output::Plain(file) })
+        Ok(if gzip {
+            Output::Gzip(Box::new(GzEncoder::new(file, Compression::default())))
+        } else {
+            Output::Plain(file)
+        })
     }
 
     /// Finishes the file (the gzip trailer too) and says what is on disk.
